@@ -1,0 +1,1 @@
+"""Prefect flows of Log Gardener and its `gardener` command line."""

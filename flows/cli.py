@@ -1,0 +1,188 @@
+"""The `gardener` command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="Log Gardener: group a service's WARNING+ logs into patterns, track their rates, keep issues and a worklog up to date.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(2)
+
+
+def _quiet_prefect() -> None:
+    # Keep stdout for results: Prefect's own chatter goes to stderr at WARNING.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def print_clusters(summary: dict, console: Console = out) -> None:
+    """A short table of a run's patterns and tracker actions."""
+    table = Table(title=f"{summary['service']} {summary['window']['start']} → {summary['window']['end']}", title_justify="left")
+    for column in ("status", "priority", "count", "rate", "baseline", "issue", "template"):
+        table.add_column(column, overflow="fold" if column == "template" else "ellipsis")
+    for c in summary["clusters"]:
+        priority = c["priority"] if c["previous_priority"] in (None, c["priority"]) else f"{c['previous_priority']}→{c['priority']}"
+        issue = f"#{c['issue']['number']} {c['issue']['action']}" if c["issue"]["number"] else c["issue"]["action"]
+        baseline = "-" if c["baseline_rate_per_min"] is None else f"{c['baseline_rate_per_min']:g}/min"
+        table.add_row(c["status"], priority, str(c["count"]), f"{c['rate_per_min']:g}/min", baseline, issue, c["template"][:80])
+    console.print(table)
+    console.print(f"entries {summary['entries']}, rejected {summary['rejected']}, worklog {summary['worklog']}")
+
+
+@app.command()
+def run(
+    source: str = typer.Option(..., help="LogEntry file (gcloud JSON array or NDJSON), or cloud-logging:PROJECT, or bq-sink:PROJECT.DATASET."),
+    service: str = typer.Option(..., help="Service name (Cloud Run service_name label)."),
+    start: str = typer.Option(..., help="Window start, ISO 8601 (e.g. 2025-09-15T00:00:00Z). Inclusive."),
+    end: str = typer.Option(..., help="Window end, ISO 8601. Exclusive."),
+    warehouse: str = typer.Option("duckdb:///gardener.duckdb", envvar="GARDENER_WAREHOUSE", help="duckdb:///path.duckdb or bigquery:PROJECT.DATASET."),
+    tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help="local (kept in the warehouse) or github:OWNER/REPO."),
+    rules: Optional[Path] = typer.Option(None, envvar="GARDENER_RULES", help="Priority rules TOML (default: config/rules.toml)."),
+    min_severity: str = typer.Option("WARNING", help="Lowest severity collected."),
+    worklogs: Path = typer.Option(Path("worklogs"), help="Folder for the markdown worklogs."),
+    no_publish: bool = typer.Option(False, "--no-publish", help="Record the run without touching the tracker."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (run_id, service, window, entries, rejected, worklog, clusters)."),
+) -> None:
+    """Run the gardener flow for one service and one window [START, END)."""
+    from tasks.normalise import Window, severity_name
+
+    try:
+        Window.parse(start, end)
+        severity_name(min_severity)
+    except ValueError as exc:
+        _fail(str(exc))
+    if not source.startswith(("cloud-logging:", "bq-sink:")) and not Path(source).is_file():
+        _fail(f"log source file not found: {source}")
+    _quiet_prefect()
+    from flows.gardener import gardener
+
+    try:
+        summary = gardener(
+            service=service,
+            start=start,
+            end=end,
+            source=source,
+            warehouse=warehouse,
+            tracker=tracker,
+            rules_path=str(rules) if rules else None,
+            min_severity=min_severity,
+            worklog_dir=str(worklogs),
+            publish_issues=not no_publish,
+        )
+    except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
+        _fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(summary, default=str) + "\n")
+    else:
+        print_clusters(summary)
+
+
+@app.command()
+def cluster(
+    input: str = typer.Argument(..., help="Text file with one message per line, or - for stdin."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),
+) -> None:
+    """Group messages into patterns; writes CSV `line,cluster_id,template`, one row per input line, in order."""
+    from tasks.cluster_lines import cluster_lines
+
+    if input == "-":
+        lines = [line.rstrip("\r\n") for line in sys.stdin]
+    else:
+        path = Path(input)
+        if not path.is_file():
+            _fail(f"input file not found: {input}")
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            lines = [line.rstrip("\r\n") for line in handle]
+    progress = err if len(lines) >= 10_000 else None
+    labels, templates = cluster_lines(lines, progress=progress)
+    handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(["line", "cluster_id", "template"])
+        for number, label in enumerate(labels, 1):
+            writer.writerow([number, label, templates[label]])
+    finally:
+        if output:
+            handle.close()
+    if output:
+        err.print(f"{len(lines)} lines, {len(templates)} patterns → {output}")
+
+
+@app.command()
+def sample(
+    output: Path = typer.Option(Path("sample-logs.json"), "--output", "-o", help="File to write."),
+    hours: int = typer.Option(3, min=1, help="Hours of logs, from --start."),
+    start: str = typer.Option("2025-09-15T00:00:00Z", help="First hour (ISO 8601)."),
+    seed: int = typer.Option(7, help="Random seed: the same seed gives the same file."),
+    scale: float = typer.Option(1.0, min=0.001, help="Multiply every pattern's volume (e.g. 100 for a benchmark)."),
+    fmt: str = typer.Option("json", "--format", help="json (a JSON array, as gcloud prints) or ndjson."),
+    corrupt: int = typer.Option(0, min=0, help="Add this many broken NDJSON lines (to see rejections)."),
+) -> None:
+    """Write realistic, seeded Cloud Run LogEntry JSON for demos, tests and benchmarks."""
+    from tasks.normalise import parse_time
+    from tasks.sample import write_sample
+
+    try:
+        count = write_sample(output, start=parse_time(start, "start"), hours=hours, seed=seed, scale=scale, fmt=fmt, corrupt=corrupt)
+    except ValueError as exc:
+        _fail(str(exc))
+    err.print(f"wrote {count} entries to {output}")
+
+
+@app.command()
+def demo(
+    folder: Path = typer.Option(Path("demo"), help="Where the sample logs, the DuckDB warehouse and the worklogs go."),
+    hours: int = typer.Option(3, min=1, help="Hourly windows to run."),
+) -> None:
+    """Generate the sample logs and run the gardener for consecutive hourly windows, on embedded defaults."""
+    from tasks.normalise import parse_time
+    from tasks.sample import DEFAULT_START, SERVICE, write_sample
+
+    _quiet_prefect()
+    from flows.gardener import gardener
+
+    folder.mkdir(parents=True, exist_ok=True)
+    logs = folder / "sample-logs.ndjson"
+    count = write_sample(logs, start=DEFAULT_START, hours=hours, fmt="ndjson", corrupt=2)
+    out.print(f"[bold]sample logs:[/] {count} entries (+2 broken lines) in {logs}")
+    for hour in range(hours):
+        start = DEFAULT_START + timedelta(hours=hour)
+        summary = gardener(
+            service=SERVICE,
+            start=start.isoformat(),
+            end=(start + timedelta(hours=1)).isoformat(),
+            source=str(logs),
+            warehouse=f"duckdb:///{folder / 'gardener.duckdb'}",
+            tracker="local",
+            worklog_dir=str(folder / "worklogs"),
+        )
+        print_clusters(summary)
+    out.print(f"[bold]worklogs:[/] {folder / 'worklogs' / SERVICE}")
+    out.print(f"[bold]warehouse:[/] {folder / 'gardener.duckdb'} (tables log_entries, clusters, cluster_counts, issue_actions, tracker_issues, ...)")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

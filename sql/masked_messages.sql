@@ -1,0 +1,44 @@
+-- The distinct masked messages of one service and window, with counts: all that reaches Python.
+with windowed as (
+  select
+    insert_id,
+    timestamp,
+    severity,
+    module,
+    function,
+    case
+      -- request logs: mask the path, keep the status (405 and 500 are different problems)
+      when http_status is not null and message = concat(pattern_text, ' ', cast(http_status as string))
+        then concat(mask_message(pattern_text), ' ', cast(http_status as string))
+      else mask_message(pattern_text)
+    end as masked_message
+  from log_entries
+  where service = @service
+    and timestamp >= @window_start
+    and timestamp < @window_end
+    and severity in unnest(@severities)
+),
+
+ranked as (
+  select
+    *,
+    row_number() over (partition by masked_message order by timestamp desc, insert_id) as recency
+  from windowed
+)
+
+select
+  masked_message,
+  count(*) as entries,
+  countif(severity = 'WARNING') as warning_count,
+  countif(severity = 'ERROR') as error_count,
+  countif(severity in ('CRITICAL', 'ALERT', 'EMERGENCY')) as critical_count,
+  min(timestamp) as first_seen,
+  max(timestamp) as last_seen,
+  max(case when recency = 1 then insert_id end) as sample_1,
+  max(case when recency = 2 then insert_id end) as sample_2,
+  max(case when recency = 3 then insert_id end) as sample_3,
+  max(module) as module,
+  max(function) as function
+from ranked
+group by masked_message
+order by entries desc, masked_message

@@ -1,0 +1,1 @@
+"""The stages and adapters of Log Gardener: plain functions and classes."""

@@ -1,0 +1,130 @@
+"""Grouping of masked messages into patterns: TF-IDF vectors, DBSCAN on cosine distance.
+
+The estimator follows scikit-learn's conventions: parameters in `__init__`,
+fitted attributes end in `_`, `fit` returns self. Messages are first blocked
+by (token count, first constant token), as a log statement rarely changes
+either; DBSCAN then runs per block, so memory grows with the largest block,
+never with the square of the input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Sequence
+
+import numpy as np
+from sklearn.cluster import DBSCAN
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+WILDCARD = "<*>"
+MAX_TEMPLATE_CHARS = 1_000
+_TOKEN = re.compile(r"<[A-Z*]+>|[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]")
+_PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
+
+
+def tokenize(message: str, max_tokens: int = 64) -> list[str]:
+    """Split a masked message into tokens; placeholders stay whole, at most `max_tokens`."""
+    return _TOKEN.findall(message)[:max_tokens]
+
+
+def is_variable(token: str) -> bool:
+    return bool(_PLACEHOLDER.match(token))
+
+
+def merge_template(token_lists: Sequence[Sequence[str]]) -> list[str]:
+    """Position-wise template: a token shared by every member stays, others become <*>."""
+    first = list(token_lists[0])
+    if any(len(tokens) != len(first) for tokens in token_lists):
+        # different lengths only happen when blocks were merged: keep the common prefix
+        width = min(len(tokens) for tokens in token_lists)
+        first = first[:width]
+        token_lists = [tokens[:width] for tokens in token_lists]
+    template = []
+    for i, token in enumerate(first):
+        same = all(tokens[i] == token for tokens in token_lists)
+        template.append(token if same else WILDCARD)
+    return template
+
+
+def render_template(message: str, template_tokens: Sequence[str], max_tokens: int = 64) -> str:
+    """`message` with the spans of its varying tokens replaced by <*> (keeps its spacing)."""
+    out, last = [], 0
+    for position, match in enumerate(_TOKEN.finditer(message)):
+        if position >= min(max_tokens, len(template_tokens)):
+            break
+        if template_tokens[position] == WILDCARD:
+            out.append(message[last : match.start()] + WILDCARD)
+            last = match.end()
+    out.append(message[last:])
+    return "".join(out)[:MAX_TEMPLATE_CHARS]
+
+
+class PatternClusterer:
+    """TF-IDF + DBSCAN (cosine) over distinct masked messages, weighted by their counts.
+
+    eps: largest cosine distance between neighbours (1 - similarity).
+    max_tokens: tokens considered per message (long messages are capped, never rejected).
+    max_block: largest block DBSCAN sees at once; larger blocks are split by more tokens.
+    """
+
+    def __init__(self, eps: float = 0.35, max_tokens: int = 64, max_block: int = 2_000):
+        self.eps = eps
+        self.max_tokens = max_tokens
+        self.max_block = max_block
+
+    def _block_key(self, tokens: list[str], depth: int) -> tuple:
+        constant = [t for t in tokens if not is_variable(t)]
+        return (len(tokens), *constant[:depth])
+
+    def _blocks(self, token_lists: list[list[str]], indices: list[int], depth: int) -> list[list[int]]:
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for i in indices:
+            groups[self._block_key(token_lists[i], depth)].append(i)
+        blocks = []
+        for members in groups.values():
+            if len(members) > self.max_block and depth < 6:
+                blocks.extend(self._blocks(token_lists, members, depth + 1))
+            else:
+                blocks.append(members)
+        return blocks
+
+    def fit(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> "PatternClusterer":
+        """Group `messages` (distinct masked messages); `counts` weight them."""
+        n = len(messages)
+        weights = np.asarray(counts if counts is not None else [1] * n, dtype=float)
+        token_lists = [tokenize(m, self.max_tokens) for m in messages]
+        labels = np.full(n, -1, dtype=int)
+        next_label = 0
+        if n:
+            vectorizer = TfidfVectorizer(
+                analyzer=lambda i: [f"{pos}:{tok}" for pos, tok in enumerate(token_lists[i])] + token_lists[i],
+                lowercase=False,
+                sublinear_tf=True,
+            )
+            vectors = vectorizer.fit_transform(range(n))
+            for block in self._blocks(token_lists, list(range(n)), depth=1):
+                if len(block) == 1:
+                    labels[block[0]] = next_label
+                    next_label += 1
+                    continue
+                model = DBSCAN(eps=self.eps, min_samples=1, metric="cosine", algorithm="brute")
+                block_labels = model.fit_predict(vectors[block], sample_weight=weights[block])
+                for local in np.unique(block_labels):
+                    labels[np.asarray(block)[block_labels == local]] = next_label
+                    next_label += 1
+        self.labels_ = labels
+        self.n_clusters_ = next_label
+        members: dict[int, list[int]] = defaultdict(list)
+        for i, label in enumerate(labels):
+            members[int(label)].append(i)
+        self.templates_ = {}
+        for label, idx in members.items():
+            representative = max(idx, key=lambda i: (weights[i], -i))
+            tokens = merge_template([token_lists[i] for i in idx])
+            self.templates_[label] = render_template(messages[representative], tokens, self.max_tokens)
+        self.token_lists_ = token_lists
+        return self
+
+    def fit_predict(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> np.ndarray:
+        return self.fit(messages, counts).labels_

@@ -1,0 +1,84 @@
+"""Extract: the WARNING-and-above entries of one service and window, as rows, plus rejections."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from tasks.normalise import ROW_COLUMNS, SEVERITY_RANK, RejectedEntry, Window, normalise, parse_time, service_of, severity_name
+from tasks.sources import RAW_KEEP_CHARS, LogSource, Unparseable
+
+
+@dataclass
+class Rejection:
+    rejection_id: str
+    reason: str
+    raw_text: str
+    location: str
+
+
+@dataclass
+class Extracted:
+    rows: pd.DataFrame
+    rejections: list[Rejection] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def _rejection(raw: str, reason: str, where: str, source: str) -> Rejection:
+    digest = hashlib.sha1(f"{source}|{where}|{raw}".encode("utf-8", "replace")).hexdigest()[:24]
+    return Rejection(digest, reason, raw[:RAW_KEEP_CHARS], where)
+
+
+def _raw(entry) -> str:
+    import json
+
+    return json.dumps(entry, ensure_ascii=False, default=str)[:RAW_KEEP_CHARS]
+
+
+def extract(source: LogSource, service: str, window: Window, min_severity: str = "WARNING") -> Extracted:
+    """Read `source`, keep `service` in `window` at `min_severity` or above, normalise each entry.
+
+    Entries of other services, times or lower severities are counted as skipped;
+    entries that cannot be read are kept as rejections with their reason.
+    """
+    floor = SEVERITY_RANK[severity_name(min_severity)]
+    stats = {"read": 0, "kept": 0, "rejected": 0, "other_service": 0, "outside_window": 0, "below_severity": 0}
+    rows: list[dict] = []
+    rejections: list[Rejection] = []
+    for position, entry in enumerate(source.entries(service, window, min_severity)):
+        stats["read"] += 1
+        where = f"entry {position + 1}"
+        if isinstance(entry, Unparseable):
+            rejections.append(_rejection(entry.raw, entry.reason, entry.where, source.describe()))
+            continue
+        try:
+            if not isinstance(entry, dict):
+                raise RejectedEntry(f"entry is a JSON {type(entry).__name__}, not an object")
+            owner = service_of(entry)
+            if owner is not None and owner != service:
+                stats["other_service"] += 1
+                continue
+            stamp = entry.get("timestamp") or entry.get("receiveTimestamp")
+            if not stamp:
+                raise RejectedEntry("missing timestamp")
+            try:
+                ts = parse_time(stamp, "timestamp")
+            except ValueError as exc:
+                raise RejectedEntry(str(exc)) from None
+            if not window.contains(ts):
+                stats["outside_window"] += 1
+                continue
+            if SEVERITY_RANK[severity_name(entry.get("severity"))] < floor:
+                stats["below_severity"] += 1
+                continue
+            if owner is None:
+                raise RejectedEntry("no service name in resource.labels")
+            rows.append(normalise(entry))
+        except RejectedEntry as exc:
+            rejections.append(_rejection(_raw(entry), str(exc), where, source.describe()))
+    stats["kept"] = len(rows)
+    stats["rejected"] = len(rejections)
+    frame = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
+    return Extracted(frame, rejections, stats)

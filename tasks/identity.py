@@ -1,0 +1,100 @@
+"""Stable pattern identity across runs.
+
+A masked message seen before keeps its fingerprint (`cluster_keys`). A cluster
+of this run whose members are partly known joins the best-known fingerprint
+among them; a wholly new cluster joins the most similar known pattern above
+`min_similarity`, or starts a new fingerprint. Known fingerprints are never
+merged or renamed, so an issue never loses its pattern.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+from tasks.clustering import WILDCARD, tokenize
+
+
+def new_fingerprint(service: str, template: str) -> str:
+    return hashlib.sha1(f"{service}\x1f{template}".encode()).hexdigest()[:16]
+
+
+@dataclass
+class Identities:
+    """The outcome of identification for one run."""
+
+    fingerprint_of: dict[str, str]  # masked message -> fingerprint
+    template_of: dict[str, str]  # fingerprint -> template
+    new_fingerprints: set[str] = field(default_factory=set)
+    new_keys: dict[str, str] = field(default_factory=dict)  # masked messages seen for the first time
+
+
+def _template_tokens(template: str) -> list[str]:
+    return [t for t in tokenize(template) if t != WILDCARD]
+
+
+def nearest_known(templates: Sequence[str], known: Mapping[str, str], min_similarity: float) -> list[str | None]:
+    """For each template, the fingerprint of the most similar known template, if similar enough."""
+    if not templates or not known:
+        return [None] * len(templates)
+    fingerprints = list(known)
+    corpus = [_template_tokens(known[fp]) for fp in fingerprints] + [_template_tokens(t) for t in templates]
+    vectorizer = TfidfVectorizer(analyzer=lambda tokens: tokens, lowercase=False)
+    vectors = vectorizer.fit_transform(corpus)
+    known_vectors, new_vectors = vectors[: len(fingerprints)], vectors[len(fingerprints) :]
+    similarity = cosine_similarity(new_vectors, known_vectors)
+    result: list[str | None] = []
+    for row in similarity:
+        best = int(row.argmax())
+        result.append(fingerprints[best] if row[best] >= min_similarity else None)
+    return result
+
+
+def identify(
+    service: str,
+    messages: Sequence[str],
+    counts: Sequence[int],
+    labels: Sequence[int],
+    templates: Mapping[int, str],
+    known_keys: Mapping[str, str],
+    known_templates: Mapping[str, str],
+    min_similarity: float = 0.75,
+) -> Identities:
+    """Give every masked message of this run a fingerprint."""
+    fingerprint_of: dict[str, str] = {}
+    template_of = dict(known_templates)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels):
+        members[int(label)].append(i)
+
+    unresolved: list[int] = []
+    for label, idx in members.items():
+        votes: Counter[str] = Counter()
+        for i in idx:
+            fp = known_keys.get(messages[i])
+            if fp:
+                fingerprint_of[messages[i]] = fp
+                votes[fp] += counts[i]
+        if votes:
+            winner = votes.most_common(1)[0][0]
+            for i in idx:
+                fingerprint_of.setdefault(messages[i], winner)
+        else:
+            unresolved.append(label)
+
+    nearest = nearest_known([templates[label] for label in unresolved], known_templates, min_similarity)
+    new: set[str] = set()
+    for label, match in zip(unresolved, nearest):
+        fp = match or new_fingerprint(service, templates[label])
+        if not match and fp not in template_of:
+            template_of[fp] = templates[label]
+            new.add(fp)
+        for i in members[label]:
+            fingerprint_of[messages[i]] = fp
+    new_keys = {m: fp for m, fp in fingerprint_of.items() if m not in known_keys}
+    return Identities(fingerprint_of, template_of, new, new_keys)

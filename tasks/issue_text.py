@@ -1,0 +1,113 @@
+"""What issues and comments say: titles, bodies, labels, and the console link of a pattern."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote
+
+from tasks.clustering import WILDCARD
+from tasks.measure import PatternMeasure
+from tasks.normalise import Window
+from tasks.redact import redact
+from tasks.tracker import ACTION_MARKER, FINGERPRINT_MARKER
+
+SAMPLE_KEYS = ("severity", "timestamp", "textPayload", "jsonPayload", "httpRequest", "protoPayload", "sourceLocation")
+
+
+def sample_json(payload: str | None) -> str:
+    """A LogEntry trimmed to what a reader needs, redacted, as indented JSON."""
+    try:
+        entry = json.loads(payload or "{}")
+    except json.JSONDecodeError:
+        return redact(payload or "")
+    kept = {key: entry[key] for key in SAMPLE_KEYS if key in entry}
+    return redact(json.dumps(kept, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+def summary(m: PatternMeasure, width: int = 90) -> str:
+    """A short human title for a pattern: its template's constant head, and where it comes from."""
+    text = re.sub(r"\s+", " ", m.template.replace(WILDCARD, "…")).strip()
+    text = redact(text)
+    if len(text) > width:
+        text = text[: width - 1].rstrip() + "…"
+    where = m.module.rsplit(".", 1)[-1] if m.module else None
+    return f"{text} ({where})" if where and where not in text else text
+
+
+def title(prefix: str, m: PatternMeasure) -> str:
+    return f"{prefix} | {m.priority} | {summary(m)}"
+
+
+def labels(m: PatternMeasure, service: str) -> list[str]:
+    result = {m.priority, m.severity.lower(), f"service:{service}", "log-gardener"}
+    if m.module:
+        result.add(f"component:{m.module.rsplit('.', 1)[-1]}"[:50])
+    return sorted(result)
+
+
+def console_link(m: PatternMeasure, service: str, project: str | None, window: Window) -> str:
+    """A Cloud Logging console link whose query finds this pattern in this window."""
+    constant = max(re.split(r"<[A-Z*]+>", m.template), key=len).strip()
+    constant = constant.replace('"', '\\"')[:80]
+    query = f'resource.labels.service_name="{service}"\nseverity>=WARNING'
+    if constant:
+        query += f'\n"{constant}"'
+    time_range = f"{window.start:%Y-%m-%dT%H:%M:%SZ}/{window.end:%Y-%m-%dT%H:%M:%SZ}"
+    link = f"https://console.cloud.google.com/logs/query;query={quote(query, safe='')};timeRange={quote(time_range, safe='')}"
+    return link + (f"?project={quote(project)}" if project else "")
+
+
+def facts_table(m: PatternMeasure, service: str, context: dict, window: Window) -> str:
+    baseline = f"{m.baseline_rate_per_min:g}/min" if m.baseline_rate_per_min is not None else "none yet"
+    ratio = f"x{m.ratio:g}" if m.ratio is not None else "n/a"
+    rows = [
+        ("Service", service),
+        ("Severity", f"{m.severity} (warning {m.warning_count}, error {m.error_count}, critical {m.critical_count})"),
+        ("Window", f"{window.start:%Y-%m-%d %H:%M} to {window.end:%H:%M} UTC"),
+        ("Count", f"{m.count} ({m.rate_per_min:g}/min)"),
+        ("Baseline", f"{baseline}, ratio {ratio}"),
+        ("First / last seen", f"{_ts(m.first_seen)} / {_ts(m.last_seen)}"),
+        ("Source", f"{m.module or '-'}.{m.function or '-'}"),
+        ("Revision", context.get("revision") or "-"),
+        ("Location", context.get("location") or "-"),
+        ("Priority", f"{m.priority} ({m.reason})" if m.reason else m.priority),
+    ]
+    lines = ["| | |", "|---|---|"] + [f"| {k} | {redact(str(v)).replace('|', '/')} |" for k, v in rows]
+    return "\n".join(lines)
+
+
+def _ts(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if hasattr(value, "strftime") else "-"
+
+
+def issue_body(m: PatternMeasure, service: str, context: dict, window: Window, samples: list[str], project: str | None) -> str:
+    parts = [
+        f"Log Gardener found a new log pattern in `{service}`.",
+        "",
+        facts_table(m, service, context, window),
+        "",
+        "**Pattern**",
+        "```",
+        redact(m.template),
+        "```",
+        "",
+        "**Sample entries** (redacted)",
+    ]
+    for sample in samples[:2]:
+        parts += ["```json", sample, "```"]
+    parts += [
+        "",
+        f"[Open these logs in Cloud Logging]({console_link(m, service, project, window)})",
+        "",
+        FINGERPRINT_MARKER.format(fingerprint=m.fingerprint),
+    ]
+    return "\n".join(parts)
+
+
+def comment_body(m: PatternMeasure, service: str, context: dict, window: Window, samples: list[str], action_key: str, headline: str) -> str:
+    parts = [headline, "", facts_table(m, service, context, window), ""]
+    if samples:
+        parts += ["**Latest sample** (redacted)", "```json", samples[0], "```", ""]
+    parts.append(ACTION_MARKER.format(key=action_key))
+    return "\n".join(parts)

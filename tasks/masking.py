@@ -1,0 +1,87 @@
+"""Masking of the variable parts of a message, defined once for Python and SQL.
+
+Every pattern is RE2 syntax (no look-around, no back-references) so BigQuery
+and DuckDB run exactly the rules that `mask()` runs in Python; the warehouse
+builds its `mask_message()` SQL function from `MASK_RULES` (see
+`mask_function_sql`). Order matters: wider shapes (URLs, emails, timestamps)
+go before the numbers they contain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import sqlglot
+from sqlglot import exp
+
+
+@dataclass(frozen=True)
+class MaskRule:
+    name: str
+    pattern: str
+    token: str
+
+    @cached_property
+    def compiled(self) -> re.Pattern[str]:
+        # RE2 classes (\d, \w, \b) are ASCII-only: keep Python in step.
+        return re.compile(self.pattern, re.ASCII)
+
+
+MASK_RULES: tuple[MaskRule, ...] = (
+    MaskRule("url", r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>()\[\]{},]+", "<URL>"),
+    MaskRule("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", "<EMAIL>"),
+    MaskRule(
+        "timestamp",
+        r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+\-]\d{2}:?\d{2})?",
+        "<TS>",
+    ),
+    MaskRule("uuid", r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", "<UUID>"),
+    MaskRule("ip", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?", "<IP>"),
+    MaskRule("quoted", r"'[^'\s]{1,80}'|\"[^\"\s]{1,80}\"", "<STR>"),
+    MaskRule("path", r"(?:/[\w.\-~%]+){3,}/?", "<PATH>"),
+    MaskRule("hex", r"0[xX][0-9A-Fa-f]+", "<HEX>"),
+    # ids that mix hex digits and letters (usr_8f3a2b1c, 5e9ac0); the boundary is captured, RE2 has no look-behind
+    MaskRule("hex_id", r"(^|[^0-9A-Za-z])[0-9a-fA-F]*(?:[0-9][a-fA-F]|[a-fA-F][0-9])[0-9a-fA-F]*", r"\1<HEX>"),
+    MaskRule("number", r"\d+(?:\.\d+)*", "<NUM>"),
+)
+
+
+def mask(text: str, rules: tuple[MaskRule, ...] = MASK_RULES) -> str:
+    """Replace every variable part of `text` by its typed token (`<NUM>`, `<IP>`, ...)."""
+    for rule in rules:
+        text = rule.compiled.sub(rule.token, text)
+    return text
+
+
+def mask_expression(column: exp.Expression, rules: tuple[MaskRule, ...] = MASK_RULES) -> exp.Expression:
+    """The nested REGEXP_REPLACE that applies `rules` to `column`, as a sqlglot tree."""
+    expression = column
+    for rule in rules:
+        expression = exp.RegexpReplace(
+            this=expression,
+            expression=exp.Literal.string(rule.pattern),
+            replacement=exp.Literal.string(rule.token),
+            # DuckDB replaces only the first match without 'g'; BigQuery always replaces all.
+            modifiers=exp.Literal.string("g"),
+        )
+    return expression
+
+
+def mask_function_sql(dialect: str) -> str:
+    """DDL for a `mask_message(s)` SQL function in `dialect` (duckdb macro or BigQuery temp function)."""
+    body = mask_expression(exp.column("s"))
+    if dialect == "duckdb":
+        return f"create or replace macro mask_message(s) as {body.sql('duckdb')}"
+    if dialect == "bigquery":
+        # BigQuery's REGEXP_REPLACE is always global and takes no modifiers.
+        for node in body.find_all(exp.RegexpReplace):
+            node.set("modifiers", None)
+        return f"create temp function mask_message(s string) as ({body.sql('bigquery')})"
+    raise ValueError(f"no masking function for dialect {dialect!r}")
+
+
+def parse_check(dialect: str) -> None:
+    """Raise if the generated masking function does not parse in `dialect`."""
+    sqlglot.parse_one(mask_function_sql(dialect), read=dialect)

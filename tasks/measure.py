@@ -1,0 +1,171 @@
+"""Per-pattern measures of a window and its priority: counts, rates, baseline, status.
+
+Everything here is computed from this window's grouped messages and the
+stored counts of earlier windows, never from "now", so re-running a window
+gives the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Mapping
+
+import pandas as pd
+
+from tasks.normalise import SEVERITY_RANK, Window
+from tasks.rules import Rules, more_urgent, raise_priority
+
+
+@dataclass
+class PatternMeasure:
+    fingerprint: str
+    template: str
+    count: int
+    rate_per_min: float
+    baseline_rate_per_min: float | None
+    ratio: float | None
+    severity: str
+    warning_count: int
+    error_count: int
+    critical_count: int
+    first_seen: object
+    last_seen: object
+    module: str | None
+    function: str | None
+    sample_insert_ids: list[str]
+    masked_messages: list[str]
+    status: str = "ongoing"
+    priority: str = "P4"
+    previous_priority: str | None = None
+    base_priority: str = "P4"
+    reason: str = ""
+    issue: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        for key in ("first_seen", "last_seen"):
+            value = data[key]
+            data[key] = value.isoformat() if hasattr(value, "isoformat") else value
+        return data
+
+
+def _severity_max(row: pd.Series) -> str:
+    if row.critical_count:
+        return "CRITICAL"
+    if row.error_count:
+        return "ERROR"
+    if row.warning_count:
+        return "WARNING"
+    return "DEFAULT"
+
+
+def aggregate(grouped: pd.DataFrame, fingerprint_of: Mapping[str, str], template_of: Mapping[str, str], window: Window) -> list[PatternMeasure]:
+    """Sum the distinct masked messages of this window into one measure per fingerprint."""
+    if grouped.empty:
+        return []
+    frame = grouped.copy()
+    frame["fingerprint"] = frame["masked_message"].map(fingerprint_of)
+    measures = []
+    for fp, rows in frame.groupby("fingerprint", sort=False):
+        rows = rows.sort_values("entries", ascending=False)
+        top = rows.iloc[0]
+        samples = [s for s in (top.sample_1, top.sample_2, top.sample_3) if isinstance(s, str)]
+        totals = rows[["entries", "warning_count", "error_count", "critical_count"]].sum()
+        count = int(totals.entries)
+        measures.append(
+            PatternMeasure(
+                fingerprint=fp,
+                template=template_of[fp],
+                count=count,
+                rate_per_min=round(count / window.minutes, 3),
+                baseline_rate_per_min=None,
+                ratio=None,
+                severity=_severity_max(totals),
+                warning_count=int(totals.warning_count),
+                error_count=int(totals.error_count),
+                critical_count=int(totals.critical_count),
+                first_seen=rows.first_seen.min(),
+                last_seen=rows.last_seen.max(),
+                module=top.module if isinstance(top.module, str) else None,
+                function=top.function if isinstance(top.function, str) else None,
+                sample_insert_ids=samples,
+                masked_messages=list(rows.masked_message),
+            )
+        )
+    measures.sort(key=lambda m: (-SEVERITY_RANK[m.severity], -m.count, m.fingerprint))
+    return measures
+
+
+@dataclass
+class History:
+    """What earlier windows say about the patterns of a service."""
+
+    baseline_minutes: float  # total minutes of the baseline windows (0 when none)
+    baseline_counts: dict[str, int]  # fingerprint -> entries in the baseline windows
+    previous_priority: dict[str, str]  # fingerprint -> priority in its latest earlier window
+    seen_before: set[str]  # fingerprints counted in any earlier window
+    in_previous_window: set[str]  # fingerprints counted in the window right before
+    closed_issue: set[str]  # fingerprints whose tracker issue is closed
+    templates: dict[str, str] = field(default_factory=dict)
+
+
+def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -> list[PatternMeasure]:
+    """Baseline, ratio, status and priority for each pattern; adds quiet patterns with count 0."""
+    for m in measures:
+        if history.baseline_minutes > 0:
+            m.baseline_rate_per_min = round(history.baseline_counts.get(m.fingerprint, 0) / history.baseline_minutes, 3)
+            if m.baseline_rate_per_min > 0:
+                m.ratio = round(m.rate_per_min / m.baseline_rate_per_min, 2)
+        m.previous_priority = history.previous_priority.get(m.fingerprint)
+        m.base_priority = rules.base_priority(m.severity, m.rate_per_min)
+        m.priority = more_urgent(m.base_priority, m.previous_priority)
+        if m.fingerprint not in history.seen_before:
+            m.status = "new"
+            m.reason = f"first seen in this window: {m.count} entries, {m.rate_per_min:g}/min"
+        elif m.fingerprint in history.closed_issue:
+            m.status = "regressed"
+            m.reason = f"came back after its issue was closed: {m.count} entries, {m.rate_per_min:g}/min"
+        elif rules.is_spike(m.rate_per_min, m.baseline_rate_per_min):
+            m.status = "escalated"
+            before = m.priority
+            m.priority = raise_priority(before, rules.escalation.levels)
+            ratio = f"x{m.ratio:.1f}" if m.ratio else "from zero"
+            m.reason = (
+                f"{m.baseline_rate_per_min:g}/min to {m.rate_per_min:g}/min, {ratio} over a "
+                f"{history.baseline_minutes / 60:g}-hour baseline: {before} to {m.priority}"
+            )
+        else:
+            m.status = "ongoing"
+            if m.ratio:
+                m.reason = f"x{m.ratio:.1f} against the baseline, below the x{rules.escalation.ratio:g} spike rule"
+            else:
+                m.reason = "not seen in the baseline windows"
+    present = {m.fingerprint for m in measures}
+    for fp in sorted(history.in_previous_window - present):
+        measures.append(
+            PatternMeasure(
+                fingerprint=fp,
+                template=history.templates.get(fp, ""),
+                count=0,
+                rate_per_min=0.0,
+                baseline_rate_per_min=round(history.baseline_counts.get(fp, 0) / history.baseline_minutes, 3)
+                if history.baseline_minutes
+                else None,
+                ratio=0.0,
+                severity="DEFAULT",
+                warning_count=0,
+                error_count=0,
+                critical_count=0,
+                first_seen=None,
+                last_seen=None,
+                module=None,
+                function=None,
+                sample_insert_ids=[],
+                masked_messages=[],
+                status="quiet",
+                priority=history.previous_priority.get(fp, "P4"),
+                previous_priority=history.previous_priority.get(fp),
+                reason="seen in the previous window, silent in this one",
+            )
+        )
+    return measures

@@ -1,0 +1,251 @@
+"""Turn one Cloud Logging LogEntry (a dict) into one flat `log_entries` row."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from tasks.stacktrace import pattern_text
+
+SEVERITY_RANK = {
+    "DEFAULT": 0,
+    "DEBUG": 100,
+    "INFO": 200,
+    "NOTICE": 300,
+    "WARNING": 400,
+    "ERROR": 500,
+    "CRITICAL": 600,
+    "ALERT": 700,
+    "EMERGENCY": 800,
+}
+MAX_MESSAGE_CHARS = 16_384
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+ROW_COLUMNS = (
+    "insert_id",
+    "timestamp",
+    "receive_timestamp",
+    "severity",
+    "service",
+    "revision",
+    "location",
+    "log_name",
+    "resource_type",
+    "message",
+    "pattern_text",
+    "module",
+    "function",
+    "line",
+    "http_method",
+    "http_url",
+    "http_status",
+    "latency_ms",
+    "trace",
+    "payload",
+)
+
+
+class RejectedEntry(ValueError):
+    """An entry that cannot become a row; the message is the recorded reason."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time window [start, end) in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("window bounds must carry a time zone")
+        if self.end <= self.start:
+            raise ValueError(
+                f"window end {self.end.isoformat()} is not after its start {self.start.isoformat()}"
+            )
+
+    @property
+    def minutes(self) -> float:
+        return (self.end - self.start).total_seconds() / 60.0
+
+    def contains(self, ts: datetime) -> bool:
+        return self.start <= ts < self.end
+
+    @classmethod
+    def parse(cls, start: str, end: str) -> "Window":
+        return cls(parse_time(start, "start"), parse_time(end, "end"))
+
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%dT%H%M}Z_{self.end:%Y-%m-%dT%H%M}Z"
+
+
+def parse_time(value: str, what: str = "time") -> datetime:
+    """Parse an RFC 3339 / ISO 8601 time; a value without a zone is taken as UTC."""
+    text = str(value).strip()
+    if not text:
+        raise ValueError(f"{what} is empty")
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Python 3.11 accepts up to microseconds; Cloud Logging sends nanoseconds.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not an ISO 8601 time (e.g. 2025-09-15T00:00:00Z)") from None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    return ts.astimezone(timezone.utc)
+
+
+def severity_name(value: Any) -> str:
+    """Cloud Logging severity as its name; numbers map to the nearest lower level."""
+    if value is None or value == "":
+        return "DEFAULT"
+    if isinstance(value, (int, float)):
+        best = "DEFAULT"
+        for name, rank in SEVERITY_RANK.items():
+            if value >= rank:
+                best = name
+        return best
+    name = str(value).upper()
+    if name not in SEVERITY_RANK:
+        raise RejectedEntry(f"unknown severity {value!r}")
+    return name
+
+
+def service_of(entry: dict) -> str | None:
+    """The service an entry belongs to, from its monitored resource."""
+    resource = entry.get("resource") or {}
+    labels = resource.get("labels") or {}
+    for key in ("service_name", "module_id", "function_name", "container_name", "job_name"):
+        if labels.get(key):
+            return str(labels[key])
+    return None
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters and cap the size, saying so when it was cut."""
+    text = _CONTROL.sub("\ufffd", text)
+    if len(text) > MAX_MESSAGE_CHARS:
+        cut = len(text) - MAX_MESSAGE_CHARS
+        text = text[:MAX_MESSAGE_CHARS] + f"... [truncated {cut} chars]"
+    return text
+
+
+def message_of(entry: dict) -> str:
+    """textPayload, else jsonPayload.message, else `METHOD /path STATUS` for request logs."""
+    text = entry.get("textPayload")
+    if isinstance(text, str) and text.strip():
+        return text
+    payload = entry.get("jsonPayload")
+    if isinstance(payload, dict):
+        for key in ("message", "msg", "error"):
+            value = payload.get(key)
+            if isinstance(value, str) and value.strip():
+                return value
+    http = entry.get("httpRequest")
+    if isinstance(http, dict) and (http.get("requestMethod") or http.get("requestUrl")):
+        path = urlsplit(str(http.get("requestUrl") or "")).path or "/"
+        return f"{http.get('requestMethod') or '-'} {path} {http.get('status') or '-'}"
+    proto = entry.get("protoPayload")
+    if isinstance(proto, dict):
+        if proto.get("method") or proto.get("resource"):
+            return f"{proto.get('method') or '-'} {urlsplit(str(proto.get('resource') or '')).path or '/'} {proto.get('status') or '-'}"
+        status = proto.get("status") or {}
+        if proto.get("methodName"):
+            detail = status.get("message") if isinstance(status, dict) else None
+            return f"{proto['methodName']}" + (f": {detail}" if detail else "")
+    raise RejectedEntry("no message: none of textPayload, jsonPayload.message, httpRequest, protoPayload")
+
+
+def _is_request_message(entry: dict) -> bool:
+    """True when the message was built from httpRequest (no text or JSON message)."""
+    if isinstance(entry.get("textPayload"), str) and entry["textPayload"].strip():
+        return False
+    payload = entry.get("jsonPayload")
+    if isinstance(payload, dict) and any(isinstance(payload.get(k), str) and payload[k].strip() for k in ("message", "msg", "error")):
+        return False
+    return isinstance(entry.get("httpRequest"), dict)
+
+
+def _latency_ms(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    text = str(value)
+    try:
+        return round(float(text[:-1] if text.endswith("s") else text) * 1000.0, 3)
+    except ValueError:
+        return None
+
+
+def _source_location(entry: dict) -> tuple[str | None, str | None, int | None]:
+    payload = entry.get("jsonPayload") if isinstance(entry.get("jsonPayload"), dict) else {}
+    labels = payload.get("labels") if isinstance(payload.get("labels"), dict) else {}
+    loc = entry.get("sourceLocation") or payload.get("logging.googleapis.com/sourceLocation") or {}
+    module = labels.get("module") or loc.get("file")
+    function = labels.get("function") or loc.get("function")
+    line = labels.get("line") or loc.get("line")
+    try:
+        line_no = int(line) if line not in (None, "") else None
+    except (TypeError, ValueError):
+        line_no = None
+    return (str(module) if module else None, str(function) if function else None, line_no)
+
+
+def synthetic_insert_id(entry: dict) -> str:
+    """A stable id for an entry without insertId, so a reload still finds it."""
+    digest = hashlib.sha1(json.dumps(entry, sort_keys=True, default=str).encode()).hexdigest()
+    return f"gardener-{digest[:24]}"
+
+
+def normalise(entry: Any) -> dict:
+    """One LogEntry -> one `log_entries` row; raises RejectedEntry with a reason."""
+    if not isinstance(entry, dict):
+        raise RejectedEntry(f"entry is a JSON {type(entry).__name__}, not an object")
+    if not entry.get("timestamp") and not entry.get("receiveTimestamp"):
+        raise RejectedEntry("missing timestamp")
+    try:
+        ts = parse_time(entry.get("timestamp") or entry["receiveTimestamp"], "timestamp")
+        received = parse_time(entry["receiveTimestamp"], "receiveTimestamp") if entry.get("receiveTimestamp") else None
+    except ValueError as exc:
+        raise RejectedEntry(str(exc)) from None
+    resource = entry.get("resource") or {}
+    labels = resource.get("labels") or {}
+    message = clean_text(message_of(entry))
+    is_request = _is_request_message(entry)
+    module, function, line = _source_location(entry)
+    http = entry.get("httpRequest") if isinstance(entry.get("httpRequest"), dict) else {}
+    status = http.get("status")
+    try:
+        http_status = int(status) if status not in (None, "") else None
+    except (TypeError, ValueError):
+        http_status = None
+    return {
+        "insert_id": str(entry.get("insertId") or synthetic_insert_id(entry)),
+        "timestamp": ts,
+        "receive_timestamp": received,
+        "severity": severity_name(entry.get("severity")),
+        "service": service_of(entry),
+        "revision": labels.get("revision_name") or labels.get("version_id"),
+        "location": labels.get("location") or labels.get("region") or labels.get("zone"),
+        "log_name": entry.get("logName"),
+        "resource_type": resource.get("type"),
+        "message": message,
+        # A request log groups by method, path and status: the status must survive number masking,
+        # so it is kept out of pattern_text and appended by masked_messages.sql.
+        "pattern_text": pattern_text(message) if not is_request else message.rsplit(" ", 1)[0],
+        "module": module,
+        "function": function,
+        "line": line,
+        "http_method": http.get("requestMethod"),
+        "http_url": http.get("requestUrl"),
+        "http_status": http_status,
+        "latency_ms": _latency_ms(http.get("latency")),
+        "trace": entry.get("trace"),
+        "payload": json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str)[:65_536],
+    }

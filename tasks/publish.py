@@ -1,0 +1,136 @@
+"""Tracker actions: one per pattern and window, logged in `issue_actions` before and after.
+
+An action key is derived from (service, window, fingerprint, action), so a
+rerun of a window finds its actions already applied and posts nothing. An
+action planned but not applied (a run that died) is completed on the next run
+after asking the tracker whether it already happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from tasks import issue_text
+from tasks.measure import PatternMeasure
+from tasks.normalise import Window
+from tasks.rules import Rules
+from tasks.tracker import ACTION_MARKER, Tracker
+from tasks.warehouse import Warehouse
+
+
+@dataclass
+class PlannedAction:
+    key: str
+    fingerprint: str
+    action: str  # create | escalate | reopen | none
+    issue_number: int | None
+    reason: str
+
+
+def action_key(service: str, window: Window, fingerprint: str, action: str) -> str:
+    raw = f"{service}|{window.start.isoformat()}|{window.end.isoformat()}|{fingerprint}|{action}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:20]
+
+
+def plan(measures: list[PatternMeasure], issues: dict[str, int], rules: Rules, service: str, window: Window) -> list[PlannedAction]:
+    """Decide at most one action per pattern from its status and whether it has an issue."""
+    planned = []
+    creations = 0
+    for m in measures:
+        number = issues.get(m.fingerprint)
+        action, reason = "none", ""
+        if number is None and m.status in ("new", "escalated", "regressed") and rules.should_create(m.priority):
+            if creations < rules.tracker.max_new_issues:
+                action, reason, creations = "create", f"{m.status} pattern at {m.priority}", creations + 1
+            else:
+                reason = f"over the limit of {rules.tracker.max_new_issues} new issues per run; next run"
+        elif number is not None and m.status == "escalated":
+            action, reason = "escalate", m.reason
+        elif number is not None and m.status == "regressed":
+            action, reason = "reopen", m.reason
+        planned.append(PlannedAction(action_key(service, window, m.fingerprint, action), m.fingerprint, action, number, reason))
+    return planned
+
+
+def _record(warehouse: Warehouse, run_id: str, service: str, window: Window, p: PlannedAction, m: PatternMeasure) -> None:
+    row = {
+        "action_key": p.key,
+        "run_id": run_id,
+        "service": service,
+        "window_start": window.start,
+        "fingerprint": p.fingerprint,
+        "action": p.action,
+        "issue_number": p.issue_number,
+        "priority_before": m.previous_priority,
+        "priority_after": m.priority,
+        "reason": p.reason,
+        "state": "planned",
+        "planned_at": datetime.now(timezone.utc),
+        "applied_at": None,
+    }
+    warehouse.append("issue_actions", pd.DataFrame([row]))
+
+
+def _swap_priority(labels: list[str], priority: str) -> list[str]:
+    return sorted({label for label in labels if not (len(label) == 2 and label[0] == "P" and label[1].isdigit())} | {priority})
+
+
+def apply(
+    warehouse: Warehouse,
+    tracker: Tracker,
+    run_id: str,
+    service: str,
+    window: Window,
+    measures: list[PatternMeasure],
+    planned: list[PlannedAction],
+    context: dict,
+    samples: dict[str, list[str]],
+    rules: Rules,
+    project: str | None,
+) -> None:
+    """Apply the planned actions once each; fills `m.issue` with {number, action, url}."""
+    done = warehouse.query("actions_for_window", service=service, window_start=window.start)
+    state = dict(zip(done.action_key, done.state))
+    applied_number = dict(zip(done.action_key, done.issue_number))
+    by_fp = {m.fingerprint: m for m in measures}
+    for p in planned:
+        m = by_fp[p.fingerprint]
+        if p.action == "none":
+            m.issue = {"number": p.issue_number, "action": "none"}
+            continue
+        if state.get(p.key) == "applied":
+            number = applied_number.get(p.key)
+            m.issue = {"number": int(number) if pd.notna(number) else p.issue_number, "action": p.action, "already_applied": True}
+            continue
+        if p.key not in state:
+            _record(warehouse, run_id, service, window, p, m)
+        number = _apply_one(tracker, p, m, service, window, context, samples.get(m.fingerprint, []), rules, project)
+        warehouse.execute("mark_action_applied", action_key=p.key, issue_number=number, applied_at=datetime.now(timezone.utc))
+        m.issue = {"number": number, "action": p.action}
+
+
+def _apply_one(tracker: Tracker, p: PlannedAction, m: PatternMeasure, service: str, window: Window, context: dict, samples: list[str], rules: Rules, project: str | None) -> int:
+    if p.action == "create":
+        existing = tracker.find_by_fingerprint(m.fingerprint)  # a crashed run may have created it
+        if existing:
+            return existing.number
+        body = issue_text.issue_body(m, service, context, window, samples, project)
+        return tracker.create(issue_text.title(rules.tracker.title_prefix, m), body, issue_text.labels(m, service)).number
+    number = int(p.issue_number)
+    marker = ACTION_MARKER.format(key=p.key)
+    if not tracker.has_comment_with(number, marker):
+        headline = {
+            "escalate": f"**Escalated {m.previous_priority or '-'} to {m.priority}**: {m.reason}.",
+            "reopen": f"**Regressed**: {m.reason}. Reopening.",
+        }[p.action]
+        tracker.comment(number, issue_text.comment_body(m, service, context, window, samples, p.key, headline))
+    issue = tracker.get(number)
+    if p.action == "escalate" and m.priority not in issue.labels:
+        tracker.set_labels(number, _swap_priority(issue.labels, m.priority))
+    if p.action == "reopen" and issue.state != "open":
+        tracker.reopen(number)
+    return number

@@ -1,0 +1,96 @@
+"""Priority rules: configuration, not code (see config/rules.toml)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from tasks.normalise import SEVERITY_RANK
+
+DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
+PRIORITIES = ("P0", "P1", "P2", "P3", "P4")
+
+
+Priority = Literal["P0", "P1", "P2", "P3", "P4"]
+
+
+class BaseRule(BaseModel):
+    severity: str
+    min_rate_per_min: float = 0.0
+    priority: Priority
+
+    @field_validator("severity")
+    @classmethod
+    def _known_severity(cls, value: str) -> str:
+        if value.upper() not in SEVERITY_RANK:
+            raise ValueError(f"unknown severity {value!r}")
+        return value.upper()
+
+
+class Escalation(BaseModel):
+    ratio: float = Field(3.0, gt=1.0)
+    min_rate_per_min: float = Field(1.0, ge=0.0)
+    levels: int = Field(1, ge=1, le=4)
+    baseline_windows: int = Field(24, ge=1, le=24 * 90)
+
+
+class Identity(BaseModel):
+    min_similarity: float = Field(0.75, gt=0.0, le=1.0)
+
+
+class TrackerRules(BaseModel):
+    create_at_or_above: Priority = "P3"
+    max_new_issues: int = Field(10, ge=0)
+    title_prefix: str = "GCP-logs"
+
+
+class Rules(BaseModel):
+    base: list[BaseRule]
+    escalation: Escalation = Escalation()
+    identity: Identity = Identity()
+    tracker: TrackerRules = TrackerRules()
+
+    def base_priority(self, severity: str, rate_per_min: float) -> str:
+        """The first base rule that the severity and rate reach, else the least urgent priority."""
+        rank = SEVERITY_RANK.get(severity, 0)
+        for rule in self.base:
+            if rank >= SEVERITY_RANK[rule.severity] and rate_per_min >= rule.min_rate_per_min:
+                return rule.priority
+        return PRIORITIES[-1]
+
+    def is_spike(self, rate: float, baseline: float | None) -> bool:
+        if baseline is None or rate < self.escalation.min_rate_per_min:
+            return False
+        return baseline == 0 or rate >= self.escalation.ratio * baseline
+
+    def should_create(self, priority: str) -> bool:
+        return more_urgent(priority, self.tracker.create_at_or_above) == priority
+
+
+def more_urgent(a: str | None, b: str | None) -> str | None:
+    """The more urgent of two priorities (None counts as no priority)."""
+    if a is None or b is None:
+        return a or b
+    return min(a, b, key=PRIORITIES.index)
+
+
+def raise_priority(priority: str, levels: int = 1) -> str:
+    return PRIORITIES[max(0, PRIORITIES.index(priority) - levels)]
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read and check a rules file; errors name the file and the bad field."""
+    path = Path(path) if path else DEFAULT_RULES_PATH
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"rules file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"rules file {path} is not valid TOML: {exc}") from None
+    try:
+        return Rules.model_validate(data)
+    except Exception as exc:  # pydantic's message lists every bad field
+        raise ValueError(f"rules file {path} is invalid: {exc}") from None

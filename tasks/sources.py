@@ -1,0 +1,141 @@
+"""Log sources: where LogEntry objects come from.
+
+A source yields raw LogEntry dicts, or `Unparseable` records for text that is
+not JSON; filtering and normalising are shared (see `tasks.extract`).
+`FileSource` is the embedded default; production sources live beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from tasks.normalise import Window
+
+CHUNK_CHARS = 1 << 20
+MAX_ENTRY_CHARS = 8 << 20  # one LogEntry is at most 256 KB in Cloud Logging; leave room
+RAW_KEEP_CHARS = 4_096
+
+
+@dataclass(frozen=True)
+class Unparseable:
+    """Text of the source that is not a JSON value, with where it was and why."""
+
+    raw: str
+    reason: str
+    where: str
+
+
+class LogSource(Protocol):
+    """Anything that yields the LogEntry objects of a service and window."""
+
+    def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict | Unparseable]: ...
+
+    def describe(self) -> str: ...
+
+
+class FileSource:
+    """A file of `gcloud logging read --format=json` output (a JSON array) or NDJSON, read streaming."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"log source file not found: {self.path}")
+
+    def describe(self) -> str:
+        return f"file:{self.path}"
+
+    def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict | Unparseable]:
+        # The file holds every service and time; tasks.extract filters.
+        with open(self.path, encoding="utf-8", errors="replace", newline="") as handle:
+            first = _first_char(handle)
+            handle.seek(0)
+            if first == "[":
+                yield from _json_array(handle)
+            else:
+                yield from _ndjson(handle)
+
+
+def _first_char(handle) -> str:
+    while True:
+        chunk = handle.read(4096)
+        if not chunk:
+            return ""
+        stripped = chunk.lstrip("\ufeff \t\r\n")
+        if stripped:
+            return stripped[0]
+
+
+def _ndjson(handle) -> Iterator[dict | Unparseable]:
+    for number, line in enumerate(handle, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            yield json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield Unparseable(text[:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg} at column {exc.colno}", f"line {number}")
+
+
+_RESYNC = re.compile(r",\s*(?=\{)")
+
+
+def _json_array(handle) -> Iterator[dict | Unparseable]:
+    """Decode a JSON array one element at a time, so a large file is never held whole."""
+    decoder = json.JSONDecoder()
+    buffer = handle.read(CHUNK_CHARS).lstrip("\ufeff \t\r\n")
+    consumed = 0  # characters of the file before `buffer`
+    eof = False
+    if buffer.startswith("["):
+        buffer, consumed = buffer[1:], 1
+    index = 0
+    while True:
+        # skip separators
+        while True:
+            while index < len(buffer) and buffer[index] in " \t\r\n,":
+                index += 1
+            if index < len(buffer) or eof:
+                break
+            more = handle.read(CHUNK_CHARS)
+            eof = not more
+            buffer, consumed, index = buffer[index:] + more, consumed + index, 0
+        if index >= len(buffer):
+            return  # missing closing bracket: everything readable was read
+        if buffer[index] == "]":
+            return
+        try:
+            value, end = decoder.raw_decode(buffer, index)
+        except json.JSONDecodeError as exc:
+            truncated = exc.pos >= len(buffer) - 1 or exc.msg.startswith("Unterminated string")
+            if truncated and not eof and len(buffer) - index < MAX_ENTRY_CHARS:
+                more = handle.read(CHUNK_CHARS)
+                eof = not more
+                buffer, consumed, index = buffer[index:] + more, consumed + index, 0
+                continue
+            # Broken element: record it and resume at the next element that starts an object.
+            where = f"character {consumed + index}"
+            match = _RESYNC.search(buffer, exc.pos)
+            stop = match.end() if match else len(buffer)
+            yield Unparseable(buffer[index:stop][:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg}", where)
+            if not match:
+                return
+            index = stop
+            continue
+        yield value
+        index = end
+
+
+def open_source(spec: str) -> LogSource:
+    """A source from its spec: a file path, `cloud-logging:PROJECT` or `bq-sink:PROJECT.DATASET`."""
+    if spec.startswith("cloud-logging:"):
+        from tasks.cloud_logging_source import CloudLoggingSource
+
+        return CloudLoggingSource.from_spec(spec)
+    if spec.startswith("bq-sink:"):
+        from tasks.sink_table_source import SinkTableSource
+
+        return SinkTableSource.from_spec(spec)
+    return FileSource(spec)

@@ -1,0 +1,67 @@
+"""The `sql/` folder: BigQuery-dialect statements, one per file, and their DuckDB translation.
+
+Every dialect difference is handled here: named parameters (`@name` to
+`$name`), BigQuery-only table options (partitioning, clustering) and the
+global flag of REGEXP_REPLACE are left to sqlglot's transpiler.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import sqlglot
+from sqlglot import ErrorLevel
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SCHEMA_TABLES = (
+    "log_entries",
+    "runs",
+    "clusters",
+    "cluster_keys",
+    "cluster_counts",
+    "issue_actions",
+    "rejected_entries",
+    "tracker_issues",
+    "tracker_comments",
+)
+
+
+def sql_path(name: str) -> Path:
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path}")
+    return path
+
+
+@lru_cache(maxsize=None)
+def bigquery_sql(name: str) -> str:
+    """The statement of `sql/<name>.sql`, as written (BigQuery dialect)."""
+    return sql_path(name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def duckdb_sql(name: str) -> str:
+    """The statement of `sql/<name>.sql` translated for DuckDB."""
+    return to_duckdb(bigquery_sql(name))
+
+
+def to_duckdb(statement: str) -> str:
+    # Partitioning and clustering have no DuckDB meaning; sqlglot drops them with a log line.
+    previous = logging.getLogger("sqlglot").level
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    try:
+        translated = sqlglot.transpile(
+            statement, read="bigquery", write="duckdb", unsupported_level=ErrorLevel.IGNORE
+        )
+    finally:
+        logging.getLogger("sqlglot").setLevel(previous)
+    if len(translated) != 1:
+        raise ValueError(f"expected one statement, found {len(translated)}")
+    return translated[0]
+
+
+def all_sql_names() -> list[str]:
+    """Every statement name under sql/ (for wiring tests)."""
+    return sorted(str(p.relative_to(SQL_DIR).with_suffix("")) for p in SQL_DIR.rglob("*.sql"))

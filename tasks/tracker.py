@@ -1,0 +1,156 @@
+"""Issue trackers: the `Tracker` interface and the embedded `LocalTracker`.
+
+Every issue the gardener opens carries a hidden fingerprint marker, and every
+comment a hidden action marker, so a tracker can always be asked "is this
+already there?" before anything is posted: nothing is posted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+import pandas as pd
+
+from tasks.warehouse import Warehouse
+
+FINGERPRINT_MARKER = "<!-- log-gardener:fingerprint={fingerprint} -->"
+ACTION_MARKER = "<!-- log-gardener:action={key} -->"
+_FINGERPRINT_RE = re.compile(r"<!-- log-gardener:fingerprint=([0-9a-f]+) -->")
+
+
+def fingerprint_in(text: str | None) -> str | None:
+    match = _FINGERPRINT_RE.search(text or "")
+    return match.group(1) if match else None
+
+
+@dataclass
+class Issue:
+    number: int
+    title: str
+    body: str
+    labels: list[str]
+    state: str  # open | closed
+    url: str = ""
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def fingerprint(self) -> str | None:
+        return fingerprint_in(self.body)
+
+
+class Tracker(Protocol):
+    """What publishing needs from an issue tracker."""
+
+    def describe(self) -> str: ...
+
+    def find_by_fingerprint(self, fingerprint: str) -> Issue | None: ...
+
+    def get(self, number: int) -> Issue: ...
+
+    def create(self, title: str, body: str, labels: list[str]) -> Issue: ...
+
+    def comment(self, number: int, body: str) -> None: ...
+
+    def has_comment_with(self, number: int, marker: str) -> bool: ...
+
+    def set_labels(self, number: int, labels: list[str]) -> None: ...
+
+    def reopen(self, number: int) -> None: ...
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class LocalTracker:
+    """An issue tracker kept in the warehouse (`tracker_issues`, `tracker_comments`)."""
+
+    def __init__(self, warehouse: Warehouse):
+        self.warehouse = warehouse
+
+    def describe(self) -> str:
+        return f"local tracker in {self.warehouse.url}"
+
+    def _issues(self) -> list[Issue]:
+        frame = self.warehouse.query("tracker/all_issues")
+        return [
+            Issue(int(r.number), r.title, r.body or "", json.loads(r.labels or "[]"), r.state, f"local#{int(r.number)}")
+            for r in frame.itertuples()
+        ]
+
+    def all_issues(self) -> list[Issue]:
+        return self._issues()
+
+    def find_by_fingerprint(self, fingerprint: str) -> Issue | None:
+        matches = [issue for issue in self._issues() if issue.fingerprint == fingerprint]
+        return min(matches, key=lambda issue: issue.number) if matches else None
+
+    def get(self, number: int) -> Issue:
+        for issue in self._issues():
+            if issue.number == number:
+                issue.comments = list(self.warehouse.query("tracker/comments", number=number).body)
+                return issue
+        raise KeyError(f"no issue #{number} in the local tracker")
+
+    def create(self, title: str, body: str, labels: list[str]) -> Issue:
+        number = int(self.warehouse.query("tracker/next_issue_number").number.iloc[0])
+        now = _now()
+        row = {
+            "number": number,
+            "title": title,
+            "body": body,
+            "labels": json.dumps(sorted(set(labels))),
+            "state": "open",
+            "created_at": now,
+            "updated_at": now,
+            "closed_at": None,
+        }
+        self.warehouse.append("tracker_issues", pd.DataFrame([row]))
+        return Issue(number, title, body, sorted(set(labels)), "open", f"local#{number}")
+
+    def comment(self, number: int, body: str) -> None:
+        self.get(number)
+        self.warehouse.append(
+            "tracker_comments", pd.DataFrame([{"issue_number": number, "body": body, "created_at": _now()}])
+        )
+
+    def has_comment_with(self, number: int, marker: str) -> bool:
+        return any(marker in body for body in self.get(number).comments)
+
+    def _update(self, issue: Issue, **changes) -> None:
+        labels = changes.get("labels", issue.labels)
+        state = changes.get("state", issue.state)
+        self.warehouse.execute(
+            "tracker/update_issue",
+            number=issue.number,
+            labels=json.dumps(sorted(set(labels))),
+            state=state,
+            body=changes.get("body", issue.body),
+            updated_at=_now(),
+            closed_at=_now() if state == "closed" else None,
+        )
+
+    def set_labels(self, number: int, labels: list[str]) -> None:
+        self._update(self.get(number), labels=labels)
+
+    def reopen(self, number: int) -> None:
+        self._update(self.get(number), state="open")
+
+    def close(self, number: int) -> None:
+        """Close an issue (what a person does when a fix ships)."""
+        self._update(self.get(number), state="closed")
+
+
+def open_tracker(spec: str, warehouse: Warehouse) -> Tracker:
+    """A tracker from its spec: `local` or `github:OWNER/REPO`."""
+    if spec == "local":
+        return LocalTracker(warehouse)
+    if spec.startswith("github:"):
+        from tasks.github_tracker import GitHubTracker
+
+        return GitHubTracker.from_spec(spec)
+    raise ValueError(f"unknown tracker {spec!r}: use local or github:OWNER/REPO")

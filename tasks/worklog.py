@@ -1,0 +1,145 @@
+"""The worklog: a markdown record of one run that a person wants to read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from tasks.measure import PatternMeasure
+from tasks.normalise import Window
+from tasks.redact import redact
+
+STATUS_MARK = {"new": "🆕 new", "escalated": "🔺 escalated", "regressed": "↩️ regressed", "quiet": "💤 quiet", "ongoing": "ongoing"}
+ACTION_TEXT = {
+    "create": "Created issue {ref}",
+    "escalate": "Escalated issue {ref}: comment added, priority label swapped",
+    "reopen": "Reopened issue {ref} with a regression comment",
+    "link": "Linked to existing issue {ref}",
+    "none": "No change needed{on}",
+}
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}/min"
+
+
+def _change(m: PatternMeasure) -> str:
+    if m.baseline_rate_per_min is None:
+        return "no baseline yet"
+    if m.ratio is None:
+        return f"new against a baseline of {_rate(m.baseline_rate_per_min)}" if m.count else "-"
+    return f"x{m.ratio:g} vs {_rate(m.baseline_rate_per_min)}"
+
+
+def _issue_ref(m: PatternMeasure) -> str:
+    number = m.issue.get("number") if m.issue else None
+    return f"#{number}" if number else "-"
+
+
+def action_text(m: PatternMeasure) -> str:
+    action = (m.issue or {}).get("action", "none")
+    text = ACTION_TEXT.get(action, action).format(ref=_issue_ref(m), on=f" (issue {_issue_ref(m)})" if _issue_ref(m) != "-" else "")
+    if (m.issue or {}).get("already_applied"):
+        text += " (already applied by an earlier run of this window)"
+    return text
+
+
+def render(
+    *,
+    service: str,
+    window: Window,
+    run_id: str,
+    generated_at: datetime,
+    source: str,
+    tracker: str,
+    stats: dict[str, int],
+    measures: list[PatternMeasure],
+    samples: dict[str, list[str]],
+    context: list[dict],
+    rejections: list,
+) -> str:
+    """Markdown for one run: summary, table, a section per pattern, actions, technical context."""
+    active = [m for m in measures if m.count]
+    by_status = {s: [m for m in measures if m.status == s] for s in STATUS_MARK}
+    actions = [m for m in measures if (m.issue or {}).get("action", "none") != "none"]
+    lines = [
+        f"# Log Gardener worklog: {service}, {window.start:%Y-%m-%d %H:%M} to {window.end:%H:%M} UTC",
+        "",
+        f"**Window:** {window.start.isoformat()} to {window.end.isoformat()} (half-open, {window.minutes:g} min)  ",
+        f"**Service:** {service}  ",
+        f"**Generated:** {generated_at:%Y-%m-%d %H:%M:%S} UTC, run `{run_id}`  ",
+        f"**Source:** {source}  ",
+        f"**Tracker:** {tracker}",
+        "",
+        "## Summary",
+        "",
+        f"Collected {stats.get('kept', 0)} entries at WARNING or above ({stats.get('read', 0)} read; "
+        f"skipped {stats.get('other_service', 0)} of other services, {stats.get('outside_window', 0)} outside the window, "
+        f"{stats.get('below_severity', 0)} below the severity floor; rejected {stats.get('rejected', 0)}). "
+        f"They form {len(active)} patterns: "
+        + ", ".join(f"{len(by_status[s])} {s}" for s in ("new", "escalated", "regressed", "ongoing", "quiet") if by_status[s])
+        + ("." if active or by_status["quiet"] else "none."),
+        "",
+    ]
+    if measures:
+        lines += [
+            "| # | Pattern | Severity | Count | Rate | Change | Status | Priority | Issue |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for i, m in enumerate(measures, 1):
+            template = redact(m.template).replace("|", "\\|")
+            template = template if len(template) <= 70 else template[:69] + "…"
+            priority = m.priority if m.previous_priority in (None, m.priority) else f"{m.previous_priority} → {m.priority}"
+            lines.append(
+                f"| {i} | `{template}` | {m.severity} | {m.count} | {_rate(m.rate_per_min)} | {_change(m)} | "
+                f"{STATUS_MARK[m.status]} | {priority} | {_issue_ref(m)} {(m.issue or {}).get('action', '')} |"
+            )
+        lines.append("")
+    lines += ["## Patterns", ""]
+    for i, m in enumerate(measures, 1):
+        lines += [
+            f"### {i}. {redact(m.template)[:120]}",
+            "",
+            f"- **Status:** {STATUS_MARK[m.status]}, priority {m.priority}"
+            + (f" (was {m.previous_priority})" if m.previous_priority and m.previous_priority != m.priority else ""),
+            f"- **Why:** {m.reason}" if m.reason else "- **Why:** -",
+            f"- **Severity:** {m.severity} (warning {m.warning_count}, error {m.error_count}, critical {m.critical_count})",
+            f"- **Frequency:** {m.count} entries, {_rate(m.rate_per_min)}; baseline {_rate(m.baseline_rate_per_min)}; change: {_change(m)}",
+        ]
+        if m.first_seen is not None:
+            lines.append(f"- **Seen:** {m.first_seen:%H:%M:%S} to {m.last_seen:%H:%M:%S} UTC")
+        if m.module:
+            lines.append(f"- **Source:** `{m.module}` in `{m.function or '-'}`")
+        lines += [f"- **Fingerprint:** `{m.fingerprint}`", f"- **Issue action:** {action_text(m)}", ""]
+        lines += ["**Pattern:**", "```", redact(m.template), "```", ""]
+        for sample in samples.get(m.fingerprint, [])[:1]:
+            lines += ["**Sample entry:**", "```json", sample, "```", ""]
+    lines += ["## Issue actions", ""]
+    if actions:
+        lines += [f"- {action_text(m)}: {redact(m.template)[:80]} ({m.reason})" for m in actions]
+    else:
+        lines.append("- No tracker changes in this run.")
+    lines += ["", "## Technical context", ""]
+    if context:
+        for c in context:
+            lines.append(
+                f"- **Revision:** {c.get('revision') or '-'}, **location:** {c.get('location') or '-'}, "
+                f"**resource:** {c.get('resource_type') or '-'}: {c.get('entries')} entries"
+            )
+    else:
+        lines.append("- No entries in this window.")
+    if rejections:
+        lines += ["", "## Rejected input", ""]
+        for r in rejections[:20]:
+            lines.append(f"- {r.location}: {r.reason}")
+        if len(rejections) > 20:
+            lines.append(f"- … and {len(rejections) - 20} more (table `rejected_entries`)")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write(root: Path, service: str, window: Window, markdown: str) -> Path:
+    path = Path(root) / service / f"{window.label()}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown, encoding="utf-8")
+    return path

@@ -1,0 +1,117 @@
+"""The gardener flow end to end on the sample logs, through the CLI and a real Prefect flow run."""
+
+import json
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tasks.sample import SERVICE
+
+HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z"), ("2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z")]
+
+
+def run_cli(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result
+
+
+@pytest.fixture(scope="module")
+def three_hours(prefect_harness, sample_file, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("flow")
+    db = folder / "g.duckdb"
+    outputs = []
+    for start, end in HOURS:
+        result = run_cli("run", "--source", str(sample_file), "--service", SERVICE, "--start", start, "--end", end,
+                         "--warehouse", f"duckdb:///{db}", "--worklogs", str(folder / "worklogs"), "--json")
+        assert result.exit_code == 0, result.output
+        outputs.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    return folder, db, outputs
+
+
+def by_template(summary, text):
+    found = [c for c in summary["clusters"] if text in c["template"]]
+    assert len(found) == 1, [c["template"] for c in summary["clusters"]]
+    return found[0]
+
+
+def test_hour_one_creates_issues_for_new_patterns(three_hours):
+    _, _, (first, _, _) = three_hours
+    assert first["entries"] > 0 and first["rejected"] == 2
+    session = by_template(first, "Session access failed")
+    assert session["status"] == "new" and session["priority"] == "P2"
+    assert session["rate_per_min"] == pytest.approx(5.1)
+    assert session["issue"]["action"] == "create"
+    beacon = by_template(first, "POST /ws/beacon 405")
+    assert beacon["priority"] == "P3"
+    assert {c["status"] for c in first["clusters"]} == {"new"}
+
+
+def test_hour_two_escalates_session_middleware_p2_to_p1(three_hours):
+    _, _, (first, second, _) = three_hours
+    session = by_template(second, "Session access failed")
+    assert session["fingerprint"] == by_template(first, "Session access failed")["fingerprint"]
+    assert (session["status"], session["previous_priority"], session["priority"]) == ("escalated", "P2", "P1")
+    assert session["rate_per_min"] == pytest.approx(15.3)
+    assert session["baseline_rate_per_min"] == pytest.approx(5.1)
+    assert session["ratio"] == pytest.approx(3.0)
+    assert session["issue"]["action"] == "escalate"
+    assert session["issue"]["number"] == by_template(first, "Session access failed")["issue"]["number"]
+    ssot = by_template(second, "Multiple manager instances")
+    assert ssot["status"] == "ongoing" and ssot["issue"]["action"] == "none"
+
+
+def test_hour_three_has_the_new_redis_pattern(three_hours):
+    _, _, (_, second, third) = three_hours
+    redis = by_template(third, "redis.exceptions.ConnectionError")
+    assert redis["status"] == "new" and redis["count"] == 45 and redis["issue"]["action"] == "create"
+    session = by_template(third, "Session access failed")
+    assert session["status"] == "ongoing" and session["priority"] == "P1"
+    old = {c["fingerprint"] for c in second["clusters"]}
+    assert {c["fingerprint"] for c in third["clusters"]} - old == {redis["fingerprint"]}
+
+
+def test_worklog_carries_what_the_reference_carries(three_hours):
+    _, _, (_, second, _) = three_hours
+    text = open(second["worklog"], encoding="utf-8").read()
+    for expected in ("Session access failed", "P2 → P1", "15.3/min", "netra-backend-staging-00645-l8x", "us-central1",
+                     '"jsonPayload"', "POST /ws/beacon 405", "## Technical context", "Escalated issue #", "## Summary"):
+        assert expected in text, expected
+
+
+def test_rerun_of_a_window_changes_nothing(three_hours, sample_file):
+    folder, db, (_, second, _) = three_hours
+    tables = ("log_entries", "cluster_keys", "cluster_counts", "issue_actions", "tracker_issues", "tracker_comments", "rejected_entries")
+
+    def counts():
+        con = duckdb.connect(str(db))
+        try:
+            return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+        finally:
+            con.close()
+
+    before = counts()
+    start, end = HOURS[1]
+    result = run_cli("run", "--source", str(sample_file), "--service", SERVICE, "--start", start, "--end", end,
+                     "--warehouse", f"duckdb:///{db}", "--worklogs", str(folder / "worklogs"), "--json")
+    assert result.exit_code == 0, result.output
+    rerun = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [(c["fingerprint"], c["status"], c["priority"], c["count"]) for c in rerun["clusters"]] == [
+        (c["fingerprint"], c["status"], c["priority"], c["count"]) for c in second["clusters"]
+    ]
+    assert by_template(rerun, "Session access failed")["issue"]["action"] == "escalate"
+    assert counts() == before
+
+
+def test_bad_window_and_missing_source_are_clear_errors(sample_file):
+    result = run_cli("run", "--source", str(sample_file), "--service", SERVICE, "--start", "2025-09-15T02:00:00Z", "--end", "2025-09-15T01:00:00Z")
+    assert result.exit_code == 2 and "not after its start" in result.output
+    result = run_cli("run", "--source", "/nope.json", "--service", SERVICE, "--start", "2025-09-15T00:00:00Z", "--end", "2025-09-15T01:00:00Z")
+    assert result.exit_code == 2 and "not found" in result.output
+
+
+@pytest.mark.parametrize("command", ["run", "cluster", "sample", "demo"])
+def test_every_command_has_help(command):
+    result = run_cli(command, "--help")
+    assert result.exit_code == 0 and "Usage" in result.output

@@ -1,0 +1,33 @@
+import pytest
+
+from tasks.masking import mask, mask_function_sql
+
+CASES = [
+    ("[🔴] RACE CONDITION DETECTED: Startup phase 'no_app_state' did not reach 'services' within 2.1s - this would cause WebSocket 1011 errors",
+     "[🔴] RACE CONDITION DETECTED: Startup phase <STR> did not reach <STR> within <NUM>s - this would cause WebSocket <NUM> errors"),
+    ("SSOT validation issues (non-blocking): ['Multiple manager instances for user demo-user-001 - potential duplication']",
+     "SSOT validation issues (non-blocking): ['Multiple manager instances for user demo-user-<NUM> - potential duplication']"),
+    ("user usr_8f3a2b1c logged in from 10.2.3.4:5432", "user usr_<HEX> logged in from <IP>"),
+    ("request 3f2a9c1b-1234-4abc-8def-0123456789ab failed at 2025-09-15T01:52:25.002488Z", "request <UUID> failed at <TS>"),
+    ("mail to jane.doe@example.com bounced, see https://mail.example.com/x?id=9", "mail to <EMAIL> bounced, see <URL>"),
+    ("cannot open /var/lib/app/data/file.db", "cannot open <PATH>"),
+    ("pointer 0xc000010000 freed", "pointer <HEX> freed"),
+]
+
+
+@pytest.mark.parametrize("raw, masked", CASES)
+def test_known_masks(raw, masked):
+    assert mask(raw) == masked
+
+
+def test_sql_masking_matches_python(fresh_db):
+    con = fresh_db.con
+    for raw, masked in CASES:
+        assert con.execute("select mask_message(?)", [raw]).fetchone()[0] == masked
+
+
+def test_bigquery_function_parses():
+    import sqlglot
+
+    sqlglot.parse_one(mask_function_sql("bigquery"), read="bigquery")
+    assert "REGEXP_REPLACE" in mask_function_sql("bigquery")
