@@ -117,7 +117,7 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
                 continue
             # Broken element: record it and resume at the next element that starts an object.
             where = f"character {consumed + index}"
-            match = _RESYNC.search(buffer, exc.pos)
+            match = _RESYNC.search(buffer, index + 1)
             stop = match.end() if match else len(buffer)
             yield Unparseable(buffer[index:stop][:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg}", where)
             if not match:

@@ -1,0 +1,32 @@
+"""The scheduled entry point: run the gardener on the last full hour before the scheduled time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from flows.gardener import gardener
+from tasks.warehouse import DEFAULT_WAREHOUSE
+
+
+def last_full_hour(now: datetime) -> tuple[datetime, datetime]:
+    """[start, end) of the last complete hour before `now` (UTC)."""
+    end = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return end - timedelta(hours=1), end
+
+
+@flow(name="hourly-gardener")
+def hourly_gardener(
+    service: str,
+    source: str,
+    warehouse: str = DEFAULT_WAREHOUSE,
+    tracker: str = "local",
+    rules_path: str | None = None,
+) -> dict:
+    """Gardener for the previous full hour of the run's scheduled time (so a late run still does its own hour)."""
+    scheduled = flow_run.scheduled_start_time or datetime.now(timezone.utc)
+    start, end = last_full_hour(scheduled)
+    return gardener(service=service, start=start.isoformat(), end=end.isoformat(), source=source,
+                    warehouse=warehouse, tracker=tracker, rules_path=rules_path)

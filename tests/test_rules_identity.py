@@ -1,0 +1,49 @@
+import pytest
+
+from tasks.identity import identify, new_fingerprint
+from tasks.masking import mask
+from tasks.clustering import PatternClusterer
+from tasks.rules import load_rules, raise_priority
+
+
+def test_default_rules_reproduce_the_reference_escalation():
+    rules = load_rules()
+    assert rules.base_priority("WARNING", 5.1) == "P2"
+    assert rules.is_spike(15.3, 5.1)  # x3.0
+    assert raise_priority("P2") == "P1"
+    assert not rules.is_spike(15.3, 10.2)
+    assert not rules.is_spike(0.9, 0.1)  # below the minimum rate
+    assert rules.base_priority("WARNING", 0.1) == "P3"
+    assert rules.base_priority("CRITICAL", 0.0) == "P0"
+
+
+def test_bad_rules_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text('[[base]]\nseverity = "LOUD"\npriority = "P9"\n')
+    with pytest.raises(ValueError, match="invalid"):
+        load_rules(path)
+    with pytest.raises(ValueError, match="not found"):
+        load_rules(tmp_path / "missing.toml")
+
+
+def _run(messages, known_keys, known_templates):
+    masked = [mask(m) for m in messages]
+    clusterer = PatternClusterer().fit(masked)
+    return masked, identify("svc", masked, [1] * len(masked), clusterer.labels_, clusterer.templates_, known_keys, known_templates)
+
+
+def test_identity_is_stable_across_windows():
+    hour1 = ["Multiple manager instances for user demo-user-001 - potential duplication", "login failed: invalid password for bob"]
+    masked1, ids1 = _run(hour1, {}, {})
+    assert len(ids1.new_fingerprints) == 2
+    # hour 2: a known message, a variant of a known pattern, and a new pattern
+    hour2 = [hour1[0], "login failed: invalid password for alice", "login failed: account locked for bob"]
+    masked2, ids2 = _run(hour2, ids1.fingerprint_of, ids1.template_of)
+    assert ids2.fingerprint_of[masked2[0]] == ids1.fingerprint_of[masked1[0]]
+    assert ids2.fingerprint_of[masked2[1]] == ids1.fingerprint_of[masked1[1]]
+    assert ids2.fingerprint_of[masked2[2]] not in ids1.template_of
+    assert ids2.new_fingerprints == {ids2.fingerprint_of[masked2[2]]}
+
+
+def test_fingerprint_is_deterministic():
+    assert new_fingerprint("svc", "a <*> b") == new_fingerprint("svc", "a <*> b") != new_fingerprint("other", "a <*> b")

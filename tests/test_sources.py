@@ -1,0 +1,65 @@
+import json
+
+import pytest
+
+from tasks.extract import extract
+from tasks.normalise import Window
+from tasks.sources import FileSource, Unparseable
+
+WINDOW = Window.parse("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z")
+
+
+def entry(i, **extra):
+    return {"insertId": f"id{i}", "timestamp": "2025-09-15T00:10:00Z", "severity": "ERROR", "textPayload": f"boom {i}",
+            "resource": {"type": "cloud_run_revision", "labels": {"service_name": "svc"}}} | extra
+
+
+def test_json_array_with_a_broken_element_keeps_the_rest(tmp_path):
+    good = [json.dumps(entry(i), indent=2) for i in range(3)]
+    text = "[\n" + good[0] + ",\n" + '{"insertId": "bad", "textPayload": "unterminated}' + ",\n" + good[1] + ",\n" + good[2] + "\n]"
+    path = tmp_path / "logs.json"
+    path.write_text(text)
+    items = list(FileSource(path).entries("svc", WINDOW, "WARNING"))
+    assert [i["insertId"] for i in items if isinstance(i, dict)] == ["id0", "id1", "id2"]
+    broken = [i for i in items if isinstance(i, Unparseable)]
+    assert len(broken) == 1 and '"bad"' in broken[0].raw
+
+
+def test_large_json_array_is_streamed(tmp_path, monkeypatch):
+    monkeypatch.setattr("tasks.sources.CHUNK_CHARS", 256)  # force many chunk boundaries
+    path = tmp_path / "logs.json"
+    path.write_text(json.dumps([entry(i, textPayload="x" * 700) for i in range(50)], indent=2))
+    items = list(FileSource(path).entries("svc", WINDOW, "WARNING"))
+    assert len(items) == 50 and all(isinstance(i, dict) for i in items)
+
+
+def test_ndjson_bad_lines_binary_and_filters_are_counted(tmp_path):
+    lines = [
+        json.dumps(entry(1)),
+        "{not json",
+        "\x00\x01\x02binary\xff",
+        json.dumps(entry(2, severity="INFO")),
+        json.dumps(entry(3, resource={"type": "cloud_run_revision", "labels": {"service_name": "other"}})),
+        json.dumps(entry(4, timestamp="2025-09-15T02:00:00Z")),
+        json.dumps(entry(5, timestamp="garbage")),
+        json.dumps(entry(6, textPayload=None)),
+        json.dumps([1, 2]),
+    ]
+    path = tmp_path / "logs.ndjson"
+    path.write_bytes("\n".join(lines).encode("utf-8", "surrogateescape") + b"\n\xff\xfe\n")
+    result = extract(FileSource(path), "svc", WINDOW, "WARNING")
+    assert list(result.rows.insert_id) == ["id1"]
+    assert result.stats["below_severity"] == 1
+    assert result.stats["other_service"] == 1
+    assert result.stats["outside_window"] == 1
+    reasons = [r.reason for r in result.rejections]
+    assert len(reasons) == 6, reasons
+    assert sum("malformed JSON" in r for r in reasons) == 3
+    assert any("not an ISO 8601" in r for r in reasons)
+    assert any("no message" in r for r in reasons)
+    assert any("not an object" in r for r in reasons)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        FileSource(tmp_path / "nope.json")
