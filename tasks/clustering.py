@@ -66,10 +66,12 @@ class PatternClusterer:
     eps: largest cosine distance between neighbours (1 - similarity).
     max_tokens: tokens considered per message (long messages are capped, never rejected).
     max_block: largest block DBSCAN sees at once; larger blocks are split by more tokens.
+    max_field_values: a token position with more distinct values than this in a block is a free field.
     """
 
-    def __init__(self, eps: float = 0.35, max_tokens: int = 64, max_block: int = 2_000):
+    def __init__(self, eps: float = 0.2, max_tokens: int = 64, max_block: int = 2_000, max_field_values: int = 8):
         self.eps = eps
+        self.max_field_values = max_field_values
         self.max_tokens = max_tokens
         self.max_block = max_block
 
@@ -88,6 +90,42 @@ class PatternClusterer:
             else:
                 blocks.append(members)
         return blocks
+
+    def _join_free_fields(self, block: list[int], token_lists: list[list[str]], labels: np.ndarray) -> np.ndarray:
+        """Join clusters of a block that differ only where the block has many distinct values.
+
+        TF-IDF makes a rare token weigh a lot, so free-text fields (names, hosts)
+        split a statement; a position with more than `max_field_values` distinct
+        tokens is a field, not a word of the statement. Few values (VM Paused /
+        VM Resumed, invalid password / account locked) stay apart.
+        """
+        width = len(token_lists[block[0]])
+        if any(len(token_lists[i]) != width for i in block):
+            return labels
+        values = [len({token_lists[i][pos] for i in block}) for pos in range(width)]
+        free = [v > self.max_field_values for v in values]
+        joined: dict[tuple, int] = {}
+        result = labels.copy()
+        for local, i in enumerate(block):
+            key = tuple(WILDCARD if free[pos] else tok for pos, tok in enumerate(token_lists[i]))
+            joined.setdefault(key, int(labels[local]))
+        # union of the DBSCAN clusters that share a key
+        parent = {label: label for label in set(int(x) for x in labels)}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for local, i in enumerate(block):
+            key = tuple(WILDCARD if free[pos] else tok for pos, tok in enumerate(token_lists[i]))
+            a, b = find(int(labels[local])), find(joined[key])
+            if a != b:
+                parent[a] = b
+        for local in range(len(block)):
+            result[local] = find(int(labels[local]))
+        return result
 
     def fit(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> "PatternClusterer":
         """Group `messages` (distinct masked messages); `counts` weight them."""
@@ -110,6 +148,7 @@ class PatternClusterer:
                     continue
                 model = DBSCAN(eps=self.eps, min_samples=1, metric="cosine", algorithm="brute")
                 block_labels = model.fit_predict(vectors[block], sample_weight=weights[block])
+                block_labels = self._join_free_fields(block, token_lists, block_labels)
                 for local in np.unique(block_labels):
                     labels[np.asarray(block)[block_labels == local]] = next_label
                     next_label += 1

@@ -37,14 +37,16 @@ MASK_RULES: tuple[MaskRule, ...] = (
         r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+\-]\d{2}:?\d{2})?",
         "<TS>",
     ),
+    MaskRule("path", r"(?:/[\w.\-~%]+){3,}/?(?:\?[^\s\"']*)?", "<PATH>"),
     MaskRule("uuid", r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", "<UUID>"),
     MaskRule("ip", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?", "<IP>"),
     MaskRule("quoted", r"'[^'\s]{1,80}'|\"[^\"\s]{1,80}\"", "<STR>"),
-    MaskRule("path", r"(?:/[\w.\-~%]+){3,}/?", "<PATH>"),
     MaskRule("hex", r"0[xX][0-9A-Fa-f]+", "<HEX>"),
     # ids that mix hex digits and letters (usr_8f3a2b1c, 5e9ac0); the boundary is captured, RE2 has no look-behind
     MaskRule("hex_id", r"(^|[^0-9A-Za-z])[0-9a-fA-F]*(?:[0-9][a-fA-F]|[a-fA-F][0-9])[0-9a-fA-F]*", r"\1<HEX>"),
     MaskRule("number", r"\d+(?:\.\d+)*", "<NUM>"),
+    # a comma-separated list of masked values is one value of variable length
+    MaskRule("list", r"(<[A-Z]+>)(?:, ?<[A-Z]+>)+", r"\1"),
 )
 
 

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tasks.cluster_lines import cluster_lines
-from tasks.clustering import PatternClusterer
+from tasks.clustering import merge_template, render_template, tokenize
 
 REFERENCE = [
     # (message, expected group)
@@ -47,9 +47,22 @@ def test_reference_messages_group_as_a_person_would():
 
 
 def test_templates_keep_constants_and_mark_variables():
-    clusterer = PatternClusterer().fit(["Connection to db-<NUM>.internal timed out", "Connection to cache.internal timed out"])
-    assert clusterer.n_clusters_ == 1
-    assert clusterer.templates_[0] == "Connection to <*> timed out"
+    messages = ["Connection to db-<NUM>.internal timed out after <NUM>ms", "Connection to cache.internal timed out after <NUM>ms"]
+    tokens = merge_template([tokenize(m) for m in messages])
+    assert render_template(messages[0], tokens) == "Connection to <*> timed out after <NUM>ms"
+    labels, templates = cluster_lines(["Deleted 3 expired sessions for tenant acme in 0.2s", "Deleted 41 expired sessions for tenant globex in 1.9s"] * 2)
+    assert len(set(labels)) == 1
+    assert templates[labels[0]] == "Deleted <NUM> expired sessions for tenant <*> in <NUM>s"
+
+
+def test_similar_but_different_statements_stay_apart():
+    # among the other messages of a window, as the flow sees them
+    lines = [
+        "login failed: invalid password for user bob",
+        "login failed: account locked for user bob",
+    ]
+    labels, _ = cluster_lines(lines + [m for m, _ in REFERENCE])
+    assert len(set(labels[:2])) == 2
 
 
 def test_long_unicode_and_empty_messages_never_crash():
