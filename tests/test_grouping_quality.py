@@ -1,0 +1,30 @@
+"""Grouping accuracy on the labelled loghub samples beside the repository (skipped when absent)."""
+
+from pathlib import Path
+
+import pytest
+
+from bench.grouping_quality import DEFAULT_DIR, drain3_labels, grouping_scores, read_dataset
+from tasks.cluster_lines import cluster_lines
+
+DATASETS = sorted(Path(DEFAULT_DIR).glob("*.csv"))
+pytestmark = pytest.mark.skipif(not DATASETS, reason=f"no loghub samples in {DEFAULT_DIR}")
+
+
+def test_mean_grouping_accuracy_and_drain3_per_dataset():
+    scores = []
+    for path in DATASETS:
+        messages, truth = read_dataset(path)
+        labels, _ = cluster_lines(messages)
+        ga, _ = grouping_scores(labels, truth)
+        scores.append(ga)
+        drain = drain3_labels(messages)
+        if drain is not None:
+            assert ga >= grouping_scores(drain, truth)[0] - 1e-9, path.stem
+    assert sum(scores) / len(scores) >= 0.90
+
+
+def test_scores_of_a_perfect_and_a_merged_grouping():
+    assert grouping_scores([1, 1, 2], ["a", "a", "b"]) == (1.0, 1.0)
+    ga, fga = grouping_scores([1, 1, 1], ["a", "a", "b"])
+    assert ga == 0.0 and fga == 0.0
