@@ -65,7 +65,7 @@ def _issue_numbers(warehouse: Warehouse, service: str) -> dict[str, int]:
     return {fp: int(n) for fp, n in zip(known.fingerprint, known.issue_number)}
 
 
-def _mark_regressions(measures: list[PatternMeasure], issues: dict[str, int], tracker: Tracker, reopened: set[str], rules: Rules) -> None:
+def _mark_regressions(measures: list[PatternMeasure], issues: dict[str, int], tracker: Tracker, reopened: set[str]) -> None:
     """A pattern whose issue was closed (or was reopened by this window's run) is regressed."""
     for m in measures:
         number = issues.get(m.fingerprint)
@@ -217,7 +217,7 @@ def gardener(
         issues = _issue_numbers(wh, service)
         done = wh.query("actions_for_window", service=service, window_start=window.start)
         reopened = set(done[(done.action == "reopen") & (done.state == "applied")].fingerprint)
-        _mark_regressions(measures, issues, trk, reopened, rules)
+        _mark_regressions(measures, issues, trk, reopened)
         samples = _samples(wh, service, window, measures)
         context_rows = wh.query("window_context", service=service, window_start=window.start, window_end=window.end)
         context = context_rows.to_dict("records")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -32,8 +33,6 @@ def _rejection(raw: str, reason: str, where: str, source: str) -> Rejection:
 
 
 def _raw(entry) -> str:
-    import json
-
     return json.dumps(entry, ensure_ascii=False, default=str)[:RAW_KEEP_CHARS]
 
 

@@ -33,4 +33,5 @@ def load_history(warehouse: Warehouse, service: str, window: Window, baseline_wi
         in_previous_window=previous_window,
         closed_issue=set(),
         templates=dict(zip(clusters.fingerprint, clusters.template)),
+        severities=dict(zip(clusters.fingerprint, clusters.severity_max)),
     )

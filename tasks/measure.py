@@ -107,6 +107,7 @@ class History:
     in_previous_window: set[str]  # fingerprints counted in the window right before
     closed_issue: set[str]  # fingerprints whose tracker issue is closed
     templates: dict[str, str] = field(default_factory=dict)
+    severities: dict[str, str] = field(default_factory=dict)  # fingerprint -> highest severity seen
 
 
 def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -> list[PatternMeasure]:
@@ -152,7 +153,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
                 if history.baseline_minutes
                 else None,
                 ratio=0.0,
-                severity="DEFAULT",
+                severity=history.severities.get(fp, "DEFAULT"),
                 warning_count=0,
                 error_count=0,
                 critical_count=0,
