@@ -13,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from tasks import issue_text, publish, worklog
+from tasks import issue_text, matching, publish, worklog
 from tasks.extract import Extracted, extract
 from tasks.group import cluster_and_identify, grouped_messages
 from tasks.history import load_history
@@ -74,6 +74,28 @@ def _mark_regressions(measures: list[PatternMeasure], issues: dict[str, int], tr
         if m.fingerprint in reopened or tracker.get(number).state == "closed":
             m.status = "regressed"
             m.reason = f"came back after issue #{number} was closed: {m.count} entries, {m.rate_per_min:g}/min"
+
+
+def _human_issue_matches(tracker: Tracker, measures: list[PatternMeasure], issues: dict[str, int], rules: Rules) -> dict[str, tuple[int, float]]:
+    """Issues filed by people that describe a pattern which has no issue yet (link instead of duplicate)."""
+    wanting = [m for m in measures if m.fingerprint not in issues and m.status in ("new", "escalated", "regressed") and m.count]
+    if not wanting:
+        return {}
+    taken = set(issues.values())
+    candidates = [i for i in tracker.candidates() if i.number not in taken]
+    texts = [matching.pattern_text(m.template, m.module, m.function) for m in wanting]
+    found = matching.best_matches(texts, candidates, rules.tracker.link_min_similarity)
+    return {m.fingerprint: (hit[0].number, hit[1]) for m, hit in zip(wanting, found) if hit}
+
+
+def _related_issues(warehouse: Warehouse, service: str, measures: list[PatternMeasure]) -> dict[str, list[int]]:
+    """Per pattern, the issues of other patterns from the same module."""
+    clusters = warehouse.query("clusters_for_service", service=service)
+    clusters = clusters[clusters.issue_number.notna() & clusters.module.notna()]
+    by_module: dict[str, set[int]] = {}
+    for module, number in zip(clusters.module, clusters.issue_number):
+        by_module.setdefault(module, set()).add(int(number))
+    return {m.fingerprint: sorted(by_module.get(m.module, set())) for m in measures if m.module}
 
 
 def _samples(warehouse: Warehouse, service: str, window: Window, measures: list[PatternMeasure]) -> dict[str, list[str]]:
@@ -212,7 +234,7 @@ def gardener(
         loaded = load_task(wh, extracted, run_id, service, window, log_source.describe())
         grouped = group_task(wh, service, window, min_severity)
         identities = identify_task(wh, service, grouped, rules.identity.min_similarity, window.start)
-        history = history_task(wh, service, window, rules.escalation.baseline_windows)
+        history = history_task(wh, service, window, rules.escalation.baseline_windows, rules.tracker.quiet_after_windows)
         measures = measure_task(grouped, identities, history, rules, window)
         issues = _issue_numbers(wh, service)
         done = wh.query("actions_for_window", service=service, window_start=window.start)
@@ -223,9 +245,12 @@ def gardener(
         context = context_rows.to_dict("records")
         top_context = context[0] if context else {}
         if publish_issues:
-            planned = publish.plan(measures, issues, rules, service, window)
+            matches = _human_issue_matches(trk, measures, issues, rules)
+            touched = wh.query("last_actions", service=service, window_start=window.start)
+            planned = publish.plan(measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)))
             project = _project_of(extracted)
-            publish.apply(wh, trk, run_id, service, window, measures, planned, top_context, samples, rules, project)
+            related = _related_issues(wh, service, measures)
+            publish.apply(wh, trk, run_id, service, window, measures, planned, top_context, samples, rules, project, related)
         else:
             for m in measures:
                 m.issue = {"number": issues.get(m.fingerprint), "action": "none"}

@@ -7,21 +7,29 @@ from tasks.normalise import Window
 from tasks.warehouse import Warehouse
 
 
-def load_history(warehouse: Warehouse, service: str, window: Window, baseline_windows: int) -> History:
-    """Read the baseline (up to `baseline_windows` completed earlier windows) and pattern history."""
-    prior = warehouse.query("prior_windows", service=service, window_start=window.start, max_windows=baseline_windows)
+def load_history(warehouse: Warehouse, service: str, window: Window, baseline_windows: int, quiet_after_windows: int = 1) -> History:
+    """Read the baseline (up to `baseline_windows` completed earlier windows) and pattern history.
+
+    A pattern goes quiet when it was counted `quiet_after_windows` windows ago
+    and in none of the windows since (this one included).
+    """
+    depth = max(baseline_windows, quiet_after_windows)
+    prior = warehouse.query("prior_windows", service=service, window_start=window.start, max_windows=depth)
     minutes = 0.0
     baseline: dict[str, int] = {}
-    previous_window: set[str] = set()
+    quiet: set[str] = set()
     if not prior.empty:
-        minutes = float(sum((r.window_end - r.window_start).total_seconds() / 60.0 for r in prior.itertuples()))
         counts = warehouse.query("prior_counts", service=service, since=prior.window_start.min(), window_start=window.start)
-        chosen = set(zip(prior.window_start, prior.window_end))
-        counts = counts[[pair in chosen for pair in zip(counts.window_start, counts.window_end)]]
-        baseline = counts.groupby("fingerprint").entries.sum().astype(int).to_dict()
-        latest = prior.iloc[0]
-        last = counts[(counts.window_start == latest.window_start) & (counts.entries > 0)]
-        previous_window = set(last.fingerprint)
+        counts = counts[counts.entries > 0]
+        present = {start: set(group.fingerprint) for start, group in counts.groupby("window_start")}
+        starts = list(prior.window_start)  # newest first
+        chosen = prior.iloc[:baseline_windows]
+        minutes = float(sum((r.window_end - r.window_start).total_seconds() / 60.0 for r in chosen.itertuples()))
+        in_baseline = counts[counts.window_start.isin(set(chosen.window_start))]
+        baseline = in_baseline.groupby("fingerprint").entries.sum().astype(int).to_dict()
+        if len(starts) >= quiet_after_windows:
+            since = set().union(*(present.get(s, set()) for s in starts[: quiet_after_windows - 1]))
+            quiet = present.get(starts[quiet_after_windows - 1], set()) - since
     priorities = warehouse.query("latest_priorities", service=service, window_start=window.start)
     seen = warehouse.query("fingerprints_seen_before", service=service, window_start=window.start)
     clusters = warehouse.query("clusters_for_service", service=service)
@@ -30,7 +38,7 @@ def load_history(warehouse: Warehouse, service: str, window: Window, baseline_wi
         baseline_counts=baseline,
         previous_priority=dict(zip(priorities.fingerprint, priorities.priority)),
         seen_before=set(seen.fingerprint),
-        in_previous_window=previous_window,
+        going_quiet=quiet,
         closed_issue=set(),
         templates=dict(zip(clusters.fingerprint, clusters.template)),
         severities=dict(zip(clusters.fingerprint, clusters.severity_max)),

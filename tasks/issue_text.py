@@ -81,7 +81,8 @@ def _ts(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if hasattr(value, "strftime") else "-"
 
 
-def issue_body(m: PatternMeasure, service: str, context: dict, window: Window, samples: list[str], project: str | None) -> str:
+def issue_body(m: PatternMeasure, service: str, context: dict, window: Window, samples: list[str], project: str | None,
+               related: list[int] | None = None) -> str:
     parts = [
         f"Log Gardener found a new log pattern in `{service}`.",
         "",
@@ -96,6 +97,8 @@ def issue_body(m: PatternMeasure, service: str, context: dict, window: Window, s
     ]
     for sample in samples[:2]:
         parts += ["```json", sample, "```"]
+    if related:
+        parts += ["", "**Related Log Gardener issues** (same component): " + ", ".join(f"#{n}" for n in sorted(related))]
     parts += [
         "",
         f"[Open these logs in Cloud Logging]({console_link(m, service, project, window)})",

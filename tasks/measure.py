@@ -104,7 +104,7 @@ class History:
     baseline_counts: dict[str, int]  # fingerprint -> entries in the baseline windows
     previous_priority: dict[str, str]  # fingerprint -> priority in its latest earlier window
     seen_before: set[str]  # fingerprints counted in any earlier window
-    in_previous_window: set[str]  # fingerprints counted in the window right before
+    going_quiet: set[str]  # fingerprints that go quiet in this window (see tasks.history)
     closed_issue: set[str]  # fingerprints whose tracker issue is closed
     templates: dict[str, str] = field(default_factory=dict)
     severities: dict[str, str] = field(default_factory=dict)  # fingerprint -> highest severity seen
@@ -142,7 +142,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
             else:
                 m.reason = "not seen in the baseline windows"
     present = {m.fingerprint for m in measures}
-    for fp in sorted(history.in_previous_window - present):
+    for fp in sorted(history.going_quiet - present):
         measures.append(
             PatternMeasure(
                 fingerprint=fp,
@@ -166,7 +166,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
                 status="quiet",
                 priority=history.previous_priority.get(fp, "P4"),
                 previous_priority=history.previous_priority.get(fp),
-                reason="seen in the previous window, silent in this one",
+                reason="silent since its last window with entries",
             )
         )
     return measures

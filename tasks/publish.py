@@ -18,7 +18,7 @@ from tasks import issue_text
 from tasks.measure import PatternMeasure
 from tasks.normalise import Window
 from tasks.rules import Rules
-from tasks.tracker import ACTION_MARKER, Tracker
+from tasks.tracker import ACTION_MARKER, FINGERPRINT_MARKER, Tracker
 from tasks.warehouse import Warehouse
 
 
@@ -26,7 +26,7 @@ from tasks.warehouse import Warehouse
 class PlannedAction:
     key: str
     fingerprint: str
-    action: str  # create | escalate | reopen | none
+    action: str  # create | link | escalate | reopen | quiet | update | none
     issue_number: int | None
     reason: str
 
@@ -36,14 +36,33 @@ def action_key(service: str, window: Window, fingerprint: str, action: str) -> s
     return hashlib.sha1(raw.encode()).hexdigest()[:20]
 
 
-def plan(measures: list[PatternMeasure], issues: dict[str, int], rules: Rules, service: str, window: Window) -> list[PlannedAction]:
-    """Decide at most one action per pattern from its status and whether it has an issue."""
+def plan(
+    measures: list[PatternMeasure],
+    issues: dict[str, int],
+    rules: Rules,
+    service: str,
+    window: Window,
+    matches: dict[str, tuple[int, float]] | None = None,
+    last_touched: dict[str, object] | None = None,
+) -> list[PlannedAction]:
+    """Decide at most one action per pattern from its status and whether it has an issue.
+
+    matches: fingerprint -> (number, similarity) of a person's issue that describes the pattern.
+    last_touched: fingerprint -> start of the last window whose action touched its issue.
+    """
     planned = []
     creations = 0
+    matches = matches or {}
+    last_touched = last_touched or {}
+    update_every = rules.tracker.update_every_hours * 3600
     for m in measures:
         number = issues.get(m.fingerprint)
         action, reason = "none", ""
-        if number is None and m.status in ("new", "escalated", "regressed") and rules.should_create(m.priority):
+        wants_issue = m.status in ("new", "escalated", "regressed") and rules.should_create(m.priority)
+        if number is None and wants_issue and m.fingerprint in matches:
+            number, score = matches[m.fingerprint]
+            action, reason = "link", f"an existing issue describes this pattern (similarity {score:.2f})"
+        elif number is None and wants_issue:
             if creations < rules.tracker.max_new_issues:
                 action, reason, creations = "create", f"{m.status} pattern at {m.priority}", creations + 1
             else:
@@ -52,6 +71,12 @@ def plan(measures: list[PatternMeasure], issues: dict[str, int], rules: Rules, s
             action, reason = "escalate", m.reason
         elif number is not None and m.status == "regressed":
             action, reason = "reopen", m.reason
+        elif number is not None and m.status == "quiet":
+            action, reason = "quiet", f"silent for {rules.tracker.quiet_after_windows} window(s)"
+        elif number is not None and m.status == "ongoing" and m.count:
+            last = last_touched.get(m.fingerprint)
+            if last is not None and (window.start - last).total_seconds() >= update_every:
+                action, reason = "update", f"no update for {rules.tracker.update_every_hours:g} hours; still {m.rate_per_min:g}/min"
         planned.append(PlannedAction(action_key(service, window, m.fingerprint, action), m.fingerprint, action, number, reason))
     return planned
 
@@ -91,6 +116,7 @@ def apply(
     samples: dict[str, list[str]],
     rules: Rules,
     project: str | None,
+    related: dict[str, list[int]] | None = None,
 ) -> None:
     """Apply the planned actions once each; fills `m.issue` with {number, action, url}."""
     done = warehouse.query("actions_for_window", service=service, window_start=window.start)
@@ -108,29 +134,43 @@ def apply(
             continue
         if p.key not in state:
             _record(warehouse, run_id, service, window, p, m)
-        number = _apply_one(tracker, p, m, service, window, context, samples.get(m.fingerprint, []), rules, project)
+        number = _apply_one(tracker, p, m, service, window, context, samples.get(m.fingerprint, []), rules, project, (related or {}).get(m.fingerprint, []))
         warehouse.execute("mark_action_applied", action_key=p.key, issue_number=number, applied_at=datetime.now(timezone.utc))
         m.issue = {"number": number, "action": p.action}
 
 
-def _apply_one(tracker: Tracker, p: PlannedAction, m: PatternMeasure, service: str, window: Window, context: dict, samples: list[str], rules: Rules, project: str | None) -> int:
+def _apply_one(tracker: Tracker, p: PlannedAction, m: PatternMeasure, service: str, window: Window, context: dict,
+               samples: list[str], rules: Rules, project: str | None, related: list[int]) -> int:
     if p.action == "create":
         existing = tracker.find_by_fingerprint(m.fingerprint)  # a crashed run may have created it
         if existing:
             return existing.number
-        body = issue_text.issue_body(m, service, context, window, samples, project)
+        body = issue_text.issue_body(m, service, context, window, samples, project, related)
         return tracker.create(issue_text.title(rules.tracker.title_prefix, m), body, issue_text.labels(m, service)).number
     number = int(p.issue_number)
     marker = ACTION_MARKER.format(key=p.key)
     if not tracker.has_comment_with(number, marker):
         headline = {
+            "link": f"**Log Gardener links pattern `{m.fingerprint}` to this issue** ({p.reason}); "
+            f"updates about it will be posted here.\n\n{FINGERPRINT_MARKER.format(fingerprint=m.fingerprint)}",
             "escalate": f"**Escalated {m.previous_priority or '-'} to {m.priority}**: {m.reason}.",
             "reopen": f"**Regressed**: {m.reason}. Reopening.",
+            "quiet": f"**Quiet**: no entries for {rules.tracker.quiet_after_windows} window(s)"
+            + (", closing." if rules.tracker.close_quiet else "; labelled `quiet`."),
+            "update": f"**Still happening**: {p.reason}.",
         }[p.action]
         tracker.comment(number, issue_text.comment_body(m, service, context, window, samples, p.key, headline))
     issue = tracker.get(number)
     if p.action == "escalate" and m.priority not in issue.labels:
         tracker.set_labels(number, _swap_priority(issue.labels, m.priority))
-    if p.action == "reopen" and issue.state != "open":
-        tracker.reopen(number)
+    if p.action == "reopen":
+        if "quiet" in issue.labels:
+            tracker.set_labels(number, [label for label in issue.labels if label != "quiet"])
+        if issue.state != "open":
+            tracker.reopen(number)
+    if p.action == "quiet":
+        if "quiet" not in issue.labels:
+            tracker.set_labels(number, sorted(set(issue.labels) | {"quiet"}))
+        if rules.tracker.close_quiet and issue.state == "open":
+            tracker.close(number)
     return number

@@ -45,6 +45,10 @@ class TrackerRules(BaseModel):
     create_at_or_above: Priority = "P3"
     max_new_issues: int = Field(10, ge=0)
     title_prefix: str = "GCP-logs"
+    link_min_similarity: float = Field(0.35, gt=0.0, le=1.0)
+    quiet_after_windows: int = Field(3, ge=1)
+    close_quiet: bool = False
+    update_every_hours: float = Field(24.0, gt=0)
 
 
 class Rules(BaseModel):

@@ -61,6 +61,10 @@ class Tracker(Protocol):
 
     def reopen(self, number: int) -> None: ...
 
+    def close(self, number: int) -> None: ...
+
+    def candidates(self) -> list[Issue]: ...
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -84,6 +88,10 @@ class LocalTracker:
 
     def all_issues(self) -> list[Issue]:
         return self._issues()
+
+    def candidates(self) -> list[Issue]:
+        """Issues not opened by the gardener (filed by a person), open or closed."""
+        return [issue for issue in self._issues() if not issue.fingerprint]
 
     def find_by_fingerprint(self, fingerprint: str) -> Issue | None:
         matches = [issue for issue in self._issues() if issue.fingerprint == fingerprint]

@@ -14,7 +14,9 @@ ACTION_TEXT = {
     "create": "Created issue {ref}",
     "escalate": "Escalated issue {ref}: comment added, priority label swapped",
     "reopen": "Reopened issue {ref} with a regression comment",
-    "link": "Linked to existing issue {ref}",
+    "link": "Linked to existing issue {ref} (filed by a person)",
+    "quiet": "Commented on issue {ref} and labelled it quiet",
+    "update": "Posted a periodic update on issue {ref}",
     "none": "No change needed{on}",
 }
 

@@ -1,0 +1,174 @@
+"""`GitHubTracker`: the Tracker interface on GitHub issues, through PyGithub.
+
+Selected with `--tracker github:OWNER/REPO`. The token comes from
+`GITHUB_TOKEN` (or the Prefect Secret block named by
+`GARDENER_GITHUB_SECRET_BLOCK`), the API root from `GITHUB_API_URL` (GitHub
+Enterprise: `https://HOST/api/v3`). The repository is checked when the tracker
+is opened, so a bad token or a missing repository stops a run before anything
+is published. 5xx answers and primary/secondary rate limits are retried with
+backoff by PyGithub's `GithubRetry`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from github import Auth, Github, GithubException, GithubRetry
+from github.GithubException import BadCredentialsException, UnknownObjectException
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tasks.tracker import FINGERPRINT_MARKER, Issue, fingerprint_in
+
+DEFAULT_API_URL = "https://api.github.com"
+LABEL_COLORS = {"P0": "b60205", "P1": "d93f0b", "P2": "fbca04", "P3": "0e8a16", "P4": "c5def5", "log-gardener": "5319e7", "quiet": "bfdadc"}
+
+
+class GitHubSettings(BaseSettings):
+    """GitHub connection settings, from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    github_token: str | None = None
+    github_api_url: str = DEFAULT_API_URL
+    gardener_github_secret_block: str | None = None
+    gardener_github_retries: int = Field(5, ge=0)
+    gardener_github_backoff: float = Field(1.0, ge=0)
+    gardener_github_secondary_wait: float = Field(60.0, ge=0)
+    gardener_github_write_interval: float = Field(1.0, ge=0)  # GitHub asks for a pause between writes
+    gardener_github_request_interval: float = Field(0.25, ge=0)
+
+
+def _token(settings: GitHubSettings) -> str:
+    if settings.github_token:
+        return settings.github_token
+    if settings.gardener_github_secret_block:
+        from prefect.blocks.system import Secret
+
+        return Secret.load(settings.gardener_github_secret_block).get()
+    raise ValueError(
+        "no GitHub token: set GITHUB_TOKEN (a fine-grained token with Issues read/write on the repository) "
+        "or GARDENER_GITHUB_SECRET_BLOCK (the name of a Prefect Secret block holding it)"
+    )
+
+
+def _to_issue(issue) -> Issue:
+    return Issue(issue.number, issue.title, issue.body or "", [label.name for label in issue.labels], issue.state, issue.html_url)
+
+
+class GitHubTracker:
+    """Issues of one GitHub repository."""
+
+    def __init__(self, repo: str, token: str, api_url: str = DEFAULT_API_URL, *, retries: int = 5, backoff: float = 1.0,
+                 secondary_wait: float = 60.0, write_interval: float = 1.0, request_interval: float = 0.25):
+        if repo.count("/") != 1 or not all(repo.split("/")):
+            raise ValueError(f"GitHub repository must be OWNER/REPO, not {repo!r}")
+        retry = GithubRetry(
+            total=retries,
+            backoff_factor=backoff,
+            secondary_rate_wait=secondary_wait,
+            allowed_methods=frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"}),
+        )
+        self.client = Github(
+            auth=Auth.Token(token),
+            base_url=api_url.rstrip("/"),
+            retry=retry,
+            seconds_between_writes=write_interval,
+            seconds_between_requests=request_interval,
+            timeout=30,
+        )
+        self.repo_name = repo
+        try:
+            self.repo = self.client.get_repo(repo)
+        except BadCredentialsException:
+            raise ValueError(f"GitHub rejected the token (401 Bad credentials) at {api_url}") from None
+        except UnknownObjectException:
+            raise ValueError(f"GitHub repository {repo} not found at {api_url}, or the token cannot see it") from None
+        except GithubException as exc:
+            raise ValueError(f"GitHub answered {exc.status} for repository {repo}: {exc.data}") from None
+        self._labels: set[str] | None = None
+
+    @classmethod
+    def from_spec(cls, spec: str) -> "GitHubTracker":
+        settings = GitHubSettings()
+        return cls(
+            spec.removeprefix("github:"),
+            _token(settings),
+            settings.github_api_url,
+            retries=settings.gardener_github_retries,
+            backoff=settings.gardener_github_backoff,
+            secondary_wait=settings.gardener_github_secondary_wait,
+            write_interval=settings.gardener_github_write_interval,
+            request_interval=settings.gardener_github_request_interval,
+        )
+
+    def describe(self) -> str:
+        return f"GitHub {self.repo_name}"
+
+    def _ensure_labels(self, labels: list[str]) -> None:
+        if self._labels is None:
+            self._labels = {label.name for label in self.repo.get_labels()}
+        for name in labels:
+            if name not in self._labels:
+                color = LABEL_COLORS.get(name, "ededed")
+                try:
+                    self.repo.create_label(name, color)
+                except GithubException as exc:
+                    if exc.status != 422:  # 422: created meanwhile
+                        raise
+                self._labels.add(name)
+
+    def find_by_fingerprint(self, fingerprint: str) -> Issue | None:
+        """The issue carrying this fingerprint's marker: search first, then the labelled issues."""
+        marker = FINGERPRINT_MARKER.format(fingerprint=fingerprint)
+        query = f'"log-gardener:fingerprint={fingerprint}" repo:{self.repo_name} is:issue'
+        try:
+            for found in self.client.search_issues(query):
+                if marker in (found.body or ""):
+                    return _to_issue(found)
+        except GithubException:
+            pass  # search is best effort (indexing lag, rate limits): the listing below is authoritative
+        for issue in self.repo.get_issues(state="all", labels=["log-gardener"]):
+            if fingerprint_in(issue.body) == fingerprint:
+                return _to_issue(issue)
+        return None
+
+    def candidates(self, closed_within_days: int = 30) -> list[Issue]:
+        """Open issues and issues closed recently, not opened by the gardener (to link rather than duplicate)."""
+        since = datetime.now(timezone.utc) - timedelta(days=closed_within_days)
+        result = []
+        for issue in self.repo.get_issues(state="all", sort="updated", direction="desc"):
+            if issue.pull_request is not None or fingerprint_in(issue.body):
+                continue
+            if issue.state == "closed" and issue.closed_at and issue.closed_at < since:
+                continue
+            result.append(_to_issue(issue))
+            if len(result) >= 500:
+                break
+        return result
+
+    def get(self, number: int) -> Issue:
+        issue = self.repo.get_issue(number)
+        converted = _to_issue(issue)
+        converted.comments = [c.body for c in issue.get_comments()]
+        return converted
+
+    def create(self, title: str, body: str, labels: list[str]) -> Issue:
+        self._ensure_labels(labels)
+        return _to_issue(self.repo.create_issue(title=title, body=body, labels=labels))
+
+    def comment(self, number: int, body: str) -> None:
+        self.repo.get_issue(number).create_comment(body)
+
+    def has_comment_with(self, number: int, marker: str) -> bool:
+        return any(marker in (c.body or "") for c in self.repo.get_issue(number).get_comments())
+
+    def set_labels(self, number: int, labels: list[str]) -> None:
+        self._ensure_labels(labels)
+        self.repo.get_issue(number).set_labels(*labels)
+
+    def reopen(self, number: int) -> None:
+        self.repo.get_issue(number).edit(state="open")
+
+    def close(self, number: int) -> None:
+        self.repo.get_issue(number).edit(state="closed")

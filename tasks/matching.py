@@ -1,0 +1,41 @@
+"""Matching a pattern with issues a person already filed, so the gardener links instead of duplicating."""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+from tasks.tracker import Issue
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+|\d{3}")
+_STOP = frozenset("the a an to of in for on and or is are be was with not no this that from at by it as".split())
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words, camelCase and snake_case split, placeholders and stop words dropped."""
+    text = re.sub(r"<[A-Z*]+>", " ", text or "")
+    text = _CAMEL.sub(" ", text).replace("_", " ")
+    return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOP]
+
+
+def pattern_text(template: str, module: str | None, function: str | None) -> str:
+    return " ".join(filter(None, [template, module, function]))
+
+
+def best_matches(patterns: Sequence[str], issues: Sequence[Issue], threshold: float) -> list[tuple[Issue, float] | None]:
+    """For each pattern text, the most similar issue (title weighs double) if its cosine is at least `threshold`."""
+    if not patterns or not issues:
+        return [None] * len(patterns)
+    issue_texts = [f"{i.title} {i.title} {i.body}" for i in issues]
+    vectorizer = TfidfVectorizer(analyzer=words, sublinear_tf=True)
+    vectors = vectorizer.fit_transform(issue_texts + list(patterns))
+    similarity = cosine_similarity(vectors[len(issues) :], vectors[: len(issues)])
+    result: list[tuple[Issue, float] | None] = []
+    for row in similarity:
+        best = int(row.argmax())
+        result.append((issues[best], float(row[best])) if row[best] >= threshold else None)
+    return result
