@@ -88,14 +88,14 @@ def _human_issue_matches(tracker: Tracker, measures: list[PatternMeasure], issue
     return {m.fingerprint: (hit[0].number, hit[1]) for m, hit in zip(wanting, found) if hit}
 
 
-def _related_issues(warehouse: Warehouse, service: str, measures: list[PatternMeasure]) -> dict[str, list[int]]:
-    """Per pattern, the issues of other patterns from the same module."""
+def _issues_by_module(warehouse: Warehouse, service: str) -> dict[str, set[int]]:
+    """Issue numbers of the known patterns of each module (for cross-references)."""
     clusters = warehouse.query("clusters_for_service", service=service)
     clusters = clusters[clusters.issue_number.notna() & clusters.module.notna()]
     by_module: dict[str, set[int]] = {}
     for module, number in zip(clusters.module, clusters.issue_number):
         by_module.setdefault(module, set()).add(int(number))
-    return {m.fingerprint: sorted(by_module.get(m.module, set())) for m in measures if m.module}
+    return by_module
 
 
 def _samples(warehouse: Warehouse, service: str, window: Window, measures: list[PatternMeasure]) -> dict[str, list[str]]:
@@ -249,7 +249,7 @@ def gardener(
             touched = wh.query("last_actions", service=service, window_start=window.start)
             planned = publish.plan(measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)))
             project = _project_of(extracted)
-            related = _related_issues(wh, service, measures)
+            related = _issues_by_module(wh, service)
             publish.apply(wh, trk, run_id, service, window, measures, planned, top_context, samples, rules, project, related)
         else:
             for m in measures:

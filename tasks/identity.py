@@ -84,6 +84,9 @@ def identify(
             winner = votes.most_common(1)[0][0]
             for i in idx:
                 fingerprint_of.setdefault(messages[i], winner)
+            for fp in votes:
+                # a key stored by a run that died before it stored its cluster
+                template_of.setdefault(fp, templates[label])
         else:
             unresolved.append(label)
 

@@ -48,7 +48,8 @@ def labels(m: PatternMeasure, service: str) -> list[str]:
 
 def console_link(m: PatternMeasure, service: str, project: str | None, window: Window) -> str:
     """A Cloud Logging console link whose query finds this pattern in this window."""
-    constant = max(re.split(r"<[A-Z*]+>", m.template), key=len).strip()
+    # the longest constant stretch of the redacted template: a secret never goes into a link
+    constant = max(re.split(r"<[A-Z*]+>|\[REDACTED[^\]]*\]", redact(m.template)), key=len).strip()
     constant = constant.replace('"', '\\"')[:80]
     query = f'resource.labels.service_name="{service}"\nseverity>=WARNING'
     if constant:

@@ -116,9 +116,13 @@ def apply(
     samples: dict[str, list[str]],
     rules: Rules,
     project: str | None,
-    related: dict[str, list[int]] | None = None,
+    related: dict[str, set[int]] | None = None,
 ) -> None:
-    """Apply the planned actions once each; fills `m.issue` with {number, action, url}."""
+    """Apply the planned actions once each; fills `m.issue` with {number, action, url}.
+
+    related: module -> issue numbers of its patterns; grows as this run creates or links issues.
+    """
+    related = related if related is not None else {}
     done = warehouse.query("actions_for_window", service=service, window_start=window.start)
     state = dict(zip(done.action_key, done.state))
     applied_number = dict(zip(done.action_key, done.issue_number))
@@ -134,7 +138,10 @@ def apply(
             continue
         if p.key not in state:
             _record(warehouse, run_id, service, window, p, m)
-        number = _apply_one(tracker, p, m, service, window, context, samples.get(m.fingerprint, []), rules, project, (related or {}).get(m.fingerprint, []))
+        siblings = sorted(related.get(m.module, set())) if m.module else []
+        number = _apply_one(tracker, p, m, service, window, context, samples.get(m.fingerprint, []), rules, project, siblings)
+        if m.module:
+            related.setdefault(m.module, set()).add(number)
         warehouse.execute("mark_action_applied", action_key=p.key, issue_number=number, applied_at=datetime.now(timezone.utc))
         m.issue = {"number": number, "action": p.action}
 

@@ -5,6 +5,7 @@ import pytest
 
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from tasks.sample import write_sample  # noqa: E402
 from tasks.warehouse import DuckDBWarehouse  # noqa: E402
