@@ -58,6 +58,7 @@ def run(
     tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help="local (kept in the warehouse) or github:OWNER/REPO."),
     rules: Optional[Path] = typer.Option(None, envvar="GARDENER_RULES", help="Priority rules TOML (default: config/rules.toml)."),
     min_severity: str = typer.Option("WARNING", help="Lowest severity collected."),
+    logging_filter: Optional[str] = typer.Option(None, "--filter", help="Extra Logging query for cloud-logging sources, e.g. 'jsonPayload.module:\"websocket\"'."),
     worklogs: Path = typer.Option(Path("worklogs"), help="Folder for the markdown worklogs."),
     no_publish: bool = typer.Option(False, "--no-publish", help="Record the run without touching the tracker."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (run_id, service, window, entries, rejected, worklog, clusters)."),
@@ -87,6 +88,7 @@ def run(
             min_severity=min_severity,
             worklog_dir=str(worklogs),
             publish_issues=not no_publish,
+            logging_filter=logging_filter,
         )
     except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
         _fail(str(exc))

@@ -208,6 +208,7 @@ def gardener(
     min_severity: str = "WARNING",
     worklog_dir: str = "worklogs",
     publish_issues: bool = True,
+    logging_filter: str | None = None,
 ) -> dict:
     """Collect, group, measure and publish the log patterns of `service` in [start, end).
 
@@ -215,12 +216,13 @@ def gardener(
     warehouse: `duckdb:///path.duckdb` (default) or `bigquery:PROJECT.DATASET`.
     tracker: `local` (issues kept in the warehouse) or `github:OWNER/REPO`.
     publish_issues: False records the run without touching the tracker (backfills).
+    logging_filter: extra Logging query for the cloud-logging source (`gcloud logging read` syntax).
     """
     logger = get_run_logger()
     window = Window.parse(start, end)
     min_severity = severity_name(min_severity)
     rules = load_rules(rules_path)
-    log_source = open_source(source)
+    log_source = open_source(source, logging_filter)
     wh = open_warehouse(warehouse)
     wh.setup()
     trk = open_tracker(tracker, wh)

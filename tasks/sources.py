@@ -128,12 +128,15 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
         index = end
 
 
-def open_source(spec: str) -> LogSource:
-    """A source from its spec: a file path, `cloud-logging:PROJECT` or `bq-sink:PROJECT.DATASET`."""
+def open_source(spec: str, extra_filter: str | None = None) -> LogSource:
+    """A source from its spec: a file path, `cloud-logging:PROJECT` or `bq-sink:PROJECT.DATASET`.
+
+    extra_filter: a Logging query (`gcloud logging read` syntax) added to the API source's filter.
+    """
     if spec.startswith("cloud-logging:"):
         from tasks.cloud_logging_source import CloudLoggingSource
 
-        return CloudLoggingSource.from_spec(spec)
+        return CloudLoggingSource.from_spec(spec, extra_filter)
     if spec.startswith("bq-sink:"):
         from tasks.sink_table_source import SinkTableSource
 
