@@ -1,0 +1,175 @@
+"""`BigQueryWarehouse`: the production warehouse, on google-cloud-bigquery.
+
+Selected with `--warehouse bigquery:PROJECT.DATASET`. It runs the same `sql/`
+files as DuckDB, as written (BigQuery is the dialect of record), with the
+dataset as default dataset and every value bound as a query parameter. Rows
+arrive by load job (never streaming inserts), into a staging table that an
+idempotent `merge_log_entries` folds in. Tables are created by the DDL in
+`sql/schema/`, date-partitioned and clustered. `GARDENER_BIGQUERY_API_ENDPOINT`
+points the client at another endpoint with anonymous credentials (tests).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import uuid
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+import sqlglot
+from google.cloud import bigquery
+from sqlglot import exp
+
+from tasks.masking import mask_function_sql
+from tasks.sqlfiles import SCHEMA_TABLES, bigquery_sql
+
+_BQ_TYPES = {"STRING": "STRING", "TEXT": "STRING", "VARCHAR": "STRING", "TIMESTAMP": "TIMESTAMP", "INT64": "INT64",
+             "BIGINT": "INT64", "FLOAT64": "FLOAT64", "DOUBLE": "FLOAT64", "JSON": "JSON", "BOOL": "BOOL", "DATE": "DATE"}
+_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+@lru_cache(maxsize=None)
+def table_schema(table: str) -> tuple[bigquery.SchemaField, ...]:
+    """The BigQuery schema of a table, read from its DDL in sql/schema/."""
+    ddl = sqlglot.parse_one(bigquery_sql(f"schema/{table}"), read="bigquery")
+    fields = []
+    for column in ddl.find_all(exp.ColumnDef):
+        kind = column.args["kind"].sql("bigquery").upper()
+        required = any(isinstance(c.kind, exp.NotNullColumnConstraint) for c in column.constraints)
+        fields.append(bigquery.SchemaField(column.name, _BQ_TYPES.get(kind, kind), mode="REQUIRED" if required else "NULLABLE"))
+    return tuple(fields)
+
+
+def _param(name: str, value: Any):
+    """A typed BigQuery query parameter for a Python value."""
+    if isinstance(value, (list, tuple, set)):
+        items = list(value)
+        kind = "INT64" if items and all(isinstance(v, int) for v in items) else "STRING"
+        return bigquery.ArrayQueryParameter(name, kind, items)
+    if isinstance(value, bool):
+        return bigquery.ScalarQueryParameter(name, "BOOL", value)
+    if isinstance(value, int):
+        return bigquery.ScalarQueryParameter(name, "INT64", value)
+    if isinstance(value, float):
+        return bigquery.ScalarQueryParameter(name, "FLOAT64", value)
+    if isinstance(value, (datetime, pd.Timestamp)):
+        return bigquery.ScalarQueryParameter(name, "TIMESTAMP", value)
+    if isinstance(value, date):
+        return bigquery.ScalarQueryParameter(name, "DATE", value)
+    return bigquery.ScalarQueryParameter(name, "STRING", None if value is None else str(value))
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def rename_table(statement: str, old: str, new: str) -> str:
+    """`statement` with every reference to table `old` pointing at `new` (by syntax tree, not text)."""
+    tree = sqlglot.parse_one(statement, read="bigquery")
+    for table in tree.find_all(exp.Table):
+        if table.name == old:
+            table.set("this", exp.to_identifier(new))
+    return tree.sql("bigquery")
+
+
+class BigQueryWarehouse:
+    """The warehouse in one BigQuery dataset."""
+
+    def __init__(self, project: str, dataset: str, location: str | None = None, endpoint: str | None = None):
+        if not (_NAME.match(project) and _NAME.match(dataset)):
+            raise ValueError(f"bad BigQuery project or dataset name: {project!r}.{dataset!r}")
+        self.project, self.dataset, self.location = project, dataset, location
+        self.url = f"bigquery:{project}.{dataset}"
+        endpoint = endpoint or os.environ.get("GARDENER_BIGQUERY_API_ENDPOINT")
+        if endpoint:
+            from google.auth.credentials import AnonymousCredentials
+
+            self.client = bigquery.Client(project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint})
+        else:
+            self.client = bigquery.Client(project=project, location=location)
+        self.default_dataset = bigquery.DatasetReference(project, dataset)
+
+    @classmethod
+    def from_url(cls, url: str) -> "BigQueryWarehouse":
+        target = url.removeprefix("bigquery:")
+        if target.count(".") != 1:
+            raise ValueError(f"BigQuery warehouse must be bigquery:PROJECT.DATASET, not {url!r}")
+        project, dataset = target.split(".")
+        return cls(project, dataset, os.environ.get("GARDENER_BIGQUERY_LOCATION"))
+
+    def _run(self, statement: str, params: dict[str, Any]):
+        wanted = set(re.findall(r"@(\w+)", statement))
+        missing = wanted - params.keys()
+        if missing:
+            raise KeyError(f"missing SQL parameters: {sorted(missing)}")
+        config = bigquery.QueryJobConfig(
+            default_dataset=self.default_dataset,
+            query_parameters=[_param(k, v) for k, v in params.items() if k in wanted],
+        )
+        if "mask_message(" in statement:
+            statement = mask_function_sql("bigquery") + ";\n" + statement
+        return self.client.query_and_wait(statement, job_config=config, location=self.location)
+
+    def setup(self) -> None:
+        """Create the dataset and the tables of sql/schema (idempotent)."""
+        dataset = bigquery.Dataset(self.default_dataset)
+        if self.location:
+            dataset.location = self.location
+        self.client.create_dataset(dataset, exists_ok=True)
+        for table in SCHEMA_TABLES:
+            self._run(bigquery_sql(f"schema/{table}"), {})
+
+    def query(self, name: str, **params: Any) -> pd.DataFrame:
+        rows = self._run(bigquery_sql(name), params)
+        columns = [field.name for field in rows.schema]
+        return pd.DataFrame([list(row.values()) for row in rows], columns=columns)
+
+    def execute(self, name: str, **params: Any) -> int:
+        rows = self._run(bigquery_sql(name), params)
+        return int(getattr(rows, "num_dml_affected_rows", None) or 0)
+
+    def _load(self, table_id: str, schema_of: str, rows: pd.DataFrame, disposition: str) -> None:
+        records = [{k: _json_value(v) for k, v in record.items()} for record in rows.to_dict("records")]
+        config = bigquery.LoadJobConfig(
+            schema=list(table_schema(schema_of)),
+            source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+            write_disposition=disposition,
+        )
+        self.client.load_table_from_json(records, table_id, job_config=config, location=self.location).result()
+
+    def append(self, table: str, rows: pd.DataFrame) -> int:
+        if table not in SCHEMA_TABLES:
+            raise ValueError(f"unknown table {table!r}")
+        if rows.empty:
+            return 0
+        self._load(f"{self.project}.{self.dataset}.{table}", table, rows, bigquery.WriteDisposition.WRITE_APPEND)
+        return len(rows)
+
+    def merge_entries(self, rows: pd.DataFrame, **params: Any) -> int:
+        """Load the rows into a staging table, then insert those whose insert_id is new."""
+        if rows.empty:
+            return 0
+        staging = f"staging_log_entries_{uuid.uuid4().hex[:12]}"
+        table_id = f"{self.project}.{self.dataset}.{staging}"
+        self._load(table_id, "log_entries", rows, bigquery.WriteDisposition.WRITE_TRUNCATE)
+        try:
+            statement = rename_table(bigquery_sql("merge_log_entries"), "staging_log_entries", staging)
+            result = self._run(statement, params)
+            return int(getattr(result, "num_dml_affected_rows", None) or 0)
+        finally:
+            self.client.delete_table(table_id, not_found_ok=True)
+
+    def close(self) -> None:
+        self.client.close()

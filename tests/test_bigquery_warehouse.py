@@ -1,0 +1,72 @@
+"""BigQueryWarehouse through the real google-cloud-bigquery client against a loopback BigQuery API."""
+
+import json
+
+import pytest
+import sqlglot
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tasks.bigquery_warehouse import BigQueryWarehouse, rename_table, table_schema
+from tasks.sample import SERVICE
+from tests.fake_bigquery import FakeBigQuery
+
+HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z")]
+
+
+@pytest.fixture
+def bigquery_api(monkeypatch):
+    with FakeBigQuery("acme-prod") as fake:
+        monkeypatch.setenv("GARDENER_BIGQUERY_API_ENDPOINT", fake.url)
+        yield fake
+
+
+def test_schema_comes_from_the_ddl():
+    fields = {f.name: (f.field_type, f.mode) for f in table_schema("log_entries")}
+    assert fields["insert_id"] == ("STRING", "REQUIRED")
+    assert fields["timestamp"] == ("TIMESTAMP", "REQUIRED")
+    assert fields["latency_ms"] == ("FLOAT64", "NULLABLE")
+
+
+def test_staging_table_is_renamed_in_the_syntax_tree():
+    out = rename_table("insert into t select * from staging_log_entries as s where s.x = @x", "staging_log_entries", "staging_1")
+    assert "staging_1" in out and "staging_log_entries" not in out and "@x" in out
+
+
+def test_gardener_runs_on_bigquery_with_bound_parameters_and_partitioned_tables(prefect_harness, bigquery_api, sample_file, tmp_path):
+    summaries = []
+    for start, end in HOURS + HOURS[1:]:  # two hours, then a rerun of the second
+        result = CliRunner().invoke(app, ["run", "--source", str(sample_file), "--service", SERVICE, "--start", start, "--end", end,
+                                          "--warehouse", "bigquery:acme-prod.log_gardener", "--worklogs", str(tmp_path), "--json"])
+        assert result.exit_code == 0, result.output
+        summaries.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    session = next(c for c in summaries[1]["clusters"] if "Session access failed" in c["template"])
+    assert (session["status"], session["previous_priority"], session["priority"]) == ("escalated", "P2", "P1")
+    assert summaries[2]["clusters"] == summaries[1]["clusters"]  # rerun: same answer
+    rows = bigquery_api.db.execute("select count(*), count(distinct insert_id) from log_entries").fetchone()
+    assert rows[0] == rows[1] == summaries[0]["entries"] + summaries[1]["entries"]  # the rerun added nothing
+
+    sent = [q["query"] for q in bigquery_api.queries]
+    for statement in sent:
+        sqlglot.parse(statement, read="bigquery")  # everything sent is BigQuery SQL
+        assert SERVICE not in statement, "a value was formatted into SQL"
+    ddl = next(s for s in sent if "create table if not exists log_entries" in s)
+    assert "partition by date(timestamp)" in ddl and "cluster by service, severity" in ddl
+    grouped = next(q for q in bigquery_api.queries if "mask_message(pattern_text)" in q["query"])
+    assert grouped["query"].startswith("create temp function mask_message")
+    params = {p["name"]: p for p in grouped["queryParameters"]}
+    assert params["service"]["parameterValue"]["value"] == SERVICE
+    assert params["window_start"]["parameterType"]["type"] == "TIMESTAMP"
+    assert params["severities"]["parameterType"] == {"type": "ARRAY", "arrayType": {"type": "STRING"}}
+    assert all(q.get("defaultDataset", {}).get("datasetId") == "log_gardener" for q in bigquery_api.queries)
+    loads = [load["configuration"]["load"] for load in bigquery_api.loads]
+    assert any(load["destinationTable"]["tableId"].startswith("staging_log_entries_") for load in loads)
+    assert all(load["sourceFormat"] == "NEWLINE_DELIMITED_JSON" for load in loads)
+    assert not [t for (t,) in bigquery_api.db.execute("select table_name from information_schema.tables").fetchall() if t.startswith("staging")]
+
+
+def test_bad_warehouse_urls_are_clear_errors():
+    with pytest.raises(ValueError, match="PROJECT.DATASET"):
+        BigQueryWarehouse.from_url("bigquery:only-project")
+    with pytest.raises(ValueError, match="bad BigQuery"):
+        BigQueryWarehouse("acme", "bad name;drop")
