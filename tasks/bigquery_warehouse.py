@@ -32,6 +32,16 @@ _BQ_TYPES = {"STRING": "STRING", "TEXT": "STRING", "VARCHAR": "STRING", "TIMESTA
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
+def bigquery_client(project: str, location: str | None = None, endpoint: str | None = None) -> bigquery.Client:
+    """A BigQuery client: application default credentials, or anonymous at GARDENER_BIGQUERY_API_ENDPOINT."""
+    endpoint = endpoint or os.environ.get("GARDENER_BIGQUERY_API_ENDPOINT")
+    if endpoint:
+        from google.auth.credentials import AnonymousCredentials
+
+        return bigquery.Client(project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint})
+    return bigquery.Client(project=project, location=location)
+
+
 @lru_cache(maxsize=None)
 def table_schema(table: str) -> tuple[bigquery.SchemaField, ...]:
     """The BigQuery schema of a table, read from its DDL in sql/schema/."""
@@ -76,11 +86,21 @@ def _json_value(value: Any) -> Any:
 
 
 def rename_table(statement: str, old: str, new: str) -> str:
-    """`statement` with every reference to table `old` pointing at `new` (by syntax tree, not text)."""
+    """`statement` with every reference to table `old` pointing at `new` (by syntax tree, not text).
+
+    `new` may be qualified (`project.dataset.table`, the table part may end in `*`).
+    """
     tree = sqlglot.parse_one(statement, read="bigquery")
+    parts = new.split(".")
+    if not all(_NAME.match(p.removesuffix("*")) for p in parts) or len(parts) > 3:
+        raise ValueError(f"bad BigQuery table name {new!r}")
     for table in tree.find_all(exp.Table):
         if table.name == old:
-            table.set("this", exp.to_identifier(new))
+            table.set("this", exp.to_identifier(parts[-1], quoted="*" in parts[-1]))
+            if len(parts) > 1:
+                table.set("db", exp.to_identifier(parts[-2]))
+            if len(parts) > 2:
+                table.set("catalog", exp.to_identifier(parts[-3]))
     return tree.sql("bigquery")
 
 
@@ -92,13 +112,7 @@ class BigQueryWarehouse:
             raise ValueError(f"bad BigQuery project or dataset name: {project!r}.{dataset!r}")
         self.project, self.dataset, self.location = project, dataset, location
         self.url = f"bigquery:{project}.{dataset}"
-        endpoint = endpoint or os.environ.get("GARDENER_BIGQUERY_API_ENDPOINT")
-        if endpoint:
-            from google.auth.credentials import AnonymousCredentials
-
-            self.client = bigquery.Client(project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint})
-        else:
-            self.client = bigquery.Client(project=project, location=location)
+        self.client = bigquery_client(project, location, endpoint)
         self.default_dataset = bigquery.DatasetReference(project, dataset)
 
     @classmethod

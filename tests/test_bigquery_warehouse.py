@@ -70,3 +70,33 @@ def test_bad_warehouse_urls_are_clear_errors():
         BigQueryWarehouse.from_url("bigquery:only-project")
     with pytest.raises(ValueError, match="bad BigQuery"):
         BigQueryWarehouse("acme", "bad name;drop")
+
+
+def test_sink_table_source_reads_the_window_from_bigquery(prefect_harness, bigquery_api, sample_file, tmp_path):
+    # a partitioned sink table with LogEntry columns, as a Log Router sink writes it
+    bigquery_api.db.execute(f"create table run_googleapis_com_stderr as select * from read_json_auto('{sample_file}', ignore_errors=true)")
+    start, end = HOURS[1]
+    results = []
+    for index, source in enumerate(("bq-sink:acme-prod.logs.run_googleapis_com_stderr", str(sample_file))):
+        result = CliRunner().invoke(app, ["run", "--source", source, "--service", SERVICE, "--start", start, "--end", end,
+                                          "--warehouse", f"duckdb:///{tmp_path / f'g{index}.duckdb'}", "--worklogs", str(tmp_path), "--json"])
+        assert result.exit_code == 0, result.output
+        results.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    sink, file = results
+    assert sink["entries"] == file["entries"] > 0
+    assert [(c["fingerprint"], c["count"]) for c in sink["clusters"]] == [(c["fingerprint"], c["count"]) for c in file["clusters"]]
+    query = bigquery_api.queries[-1]
+    assert "logs.run_googleapis_com_stderr" in query["query"] and SERVICE not in query["query"]
+
+
+def test_sharded_sink_query_limits_the_days():
+    from tasks.sink_table_source import SinkTableSource
+    from tasks.sqlfiles import bigquery_sql
+
+    with pytest.raises(ValueError, match="PROJECT.DATASET.TABLE"):
+        SinkTableSource.from_spec("bq-sink:acme.logs")
+    statement = rename_table(bigquery_sql("sink/entries_sharded"), "sink_table", "p.d.run_stderr_*")
+    assert "FROM p.d.`run_stderr_*` AS t" in statement
+    assert "_table_suffix BETWEEN @first_day AND @last_day" in statement
+    with pytest.raises(ValueError, match="bad BigQuery table"):
+        rename_table(bigquery_sql("sink/entries"), "sink_table", "p.d.x; drop table y")

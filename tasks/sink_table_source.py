@@ -1,0 +1,69 @@
+"""`SinkTableSource`: LogEntry rows from the BigQuery tables of a Log Router sink.
+
+Selected with `--source bq-sink:PROJECT.DATASET.TABLE`. At scale the Logging
+API is the slow path; a sink already routes the entries into BigQuery with the
+LogEntry field names (`jsonPayload`, `textPayload`, `httpRequest`,
+`resource.labels`, ...). TABLE is a partitioned table (the sink's
+`use_partitioned_tables` option, e.g. `run_googleapis_com_stderr`) or a
+date-sharded family written with a trailing `*` (`run_googleapis_com_stderr_*`),
+read only for the days the window touches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from typing import Iterator
+
+from tasks.bigquery_warehouse import bigquery_client, rename_table
+from tasks.group import severities_from
+from tasks.normalise import Window
+from tasks.sources import Unparseable
+from tasks.sqlfiles import bigquery_sql
+
+from google.cloud import bigquery
+
+
+class SinkTableSource:
+    """LogEntry rows of one sink table (or date-sharded table family) in BigQuery."""
+
+    def __init__(self, project: str, dataset: str, table: str, location: str | None = None):
+        self.table_id = f"{project}.{dataset}.{table}"
+        self.sharded = table.endswith("*")
+        self.location = location
+        self.client = bigquery_client(project, location)
+        self.project, self.dataset = project, dataset
+        rename_table("select 1 from sink_table", "sink_table", self.table_id)  # validates the names
+
+    @classmethod
+    def from_spec(cls, spec: str) -> "SinkTableSource":
+        parts = spec.removeprefix("bq-sink:").split(".")
+        if len(parts) != 3:
+            raise ValueError(f"sink source must be bq-sink:PROJECT.DATASET.TABLE (TABLE may end in *), not {spec!r}")
+        return cls(*parts, location=os.environ.get("GARDENER_BIGQUERY_LOCATION"))
+
+    def describe(self) -> str:
+        return f"bq-sink:{self.table_id}"
+
+    def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict | Unparseable]:
+        name = "sink/entries_sharded" if self.sharded else "sink/entries"
+        statement = rename_table(bigquery_sql(name), "sink_table", self.table_id)
+        params = [
+            bigquery.ScalarQueryParameter("service", "STRING", service),
+            bigquery.ScalarQueryParameter("window_start", "TIMESTAMP", window.start),
+            bigquery.ScalarQueryParameter("window_end", "TIMESTAMP", window.end),
+            bigquery.ArrayQueryParameter("severities", "STRING", severities_from(min_severity)),
+        ]
+        if self.sharded:
+            last = window.end - timedelta(microseconds=1)
+            params += [
+                bigquery.ScalarQueryParameter("first_day", "STRING", f"{window.start:%Y%m%d}"),
+                bigquery.ScalarQueryParameter("last_day", "STRING", f"{last:%Y%m%d}"),
+            ]
+        config = bigquery.QueryJobConfig(query_parameters=params)
+        for number, row in enumerate(self.client.query_and_wait(statement, job_config=config, location=self.location), 1):
+            try:
+                yield json.loads(row["entry"])
+            except (TypeError, json.JSONDecodeError) as exc:
+                yield Unparseable(str(row["entry"])[:4096], f"sink row is not JSON: {exc}", f"{self.table_id} row {number}")
