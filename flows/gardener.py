@@ -11,7 +11,11 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
+from prefect.exceptions import ObjectNotFound
 
 from tasks import issue_text, matching, publish, worklog
 from tasks.extract import Extracted, extract
@@ -20,6 +24,7 @@ from tasks.history import load_history
 from tasks.load import load
 from tasks.measure import PatternMeasure, aggregate, prioritise
 from tasks.normalise import Window, severity_name
+from tasks.redact import redact
 from tasks.rules import Rules, load_rules
 from tasks.sources import open_source
 from tasks.tracker import Tracker, open_tracker
@@ -30,6 +35,24 @@ load_task = task(load, name="load", cache_policy=NO_CACHE)
 group_task = task(grouped_messages, name="mask-and-group", cache_policy=NO_CACHE)
 identify_task = task(cluster_and_identify, name="cluster-and-identify", cache_policy=NO_CACHE)
 history_task = task(load_history, name="baseline", cache_policy=NO_CACHE)
+
+
+def service_lock_name(service: str) -> str:
+    return "gardener-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in service.lower())[:100]
+
+
+def ensure_service_lock(service: str) -> str:
+    """A global concurrency limit of 1 per service, so two runs of a service never overlap."""
+    name = service_lock_name(service)
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+            except Exception:  # created meanwhile by a parallel run
+                client.read_global_concurrency_limit_by_name(name)
+    return name
 
 
 def _run_id() -> str:
@@ -78,7 +101,7 @@ def _mark_regressions(measures: list[PatternMeasure], issues: dict[str, int], tr
 
 def _human_issue_matches(tracker: Tracker, measures: list[PatternMeasure], issues: dict[str, int], rules: Rules) -> dict[str, tuple[int, float]]:
     """Issues filed by people that describe a pattern which has no issue yet (link instead of duplicate)."""
-    wanting = [m for m in measures if m.fingerprint not in issues and m.status in ("new", "escalated", "regressed") and m.count]
+    wanting = [m for m in measures if m.fingerprint not in issues and m.count and m.status != "quiet"]
     if not wanting:
         return {}
     taken = set(issues.values())
@@ -184,8 +207,22 @@ def cluster_json(m: PatternMeasure) -> dict:
 
 
 def _artifacts(run_id: str, service: str, window: Window, markdown: str, measures: list[PatternMeasure]) -> None:
+    """The worklog, the pattern table and the issue links, attached to the flow run."""
     key = "".join(c if c.isalnum() else "-" for c in f"worklog-{service}").lower()[:100]
     create_markdown_artifact(markdown=markdown, key=key, description=f"Worklog {service} {window.label()}")
+    links = []
+    for m in measures:
+        issue = m.issue or {}
+        if not issue.get("number"):
+            continue
+        url = str(issue.get("url") or "")
+        ref = f"[#{issue['number']}]({url})" if url.startswith("http") else f"#{issue['number']}"
+        links.append(f"- {ref} {issue.get('action', 'none')}: {redact(m.template)[:100]}")
+    create_markdown_artifact(
+        markdown="\n".join(["# Tracker issues", ""] + (links or ["No issues linked to these patterns."])),
+        key=key.replace("worklog", "issues", 1),
+        description=f"Tracker issues of {service} in {window.label()}",
+    )
     create_table_artifact(
         table=[
             {k: v for k, v in cluster_json(m).items() if k != "issue"} | {"issue": (m.issue or {}).get("number")}
@@ -218,8 +255,14 @@ def gardener(
     publish_issues: False records the run without touching the tracker (backfills).
     logging_filter: extra Logging query for the cloud-logging source (`gcloud logging read` syntax).
     """
-    logger = get_run_logger()
     window = Window.parse(start, end)
+    with concurrency(ensure_service_lock(service), occupy=1, timeout_seconds=3600):
+        return _garden(service, window, source, warehouse, tracker, rules_path, min_severity, worklog_dir, publish_issues, logging_filter)
+
+
+def _garden(service: str, window: Window, source: str, warehouse: str, tracker: str, rules_path: str | None, min_severity: str,
+            worklog_dir: str, publish_issues: bool, logging_filter: str | None) -> dict:
+    logger = get_run_logger()
     min_severity = severity_name(min_severity)
     rules = load_rules(rules_path)
     log_source = open_source(source, logging_filter)

@@ -58,13 +58,14 @@ def plan(
     for m in measures:
         number = issues.get(m.fingerprint)
         action, reason = "none", ""
-        wants_issue = m.status in ("new", "escalated", "regressed") and rules.should_create(m.priority)
+        # any active pattern at the threshold wants an issue: new ones, and ones first seen by a backfill
+        wants_issue = m.count > 0 and m.status != "quiet" and rules.should_create(m.priority)
         if number is None and wants_issue and m.fingerprint in matches:
             number, score = matches[m.fingerprint]
             action, reason = "link", f"an existing issue describes this pattern (similarity {score:.2f})"
         elif number is None and wants_issue:
             if creations < rules.tracker.max_new_issues:
-                action, reason, creations = "create", f"{m.status} pattern at {m.priority}", creations + 1
+                action, reason, creations = "create", f"{m.status} pattern at {m.priority} without an issue", creations + 1
             else:
                 reason = f"over the limit of {rules.tracker.max_new_issues} new issues per run; next run"
         elif number is not None and m.status == "escalated":
@@ -139,21 +140,23 @@ def apply(
         if p.key not in state:
             _record(warehouse, run_id, service, window, p, m)
         siblings = sorted(related.get(m.module, set())) if m.module else []
-        number = _apply_one(tracker, p, m, service, window, context, samples.get(m.fingerprint, []), rules, project, siblings)
+        number, url = _apply_one(tracker, p, m, service, window, context, samples.get(m.fingerprint, []), rules, project, siblings)
         if m.module:
             related.setdefault(m.module, set()).add(number)
         warehouse.execute("mark_action_applied", action_key=p.key, issue_number=number, applied_at=datetime.now(timezone.utc))
-        m.issue = {"number": number, "action": p.action}
+        m.issue = {"number": number, "action": p.action, "url": url}
 
 
 def _apply_one(tracker: Tracker, p: PlannedAction, m: PatternMeasure, service: str, window: Window, context: dict,
-               samples: list[str], rules: Rules, project: str | None, related: list[int]) -> int:
+               samples: list[str], rules: Rules, project: str | None, related: list[int]) -> tuple[int, str]:
+    """Apply one action; returns the issue's number and URL."""
     if p.action == "create":
         existing = tracker.find_by_fingerprint(m.fingerprint)  # a crashed run may have created it
         if existing:
-            return existing.number
+            return existing.number, existing.url
         body = issue_text.issue_body(m, service, context, window, samples, project, related)
-        return tracker.create(issue_text.title(rules.tracker.title_prefix, m), body, issue_text.labels(m, service)).number
+        created = tracker.create(issue_text.title(rules.tracker.title_prefix, m), body, issue_text.labels(m, service))
+        return created.number, created.url
     number = int(p.issue_number)
     marker = ACTION_MARKER.format(key=p.key)
     if not tracker.has_comment_with(number, marker):
@@ -180,4 +183,4 @@ def _apply_one(tracker: Tracker, p: PlannedAction, m: PatternMeasure, service: s
             tracker.set_labels(number, sorted(set(issue.labels) | {"quiet"}))
         if rules.tracker.close_quiet and issue.state == "open":
             tracker.close(number)
-    return number
+    return number, issue.url
