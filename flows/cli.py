@@ -99,6 +99,58 @@ def run(
 
 
 @app.command()
+def backfill(
+    source: str = typer.Option(..., help="LogEntry file, cloud-logging:PROJECT or bq-sink:PROJECT.DATASET.TABLE."),
+    service: str = typer.Option(..., help="Service name."),
+    start: str = typer.Option(..., help="Start of the period, ISO 8601 (inclusive)."),
+    end: str = typer.Option(..., help="End of the period, ISO 8601 (exclusive)."),
+    step: str = typer.Option("1h", help="Window length: 30m, 1h, 1d."),
+    warehouse: str = typer.Option("duckdb:///gardener.duckdb", envvar="GARDENER_WAREHOUSE", help="duckdb:///path.duckdb or bigquery:PROJECT.DATASET."),
+    tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help="local or github:OWNER/REPO (used only with --publish)."),
+    rules: Optional[Path] = typer.Option(None, envvar="GARDENER_RULES", help="Priority rules TOML."),
+    min_severity: str = typer.Option("WARNING", help="Lowest severity collected."),
+    worklogs: Path = typer.Option(Path("worklogs"), help="Folder for the markdown worklogs."),
+    publish: bool = typer.Option(False, "--publish", help="Also create and update tracker issues (off by default: a backfill builds the baseline)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the windows run and skipped."),
+) -> None:
+    """Run the gardener over every window of a past period, oldest first; windows already done are skipped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows import backfill as backfill_module
+    from tasks.normalise import Window
+
+    try:
+        period = Window.parse(start, end)
+        windows = backfill_module.split_windows(period, backfill_module.parse_step(step))
+    except ValueError as exc:
+        _fail(str(exc))
+    if not source.startswith(("cloud-logging:", "bq-sink:")) and not Path(source).is_file():
+        _fail(f"log source file not found: {source}")
+    _quiet_prefect()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as progress:
+        bar = progress.add_task(f"backfill {service}", total=len(windows))
+
+        def advance(done, total, window, summary):
+            note = "skipped (done)" if summary is None else f"{summary['entries']} entries, {len(summary['clusters'])} patterns"
+            progress.update(bar, completed=done, description=f"{window.start:%Y-%m-%d %H:%M} {note}")
+
+        backfill_module.progress_hook = advance
+        try:
+            result = backfill_module.backfill(
+                service=service, start=start, end=end, source=source, step=step, warehouse=warehouse, tracker=tracker,
+                rules_path=str(rules) if rules else None, min_severity=min_severity, worklog_dir=str(worklogs), publish_issues=publish,
+            )
+        except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
+            _fail(str(exc))
+        finally:
+            backfill_module.progress_hook = None
+    if as_json:
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+    else:
+        out.print(f"{result['windows']} windows: {result['ran']} run, {result['skipped']} already done")
+
+
+@app.command()
 def cluster(
     input: str = typer.Argument(..., help="Text file with one message per line, or - for stdin."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),

@@ -111,7 +111,7 @@ def test_bad_window_and_missing_source_are_clear_errors(sample_file):
     assert result.exit_code == 2 and "not found" in result.output
 
 
-@pytest.mark.parametrize("command", ["run", "cluster", "sample", "demo"])
+@pytest.mark.parametrize("command", ["run", "backfill", "cluster", "sample", "demo"])
 def test_every_command_has_help(command):
     result = run_cli(command, "--help")
     assert result.exit_code == 0 and "Usage" in result.output

@@ -1,0 +1,88 @@
+"""Backfill: run the gardener over consecutive windows of a past period, in time order."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Callable
+
+from prefect import flow, get_run_logger
+
+from flows.gardener import gardener
+from tasks.normalise import Window
+from tasks.warehouse import DEFAULT_WAREHOUSE, open_warehouse
+
+# Set by the CLI to draw a progress bar: called as (done, total, window, summary or None when skipped).
+progress_hook: Callable[[int, int, Window, dict | None], None] | None = None
+
+
+def parse_step(step: str) -> timedelta:
+    """`30m`, `1h`, `1d` (a number and a unit) as a timedelta."""
+    match = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", step or "")
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"step must look like 30m, 1h or 1d, not {step!r}")
+    unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+    return timedelta(**{unit: int(match.group(1))})
+
+
+def split_windows(period: Window, step: timedelta) -> list[Window]:
+    """Consecutive half-open windows covering `period`; the last one may be shorter."""
+    windows, start = [], period.start
+    while start < period.end:
+        end = min(start + step, period.end)
+        windows.append(Window(start, end))
+        start = end
+    return windows
+
+
+def completed_windows(warehouse_url: str, service: str, period: Window) -> set[tuple]:
+    warehouse = open_warehouse(warehouse_url)
+    try:
+        warehouse.setup()
+        done = warehouse.query("completed_windows", service=service, period_start=period.start, period_end=period.end)
+        return {(s.to_pydatetime(), e.to_pydatetime()) for s, e in zip(done.window_start, done.window_end)}
+    finally:
+        warehouse.close()
+
+
+@flow(name="backfill", log_prints=True)
+def backfill(
+    service: str,
+    start: str,
+    end: str,
+    source: str,
+    step: str = "1h",
+    warehouse: str = DEFAULT_WAREHOUSE,
+    tracker: str = "local",
+    rules_path: str | None = None,
+    min_severity: str = "WARNING",
+    worklog_dir: str = "worklogs",
+    publish_issues: bool = False,
+    logging_filter: str | None = None,
+) -> dict:
+    """Run the gardener for every `step` window of [start, end), oldest first (baselines depend on order).
+
+    Windows that already have a completed run are skipped, so an interrupted
+    backfill resumes where it stopped. The tracker is left alone unless
+    `publish_issues` is true.
+    """
+    logger = get_run_logger()
+    period = Window.parse(start, end)
+    windows = split_windows(period, parse_step(step))
+    done = completed_windows(warehouse, service, period)
+    ran, skipped = [], 0
+    for index, window in enumerate(windows, 1):
+        if (window.start, window.end) in done:
+            skipped += 1
+            logger.info("window %s/%s %s: already done, skipped", index, len(windows), window.label())
+            if progress_hook:
+                progress_hook(index, len(windows), window, None)
+            continue
+        summary = gardener(service=service, start=window.start.isoformat(), end=window.end.isoformat(), source=source,
+                           warehouse=warehouse, tracker=tracker, rules_path=rules_path, min_severity=min_severity,
+                           worklog_dir=worklog_dir, publish_issues=publish_issues, logging_filter=logging_filter)
+        ran.append({"window": summary["window"], "entries": summary["entries"], "clusters": len(summary["clusters"]), "worklog": summary["worklog"]})
+        logger.info("window %s/%s %s: %s entries, %s patterns", index, len(windows), window.label(), summary["entries"], len(summary["clusters"]))
+        if progress_hook:
+            progress_hook(index, len(windows), window, summary)
+    return {"service": service, "windows": len(windows), "ran": len(ran), "skipped": skipped, "runs": ran}
