@@ -25,7 +25,7 @@ from google.cloud import bigquery
 from sqlglot import exp
 
 from tasks.masking import mask_function_sql
-from tasks.sqlfiles import SCHEMA_TABLES, bigquery_sql
+from tasks.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql
 
 _BQ_TYPES = {"STRING": "STRING", "TEXT": "STRING", "VARCHAR": "STRING", "TIMESTAMP": "TIMESTAMP", "INT64": "INT64",
              "BIGINT": "INT64", "FLOAT64": "FLOAT64", "DOUBLE": "FLOAT64", "JSON": "JSON", "BOOL": "BOOL", "DATE": "DATE"}
@@ -144,6 +144,18 @@ class BigQueryWarehouse:
         self.client.create_dataset(dataset, exists_ok=True)
         for table in SCHEMA_TABLES:
             self._run(bigquery_sql(f"schema/{table}"), {})
+        for view in analyst_view_names():
+            self._run(self.qualify(bigquery_sql(view)), {})
+
+    def qualify(self, statement: str) -> str:
+        """`statement` with the warehouse tables and views named in full (a BigQuery view needs it)."""
+        tree = sqlglot.parse_one(statement, read="bigquery")
+        ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+        for table in tree.find_all(exp.Table):
+            if not table.args.get("db") and table.name not in ctes:
+                table.set("db", exp.to_identifier(self.dataset))
+                table.set("catalog", exp.to_identifier(self.project))
+        return tree.sql("bigquery")
 
     def query(self, name: str, **params: Any) -> pd.DataFrame:
         rows = self._run(bigquery_sql(name), params)

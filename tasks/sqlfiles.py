@@ -62,6 +62,11 @@ def to_duckdb(statement: str) -> str:
     return translated[0]
 
 
+def analyst_view_names() -> list[str]:
+    """The analyst views of sql/analyst, created by every warehouse's setup."""
+    return sorted(f"analyst/{p.stem}" for p in (SQL_DIR / "analyst").glob("*.sql"))
+
+
 def all_sql_names() -> list[str]:
     """Every statement name under sql/ (for wiring tests)."""
     return sorted(str(p.relative_to(SQL_DIR).with_suffix("")) for p in SQL_DIR.rglob("*.sql"))

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from tasks.masking import mask_function_sql
-from tasks.sqlfiles import SCHEMA_TABLES, duckdb_sql
+from tasks.sqlfiles import SCHEMA_TABLES, analyst_view_names, duckdb_sql
 
 DEFAULT_WAREHOUSE = "duckdb:///gardener.duckdb"
 
@@ -66,6 +66,8 @@ class DuckDBWarehouse:
             for table in SCHEMA_TABLES:
                 self.con.execute(duckdb_sql(f"schema/{table}"))
             self.con.execute(mask_function_sql("duckdb"))
+            for view in analyst_view_names():
+                self.con.execute(duckdb_sql(view))
 
     @staticmethod
     def _bind(statement: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -52,6 +52,9 @@ def test_gardener_runs_on_bigquery_with_bound_parameters_and_partitioned_tables(
         assert SERVICE not in statement, "a value was formatted into SQL"
     ddl = next(s for s in sent if "create table if not exists log_entries" in s)
     assert "partition by date(timestamp)" in ddl and "cluster by service, severity" in ddl
+    view = next(s for s in sent if "log_gardener.escalation_history as" in s.lower())
+    assert "FROM `acme-prod`.log_gardener.cluster_counts" in view  # a BigQuery view names its tables in full
+    assert "FROM escalations AS e" in view  # but not its CTEs
     grouped = next(q for q in bigquery_api.queries if "mask_message(pattern_text)" in q["query"])
     assert grouped["query"].startswith("create temp function mask_message")
     params = {p["name"]: p for p in grouped["queryParameters"]}
