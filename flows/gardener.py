@@ -170,7 +170,7 @@ def save_counts(warehouse: Warehouse, run_id: str, service: str, window: Window,
             {
                 "fingerprint": m.fingerprint,
                 "service": service,
-                "template": old.template if old is not None else m.template,
+                "template": m.template if m.count or old is None else old.template,
                 "module": m.module or (old.module if old is not None else None),
                 "function": m.function or (old.function if old is not None else None),
                 "first_seen": min(x for x in (m.first_seen, None if old is None else old.first_seen) if x is not None and pd.notna(x))

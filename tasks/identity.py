@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from tasks.clustering import WILDCARD, tokenize
+from tasks.clustering import WILDCARD, merge_template, render_template, tokenize
 
 
 def new_fingerprint(service: str, template: str) -> str:
@@ -100,4 +100,18 @@ def identify(
         for i in members[label]:
             fingerprint_of[messages[i]] = fp
     new_keys = {m: fp for m, fp in fingerprint_of.items() if m not in known_keys}
+    _generalise_known_templates(template_of, new_keys, known_templates)
     return Identities(fingerprint_of, template_of, new, new_keys)
+
+
+def _generalise_known_templates(template_of: dict[str, str], new_keys: Mapping[str, str], known_templates: Mapping[str, str]) -> None:
+    """A known pattern's template changes only when new variants really differ from it (position by position)."""
+    joined: dict[str, list[str]] = defaultdict(list)
+    for message, fp in new_keys.items():
+        if fp in known_templates:
+            joined[fp].append(message)
+    for fp, messages in joined.items():
+        stored = known_templates[fp]
+        token_lists = [tokenize(stored)] + [tokenize(m) for m in messages]
+        if len({len(tokens) for tokens in token_lists}) == 1:
+            template_of[fp] = render_template(stored, merge_template(token_lists))

@@ -21,6 +21,9 @@ ACTION_TEXT = {
 }
 
 
+ACTION_NAMES = {"create": "created", "link": "linked", "escalate": "escalated", "reopen": "reopened", "quiet": "marked quiet", "update": "updated"}
+
+
 def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:g}/min"
 
@@ -117,6 +120,16 @@ def render(
         for sample in samples.get(m.fingerprint, [])[:1]:
             lines += ["**Sample entry:**", "```json", sample, "```", ""]
     lines += ["## Issue actions", ""]
+    tally = {}
+    for m in actions:
+        tally[m.issue["action"]] = tally.get(m.issue["action"], 0) + 1
+    escalations = [m for m in measures if m.status == "escalated"]
+    lines += [
+        "**Totals:** " + ", ".join(f"{n} {ACTION_NAMES.get(a, a)}" for a, n in sorted(tally.items())) if tally else "**Totals:** no tracker changes",
+        f"**Priority escalations:** {len(escalations)}"
+        + (" (" + "; ".join(f"{m.previous_priority} → {m.priority}: {redact(m.template)[:60]}" for m in escalations) + ")" if escalations else ""),
+        "",
+    ]
     if actions:
         lines += [f"- {action_text(m)}: {redact(m.template)[:80]} ({m.reason})" for m in actions]
     else:

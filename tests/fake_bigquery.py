@@ -17,7 +17,9 @@ import uuid
 from datetime import timezone
 from email.parser import BytesParser
 from email.policy import default as email_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import LoopbackServer
 
 import duckdb
 import sqlglot
@@ -65,7 +67,7 @@ def _cell(value, kind: str):
     return str(value)
 
 
-class FakeBigQuery:
+class FakeBigQuery(LoopbackServer):
     def __init__(self, project: str = "acme-prod"):
         self.project = project
         self.db = duckdb.connect()
@@ -74,17 +76,8 @@ class FakeBigQuery:
         self.queries: list[dict] = []
         self.loads: list[dict] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve()
 
-    def __enter__(self) -> "FakeBigQuery":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # execution -------------------------------------------------------------------
     def run_script(self, script: str, params: dict) -> tuple[list, list, int | None]:

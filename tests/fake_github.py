@@ -13,7 +13,9 @@ import re
 import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import LoopbackServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -21,7 +23,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class FakeGitHub:
+class FakeGitHub(LoopbackServer):
     def __init__(self, token: str = "test-token", repos: tuple[str, ...] = ("acme/backend",), per_page: int = 30):
         self.token = token
         self.per_page = per_page
@@ -30,18 +32,8 @@ class FakeGitHub:
         self.requests: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
         self._comment_id = 1000
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve()
 
-    # lifecycle -----------------------------------------------------------------
-    def __enter__(self) -> "FakeGitHub":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # test helpers --------------------------------------------------------------
     def inject(self, method: str, path_regex: str, kind: str, times: int = 1) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import LoopbackServer
 
 from tasks.normalise import SEVERITY_RANK, parse_time
 
@@ -61,22 +62,13 @@ def matches(entry: dict, query: str) -> bool:
     return True
 
 
-class FakeCloudLogging:
+class FakeCloudLogging(LoopbackServer):
     def __init__(self, entries: list[dict]):
         self.entries = entries
         self.requests: list[dict] = []
         self.faults: list[int] = []  # status codes to answer next
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve()
 
-    def __enter__(self) -> "FakeCloudLogging":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def _handler(self):
         fake = self

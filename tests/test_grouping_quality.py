@@ -8,9 +8,9 @@ from bench.grouping_quality import DEFAULT_DIR, drain3_labels, grouping_scores, 
 from tasks.cluster_lines import cluster_lines
 
 DATASETS = sorted(Path(DEFAULT_DIR).glob("*.csv"))
-pytestmark = pytest.mark.skipif(not DATASETS, reason=f"no loghub samples in {DEFAULT_DIR}")
 
 
+@pytest.mark.skipif(not DATASETS, reason=f"no loghub samples in {DEFAULT_DIR}")
 def test_mean_grouping_accuracy_and_drain3_per_dataset():
     scores = []
     for path in DATASETS:

@@ -47,3 +47,15 @@ def test_identity_is_stable_across_windows():
 
 def test_fingerprint_is_deterministic():
     assert new_fingerprint("svc", "a <*> b") == new_fingerprint("svc", "a <*> b") != new_fingerprint("other", "a <*> b")
+
+
+def test_known_template_changes_only_when_variants_really_differ():
+    hour1 = ["Connection to db-7.internal timed out after 3000ms while reading the replica state"]
+    _, ids1 = _run(hour1, {}, {})
+    (fp,) = ids1.new_fingerprints
+    assert ids1.template_of[fp] == "Connection to db-<NUM>.internal timed out after <NUM>ms while reading the replica state"
+    same, ids_same = _run(["Connection to db-9.internal timed out after 12ms while reading the replica state"], ids1.fingerprint_of, ids1.template_of)
+    assert ids_same.template_of[fp] == ids1.template_of[fp]  # masked the same: nothing changed
+    new, ids2 = _run(["Connection to cache.internal timed out after 20ms while reading the replica state"], ids1.fingerprint_of, ids1.template_of)
+    assert ids2.fingerprint_of[new[0]] == fp  # the variant joins the known pattern
+    assert ids2.template_of[fp] == "Connection to <*> timed out after <NUM>ms while reading the replica state"
