@@ -125,7 +125,7 @@ def render(
         tally[m.issue["action"]] = tally.get(m.issue["action"], 0) + 1
     escalations = [m for m in measures if m.status == "escalated"]
     lines += [
-        "**Totals:** " + ", ".join(f"{n} {ACTION_NAMES.get(a, a)}" for a, n in sorted(tally.items())) if tally else "**Totals:** no tracker changes",
+        ("**Totals:** " + ", ".join(f"{n} {ACTION_NAMES.get(a, a)}" for a, n in sorted(tally.items())) if tally else "**Totals:** no tracker changes") + "  ",
         f"**Priority escalations:** {len(escalations)}"
         + (" (" + "; ".join(f"{m.previous_priority} → {m.priority}: {redact(m.template)[:60]}" for m in escalations) + ")" if escalations else ""),
         "",
