@@ -28,6 +28,11 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _check_source(source: str) -> None:
+    if not source.startswith(("cloud-logging:", "bq-sink:")) and not Path(source).is_file():
+        _fail(f"log source file not found: {source}")
+
+
 def _quiet_prefect() -> None:
     # Keep stdout for results: Prefect's own chatter goes to stderr at WARNING.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -50,7 +55,7 @@ def print_clusters(summary: dict, console: Console = out) -> None:
 
 @app.command()
 def run(
-    source: str = typer.Option(..., help="LogEntry file (gcloud JSON array or NDJSON), or cloud-logging:PROJECT, or bq-sink:PROJECT.DATASET."),
+    source: str = typer.Option(..., help="LogEntry file (gcloud JSON array or NDJSON), cloud-logging:PROJECT or bq-sink:PROJECT.DATASET.TABLE."),
     service: str = typer.Option(..., help="Service name (Cloud Run service_name label)."),
     start: str = typer.Option(..., help="Window start, ISO 8601 (e.g. 2025-09-15T00:00:00Z). Inclusive."),
     end: str = typer.Option(..., help="Window end, ISO 8601. Exclusive."),
@@ -71,8 +76,7 @@ def run(
         severity_name(min_severity)
     except ValueError as exc:
         _fail(str(exc))
-    if not source.startswith(("cloud-logging:", "bq-sink:")) and not Path(source).is_file():
-        _fail(f"log source file not found: {source}")
+    _check_source(source)
     _quiet_prefect()
     from flows.gardener import gardener
 
@@ -124,8 +128,7 @@ def backfill(
         windows = backfill_module.split_windows(period, backfill_module.parse_step(step))
     except ValueError as exc:
         _fail(str(exc))
-    if not source.startswith(("cloud-logging:", "bq-sink:")) and not Path(source).is_file():
-        _fail(f"log source file not found: {source}")
+    _check_source(source)
     _quiet_prefect()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as progress:
         bar = progress.add_task(f"backfill {service}", total=len(windows))

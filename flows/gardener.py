@@ -173,9 +173,7 @@ def save_counts(warehouse: Warehouse, run_id: str, service: str, window: Window,
                 "template": m.template if m.count or old is None else old.template,
                 "module": m.module or (old.module if old is not None else None),
                 "function": m.function or (old.function if old is not None else None),
-                "first_seen": min(x for x in (m.first_seen, None if old is None else old.first_seen) if x is not None and pd.notna(x))
-                if (m.first_seen is not None or old is not None)
-                else None,
+                "first_seen": _earliest(m.first_seen, None if old is None else old.first_seen),
                 "last_seen": m.last_seen if later and m.last_seen is not None else (old.last_seen if old is not None else None),
                 "severity_max": m.severity if m.count else (old.severity_max if old is not None else m.severity),
                 "issue_number": int(issue_number) if issue_number is not None else None,
@@ -187,6 +185,12 @@ def save_counts(warehouse: Warehouse, run_id: str, service: str, window: Window,
     if updated:
         warehouse.execute("delete_clusters", service=service, fingerprints=[u["fingerprint"] for u in updated])
         warehouse.append("clusters", pd.DataFrame(updated))
+
+
+def _earliest(*values):
+    """The earliest of the times that are set, or None."""
+    present = [v for v in values if v is not None and not pd.isna(v)]
+    return min(present) if present else None
 
 
 def cluster_json(m: PatternMeasure) -> dict:
