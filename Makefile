@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/grouping_quality.py
 	$(BIN)/python bench/clustering_speed.py
+	$(BIN)/python bench/extract_speed.py
 
 clean:
 	rm -rf demo .pytest_cache

@@ -143,6 +143,15 @@ def render(
             )
     else:
         lines.append("- No entries in this window.")
+    lines += [
+        "",
+        "## Processing status",
+        "",
+        f"- [x] Logs collected for {window.start.isoformat()} to {window.end.isoformat()}: {stats.get('kept', 0)} entries",
+        f"- [x] {len(active)} patterns identified and measured against the baseline",
+        f"- [x] Tracker updated: {len(actions)} action(s)" if "publishing off" not in tracker else "- [ ] Tracker not updated (publishing off)",
+        f"- [{'x' if not rejections else ' '}] No rejected input" + (f" ({len(rejections)} rejected, see below)" if rejections else ""),
+    ]
     if rejections:
         lines += ["", "## Rejected input", ""]
         for r in rejections[:20]:

@@ -115,3 +115,13 @@ def test_bad_window_and_missing_source_are_clear_errors(sample_file):
 def test_every_command_has_help(command):
     result = run_cli(command, "--help")
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_runs_of_a_service_hold_a_concurrency_limit_of_one(three_hours):
+    from prefect.client.orchestration import get_client
+
+    from flows.gardener import service_lock_name
+
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name(service_lock_name(SERVICE))
+    assert limit.limit == 1 and limit.active_slots == 0  # held during a run, released after
