@@ -28,6 +28,12 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _crash(exc: Exception) -> None:
+    err.print(f"[bold red]run failed:[/] {type(exc).__name__}: {exc}")
+    err.print("Nothing is lost: finished windows and applied actions are recorded; run the same command again to resume.")
+    raise typer.Exit(1)
+
+
 def _check_source(source: str) -> None:
     if not source.startswith(("cloud-logging:", "bq-sink:")) and not Path(source).is_file():
         _fail(f"log source file not found: {source}")
@@ -96,6 +102,8 @@ def run(
         )
     except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
         _fail(str(exc))
+    except Exception as exc:  # an API or network failure after retries: say what, the flow run log has the trace
+        _crash(exc)
     if as_json:
         sys.stdout.write(json.dumps(summary, default=str) + "\n")
     else:
@@ -145,6 +153,8 @@ def backfill(
             )
         except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
             _fail(str(exc))
+        except Exception as exc:
+            _crash(exc)
         finally:
             backfill_module.progress_hook = None
     if as_json:
