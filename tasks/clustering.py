@@ -66,7 +66,8 @@ class PatternClusterer:
     eps: largest cosine distance between neighbours (1 - similarity).
     max_tokens: tokens considered per message (long messages are capped, never rejected).
     max_block: largest block DBSCAN sees at once; larger blocks are split by more tokens.
-    max_field_values: a token position with more distinct values than this in a block is a free field.
+    max_field_values: a token position with more distinct values than this in a block is a free field;
+        one with this many or fewer plain words is part of the statement.
     """
 
     def __init__(self, eps: float = 0.2, max_tokens: int = 64, max_block: int = 2_000, max_field_values: int = 8):
@@ -90,6 +91,45 @@ class PatternClusterer:
             else:
                 blocks.append(members)
         return blocks
+
+    def _split_statement_words(self, block: list[int], token_lists: list[list[str]], labels: np.ndarray) -> np.ndarray:
+        """Split clusters where members differ by plain words that take few values.
+
+        With few messages TF-IDF cannot tell "VM Paused" from "VM Resumed"; a
+        position whose values are all alphabetic words (3+ letters), at most
+        `max_field_values` of them, is a word of the statement, so each value is
+        its own pattern. Ids, numbers, hosts and paths are masked or carry
+        digits and punctuation, so they never split a pattern here.
+        """
+        width = len(token_lists[block[0]])
+        if any(len(token_lists[i]) != width for i in block):
+            return labels
+        result = labels.copy()
+        next_label = int(labels.max()) + 1
+        members: dict[int, list[int]] = defaultdict(list)
+        for local, label in enumerate(labels):
+            members[int(label)].append(local)
+        for label, locals_ in members.items():
+            if len(locals_) < 2:
+                continue
+            words = []
+            for pos in range(width):
+                values = {token_lists[block[m]][pos] for m in locals_}
+                if 1 < len(values) <= self.max_field_values and all(v.isalpha() and len(v) >= 3 for v in values):
+                    words.append(pos)
+            if not words:
+                continue
+            new_label: dict[tuple, int] = {}
+            for m in locals_:
+                key = tuple(token_lists[block[m]][pos] for pos in words)
+                if key not in new_label:
+                    if new_label:  # the first value keeps the label, the others get new ones
+                        new_label[key] = next_label
+                        next_label += 1
+                    else:
+                        new_label[key] = label
+                result[m] = new_label[key]
+        return result
 
     def _join_free_fields(self, block: list[int], token_lists: list[list[str]], labels: np.ndarray) -> np.ndarray:
         """Join clusters of a block that differ only where the block has many distinct values.
@@ -148,6 +188,7 @@ class PatternClusterer:
                     continue
                 model = DBSCAN(eps=self.eps, min_samples=1, metric="cosine", algorithm="brute")
                 block_labels = model.fit_predict(vectors[block], sample_weight=weights[block])
+                block_labels = self._split_statement_words(block, token_lists, block_labels)
                 block_labels = self._join_free_fields(block, token_lists, block_labels)
                 for local in np.unique(block_labels):
                     labels[np.asarray(block)[block_labels == local]] = next_label
