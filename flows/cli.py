@@ -43,6 +43,8 @@ def _quiet_prefect() -> None:
     # Keep stdout for results: Prefect's own chatter goes to stderr at WARNING.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The first start of Prefect's local server migrates its database: on a small machine that takes a while.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
 def print_clusters(summary: dict, console: Console = out) -> None:
