@@ -82,10 +82,16 @@ def measure_task(grouped, identities, history, rules: Rules, window: Window) -> 
     return prioritise(aggregate(grouped, identities.fingerprint_of, identities.template_of, window), history, rules)
 
 
-def _issue_numbers(warehouse: Warehouse, service: str) -> dict[str, int]:
+def _known_issues(warehouse: Warehouse, service: str) -> tuple[dict[str, int], dict[str, set[int]]]:
+    """From one read of `clusters`: issue number per fingerprint, and issue numbers per module (cross-references)."""
     clusters = warehouse.query("clusters_for_service", service=service)
     known = clusters[clusters.issue_number.notna()]
-    return {fp: int(n) for fp, n in zip(known.fingerprint, known.issue_number)}
+    by_fingerprint = {fp: int(n) for fp, n in zip(known.fingerprint, known.issue_number)}
+    by_module: dict[str, set[int]] = {}
+    for module, number in zip(known.module, known.issue_number):
+        if isinstance(module, str):
+            by_module.setdefault(module, set()).add(int(number))
+    return by_fingerprint, by_module
 
 
 def _mark_regressions(measures: list[PatternMeasure], issues: dict[str, int], tracker: Tracker, reopened: set[str]) -> None:
@@ -109,16 +115,6 @@ def _human_issue_matches(tracker: Tracker, measures: list[PatternMeasure], issue
     texts = [matching.pattern_text(m.template, m.module, m.function) for m in wanting]
     found = matching.best_matches(texts, candidates, rules.tracker.link_min_similarity)
     return {m.fingerprint: (hit[0].number, hit[1]) for m, hit in zip(wanting, found) if hit}
-
-
-def _issues_by_module(warehouse: Warehouse, service: str) -> dict[str, set[int]]:
-    """Issue numbers of the known patterns of each module (for cross-references)."""
-    clusters = warehouse.query("clusters_for_service", service=service)
-    clusters = clusters[clusters.issue_number.notna() & clusters.module.notna()]
-    by_module: dict[str, set[int]] = {}
-    for module, number in zip(clusters.module, clusters.issue_number):
-        by_module.setdefault(module, set()).add(int(number))
-    return by_module
 
 
 def _samples(warehouse: Warehouse, service: str, window: Window, measures: list[PatternMeasure]) -> dict[str, list[str]]:
@@ -285,7 +281,7 @@ def _garden(service: str, window: Window, source: str, warehouse: str, tracker: 
         identities = identify_task(wh, service, grouped, rules.identity.min_similarity, window.start)
         history = history_task(wh, service, window, rules.escalation.baseline_windows, rules.tracker.quiet_after_windows)
         measures = measure_task(grouped, identities, history, rules, window)
-        issues = _issue_numbers(wh, service)
+        issues, related = _known_issues(wh, service)
         done = wh.query("actions_for_window", service=service, window_start=window.start)
         reopened = set(done[(done.action == "reopen") & (done.state == "applied")].fingerprint)
         _mark_regressions(measures, issues, trk, reopened)
@@ -298,7 +294,6 @@ def _garden(service: str, window: Window, source: str, warehouse: str, tracker: 
             touched = wh.query("last_actions", service=service, window_start=window.start)
             planned = publish.plan(measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)))
             project = _project_of(extracted)
-            related = _issues_by_module(wh, service)
             publish.apply(wh, trk, run_id, service, window, measures, planned, top_context, samples, rules, project, related)
         else:
             for m in measures:
@@ -311,6 +306,7 @@ def _garden(service: str, window: Window, source: str, warehouse: str, tracker: 
             generated_at=datetime.now(timezone.utc),
             source=log_source.describe(),
             tracker=trk.describe() if publish_issues else f"{trk.describe()} (publishing off)",
+            published=publish_issues,
             stats=extracted.stats,
             measures=measures,
             samples=samples,

@@ -25,7 +25,7 @@ from google.cloud import bigquery
 from sqlglot import exp
 
 from tasks.masking import mask_function_sql
-from tasks.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql
+from tasks.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql, bound_parameters
 
 _BQ_TYPES = {"STRING": "STRING", "TEXT": "STRING", "VARCHAR": "STRING", "TIMESTAMP": "TIMESTAMP", "INT64": "INT64",
              "BIGINT": "INT64", "FLOAT64": "FLOAT64", "DOUBLE": "FLOAT64", "JSON": "JSON", "BOOL": "BOOL", "DATE": "DATE"}
@@ -124,13 +124,9 @@ class BigQueryWarehouse:
         return cls(project, dataset, os.environ.get("GARDENER_BIGQUERY_LOCATION"))
 
     def _run(self, statement: str, params: dict[str, Any]):
-        wanted = set(re.findall(r"@(\w+)", statement))
-        missing = wanted - params.keys()
-        if missing:
-            raise KeyError(f"missing SQL parameters: {sorted(missing)}")
         config = bigquery.QueryJobConfig(
             default_dataset=self.default_dataset,
-            query_parameters=[_param(k, v) for k, v in params.items() if k in wanted],
+            query_parameters=[_param(k, v) for k, v in bound_parameters(statement, params, "@").items()],
         )
         if "mask_message(" in statement:
             statement = mask_function_sql("bigquery") + ";\n" + statement

@@ -129,7 +129,7 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
 
 
 def open_source(spec: str, extra_filter: str | None = None) -> LogSource:
-    """A source from its spec: a file path, `cloud-logging:PROJECT` or `bq-sink:PROJECT.DATASET`.
+    """A source from its spec: a file path, `cloud-logging:PROJECT` or `bq-sink:PROJECT.DATASET.TABLE`.
 
     extra_filter: a Logging query (`gcloud logging read` syntax) added to the API source's filter.
     """

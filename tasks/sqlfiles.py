@@ -8,6 +8,7 @@ global flag of REGEXP_REPLACE are left to sqlglot's transpiler.
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,6 +61,15 @@ def to_duckdb(statement: str) -> str:
     if len(translated) != 1:
         raise ValueError(f"expected one statement, found {len(translated)}")
     return translated[0]
+
+
+def bound_parameters(statement: str, params: dict, marker: str) -> dict:
+    """The parameters `statement` uses (`@name` or `$name`, by `marker`); a missing one is a KeyError."""
+    wanted = set(re.findall(re.escape(marker) + r"(\w+)", statement))
+    missing = wanted - params.keys()
+    if missing:
+        raise KeyError(f"missing SQL parameters: {sorted(missing)}")
+    return {key: value for key, value in params.items() if key in wanted}
 
 
 def analyst_view_names() -> list[str]:

@@ -7,7 +7,6 @@ parameters; table names come from a fixed list, never from input.
 
 from __future__ import annotations
 
-import re
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from tasks.masking import mask_function_sql
-from tasks.sqlfiles import SCHEMA_TABLES, analyst_view_names, duckdb_sql
+from tasks.sqlfiles import SCHEMA_TABLES, analyst_view_names, bound_parameters, duckdb_sql
 
 DEFAULT_WAREHOUSE = "duckdb:///gardener.duckdb"
 
@@ -69,23 +68,15 @@ class DuckDBWarehouse:
             for view in analyst_view_names():
                 self.con.execute(duckdb_sql(view))
 
-    @staticmethod
-    def _bind(statement: str, params: dict[str, Any]) -> dict[str, Any]:
-        wanted = set(re.findall(r"\$(\w+)", statement))
-        missing = wanted - params.keys()
-        if missing:
-            raise KeyError(f"missing SQL parameters: {sorted(missing)}")
-        return {key: value for key, value in params.items() if key in wanted}
-
     def query(self, name: str, **params: Any) -> pd.DataFrame:
         statement = duckdb_sql(name)
         with self._lock:
-            return self.con.execute(statement, self._bind(statement, params)).fetchdf()
+            return self.con.execute(statement, bound_parameters(statement, params, "$")).fetchdf()
 
     def execute(self, name: str, **params: Any) -> int:
         statement = duckdb_sql(name)
         with self._lock:
-            result = self.con.execute(statement, self._bind(statement, params)).fetchall()
+            result = self.con.execute(statement, bound_parameters(statement, params, "$")).fetchall()
         return int(result[0][0]) if result and result[0] and isinstance(result[0][0], int) else 0
 
     def append(self, table: str, rows: pd.DataFrame) -> int:

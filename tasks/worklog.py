@@ -62,6 +62,7 @@ def render(
     samples: dict[str, list[str]],
     context: list[dict],
     rejections: list,
+    published: bool = True,
 ) -> str:
     """Markdown for one run: summary, table, a section per pattern, actions, technical context."""
     active = [m for m in measures if m.count]
@@ -149,7 +150,7 @@ def render(
         "",
         f"- [x] Logs collected for {window.start.isoformat()} to {window.end.isoformat()}: {stats.get('kept', 0)} entries",
         f"- [x] {len(active)} patterns identified and measured against the baseline",
-        f"- [x] Tracker updated: {len(actions)} action(s)" if "publishing off" not in tracker else "- [ ] Tracker not updated (publishing off)",
+        f"- [x] Tracker updated: {len(actions)} action(s)" if published else "- [ ] Tracker not updated (publishing off)",
         f"- [{'x' if not rejections else ' '}] No rejected input" + (f" ({len(rejections)} rejected, see below)" if rejections else ""),
     ]
     if rejections:
