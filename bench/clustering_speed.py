@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tasks.clustering import PatternClusterer  # noqa: E402
+from log_gardener.tasks.clustering import PatternClusterer  # noqa: E402
 
 WORDS = "cache session user order payment token replica shard queue worker socket request handler timeout retry".split()
 VERBS = "failed rejected expired dropped stalled refused reset closed opened started".split()

@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tasks.extract import extract  # noqa: E402
-from tasks.normalise import Window  # noqa: E402
-from tasks.sample import SERVICE, write_sample  # noqa: E402
-from tasks.sources import FileSource  # noqa: E402
+from log_gardener.tasks.extract import extract  # noqa: E402
+from log_gardener.tasks.normalise import Window  # noqa: E402
+from log_gardener.sample import SERVICE, write_sample  # noqa: E402
+from log_gardener.tasks.sources import FileSource  # noqa: E402
 
 
 def main() -> None:

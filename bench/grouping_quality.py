@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tasks.cluster_lines import cluster_lines  # noqa: E402
+from log_gardener.tasks.cluster_lines import cluster_lines  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "loghub"
 

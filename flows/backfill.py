@@ -8,9 +8,9 @@ from typing import Callable
 
 from prefect import flow, get_run_logger
 
-from flows.gardener import gardener
-from tasks.normalise import Window
-from tasks.warehouse import DEFAULT_WAREHOUSE, open_warehouse
+from log_gardener.flows.gardener import gardener
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE, open_warehouse
 
 # Set by the CLI to draw a progress bar: called as (done, total, window, summary or None when skipped).
 progress_hook: Callable[[int, int, Window, dict | None], None] | None = None

@@ -69,7 +69,7 @@ def run(
     end: str = typer.Option(..., help="Window end, ISO 8601. Exclusive."),
     warehouse: str = typer.Option("duckdb:///gardener.duckdb", envvar="GARDENER_WAREHOUSE", help="duckdb:///path.duckdb or bigquery:PROJECT.DATASET."),
     tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help="local (kept in the warehouse) or github:OWNER/REPO."),
-    rules: Optional[Path] = typer.Option(None, envvar="GARDENER_RULES", help="Priority rules TOML (default: config/rules.toml)."),
+    rules: Optional[Path] = typer.Option(None, envvar="GARDENER_RULES", help="Priority rules TOML (default: the bundled tasks/default_rules.toml)."),
     min_severity: str = typer.Option("WARNING", help="Lowest severity collected."),
     logging_filter: Optional[str] = typer.Option(None, "--filter", help="Extra Logging query for cloud-logging sources, e.g. 'jsonPayload.module:\"websocket\"'."),
     worklogs: Path = typer.Option(Path("worklogs"), help="Folder for the markdown worklogs."),
@@ -77,7 +77,7 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (run_id, service, window, entries, rejected, worklog, clusters)."),
 ) -> None:
     """Run the gardener flow for one service and one window [START, END)."""
-    from tasks.normalise import Window, severity_name
+    from log_gardener.tasks.normalise import Window, severity_name
 
     try:
         Window.parse(start, end)
@@ -86,7 +86,7 @@ def run(
         _fail(str(exc))
     _check_source(source)
     _quiet_prefect()
-    from flows.gardener import gardener
+    from log_gardener.flows.gardener import gardener
 
     try:
         summary = gardener(
@@ -130,8 +130,8 @@ def backfill(
     """Run the gardener over every window of a past period, oldest first; windows already done are skipped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows import backfill as backfill_module
-    from tasks.normalise import Window
+    from log_gardener.flows import backfill as backfill_module
+    from log_gardener.tasks.normalise import Window
 
     try:
         period = Window.parse(start, end)
@@ -171,7 +171,7 @@ def cluster(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),
 ) -> None:
     """Group messages into patterns; writes CSV `line,cluster_id,template`, one row per input line, in order."""
-    from tasks.cluster_lines import cluster_lines
+    from log_gardener.tasks.cluster_lines import cluster_lines
 
     if input == "-":
         lines = [line.rstrip("\r\n") for line in sys.stdin]
@@ -207,8 +207,8 @@ def sample(
     corrupt: int = typer.Option(0, min=0, help="Add this many broken NDJSON lines (to see rejections)."),
 ) -> None:
     """Write realistic, seeded Cloud Run LogEntry JSON for demos, tests and benchmarks."""
-    from tasks.normalise import parse_time
-    from tasks.sample import write_sample
+    from log_gardener.tasks.normalise import parse_time
+    from log_gardener.sample import write_sample
 
     try:
         count = write_sample(output, start=parse_time(start, "start"), hours=hours, seed=seed, scale=scale, fmt=fmt, corrupt=corrupt)
@@ -223,11 +223,11 @@ def demo(
     hours: int = typer.Option(3, min=1, help="Hourly windows to run."),
 ) -> None:
     """Generate the sample logs and run the gardener for consecutive hourly windows, on embedded defaults."""
-    from tasks.normalise import parse_time
-    from tasks.sample import DEFAULT_START, SERVICE, write_sample
+    from log_gardener.tasks.normalise import parse_time
+    from log_gardener.sample import DEFAULT_START, SERVICE, write_sample
 
     _quiet_prefect()
-    from flows.gardener import gardener
+    from log_gardener.flows.gardener import gardener
 
     folder.mkdir(parents=True, exist_ok=True)
     logs = folder / "sample-logs.ndjson"

@@ -17,18 +17,18 @@ from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
 from prefect.exceptions import ObjectNotFound
 
-from tasks import issue_text, matching, publish, worklog
-from tasks.extract import Extracted, extract
-from tasks.group import cluster_and_identify, grouped_messages
-from tasks.history import load_history
-from tasks.load import load
-from tasks.measure import PatternMeasure, aggregate, prioritise
-from tasks.normalise import Window, severity_name
-from tasks.redact import redact
-from tasks.rules import Rules, load_rules
-from tasks.sources import open_source
-from tasks.tracker import Tracker, open_tracker
-from tasks.warehouse import DEFAULT_WAREHOUSE, Warehouse, open_warehouse
+from log_gardener.tasks import issue_text, matching, publish, worklog
+from log_gardener.tasks.extract import Extracted, extract
+from log_gardener.tasks.group import cluster_and_identify, grouped_messages
+from log_gardener.tasks.history import load_history
+from log_gardener.tasks.load import load
+from log_gardener.tasks.measure import PatternMeasure, aggregate, prioritise
+from log_gardener.tasks.normalise import Window, severity_name
+from log_gardener.tasks.redact import redact
+from log_gardener.tasks.rules import Rules, load_rules
+from log_gardener.tasks.sources import open_source
+from log_gardener.tasks.trackers import Tracker, open_tracker
+from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE, Warehouse, open_warehouse
 
 extract_task = task(extract, name="extract", cache_policy=NO_CACHE)
 load_task = task(load, name="load", cache_policy=NO_CACHE)

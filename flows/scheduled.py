@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.gardener import gardener
-from tasks.warehouse import DEFAULT_WAREHOUSE
+from log_gardener.flows.gardener import gardener
+from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE
 
 
 def last_full_hour(now: datetime) -> tuple[datetime, datetime]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tasks.clustering import PatternClusterer
-from tasks.masking import mask
-from tasks.stacktrace import pattern_text
+from log_gardener.tasks.clustering import PatternClusterer
+from log_gardener.tasks.masking import mask
+from log_gardener.tasks.stacktrace import pattern_text
 
 
 def cluster_lines(lines: list[str], progress=None) -> tuple[list[int], dict[int, str]]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tasks.normalise import ROW_COLUMNS, SEVERITY_RANK, RejectedEntry, Window, normalise, parse_time, service_of, severity_name
-from tasks.sources import RAW_KEEP_CHARS, LogSource, Unparseable
+from log_gardener.tasks.normalise import ROW_COLUMNS, SEVERITY_RANK, RejectedEntry, Window, normalise, parse_time, service_of, severity_name
+from log_gardener.tasks.sources.base import RAW_KEEP_CHARS, LogSource, Unparseable
 
 
 @dataclass

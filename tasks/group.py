@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pandas as pd
 
-from tasks.clustering import PatternClusterer
-from tasks.identity import Identities, identify
-from tasks.normalise import SEVERITY_RANK, Window
-from tasks.warehouse import Warehouse
+from log_gardener.tasks.clustering import PatternClusterer
+from log_gardener.tasks.identity import Identities, identify
+from log_gardener.tasks.normalise import SEVERITY_RANK, Window
+from log_gardener.tasks.warehouses import Warehouse
 
 
 def severities_from(min_severity: str) -> list[str]:

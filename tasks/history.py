@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tasks.measure import History
-from tasks.normalise import Window
-from tasks.warehouse import Warehouse
+from log_gardener.tasks.measure import History
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.warehouses import Warehouse
 
 
 def load_history(warehouse: Warehouse, service: str, window: Window, baseline_windows: int, quiet_after_windows: int = 1) -> History:

@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from tasks.clustering import WILDCARD, merge_template, render_template, tokenize
+from log_gardener.tasks.clustering import WILDCARD, merge_template, render_template, tokenize
 
 
 def new_fingerprint(service: str, template: str) -> str:

@@ -6,11 +6,11 @@ import json
 import re
 from urllib.parse import quote
 
-from tasks.clustering import WILDCARD
-from tasks.measure import PatternMeasure
-from tasks.normalise import Window
-from tasks.redact import redact
-from tasks.tracker import ACTION_MARKER, FINGERPRINT_MARKER
+from log_gardener.tasks.clustering import WILDCARD
+from log_gardener.tasks.measure import PatternMeasure
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.redact import redact
+from log_gardener.tasks.trackers import ACTION_MARKER, FINGERPRINT_MARKER
 
 SAMPLE_KEYS = ("severity", "timestamp", "textPayload", "jsonPayload", "httpRequest", "protoPayload", "sourceLocation")
 

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from tasks.extract import Extracted
-from tasks.normalise import Window
-from tasks.warehouse import Warehouse
+from log_gardener.tasks.extract import Extracted
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.warehouses import Warehouse
 
 
 def load(warehouse: Warehouse, extracted: Extracted, run_id: str, service: str, window: Window, source: str) -> dict[str, int]:

@@ -8,7 +8,7 @@ from typing import Sequence
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from tasks.tracker import Issue
+from log_gardener.tasks.trackers import Issue
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+|\d{3}")

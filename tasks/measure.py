@@ -12,8 +12,8 @@ from typing import Mapping
 
 import pandas as pd
 
-from tasks.normalise import SEVERITY_RANK, Window
-from tasks.rules import Rules, more_urgent, raise_priority
+from log_gardener.tasks.normalise import SEVERITY_RANK, Window
+from log_gardener.tasks.rules import Rules, more_urgent, raise_priority
 
 
 @dataclass

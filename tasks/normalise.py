@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from tasks.stacktrace import pattern_text
+from log_gardener.tasks.stacktrace import pattern_text
 
 SEVERITY_RANK = {
     "DEFAULT": 0,

@@ -14,12 +14,12 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from tasks import issue_text
-from tasks.measure import PatternMeasure
-from tasks.normalise import Window
-from tasks.rules import Rules
-from tasks.tracker import ACTION_MARKER, FINGERPRINT_MARKER, Tracker
-from tasks.warehouse import Warehouse
+from log_gardener.tasks import issue_text
+from log_gardener.tasks.measure import PatternMeasure
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.rules import Rules
+from log_gardener.tasks.trackers import ACTION_MARKER, FINGERPRINT_MARKER, Tracker
+from log_gardener.tasks.warehouses import Warehouse
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Priority rules: configuration, not code (see config/rules.toml)."""
+"""Priority rules: configuration, not code (see tasks/default_rules.toml)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from tasks.normalise import SEVERITY_RANK
+from log_gardener.tasks.normalise import SEVERITY_RANK
 
-DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
+DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "default_rules.toml"
 PRIORITIES = ("P0", "P1", "P2", "P3", "P4")
 
 

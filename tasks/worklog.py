@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from tasks.measure import PatternMeasure
-from tasks.normalise import Window
-from tasks.redact import redact
+from log_gardener.tasks.measure import PatternMeasure
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.redact import redact
 
 STATUS_MARK = {"new": "🆕 new", "escalated": "🔺 escalated", "regressed": "↩️ regressed", "quiet": "💤 quiet", "ongoing": "ongoing"}
 ACTION_TEXT = {

@@ -7,8 +7,8 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from tasks.sample import write_sample  # noqa: E402
-from tasks.warehouse import DuckDBWarehouse  # noqa: E402
+from log_gardener.sample import write_sample  # noqa: E402
+from log_gardener.tasks.warehouses import DuckDBWarehouse  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -25,9 +25,9 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from tasks.masking import mask_function_sql
-from tasks.normalise import parse_time
-from tasks.sqlfiles import to_duckdb
+from log_gardener.tasks.masking import mask_function_sql
+from log_gardener.tasks.normalise import parse_time
+from log_gardener.tasks.warehouses.sqlfiles import to_duckdb
 
 _DUCK_TYPES = {"STRING": "VARCHAR", "TIMESTAMP": "TIMESTAMPTZ", "INT64": "BIGINT", "INTEGER": "BIGINT", "FLOAT64": "DOUBLE",
                "FLOAT": "DOUBLE", "JSON": "JSON", "BOOL": "BOOLEAN", "BOOLEAN": "BOOLEAN", "DATE": "DATE"}

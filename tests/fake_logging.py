@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 
 from tests.loopback import LoopbackServer
 
-from tasks.normalise import SEVERITY_RANK, parse_time
+from log_gardener.tasks.normalise import SEVERITY_RANK, parse_time
 
 _CLAUSE = re.compile(r'^\s*([\w.]+)\s*(>=|<=|!=|=|<|>|:)\s*("(?:[^"\\]|\\.)*"|\S+)\s*$')
 

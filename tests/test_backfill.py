@@ -7,10 +7,10 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.backfill import parse_step, split_windows
-from flows.cli import app
-from tasks.normalise import Window
-from tasks.sample import SERVICE, write_sample
+from log_gardener.flows.backfill import parse_step, split_windows
+from log_gardener.flows.cli import app
+from log_gardener.tasks.normalise import Window
+from log_gardener.sample import SERVICE, write_sample
 
 HOUR = ["2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z", "2025-09-15T04:00:00Z"]
 

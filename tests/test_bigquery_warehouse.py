@@ -6,9 +6,9 @@ import pytest
 import sqlglot
 from typer.testing import CliRunner
 
-from flows.cli import app
-from tasks.bigquery_warehouse import BigQueryWarehouse, rename_table, table_schema
-from tasks.sample import SERVICE
+from log_gardener.flows.cli import app
+from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse, rename_table, table_schema
+from log_gardener.sample import SERVICE
 from tests.fake_bigquery import FakeBigQuery
 
 HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z")]
@@ -93,8 +93,8 @@ def test_sink_table_source_reads_the_window_from_bigquery(prefect_harness, bigqu
 
 
 def test_sharded_sink_query_limits_the_days():
-    from tasks.sink_table_source import SinkTableSource
-    from tasks.sqlfiles import bigquery_sql
+    from log_gardener.tasks.sources.sink_table import SinkTableSource
+    from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql
 
     with pytest.raises(ValueError, match="PROJECT.DATASET.TABLE"):
         SinkTableSource.from_spec("bq-sink:acme.logs")

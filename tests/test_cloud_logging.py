@@ -5,10 +5,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from tasks.cloud_logging_source import CloudLoggingSource, build_filter
-from tasks.normalise import Window
-from tasks.sample import PROJECT, SERVICE, SampleLogs
+from log_gardener.flows.cli import app
+from log_gardener.tasks.sources.cloud_logging import CloudLoggingSource, build_filter
+from log_gardener.tasks.normalise import Window
+from log_gardener.sample import PROJECT, SERVICE, SampleLogs
 from tests.fake_logging import FakeCloudLogging, matches
 
 WINDOW = ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z")

@@ -5,9 +5,9 @@ import io
 
 from typer.testing import CliRunner
 
-from flows.cli import app
-from tasks.cluster_lines import cluster_lines
-from tasks.clustering import merge_template, render_template, tokenize
+from log_gardener.flows.cli import app
+from log_gardener.tasks.cluster_lines import cluster_lines
+from log_gardener.tasks.clustering import merge_template, render_template, tokenize
 
 REFERENCE = [
     # (message, expected group)

@@ -6,8 +6,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from tasks.sample import SERVICE
+from log_gardener.flows.cli import app
+from log_gardener.sample import SERVICE
 
 HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z"), ("2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z")]
 
@@ -120,7 +120,7 @@ def test_every_command_has_help(command):
 def test_runs_of_a_service_hold_a_concurrency_limit_of_one(three_hours):
     from prefect.client.orchestration import get_client
 
-    from flows.gardener import service_lock_name
+    from log_gardener.flows.gardener import service_lock_name
 
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name(service_lock_name(SERVICE))

@@ -6,8 +6,9 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from tasks.sample import SERVICE
+from log_gardener.flows.cli import app
+from log_gardener.sample import SERVICE
+from log_gardener.tasks.rules import DEFAULT_RULES_PATH
 from tests.fake_github import FakeGitHub
 
 REPO = "acme/backend"
@@ -140,7 +141,7 @@ def test_faults_are_retried_and_every_action_lands_once(prefect_harness, github,
 
 
 def test_action_planned_but_not_recorded_is_completed_without_duplicate(prefect_harness, github, sample_file, tmp_path, monkeypatch):
-    from tasks.warehouse import DuckDBWarehouse
+    from log_gardener.tasks.warehouses import DuckDBWarehouse
 
     real = DuckDBWarehouse.execute
     calls = {"n": 0}
@@ -182,7 +183,7 @@ def test_bad_token_and_missing_repo_fail_at_start(prefect_harness, github, sampl
 @pytest.mark.skipif(not (os.environ.get("GARDENER_GITHUB_TEST_REPO") and os.environ.get("GITHUB_TOKEN")),
                     reason="live GitHub test: set GARDENER_GITHUB_TEST_REPO and GITHUB_TOKEN")
 def test_live_repository_round_trip():
-    from tasks.github_tracker import GitHubTracker
+    from log_gardener.tasks.trackers.github import GitHubTracker
 
     tracker = GitHubTracker.from_spec(f"github:{os.environ['GARDENER_GITHUB_TEST_REPO']}")
     issue = tracker.create("Log Gardener live test", "<!-- log-gardener:fingerprint=0000000000000000 -->", ["log-gardener"])
@@ -210,7 +211,7 @@ def test_secrets_mentions_and_refs_never_reach_github_and_quiet_patterns_are_lab
     _entries(source, 0, "Payment provider timeout after 30s", 3)
     _entries(source, 1, "Payment provider timeout after 31s", 3)
     rules = tmp_path / "rules.toml"
-    rules.write_text(open("config/rules.toml").read().replace("quiet_after_windows = 3", "quiet_after_windows = 1"))
+    rules.write_text(open(DEFAULT_RULES_PATH).read().replace("quiet_after_windows = 3", "quiet_after_windows = 1"))
     db = tmp_path / "g.duckdb"
     first = summary(run(source, db, 0, "--rules", str(rules)))
     number = cluster(first, "Login callback failed")["issue"]["number"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bench.grouping_quality import DEFAULT_DIR, drain3_labels, grouping_scores, read_dataset
-from tasks.cluster_lines import cluster_lines
+from log_gardener.tasks.cluster_lines import cluster_lines
 
 DATASETS = sorted(Path(DEFAULT_DIR).glob("*.csv"))
 

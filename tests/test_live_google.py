@@ -10,7 +10,7 @@ pytestmark = pytest.mark.skipif(not LIVE, reason="live Google Cloud test: set GO
 
 
 def test_bigquery_warehouse_schema_and_masking_live():
-    from tasks.warehouse import open_warehouse
+    from log_gardener.tasks.warehouses import open_warehouse
 
     warehouse = open_warehouse(f"bigquery:{os.environ['GARDENER_BQ_TEST_DATASET']}")
     warehouse.setup()
@@ -21,8 +21,8 @@ def test_bigquery_warehouse_schema_and_masking_live():
 
 
 def test_cloud_logging_source_live():
-    from tasks.cloud_logging_source import CloudLoggingSource
-    from tasks.normalise import Window
+    from log_gardener.tasks.sources.cloud_logging import CloudLoggingSource
+    from log_gardener.tasks.normalise import Window
 
     project = os.environ["GARDENER_BQ_TEST_DATASET"].split(".")[0]
     end = datetime.now(timezone.utc)

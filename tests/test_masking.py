@@ -1,6 +1,6 @@
 import pytest
 
-from tasks.masking import mask, mask_function_sql
+from log_gardener.tasks.masking import mask, mask_function_sql
 
 CASES = [
     ("[🔴] RACE CONDITION DETECTED: Startup phase 'no_app_state' did not reach 'services' within 2.1s - this would cause WebSocket 1011 errors",

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from tasks.normalise import RejectedEntry, Window, message_of, normalise, parse_time, severity_name
-from tasks.stacktrace import pattern_text
+from log_gardener.tasks.normalise import RejectedEntry, Window, message_of, normalise, parse_time, severity_name
+from log_gardener.tasks.stacktrace import pattern_text
 
 SESSION_ENTRY = {
     "insertId": "abc123",

@@ -7,8 +7,8 @@ import pytest
 from nbclient import NotebookClient
 from typer.testing import CliRunner
 
-from flows.cli import app
-from tasks.sample import SERVICE
+from log_gardener.flows.cli import app
+from log_gardener.sample import SERVICE
 
 ROOT = Path(__file__).resolve().parent.parent
 HOURS = ["2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z"]

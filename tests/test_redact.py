@@ -1,4 +1,4 @@
-from tasks.redact import redact
+from log_gardener.tasks.redact import redact
 
 
 def test_secrets_are_redacted():

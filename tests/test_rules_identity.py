@@ -1,9 +1,9 @@
 import pytest
 
-from tasks.identity import identify, new_fingerprint
-from tasks.masking import mask
-from tasks.clustering import PatternClusterer
-from tasks.rules import load_rules, raise_priority
+from log_gardener.tasks.identity import identify, new_fingerprint
+from log_gardener.tasks.masking import mask
+from log_gardener.tasks.clustering import PatternClusterer
+from log_gardener.tasks.rules import load_rules, raise_priority
 
 
 def test_default_rules_reproduce_the_reference_escalation():

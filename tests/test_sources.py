@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from tasks.extract import extract
-from tasks.normalise import Window
-from tasks.sources import FileSource, Unparseable
+from log_gardener.tasks.extract import extract
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.sources import FileSource, Unparseable
 
 WINDOW = Window.parse("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z")
 
@@ -26,7 +26,7 @@ def test_json_array_with_a_broken_element_keeps_the_rest(tmp_path):
 
 
 def test_large_json_array_is_streamed(tmp_path, monkeypatch):
-    monkeypatch.setattr("tasks.sources.CHUNK_CHARS", 256)  # force many chunk boundaries
+    monkeypatch.setattr("log_gardener.tasks.sources.file.CHUNK_CHARS", 256)  # force many chunk boundaries
     path = tmp_path / "logs.json"
     path.write_text(json.dumps([entry(i, textPayload="x" * 700) for i in range(50)], indent=2))
     items = list(FileSource(path).entries("svc", WINDOW, "WARNING"))

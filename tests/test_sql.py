@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import sqlglot
 
-from tasks.normalise import ROW_COLUMNS
-from tasks.sqlfiles import all_sql_names, bigquery_sql
+from log_gardener.tasks.normalise import ROW_COLUMNS
+from log_gardener.tasks.warehouses.sqlfiles import all_sql_names, bigquery_sql
 
 T0 = datetime(2025, 9, 15, tzinfo=timezone.utc)
 PARAMS = {

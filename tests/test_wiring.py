@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from flows.scheduled import last_full_hour
+from log_gardener.flows.scheduled import last_full_hour
 
 ROOT = Path(__file__).resolve().parent.parent
 

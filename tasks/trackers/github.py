@@ -18,7 +18,7 @@ from github.GithubException import BadCredentialsException, UnknownObjectExcepti
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tasks.tracker import FINGERPRINT_MARKER, Issue, fingerprint_in
+from log_gardener.tasks.trackers.base import FINGERPRINT_MARKER, Issue, fingerprint_in
 
 DEFAULT_API_URL = "https://api.github.com"
 LABEL_COLORS = {"P0": "b60205", "P1": "d93f0b", "P2": "fbca04", "P3": "0e8a16", "P4": "c5def5", "log-gardener": "5319e7", "quiet": "bfdadc"}

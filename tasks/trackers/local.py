@@ -1,69 +1,14 @@
-"""Issue trackers: the `Tracker` interface and the embedded `LocalTracker`.
-
-Every issue the gardener opens carries a hidden fingerprint marker, and every
-comment a hidden action marker, so a tracker can always be asked "is this
-already there?" before anything is posted: nothing is posted twice.
-"""
+"""`LocalTracker`, the embedded default: issues and comments kept in the warehouse."""
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Protocol
 
 import pandas as pd
 
-from tasks.warehouse import Warehouse
-
-FINGERPRINT_MARKER = "<!-- log-gardener:fingerprint={fingerprint} -->"
-ACTION_MARKER = "<!-- log-gardener:action={key} -->"
-_FINGERPRINT_RE = re.compile(r"<!-- log-gardener:fingerprint=([0-9a-f]+) -->")
-
-
-def fingerprint_in(text: str | None) -> str | None:
-    match = _FINGERPRINT_RE.search(text or "")
-    return match.group(1) if match else None
-
-
-@dataclass
-class Issue:
-    number: int
-    title: str
-    body: str
-    labels: list[str]
-    state: str  # open | closed
-    url: str = ""
-    comments: list[str] = field(default_factory=list)
-
-    @property
-    def fingerprint(self) -> str | None:
-        return fingerprint_in(self.body)
-
-
-class Tracker(Protocol):
-    """What publishing needs from an issue tracker."""
-
-    def describe(self) -> str: ...
-
-    def find_by_fingerprint(self, fingerprint: str) -> Issue | None: ...
-
-    def get(self, number: int) -> Issue: ...
-
-    def create(self, title: str, body: str, labels: list[str]) -> Issue: ...
-
-    def comment(self, number: int, body: str) -> None: ...
-
-    def has_comment_with(self, number: int, marker: str) -> bool: ...
-
-    def set_labels(self, number: int, labels: list[str]) -> None: ...
-
-    def reopen(self, number: int) -> None: ...
-
-    def close(self, number: int) -> None: ...
-
-    def candidates(self) -> list[Issue]: ...
+from log_gardener.tasks.trackers.base import Issue
+from log_gardener.tasks.warehouses import Warehouse
 
 
 def _now() -> datetime:
@@ -151,14 +96,3 @@ class LocalTracker:
     def close(self, number: int) -> None:
         """Close an issue (what a person does when a fix ships)."""
         self._update(self.get(number), state="closed")
-
-
-def open_tracker(spec: str, warehouse: Warehouse) -> Tracker:
-    """A tracker from its spec: `local` or `github:OWNER/REPO`."""
-    if spec == "local":
-        return LocalTracker(warehouse)
-    if spec.startswith("github:"):
-        from tasks.github_tracker import GitHubTracker
-
-        return GitHubTracker.from_spec(spec)
-    raise ValueError(f"unknown tracker {spec!r}: use local or github:OWNER/REPO")

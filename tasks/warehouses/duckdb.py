@@ -1,47 +1,17 @@
-"""Warehouses: where entries, patterns, counts and actions are kept.
-
-`DuckDBWarehouse` (a local file) is the embedded default; BigQuery is the
-production warehouse. Both run the statements of `sql/` by name with bound
-parameters; table names come from a fixed list, never from input.
-"""
+"""`DuckDBWarehouse`, the embedded default: the warehouse in one DuckDB file."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
 import pandas as pd
 
-from tasks.masking import mask_function_sql
-from tasks.sqlfiles import SCHEMA_TABLES, analyst_view_names, bound_parameters, duckdb_sql
-
-DEFAULT_WAREHOUSE = "duckdb:///gardener.duckdb"
-
-
-class Warehouse(Protocol):
-    """The few operations the pipeline needs from a warehouse."""
-
-    url: str
-
-    def setup(self) -> None: ...
-
-    def query(self, name: str, **params: Any) -> pd.DataFrame: ...
-
-    def execute(self, name: str, **params: Any) -> int: ...
-
-    def append(self, table: str, rows: pd.DataFrame) -> int: ...
-
-    def merge_entries(self, rows: pd.DataFrame, **params: Any) -> int: ...
-
-    def close(self) -> None: ...
-
-
-def _check_table(table: str) -> str:
-    if table not in SCHEMA_TABLES:
-        raise ValueError(f"unknown table {table!r}")
-    return table
+from log_gardener.tasks.masking import mask_function_sql
+from log_gardener.tasks.warehouses.base import check_table
+from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bound_parameters, duckdb_sql
 
 
 class DuckDBWarehouse:
@@ -85,7 +55,7 @@ class DuckDBWarehouse:
         with self._lock:
             self.con.register("_gardener_rows", rows)
             try:
-                self.con.execute(f"insert into {_check_table(table)} by name select * from _gardener_rows")
+                self.con.execute(f"insert into {check_table(table)} by name select * from _gardener_rows")
             finally:
                 self.con.unregister("_gardener_rows")
         return len(rows)
@@ -104,17 +74,3 @@ class DuckDBWarehouse:
     def close(self) -> None:
         with self._lock:
             self.con.close()
-
-
-def open_warehouse(url: str = DEFAULT_WAREHOUSE) -> Warehouse:
-    """A warehouse from its URL: `duckdb:///path.duckdb` or `bigquery:PROJECT.DATASET`."""
-    if url.startswith("duckdb://"):
-        path = url[len("duckdb://") :]
-        # SQLAlchemy's convention: three slashes for a relative path, four for an absolute one.
-        path = path[1:] if path.startswith("/") else path
-        return DuckDBWarehouse(path or "gardener.duckdb")
-    if url.startswith("bigquery:"):
-        from tasks.bigquery_warehouse import BigQueryWarehouse
-
-        return BigQueryWarehouse.from_url(url)
-    raise ValueError(f"unknown warehouse {url!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")

@@ -1,40 +1,14 @@
-"""Log sources: where LogEntry objects come from.
-
-A source yields raw LogEntry dicts, or `Unparseable` records for text that is
-not JSON; filtering and normalising are shared (see `tasks.extract`).
-`FileSource` is the embedded default; production sources live beside it.
-"""
+"""`FileSource`, the embedded default: `gcloud logging read --format=json` output or NDJSON."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterator
 
-from tasks.normalise import Window
-
-CHUNK_CHARS = 1 << 20
-MAX_ENTRY_CHARS = 8 << 20  # one LogEntry is at most 256 KB in Cloud Logging; leave room
-RAW_KEEP_CHARS = 4_096
-
-
-@dataclass(frozen=True)
-class Unparseable:
-    """Text of the source that is not a JSON value, with where it was and why."""
-
-    raw: str
-    reason: str
-    where: str
-
-
-class LogSource(Protocol):
-    """Anything that yields the LogEntry objects of a service and window."""
-
-    def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict | Unparseable]: ...
-
-    def describe(self) -> str: ...
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.sources.base import CHUNK_CHARS, MAX_ENTRY_CHARS, RAW_KEEP_CHARS, Unparseable
 
 
 class FileSource:
@@ -126,19 +100,3 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
             continue
         yield value
         index = end
-
-
-def open_source(spec: str, extra_filter: str | None = None) -> LogSource:
-    """A source from its spec: a file path, `cloud-logging:PROJECT` or `bq-sink:PROJECT.DATASET.TABLE`.
-
-    extra_filter: a Logging query (`gcloud logging read` syntax) added to the API source's filter.
-    """
-    if spec.startswith("cloud-logging:"):
-        from tasks.cloud_logging_source import CloudLoggingSource
-
-        return CloudLoggingSource.from_spec(spec, extra_filter)
-    if spec.startswith("bq-sink:"):
-        from tasks.sink_table_source import SinkTableSource
-
-        return SinkTableSource.from_spec(spec)
-    return FileSource(spec)

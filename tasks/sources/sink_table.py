@@ -16,11 +16,11 @@ import os
 from datetime import timedelta
 from typing import Iterator
 
-from tasks.bigquery_warehouse import bigquery_client, rename_table
-from tasks.group import severities_from
-from tasks.normalise import Window
-from tasks.sources import Unparseable
-from tasks.sqlfiles import bigquery_sql
+from log_gardener.tasks.warehouses.bigquery import bigquery_client, rename_table
+from log_gardener.tasks.group import severities_from
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.sources.base import Unparseable
+from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql
 
 from google.cloud import bigquery
 

@@ -24,8 +24,8 @@ import sqlglot
 from google.cloud import bigquery
 from sqlglot import exp
 
-from tasks.masking import mask_function_sql
-from tasks.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql, bound_parameters
+from log_gardener.tasks.masking import mask_function_sql
+from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql, bound_parameters
 
 _BQ_TYPES = {"STRING": "STRING", "TEXT": "STRING", "VARCHAR": "STRING", "TIMESTAMP": "TIMESTAMP", "INT64": "INT64",
              "BIGINT": "INT64", "FLOAT64": "FLOAT64", "DOUBLE": "FLOAT64", "JSON": "JSON", "BOOL": "BOOL", "DATE": "DATE"}

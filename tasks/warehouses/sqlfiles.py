@@ -15,7 +15,8 @@ from pathlib import Path
 import sqlglot
 from sqlglot import ErrorLevel
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# `sql/` sits two levels above this folder both in the repository and in the installed package.
+SQL_DIR = Path(__file__).resolve().parent.parent.parent / "sql"
 SCHEMA_TABLES = (
     "log_entries",
     "runs",

@@ -17,7 +17,7 @@ from typing import Iterator
 from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry, if_exception_type
 
-from tasks.normalise import Window
+from log_gardener.tasks.normalise import Window
 
 RESOURCE_TYPE = "cloud_run_revision"
 PAGE_SIZE = 1000

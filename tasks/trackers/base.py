@@ -1,0 +1,61 @@
+"""The `Tracker` interface, the issue type and the hidden markers every tracker uses.
+
+Every issue the gardener opens carries a hidden fingerprint marker, and every
+comment a hidden action marker, so a tracker can always be asked "is this
+already there?" before anything is posted: nothing is posted twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+FINGERPRINT_MARKER = "<!-- log-gardener:fingerprint={fingerprint} -->"
+ACTION_MARKER = "<!-- log-gardener:action={key} -->"
+_FINGERPRINT_RE = re.compile(r"<!-- log-gardener:fingerprint=([0-9a-f]+) -->")
+
+
+def fingerprint_in(text: str | None) -> str | None:
+    match = _FINGERPRINT_RE.search(text or "")
+    return match.group(1) if match else None
+
+
+@dataclass
+class Issue:
+    number: int
+    title: str
+    body: str
+    labels: list[str]
+    state: str  # open | closed
+    url: str = ""
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def fingerprint(self) -> str | None:
+        return fingerprint_in(self.body)
+
+
+class Tracker(Protocol):
+    """What publishing needs from an issue tracker."""
+
+    def describe(self) -> str: ...
+
+    def find_by_fingerprint(self, fingerprint: str) -> Issue | None: ...
+
+    def get(self, number: int) -> Issue: ...
+
+    def create(self, title: str, body: str, labels: list[str]) -> Issue: ...
+
+    def comment(self, number: int, body: str) -> None: ...
+
+    def has_comment_with(self, number: int, marker: str) -> bool: ...
+
+    def set_labels(self, number: int, labels: list[str]) -> None: ...
+
+    def reopen(self, number: int) -> None: ...
+
+    def close(self, number: int) -> None: ...
+
+    def candidates(self) -> list[Issue]: ...

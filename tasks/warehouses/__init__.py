@@ -1,0 +1,21 @@
+"""Warehouses: the interface (`base`), one module per implementation, and the factory."""
+
+from __future__ import annotations
+
+from log_gardener.tasks.warehouses.base import DEFAULT_WAREHOUSE, Warehouse
+from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse
+from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
+
+__all__ = ["DEFAULT_WAREHOUSE", "Warehouse", "DuckDBWarehouse", "BigQueryWarehouse", "open_warehouse"]
+
+
+def open_warehouse(url: str = DEFAULT_WAREHOUSE) -> Warehouse:
+    """A warehouse from its URL: `duckdb:///path.duckdb` or `bigquery:PROJECT.DATASET`."""
+    if url.startswith("duckdb://"):
+        path = url[len("duckdb://") :]
+        # SQLAlchemy's convention: three slashes for a relative path, four for an absolute one.
+        path = path[1:] if path.startswith("/") else path
+        return DuckDBWarehouse(path or "gardener.duckdb")
+    if url.startswith("bigquery:"):
+        return BigQueryWarehouse.from_url(url)
+    raise ValueError(f"unknown warehouse {url!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")
