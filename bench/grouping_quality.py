@@ -1,24 +1,39 @@
-"""Grouping accuracy (GA) and F1 of grouping accuracy (FGA) on labelled loghub samples.
+"""Grouping accuracy (GA) and F1 of grouping accuracy (FGA), beside Drain3 on the same lines.
 
-Runs the gardener's grouping (the same code as `gardener cluster`, one default
-configuration for every dataset, EventId never read while clustering) and
-Drain3 (default settings plus the masking its README shows) on the same
-messages, and prints a table. Usage: bench/grouping_quality.py [LOGHUB_DIR]
+Prints three tables:
+1. each labelled loghub sample with the default configuration (the code of
+   `gardener cluster`; EventId is never read while clustering);
+2. leave one system out: for each sample, the configuration that scores best
+   on the *other* samples (from a small grid around the default) is applied to
+   the left-out one, so the figure says how the method does on a system it was
+   not tuned on;
+3. the statement-mined benchmark: logging statements of the packages
+   installed beside the gardener, instantiated with realistic values
+   (`bench/statement_corpus.py`), statement as label.
+
+Drain3 runs with its default settings plus the masking its README shows.
+Usage: bench/grouping_quality.py [LOGHUB_DIR] [--no-loso] [--no-mined]
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import sys
+import sysconfig
 import time
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.statement_corpus import build_corpus  # noqa: E402
 from log_gardener.tasks.cluster_lines import cluster_lines  # noqa: E402
+from log_gardener.tasks.clustering import PatternClusterer  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "loghub"
+# The grid of the leave-one-system-out table: the default and its neighbours.
+GRID = {"eps": (0.1, 0.2, 0.3), "max_field_values": (4, 8, 16), "min_value_contexts": (2, 3, 5)}
 
 
 def read_dataset(path: Path) -> tuple[list[str], list[str]]:
@@ -43,7 +58,8 @@ def grouping_scores(predicted: list, truth: list) -> tuple[float, float]:
     return ga, fga
 
 
-def drain3_labels(messages: list[str]) -> list[int] | None:
+def drain3_miner():
+    """A Drain3 TemplateMiner with the masking of its README, or None when Drain3 is not installed."""
     try:
         from drain3 import TemplateMiner
         from drain3.masking import MaskingInstruction
@@ -61,37 +77,95 @@ def drain3_labels(messages: list[str]) -> list[int] | None:
         MaskingInstruction(boundary_l + r"([\-\+]?\d+)" + boundary_r, "NUM"),
         MaskingInstruction(r"(?<=executed cmd )(\".+?\")", "CMD"),
     ]
-    miner = TemplateMiner(config=config)
+    return TemplateMiner(config=config)
+
+
+def drain3_labels(messages: list[str]) -> list[int] | None:
+    miner = drain3_miner()
+    if miner is None:
+        return None
     ids = [miner.add_log_message(m)["cluster_id"] for m in messages]
     # Drain's clusters change as it learns; label each message by its final cluster, as its README's batch mode does.
     return [miner.match(m).cluster_id if miner.match(m) else i for i, m in zip(ids, messages)]
 
 
+def gardener_labels(messages: list[str], **params) -> list[int]:
+    return cluster_lines(messages, clusterer=PatternClusterer(**params))[0]
+
+
+def _row(name: str, messages: list[str], truth: list[str], labels: list[int], seconds: float, drain: list[int] | None) -> tuple[float, float, float, float]:
+    ga, fga = grouping_scores(labels, truth)
+    d_ga, d_fga = grouping_scores(drain, truth) if drain else (float("nan"), float("nan"))
+    print(
+        f"{name:<12} {len(messages):>8} {len(set(truth)):>6} | {ga:>11.3f} {fga:>6.3f} {len(set(labels)):>6} {seconds:>5.2f} | "
+        f"{d_ga:>9.3f} {d_fga:>6.3f} {len(set(drain)) if drain else 0:>6}"
+    )
+    return ga, fga, d_ga, d_fga
+
+
+HEADER = f"{'dataset':<12} {'messages':>8} {'truth':>6} | {'gardener GA':>11} {'FGA':>6} {'groups':>6} {'sec':>5} | {'drain3 GA':>9} {'FGA':>6} {'groups':>6}"
+
+
+def loghub_table(files: list[Path]) -> dict[str, tuple[list[str], list[str]]]:
+    print("## loghub samples, default configuration")
+    print(HEADER)
+    data, totals = {}, defaultdict(list)
+    for path in files:
+        messages, truth = read_dataset(path)
+        data[path.stem] = (messages, truth)
+        started = time.perf_counter()
+        labels = gardener_labels(messages)
+        scores = _row(path.stem, messages, truth, labels, time.perf_counter() - started, drain3_labels(messages))
+        for key, value in zip(("ga", "fga", "d_ga", "d_fga"), scores):
+            totals[key].append(value)
+    mean = {k: sum(v) / len(v) for k, v in totals.items()}
+    print(f"{'mean':<12} {'':>8} {'':>6} | {mean['ga']:>11.3f} {mean['fga']:>6.3f} {'':>6} {'':>5} | {mean['d_ga']:>9.3f} {mean['d_fga']:>6.3f}")
+    return data
+
+
+def loso_table(data: dict[str, tuple[list[str], list[str]]]) -> None:
+    """Leave one system out: tune on the others (grid search), report the left-out system."""
+    configs = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
+    scores: dict[tuple[int, str], float] = {}
+    for c, config in enumerate(configs):
+        for name, (messages, truth) in data.items():
+            scores[c, name] = grouping_scores(gardener_labels(messages, **config), truth)[0]
+    default = next(c for c, config in enumerate(configs) if all(getattr(PatternClusterer(), k) == v for k, v in config.items()))
+    print(f"\n## leave one system out ({len(configs)} configurations: {', '.join(f'{k} {v}' for k, v in GRID.items())})")
+    print(f"{'left out':<12} | {'tuned on the others':<48} | {'held-out GA':>11} | {'default GA':>10}")
+    held = []
+    for name in data:
+        others = [n for n in data if n != name]
+        # best mean on the others; the default wins ties, then the earlier configuration
+        best = max(range(len(configs)), key=lambda c: (round(sum(scores[c, n] for n in others) / len(others), 6), c == default))
+        held.append(scores[best, name])
+        described = ", ".join(f"{k}={v}" for k, v in configs[best].items())
+        print(f"{name:<12} | {described:<48} | {scores[best, name]:>11.3f} | {scores[default, name]:>10.3f}")
+    print(f"{'mean':<12} | {'':<48} | {sum(held) / len(held):>11.3f} | {sum(scores[default, n] for n in data) / len(data):>10.3f}")
+
+
+def mined_table() -> None:
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    started = time.perf_counter()
+    messages, truth = build_corpus(site_packages)
+    print(f"\n## statement-mined benchmark ({len(set(truth))} statements of the packages in {site_packages}, built in {time.perf_counter() - started:.0f}s)")
+    print(HEADER)
+    started = time.perf_counter()
+    labels = gardener_labels(messages)
+    _row("statements", messages, truth, labels, time.perf_counter() - started, drain3_labels(messages))
+
+
 def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DIR
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    folder = Path(args[0]) if args else DEFAULT_DIR
     files = sorted(folder.glob("*.csv"))
     if not files:
         sys.exit(f"no loghub CSV files in {folder}")
-    print(f"{'dataset':<12} {'messages':>8} {'truth':>6} | {'gardener GA':>11} {'FGA':>6} {'groups':>6} {'sec':>5} | {'drain3 GA':>9} {'FGA':>6} {'groups':>6}")
-    totals = defaultdict(list)
-    for path in files:
-        messages, truth = read_dataset(path)
-        started = time.perf_counter()
-        labels, _ = cluster_lines(messages)
-        seconds = time.perf_counter() - started
-        ga, fga = grouping_scores(labels, truth)
-        drain = drain3_labels(messages)
-        d_ga, d_fga = grouping_scores(drain, truth) if drain else (float("nan"), float("nan"))
-        totals["ga"].append(ga)
-        totals["fga"].append(fga)
-        totals["d_ga"].append(d_ga)
-        totals["d_fga"].append(d_fga)
-        print(
-            f"{path.stem:<12} {len(messages):>8} {len(set(truth)):>6} | {ga:>11.3f} {fga:>6.3f} {len(set(labels)):>6} {seconds:>5.2f} | "
-            f"{d_ga:>9.3f} {d_fga:>6.3f} {len(set(drain)) if drain else 0:>6}"
-        )
-    mean = {k: sum(v) / len(v) for k, v in totals.items()}
-    print(f"{'mean':<12} {'':>8} {'':>6} | {mean['ga']:>11.3f} {mean['fga']:>6.3f} {'':>6} {'':>5} | {mean['d_ga']:>9.3f} {mean['d_fga']:>6.3f}")
+    data = loghub_table(files)
+    if "--no-loso" not in sys.argv:
+        loso_table(data)
+    if "--no-mined" not in sys.argv:
+        mined_table()
 
 
 if __name__ == "__main__":

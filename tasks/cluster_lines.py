@@ -1,4 +1,8 @@
-"""`gardener cluster`: the flow's masking, clustering and templates applied to plain lines."""
+"""`gardener cluster`: the flow's masking, clustering and templates applied to plain lines.
+
+Lines are deduplicated before anything else, so the cost follows the distinct
+lines and the distinct masked messages, never the number of lines.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,19 @@ from log_gardener.tasks.masking import mask
 from log_gardener.tasks.stacktrace import pattern_text
 
 
-def cluster_lines(lines: list[str], progress=None) -> tuple[list[int], dict[int, str]]:
+def cluster_lines(lines: list[str], progress=None, clusterer: PatternClusterer | None = None) -> tuple[list[int], dict[int, str]]:
     """Cluster id per line (in order) and the template of each cluster id."""
-    masked = [mask(pattern_text(line)) for line in lines]
+    line_counts: dict[str, int] = {}
+    for line in lines:
+        line_counts[line] = line_counts.get(line, 0) + 1
+    masked_of = {line: mask(pattern_text(line)) for line in line_counts}
     distinct: dict[str, int] = {}
-    for m in masked:
-        distinct[m] = distinct.get(m, 0) + 1
+    for line, count in line_counts.items():
+        m = masked_of[line]
+        distinct[m] = distinct.get(m, 0) + count
     if progress is not None:
-        progress.print(f"{len(lines)} lines, {len(distinct)} distinct masked messages; clustering…")
+        progress.print(f"{len(lines)} lines, {len(line_counts)} distinct, {len(distinct)} distinct masked messages; clustering…")
     messages = list(distinct)
-    clusterer = PatternClusterer().fit(messages, [distinct[m] for m in messages])
+    clusterer = (clusterer or PatternClusterer()).fit(messages, [distinct[m] for m in messages])
     label_of = dict(zip(messages, (int(label) for label in clusterer.labels_)))
-    return [label_of[m] for m in masked], {int(k): v for k, v in clusterer.templates_.items()}
+    return [label_of[masked_of[line]] for line in lines], {int(k): v for k, v in clusterer.templates_.items()}

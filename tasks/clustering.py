@@ -1,19 +1,35 @@
-"""Grouping of masked messages into patterns: TF-IDF vectors, DBSCAN on cosine distance.
+"""Grouping of masked messages into patterns: statement shapes, TF-IDF vectors, DBSCAN on cosine distance.
 
 The estimator follows scikit-learn's conventions: parameters in `__init__`,
-fitted attributes end in `_`, `fit` returns self. Messages are first blocked
-by (token count, first constant token), as a log statement rarely changes
-either; DBSCAN then runs per block, so memory grows with the largest block,
-never with the square of the input.
+fitted attributes end in `_`, `fit` returns self.
+
+Three general observations about logging statements shape the method:
+
+1. A value that carries a digit (ids, counts, times, sizes, versions) or sits
+   right after `=` is a variable, and a run of values joined only by
+   punctuation (`00:02:13`, `1,024`, `10.0.0.1:80`) is one value of any
+   length. Each message is reduced to its *shape*: constant tokens with every
+   such run as one `<*>`, so a field that holds two tokens instead of one
+   does not split a statement. Many messages share a shape, so the rest of
+   the work is on distinct shapes, never on lines.
+2. A statement rarely changes its token count or its first constant word:
+   shapes are blocked by both, DBSCAN runs per block on TF-IDF vectors, so
+   memory grows with the largest block, never with the square of the input.
+3. Within a block, a position where shapes take many distinct plain words is
+   a free field (names, hosts, free text) and joins them; one where they take
+   a few plain words is a word of the statement ("VM Paused" / "VM Resumed")
+   and splits them. Finally, patterns whose templates are equal once adjacent
+   wildcards are read as one value are the same statement.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Sequence
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.cluster import DBSCAN
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -21,6 +37,10 @@ WILDCARD = "<*>"
 MAX_TEMPLATE_CHARS = 1_000
 _TOKEN = re.compile(r"<[A-Z*]+>|[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]")
 _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
+_HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
+_JOINERS = frozenset(":=|()[]{}")
+_WORD = re.compile(r"[A-Za-z]")
+_HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
 
 
 def tokenize(message: str, max_tokens: int = 64) -> list[str]:
@@ -29,14 +49,82 @@ def tokenize(message: str, max_tokens: int = 64) -> list[str]:
 
 
 def is_variable(token: str) -> bool:
-    return bool(_PLACEHOLDER.match(token))
+    """A placeholder, a token that carries a digit or a masked value (`blk_<NUM>`, `v2`, `db-7`), or a path."""
+    return bool(_HAS_VALUE.search(token))
+
+
+def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """The tokens with every run of values as one `<*>`, and the token span each shape position covers."""
+    shape: list[str] = []
+    spans: list[tuple[int, int]] = []
+    n = len(tokens)
+    i = 0
+    while i < n:
+        token = tokens[i]
+        if is_variable(token) or (i > 0 and tokens[i - 1] == "=" and token not in _JOINERS):
+            j = i + 1
+            while j < n:
+                if is_variable(tokens[j]):
+                    j += 1
+                elif tokens[j] in _JOINERS and j + 1 < n and (is_variable(tokens[j + 1]) or (tokens[j] == ":" and _HEX_GROUP.match(tokens[j + 1]))):
+                    # 10.0.0.1:80, 00:02:13, and MAC / IPv6 groups such as 1a:ee:3b
+                    j += 2
+                else:
+                    break
+            shape.append(WILDCARD)
+            spans.append((i, j))
+            i = j
+        else:
+            shape.append(token)
+            spans.append((i, i + 1))
+            i += 1
+    return tuple(shape), tuple(spans)
+
+
+def collapse_wildcards(tokens: Sequence[str]) -> tuple[str, ...]:
+    """Adjacent wildcards read as one value of any length."""
+    out: list[str] = []
+    for token in tokens:
+        if token == WILDCARD and out and out[-1] == WILDCARD:
+            continue
+        out.append(token)
+    return tuple(out)
+
+
+def _words(tokens: Sequence[str]) -> int:
+    return sum(1 for t in tokens if t != WILDCARD and _WORD.search(t))
+
+
+def same_statement(a: Sequence[str], b: Sequence[str], is_value_start=lambda token: True) -> bool:
+    """Whether two templates are one statement with a value of another length in between (see `_join_equal_statements`).
+
+    is_value_start: whether a token can begin a value (a value is not made of the statement's own words).
+    """
+    if a == b:
+        return True
+    limit = min(len(a), len(b))
+    prefix = 0
+    while prefix < limit and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
+    if not middle_a or not middle_b:
+        return False  # words on one side only
+    if len(middle_a) == len(middle_b) == 1 and WILDCARD not in (middle_a[0], middle_b[0]):
+        return False  # one word in place of another: a word of the statement
+    if not (is_value_start(middle_a[0]) and is_value_start(middle_b[0])):
+        return False
+    anchored = _words(a[:prefix]) + _words(a[len(a) - suffix :])
+    return anchored >= 2 and 2 * anchored >= max(_words(a), _words(b))
 
 
 def merge_template(token_lists: Sequence[Sequence[str]]) -> list[str]:
     """Position-wise template: a token shared by every member stays, others become <*>."""
     first = list(token_lists[0])
     if any(len(tokens) != len(first) for tokens in token_lists):
-        # different lengths only happen when blocks were merged: keep the common prefix
+        # members of different lengths: keep the common prefix
         width = min(len(tokens) for tokens in token_lists)
         first = first[:width]
         token_lists = [tokens[:width] for tokens in token_lists]
@@ -57,73 +145,89 @@ def render_template(message: str, template_tokens: Sequence[str], max_tokens: in
             out.append(message[last : match.start()] + WILDCARD)
             last = match.end()
     out.append(message[last:])
-    return "".join(out)[:MAX_TEMPLATE_CHARS]
+    return collapse_spaces("".join(out))[:MAX_TEMPLATE_CHARS]
+
+
+def collapse_spaces(text: str) -> str:
+    """`<*> <*>` and `<*>:<*>` read as one `<*>` in a template."""
+    return re.sub(r"<\*>(?:[\s:=|,]*<\*>)+", WILDCARD, text)
 
 
 class PatternClusterer:
-    """TF-IDF + DBSCAN (cosine) over distinct masked messages, weighted by their counts.
+    """TF-IDF + DBSCAN (cosine) over the shapes of distinct masked messages, weighted by their counts.
 
     eps: largest cosine distance between neighbours (1 - similarity).
     max_tokens: tokens considered per message (long messages are capped, never rejected).
-    max_block: largest block DBSCAN sees at once; larger blocks are split by more tokens.
-    max_field_values: a token position with more distinct values than this in a block is a free field;
-        one with this many or fewer plain words is part of the statement.
+    max_block: largest block DBSCAN sees at once; larger blocks are split by more constant tokens.
+    max_field_values: a position with more distinct plain words than this in a block is a free field;
+        one with this many or fewer is a word of the statement.
+    min_value_contexts: a word that follows this many different words across the input can begin a value.
     """
 
-    def __init__(self, eps: float = 0.2, max_tokens: int = 64, max_block: int = 2_000, max_field_values: int = 8):
+    def __init__(self, eps: float = 0.2, max_tokens: int = 64, max_block: int = 1_000, max_field_values: int = 8,
+                 min_value_contexts: int = 3):
         self.eps = eps
-        self.max_field_values = max_field_values
+        self.min_value_contexts = min_value_contexts
         self.max_tokens = max_tokens
         self.max_block = max_block
+        self.max_field_values = max_field_values
 
-    def _block_key(self, tokens: list[str], depth: int) -> tuple:
-        constant = [t for t in tokens if not is_variable(t)]
-        return (len(tokens), *constant[:depth])
+    # -- blocking -------------------------------------------------------------------------------------------------
+    def _blocks(self, shapes: list[tuple[str, ...]], indices: list[int], shared: set[str], depth: int = 1) -> list[list[int]]:
+        """Shapes are blocked by length and their first `depth` shared constant words.
 
-    def _blocks(self, token_lists: list[list[str]], indices: list[int], depth: int) -> list[list[int]]:
+        A shared word has a letter and is seen in more than one shape: a word seen once is as
+        likely a value (a job name, a host) as a word of the statement, so it
+        never decides a block. Blocks larger than `max_block` use one more word.
+        """
         groups: dict[tuple, list[int]] = defaultdict(list)
         for i in indices:
-            groups[self._block_key(token_lists[i], depth)].append(i)
+            anchors = [t for t in shapes[i] if t in shared and _WORD.search(t)][:depth]
+            groups[(len(shapes[i]), *anchors)].append(i)
         blocks = []
         for members in groups.values():
-            if len(members) > self.max_block and depth < 6:
-                blocks.extend(self._blocks(token_lists, members, depth + 1))
+            if len(members) > self.max_block and depth < 8:
+                blocks.extend(self._blocks(shapes, members, shared, depth + 1))
             else:
                 blocks.append(members)
         return blocks
 
-    def _split_statement_words(self, block: list[int], token_lists: list[list[str]], labels: np.ndarray) -> np.ndarray:
-        """Split clusters where members differ by plain words that take few values.
+    # -- decisions within a block ---------------------------------------------------------------------------------
+    def _free_positions(self, block: list[int], shapes: list[tuple[str, ...]]) -> list[bool]:
+        width = len(shapes[block[0]])
+        return [len({shapes[i][pos] for i in block}) > self.max_field_values for pos in range(width)]
+
+    def _split_statement_words(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, free: list[bool]) -> np.ndarray:
+        """Split clusters whose members differ by plain words that take few values (words of the statement).
 
         With few messages TF-IDF cannot tell "VM Paused" from "VM Resumed"; a
-        position whose values are all alphabetic words (3+ letters), at most
-        `max_field_values` of them, is a word of the statement, so each value is
-        its own pattern. Ids, numbers, hosts and paths are masked or carry
-        digits and punctuation, so they never split a pattern here.
+        position whose values are alphabetic words (3+ letters), at most
+        `max_field_values` of them, is a word of the statement. Values with
+        digits or punctuation are never statement words.
         """
-        width = len(token_lists[block[0]])
-        if any(len(token_lists[i]) != width for i in block):
-            return labels
         result = labels.copy()
         next_label = int(labels.max()) + 1
         members: dict[int, list[int]] = defaultdict(list)
         for local, label in enumerate(labels):
             members[int(label)].append(local)
+        width = len(free)
         for label, locals_ in members.items():
             if len(locals_) < 2:
                 continue
             words = []
             for pos in range(width):
-                values = {token_lists[block[m]][pos] for m in locals_}
+                if free[pos]:
+                    continue
+                values = {shapes[block[m]][pos] for m in locals_}
                 if 1 < len(values) <= self.max_field_values and all(v.isalpha() and len(v) >= 3 for v in values):
                     words.append(pos)
             if not words:
                 continue
             new_label: dict[tuple, int] = {}
             for m in locals_:
-                key = tuple(token_lists[block[m]][pos] for pos in words)
+                key = tuple(shapes[block[m]][pos] for pos in words)
                 if key not in new_label:
-                    if new_label:  # the first value keeps the label, the others get new ones
+                    if new_label:
                         new_label[key] = next_label
                         next_label += 1
                     else:
@@ -131,26 +235,10 @@ class PatternClusterer:
                 result[m] = new_label[key]
         return result
 
-    def _join_free_fields(self, block: list[int], token_lists: list[list[str]], labels: np.ndarray) -> np.ndarray:
-        """Join clusters of a block that differ only where the block has many distinct values.
-
-        TF-IDF makes a rare token weigh a lot, so free-text fields (names, hosts)
-        split a statement; a position with more than `max_field_values` distinct
-        tokens is a field, not a word of the statement. Few values (VM Paused /
-        VM Resumed, invalid password / account locked) stay apart.
-        """
-        width = len(token_lists[block[0]])
-        if any(len(token_lists[i]) != width for i in block):
-            return labels
-        values = [len({token_lists[i][pos] for i in block}) for pos in range(width)]
-        free = [v > self.max_field_values for v in values]
-        joined: dict[tuple, int] = {}
-        result = labels.copy()
-        for local, i in enumerate(block):
-            key = tuple(WILDCARD if free[pos] else tok for pos, tok in enumerate(token_lists[i]))
-            joined.setdefault(key, int(labels[local]))
-        # union of the DBSCAN clusters that share a key
-        parent = {label: label for label in set(int(x) for x in labels)}
+    @staticmethod
+    def _join(labels: np.ndarray, keys: list[tuple]) -> np.ndarray:
+        """Union of the clusters whose members share a key."""
+        parent = {int(label): int(label) for label in labels}
 
         def find(x: int) -> int:
             while parent[x] != x:
@@ -158,53 +246,179 @@ class PatternClusterer:
                 x = parent[x]
             return x
 
-        for local, i in enumerate(block):
-            key = tuple(WILDCARD if free[pos] else tok for pos, tok in enumerate(token_lists[i]))
-            a, b = find(int(labels[local])), find(joined[key])
+        first: dict[tuple, int] = {}
+        for label, key in zip(labels, keys):
+            a, b = find(int(label)), find(first.setdefault(key, int(label)))
             if a != b:
                 parent[a] = b
-        for local in range(len(block)):
-            result[local] = find(int(labels[local]))
-        return result
+        return np.array([find(int(label)) for label in labels], dtype=int)
 
+    def _neighbour_graph(self, blocks: list[list[int]], vectors, n: int) -> csr_matrix:
+        """Cosine distances of the pairs within `eps` of each other, only inside a block (block-diagonal, sparse)."""
+        rows, cols, data = [np.arange(n)], [np.arange(n)], [np.full(n, 1e-12)]
+        for block in blocks:
+            if len(block) < 2:
+                continue
+            members = np.asarray(block)
+            sub = vectors[members]
+            similarity = (sub @ sub.T).tocoo()
+            near = (similarity.data >= 1.0 - self.eps) & (similarity.row != similarity.col)
+            rows.append(members[similarity.row[near]])
+            cols.append(members[similarity.col[near]])
+            data.append(np.maximum(1.0 - similarity.data[near], 1e-12))
+        return csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+
+    def _refine_block(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray) -> np.ndarray:
+        """Statement words split a block's DBSCAN clusters, free fields join them."""
+        if len(block) == 1:
+            return np.zeros(1, dtype=int)
+        free = self._free_positions(block, shapes)
+        labels = self._split_statement_words(block, shapes, labels, free)
+        keys = []
+        for local, i in enumerate(block):
+            key = tuple(WILDCARD if free[pos] else tok for pos, tok in enumerate(shapes[i]))
+            freed = sum(1 for a, b in zip(key, shapes[i]) if a != b)
+            kept = sum(1 for tok in key if tok != WILDCARD)
+            # a statement is known by its words: a key that keeps too few of them joins nothing
+            keys.append(key if freed <= kept else ("\x00", local))
+        return self._join(labels, keys)
+
+    # -- fit ------------------------------------------------------------------------------------------------------
     def fit(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> "PatternClusterer":
         """Group `messages` (distinct masked messages); `counts` weight them."""
         n = len(messages)
-        weights = np.asarray(counts if counts is not None else [1] * n, dtype=float)
+        counts = list(counts) if counts is not None else [1] * n
         token_lists = [tokenize(m, self.max_tokens) for m in messages]
-        labels = np.full(n, -1, dtype=int)
+        shape_index: dict[tuple[str, ...], int] = {}
+        shape_of = np.empty(n, dtype=int)
+        spans_of: list[tuple[tuple[int, int], ...]] = []
+        shape_weights: list[float] = []
+        for i, tokens in enumerate(token_lists):
+            shape, spans = statement_shape(tokens)
+            spans_of.append(spans)
+            s = shape_index.setdefault(shape, len(shape_index))
+            if s == len(shape_weights):
+                shape_weights.append(0.0)
+            shape_weights[s] += counts[i]
+            shape_of[i] = s
+        shapes = list(shape_index)
+        weights = np.asarray(shape_weights, dtype=float)
+
+        shape_labels = np.full(len(shapes), -1, dtype=int)
         next_label = 0
-        if n:
+        if shapes:
             vectorizer = TfidfVectorizer(
-                analyzer=lambda i: [f"{pos}:{tok}" for pos, tok in enumerate(token_lists[i])] + token_lists[i],
+                analyzer=lambda s: [f"{pos}:{tok}" for pos, tok in enumerate(shapes[s])]
+                + [tok for tok in shapes[s] if tok != WILDCARD],
                 lowercase=False,
                 sublinear_tf=True,
             )
-            vectors = vectorizer.fit_transform(range(n))
-            for block in self._blocks(token_lists, list(range(n)), depth=1):
-                if len(block) == 1:
-                    labels[block[0]] = next_label
+            vectors = vectorizer.fit_transform(range(len(shapes)))
+            document_frequency: dict[str, int] = defaultdict(int)
+            for shape in shapes:
+                for token in set(shape):
+                    document_frequency[token] += 1
+            shared = {token for token, df in document_frequency.items() if df > 1 and token != WILDCARD}
+            blocks = self._blocks(shapes, list(range(len(shapes))), shared)
+            # DBSCAN once over a block-diagonal graph of near pairs: a cluster never crosses a block
+            graph = self._neighbour_graph(blocks, vectors, len(shapes))
+            dbscan = DBSCAN(eps=self.eps, min_samples=1, metric="precomputed").fit_predict(graph, sample_weight=weights)
+            for block in blocks:
+                local = self._refine_block(block, shapes, dbscan[block])
+                for value in np.unique(local):
+                    shape_labels[np.asarray(block)[local == value]] = next_label
                     next_label += 1
-                    continue
-                model = DBSCAN(eps=self.eps, min_samples=1, metric="cosine", algorithm="brute")
-                block_labels = model.fit_predict(vectors[block], sample_weight=weights[block])
-                block_labels = self._split_statement_words(block, token_lists, block_labels)
-                block_labels = self._join_free_fields(block, token_lists, block_labels)
-                for local in np.unique(block_labels):
-                    labels[np.asarray(block)[block_labels == local]] = next_label
-                    next_label += 1
+            shape_labels = self._join_equal_statements(shapes, shape_labels, document_frequency)
+
+        # renumber labels densely, in order of first appearance
+        dense: dict[int, int] = {}
+        labels = np.array([dense.setdefault(int(shape_labels[s]), len(dense)) for s in shape_of], dtype=int)
         self.labels_ = labels
-        self.n_clusters_ = next_label
+        self.n_clusters_ = len(dense)
+        self.templates_ = self._templates(messages, token_lists, spans_of, labels, counts)
+        self.shapes_ = shapes
+        return self
+
+    def _join_equal_statements(self, shapes: list[tuple[str, ...]], labels: np.ndarray, frequency: dict[str, int]) -> np.ndarray:
+        """Join clusters that are one statement whose values took different numbers of tokens.
+
+        Two cluster templates are one statement when they are equal once adjacent
+        wildcards read as one value, or when they share a prefix and a suffix
+        that hold at least two words and at least half the words of each, and
+        what lies between differs on both sides (one value in place of
+        another). Words present on one side only are words of another
+        statement ("for <*>" and "for invalid user <*>"), and one plain word
+        in place of another is left to the same-length rules ("VM Paused").
+        A value begins with a wildcard, a word seen in one shape only, or a
+        word that follows many different words across the input (free text
+        such as an error message); a word that always follows the same word
+        ("to build" / "to deallocate") belongs to its statement.
+        """
+        predecessors: dict[str, set[str]] = defaultdict(set)
+        for shape in shapes:
+            for before, token in zip(shape, shape[1:]):
+                if len(predecessors[token]) < self.min_value_contexts:
+                    predecessors[token].add(before)
+
+        def is_value_start(token: str) -> bool:
+            return token == WILDCARD or frequency.get(token, 0) <= 1 or len(predecessors[token]) >= self.min_value_contexts
+
+        members: dict[int, list[int]] = defaultdict(list)
+        for s, label in enumerate(labels):
+            members[int(label)].append(s)
+        templates: dict[int, tuple[str, ...]] = {}
+        for label, idx in members.items():
+            widths = Counter(len(shapes[s]) for s in idx)
+            width = widths.most_common(1)[0][0]
+            templates[label] = collapse_wildcards(merge_template([shapes[s] for s in idx if len(shapes[s]) == width]))
+        parent = {label: label for label in templates}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        candidates: dict[tuple, list[int]] = defaultdict(list)
+        for label, template in templates.items():
+            if sum(1 for t in template if _WORD.search(t) and t != WILDCARD) < 2:
+                continue
+            candidates[("=", template)].append(label)
+            candidates[("<", template[:2], template[-2:])].append(label)
+            candidates[("^", template[:3])].append(label)
+            candidates[("$", template[-3:])].append(label)
+        for group in candidates.values():
+            if len(group) < 2 or len(group) > self.max_block:
+                continue
+            for x in range(len(group)):
+                for y in range(x + 1, len(group)):
+                    a, b = group[x], group[y]
+                    if find(a) != find(b) and same_statement(templates[a], templates[b], is_value_start):
+                        parent[find(a)] = find(b)
+        return np.array([find(int(label)) for label in labels], dtype=int)
+
+    def _templates(self, messages, token_lists, spans_of, labels, counts) -> dict[int, str]:
+        """A readable template per cluster: its most frequent message with the varying spans as <*>."""
         members: dict[int, list[int]] = defaultdict(list)
         for i, label in enumerate(labels):
             members[int(label)].append(i)
-        self.templates_ = {}
+        templates = {}
         for label, idx in members.items():
-            representative = max(idx, key=lambda i: (weights[i], -i))
-            tokens = merge_template([token_lists[i] for i in idx])
-            self.templates_[label] = render_template(messages[representative], tokens, self.max_tokens)
-        self.token_lists_ = token_lists
-        return self
+            representative = max(idx, key=lambda i: (counts[i], -i))
+            rep_spans = spans_of[representative]
+            same_width = [i for i in idx if len(spans_of[i]) == len(rep_spans)]
+            varying: set[int] = set()
+            for pos, (a, b) in enumerate(rep_spans):
+                text = token_lists[representative][a:b]
+                if any(token_lists[i][slice(*spans_of[i][pos])] != text for i in same_width):
+                    varying.add(pos)
+            tokens = list(token_lists[representative])
+            for pos in varying:
+                a, b = rep_spans[pos]
+                for k in range(a, b):
+                    tokens[k] = WILDCARD
+            templates[label] = render_template(messages[representative], tokens, self.max_tokens)
+        return templates
 
     def fit_predict(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> np.ndarray:
         return self.fit(messages, counts).labels_
