@@ -162,11 +162,13 @@ class PatternClusterer:
     max_field_values: a position with more distinct plain words than this in a block is a free field;
         one with this many or fewer is a word of the statement.
     min_value_contexts: a word that follows this many different words across the input can begin a value.
+    min_support: entries with which a pattern's own words count as evidence of a statement of its own.
     """
 
     def __init__(self, eps: float = 0.2, max_tokens: int = 64, max_block: int = 1_000, max_field_values: int = 8,
-                 min_value_contexts: int = 3):
+                 min_value_contexts: int = 3, min_support: int = 3):
         self.eps = eps
+        self.min_support = min_support
         self.min_value_contexts = min_value_contexts
         self.max_tokens = max_tokens
         self.max_block = max_block
@@ -278,7 +280,7 @@ class PatternClusterer:
         for local, i in enumerate(block):
             key = tuple(WILDCARD if free[pos] else tok for pos, tok in enumerate(shapes[i]))
             freed = sum(1 for a, b in zip(key, shapes[i]) if a != b)
-            kept = sum(1 for tok in key if tok != WILDCARD)
+            kept = _words(key)
             # a statement is known by its words: a key that keeps too few of them joins nothing
             keys.append(key if freed <= kept else ("\x00", local))
         return self._join(labels, keys)
@@ -328,7 +330,7 @@ class PatternClusterer:
                 for value in np.unique(local):
                     shape_labels[np.asarray(block)[local == value]] = next_label
                     next_label += 1
-            shape_labels = self._join_equal_statements(shapes, shape_labels, document_frequency)
+            shape_labels = self._join_equal_statements(shapes, shape_labels, document_frequency, weights)
 
         # renumber labels densely, in order of first appearance
         dense: dict[int, int] = {}
@@ -339,7 +341,7 @@ class PatternClusterer:
         self.shapes_ = shapes
         return self
 
-    def _join_equal_statements(self, shapes: list[tuple[str, ...]], labels: np.ndarray, frequency: dict[str, int]) -> np.ndarray:
+    def _join_equal_statements(self, shapes: list[tuple[str, ...]], labels: np.ndarray, frequency: dict[str, int], weights: np.ndarray) -> np.ndarray:
         """Join clusters that are one statement whose values took different numbers of tokens.
 
         Two cluster templates are one statement when they are equal once adjacent
@@ -367,35 +369,40 @@ class PatternClusterer:
         for s, label in enumerate(labels):
             members[int(label)].append(s)
         templates: dict[int, tuple[str, ...]] = {}
+        support: dict[int, float] = {}
         for label, idx in members.items():
             widths = Counter(len(shapes[s]) for s in idx)
             width = widths.most_common(1)[0][0]
             templates[label] = collapse_wildcards(merge_template([shapes[s] for s in idx if len(shapes[s]) == width]))
-        parent = {label: label for label in templates}
+            support[label] = float(sum(weights[s] for s in idx))
 
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
+        def keys(template: tuple[str, ...]) -> list[tuple]:
+            if _words(template) < 2:
+                return [("=", template)]
+            return [("=", template), ("<>", template[:2], template[-2:]), ("<", template[:3]), (">", template[-3:])]
 
-        candidates: dict[tuple, list[int]] = defaultdict(list)
-        for label, template in templates.items():
-            if sum(1 for t in template if _WORD.search(t) and t != WILDCARD) < 2:
-                continue
-            candidates[("=", template)].append(label)
-            candidates[("<", template[:2], template[-2:])].append(label)
-            candidates[("^", template[:3])].append(label)
-            candidates[("$", template[-3:])].append(label)
-        for group in candidates.values():
-            if len(group) < 2 or len(group) > self.max_block:
-                continue
-            for x in range(len(group)):
-                for y in range(x + 1, len(group)):
-                    a, b = group[x], group[y]
-                    if find(a) != find(b) and same_statement(templates[a], templates[b], is_value_start):
-                        parent[find(a)] = find(b)
-        return np.array([find(int(label)) for label in labels], dtype=int)
+        # Largest first: each cluster joins the statement of the first larger cluster it matches. Two clusters
+        # that are both seen `min_support` times with their own words in between are two statements.
+        representative_of: dict[int, int] = {}
+        by_key: dict[tuple, list[int]] = defaultdict(list)
+        for label in sorted(templates, key=lambda x: (-support[x], x)):
+            template = templates[label]
+            target = None
+            for key in keys(template):
+                for other in by_key.get(key, ()):
+                    equal = collapse_wildcards(templates[other]) == template
+                    if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
+                        continue
+                    if equal or same_statement(templates[other], template, is_value_start):
+                        target = representative_of[other]
+                        break
+                if target is not None:
+                    break
+            representative_of[label] = label if target is None else target
+            for key in keys(template):
+                if len(by_key[key]) < self.max_block:
+                    by_key[key].append(label)
+        return np.array([representative_of[int(label)] for label in labels], dtype=int)
 
     def _templates(self, messages, token_lists, spans_of, labels, counts) -> dict[int, str]:
         """A readable template per cluster: its most frequent message with the varying spans as <*>."""
