@@ -1,24 +1,35 @@
-"""Clustering time and peak memory for 5k, 20k and 50k distinct masked messages.
+"""Clustering speed and memory: `gardener cluster` beside Drain3, and growth with distinct messages.
 
-Messages are drawn from the sample generator's shapes plus synthetic statements
-(many templates, many variants each), so blocks are realistic. Prints one line
-per size. Usage: bench/clustering_speed.py [SIZES...]
+1. Lines: the shared loghub samples concatenated to 200k lines (the lines of a
+   busy hour repeat), clustered by the code of `gardener cluster` in process
+   and by the `gardener cluster` command (start-up, file and CSV included),
+   beside Drain3's `add_log_message` on the same lines. The same again with
+   every line made distinct (a request number appended), the worst case.
+2. Distinct masked messages: 5k / 20k / 50k / 200k synthetic messages (many
+   statements, two free-text fields each), seconds and peak traced memory.
+
+Usage: bench/clustering_speed.py [LOGHUB_DIR] [--sizes 5000,20000,...]
 """
 
 from __future__ import annotations
 
 import random
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.grouping_quality import DEFAULT_DIR, drain3_miner, read_dataset  # noqa: E402
+from log_gardener.tasks.cluster_lines import cluster_lines  # noqa: E402
 from log_gardener.tasks.clustering import PatternClusterer  # noqa: E402
 
 WORDS = "cache session user order payment token replica shard queue worker socket request handler timeout retry".split()
 VERBS = "failed rejected expired dropped stalled refused reset closed opened started".split()
+LINES = 200_000
 
 
 def synthetic_messages(n: int, seed: int = 11) -> list[str]:
@@ -40,18 +51,71 @@ def synthetic_messages(n: int, seed: int = 11) -> list[str]:
     return sorted(seen)
 
 
-def main() -> None:
-    sizes = [int(s) for s in sys.argv[1:]] or [5_000, 20_000, 50_000]
-    print(f"{'distinct messages':>17} {'clusters':>9} {'seconds':>8} {'peak MiB':>9}")
+def loghub_lines(folder: Path, total: int = LINES) -> list[str]:
+    messages = [m for path in sorted(folder.glob("*.csv")) for m in read_dataset(path)[0]]
+    if not messages:
+        sys.exit(f"no loghub CSV files in {folder}")
+    return (messages * (total // len(messages) + 1))[:total]
+
+
+def _time(function, *args) -> float:
+    started = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - started
+
+
+def _drain3(lines: list[str]) -> None:
+    miner = drain3_miner()
+    for line in lines:
+        miner.add_log_message(line)
+
+
+def _command(lines: list[str]) -> None:
+    gardener = Path(sys.executable).with_name("gardener")
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder, "lines.txt")
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        subprocess.run([str(gardener), "cluster", str(source), "--output", str(Path(folder, "out.csv"))], check=True, capture_output=True)
+
+
+def lines_table(folder: Path) -> None:
+    repeated = loghub_lines(folder)
+    distinct = [f"{line} request {i}" for i, line in enumerate(repeated)]
+    print(f"## {LINES:,} lines of the loghub samples ({len(set(repeated)):,} distinct), and the same lines all distinct")
+    print(f"{'lines':<10} {'what':<34} {'seconds':>8} {'lines/s':>10} {'x drain3':>9}")
+    for name, lines in (("repeated", repeated), ("distinct", distinct)):
+        drain = _time(_drain3, lines) if drain3_miner() is not None else float("nan")
+        for what, seconds in (
+            ("gardener cluster (in process)", _time(cluster_lines, lines)),
+            ("gardener cluster (command)", _time(_command, lines)),
+            ("drain3 add_log_message", drain),
+        ):
+            print(f"{name:<10} {what:<34} {seconds:>8.2f} {len(lines) / seconds:>10,.0f} {drain / seconds:>9.1f}")
+
+
+def distinct_table(sizes: list[int]) -> None:
+    print("\n## distinct masked messages")
+    print(f"{'distinct messages':>17} {'patterns':>9} {'seconds':>8} {'us/message':>11} {'peak MiB':>9}")
     for n in sizes:
         messages = synthetic_messages(n)
-        tracemalloc.start()
         started = time.perf_counter()
         clusterer = PatternClusterer().fit(messages, [1] * n)
         seconds = time.perf_counter() - started
+        tracemalloc.start()
+        PatternClusterer().fit(messages, [1] * n)
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-        print(f"{n:>17} {clusterer.n_clusters_:>9} {seconds:>8.2f} {peak:>9.1f}")
+        print(f"{n:>17,} {clusterer.n_clusters_:>9,} {seconds:>8.2f} {seconds / n * 1e6:>11.1f} {peak:>9.1f}")
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    sizes = [5_000, 20_000, 50_000, 200_000]
+    for a in sys.argv[1:]:
+        if a.startswith("--sizes="):
+            sizes = [int(s) for s in a.split("=", 1)[1].split(",")]
+    lines_table(Path(args[0]) if args else DEFAULT_DIR)
+    distinct_table(sizes)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -91,14 +92,29 @@ def collapse_wildcards(tokens: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1 << 16)
+def _is_word(token: str) -> bool:
+    return token != WILDCARD and _WORD.search(token) is not None
+
+
 def _words(tokens: Sequence[str]) -> int:
-    return sum(1 for t in tokens if t != WILDCARD and _WORD.search(t))
+    return sum(1 for t in tokens if _is_word(t))
 
 
-def same_statement(a: Sequence[str], b: Sequence[str], is_value_start=lambda token: True) -> bool:
+def word_counts(tokens: Sequence[str]) -> list[int]:
+    """Cumulative count of word tokens: `counts[i]` words among `tokens[:i]`."""
+    counts = [0]
+    for token in tokens:
+        counts.append(counts[-1] + _is_word(token))
+    return counts
+
+
+def same_statement(a: Sequence[str], b: Sequence[str], is_value_start=lambda token: True,
+                   words_a: list[int] | None = None, words_b: list[int] | None = None) -> bool:
     """Whether two templates are one statement with a value of another length in between (see `_join_equal_statements`).
 
     is_value_start: whether a token can begin a value (a value is not made of the statement's own words).
+    words_a, words_b: `word_counts` of a and b, when the caller keeps them.
     """
     if a == b:
         return True
@@ -109,6 +125,8 @@ def same_statement(a: Sequence[str], b: Sequence[str], is_value_start=lambda tok
     suffix = 0
     while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
         suffix += 1
+    if prefix + suffix < 2:
+        return False  # fewer than two words anchored
     middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     if not middle_a or not middle_b:
         return False  # words on one side only
@@ -116,8 +134,10 @@ def same_statement(a: Sequence[str], b: Sequence[str], is_value_start=lambda tok
         return False  # one word in place of another: a word of the statement
     if not (is_value_start(middle_a[0]) and is_value_start(middle_b[0])):
         return False
-    anchored = _words(a[:prefix]) + _words(a[len(a) - suffix :])
-    return anchored >= 2 and 2 * anchored >= max(_words(a), _words(b))
+    words_a = words_a or word_counts(a)
+    words_b = words_b or word_counts(b)
+    anchored = words_a[prefix] + words_a[-1] - words_a[len(a) - suffix]
+    return anchored >= 2 and 2 * anchored >= max(words_a[-1], words_b[-1])
 
 
 def merge_template(token_lists: Sequence[Sequence[str]]) -> list[str]:
@@ -163,11 +183,13 @@ class PatternClusterer:
         one with this many or fewer is a word of the statement.
     min_value_contexts: a word that follows this many different words across the input can begin a value.
     min_support: entries with which a pattern's own words count as evidence of a statement of its own.
+    max_candidates: larger patterns a pattern is compared with, per shared opening or closing words.
     """
 
     def __init__(self, eps: float = 0.2, max_tokens: int = 64, max_block: int = 1_000, max_field_values: int = 8,
-                 min_value_contexts: int = 3, min_support: int = 3):
+                 min_value_contexts: int = 3, min_support: int = 3, max_candidates: int = 32):
         self.eps = eps
+        self.max_candidates = max_candidates
         self.min_support = min_support
         self.min_value_contexts = min_value_contexts
         self.max_tokens = max_tokens
@@ -327,9 +349,9 @@ class PatternClusterer:
             dbscan = DBSCAN(eps=self.eps, min_samples=1, metric="precomputed").fit_predict(graph, sample_weight=weights)
             for block in blocks:
                 local = self._refine_block(block, shapes, dbscan[block])
-                for value in np.unique(local):
-                    shape_labels[np.asarray(block)[local == value]] = next_label
-                    next_label += 1
+                values, dense = np.unique(local, return_inverse=True)
+                shape_labels[block] = dense + next_label
+                next_label += len(values)
             shape_labels = self._join_equal_statements(shapes, shape_labels, document_frequency, weights)
 
         # renumber labels densely, in order of first appearance
@@ -376,6 +398,8 @@ class PatternClusterer:
             templates[label] = collapse_wildcards(merge_template([shapes[s] for s in idx if len(shapes[s]) == width]))
             support[label] = float(sum(weights[s] for s in idx))
 
+        words = {label: word_counts(template) for label, template in templates.items()}
+
         def keys(template: tuple[str, ...]) -> list[tuple]:
             if _words(template) < 2:
                 return [("=", template)]
@@ -390,17 +414,17 @@ class PatternClusterer:
             target = None
             for key in keys(template):
                 for other in by_key.get(key, ()):
-                    equal = collapse_wildcards(templates[other]) == template
+                    equal = templates[other] == template
                     if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
                         continue
-                    if equal or same_statement(templates[other], template, is_value_start):
+                    if equal or same_statement(templates[other], template, is_value_start, words[other], words[label]):
                         target = representative_of[other]
                         break
                 if target is not None:
                     break
             representative_of[label] = label if target is None else target
             for key in keys(template):
-                if len(by_key[key]) < self.max_block:
+                if len(by_key[key]) < self.max_candidates:
                     by_key[key].append(label)
         return np.array([representative_of[int(label)] for label in labels], dtype=int)
 

@@ -22,6 +22,12 @@ class MaskRule:
     name: str
     pattern: str
     token: str
+    # characters a match cannot do without (any one of them): Python skips the rule when none is in the text
+    needs: str = ""
+
+    @cached_property
+    def needed(self) -> re.Pattern[str] | None:
+        return re.compile("[" + re.escape(self.needs) + "]") if self.needs else None
 
     @cached_property
     def compiled(self) -> re.Pattern[str]:
@@ -30,34 +36,36 @@ class MaskRule:
 
 
 MASK_RULES: tuple[MaskRule, ...] = (
-    MaskRule("url", r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>()\[\]{},]+", "<URL>"),
-    MaskRule("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", "<EMAIL>"),
+    MaskRule("url", r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>()\[\]{},]+", "<URL>", needs=":"),
+    MaskRule("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", "<EMAIL>", needs="@"),
     MaskRule(
         "timestamp",
         r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+\-]\d{2}:?\d{2})?",
         "<TS>",
+        needs="-",
     ),
-    MaskRule("path", r"(?:/[\w.\-~%]+){3,}/?(?:\?[^\s\"']*)?", "<PATH>"),
-    MaskRule("uuid", r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", "<UUID>"),
-    MaskRule("ip", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?", "<IP>"),
+    MaskRule("path", r"(?:/[\w.\-~%]+){3,}/?(?:\?[^\s\"']*)?", "<PATH>", needs="/"),
+    MaskRule("uuid", r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", "<UUID>", needs="-"),
+    MaskRule("ip", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?", "<IP>", needs="."),
     # A single-quoted value (a repr, an SQL literal) of up to five words; the quote must open after a
     # non-word character, so apostrophes ("isn't ... don't") never pair up. A longer quoted text is a
     # message of its own, whose words say what happened. A double-quoted value has no spaces: a quoted
     # request line ("GET /x HTTP/1.1") keeps its method.
-    MaskRule("quoted", r"\"[^\"\s]{1,80}\"|(^|[^0-9A-Za-z])'[^'\s]{1,80}(?: [^'\s]{1,80}){0,4}'", r"\1<STR>"),
-    MaskRule("hex", r"0[xX][0-9A-Fa-f]+", "<HEX>"),
+    MaskRule("quoted", r"\"[^\"\s]{1,80}\"|(^|[^0-9A-Za-z])'[^'\s]{1,80}(?: [^'\s]{1,80}){0,4}'", r"\1<STR>", needs="\"'"),
+    MaskRule("hex", r"0[xX][0-9A-Fa-f]+", "<HEX>", needs="xX"),
     # ids that mix hex digits and letters (usr_8f3a2b1c, 5e9ac0); the boundary is captured, RE2 has no look-behind
-    MaskRule("hex_id", r"(^|[^0-9A-Za-z])[0-9a-fA-F]*(?:[0-9][a-fA-F]|[a-fA-F][0-9])[0-9a-fA-F]*", r"\1<HEX>"),
-    MaskRule("number", r"\d+(?:\.\d+)*", "<NUM>"),
+    MaskRule("hex_id", r"(^|[^0-9A-Za-z])[0-9a-fA-F]*(?:[0-9][a-fA-F]|[a-fA-F][0-9])[0-9a-fA-F]*", r"\1<HEX>", needs="0123456789"),
+    MaskRule("number", r"\d+(?:\.\d+)*", "<NUM>", needs="0123456789"),
     # a comma-separated list of masked values is one value of variable length
-    MaskRule("list", r"(<[A-Z]+>)(?:, ?<[A-Z]+>)+", r"\1"),
+    MaskRule("list", r"(<[A-Z]+>)(?:, ?<[A-Z]+>)+", r"\1", needs=","),
 )
 
 
 def mask(text: str, rules: tuple[MaskRule, ...] = MASK_RULES) -> str:
     """Replace every variable part of `text` by its typed token (`<NUM>`, `<IP>`, ...)."""
     for rule in rules:
-        text = rule.compiled.sub(rule.token, text)
+        if rule.needed is None or rule.needed.search(text):
+            text = rule.compiled.sub(rule.token, text)
     return text
 
 
