@@ -97,6 +97,10 @@ def _is_word(token: str) -> bool:
     return token != WILDCARD and _WORD.search(token) is not None
 
 
+def _is_plain_word(token: str) -> bool:
+    return token.isalpha() and len(token) >= 3
+
+
 def _words(tokens: Sequence[str]) -> int:
     return sum(1 for t in tokens if _is_word(t))
 
@@ -130,8 +134,8 @@ def same_statement(a: Sequence[str], b: Sequence[str], is_value_start=lambda tok
     middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     if not middle_a or not middle_b:
         return False  # words on one side only
-    if len(middle_a) == len(middle_b) == 1 and WILDCARD not in (middle_a[0], middle_b[0]):
-        return False  # one word in place of another: a word of the statement
+    if len(middle_a) == len(middle_b) == 1 and _is_plain_word(middle_a[0]) and _is_plain_word(middle_b[0]):
+        return False  # one plain word in place of another: a word of the statement (see `_split_statement_words`)
     if not (is_value_start(middle_a[0]) and is_value_start(middle_b[0])):
         return False
     words_a = words_a or word_counts(a)
@@ -243,7 +247,7 @@ class PatternClusterer:
                 if free[pos]:
                     continue
                 values = {shapes[block[m]][pos] for m in locals_}
-                if 1 < len(values) <= self.max_field_values and all(v.isalpha() and len(v) >= 3 for v in values):
+                if 1 < len(values) <= self.max_field_values and all(_is_plain_word(v) for v in values):
                     words.append(pos)
             if not words:
                 continue
@@ -373,19 +377,22 @@ class PatternClusterer:
         another). Words present on one side only are words of another
         statement ("for <*>" and "for invalid user <*>"), and one plain word
         in place of another is left to the same-length rules ("VM Paused").
-        A value begins with a wildcard, a word seen in one shape only, or a
-        word that follows many different words across the input (free text
-        such as an error message); a word that always follows the same word
+        A value begins with a wildcard or with a word that follows many
+        different words across the input (free text such as an error message,
+        punctuation aside); a word that always follows the same word
         ("to build" / "to deallocate") belongs to its statement.
         """
-        predecessors: dict[str, set[str]] = defaultdict(set)
+        predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
         for shape in shapes:
-            for before, token in zip(shape, shape[1:]):
-                if len(predecessors[token]) < self.min_value_contexts:
+            before = None
+            for token in shape:
+                if before is not None and len(predecessors[token]) < self.min_value_contexts:
                     predecessors[token].add(before)
+                if token == WILDCARD or _WORD.search(token):
+                    before = token
 
         def is_value_start(token: str) -> bool:
-            return token == WILDCARD or frequency.get(token, 0) <= 1 or len(predecessors[token]) >= self.min_value_contexts
+            return token == WILDCARD or len(predecessors[token]) >= self.min_value_contexts
 
         members: dict[int, list[int]] = defaultdict(list)
         for s, label in enumerate(labels):

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
 from log_gardener.tasks.cluster_lines import cluster_lines
-from log_gardener.tasks.clustering import merge_template, render_template, tokenize
+from log_gardener.tasks.clustering import merge_template, render_template, same_statement, statement_shape, tokenize
 
 REFERENCE = [
     # (message, expected group)
@@ -97,3 +97,67 @@ def test_cli_contract_order_and_stdin(tmp_path):
     piped = CliRunner().invoke(app, ["cluster", "-"], input="\n".join(lines) + "\n")
     assert piped.exit_code == 0
     assert list(csv.DictReader(io.StringIO(piped.stdout))) == rows
+
+
+# -- the rules of the method, each on its own -----------------------------------------------------------------------
+
+def test_a_value_with_digits_paths_or_after_equals_is_one_wildcard_of_any_length():
+    shape, spans = statement_shape(tokenize("Connection closed after 01:02:03 by peer 00:1a:2b:ee:4d:5e user=bob at /srv/app/main.py"))
+    assert shape == ("Connection", "closed", "after", "<*>", "by", "peer", "<*>", "user", "=", "<*>", "at", "<*>")
+    assert spans[3] == (3, 8)  # 01 : 02 : 03
+    assert statement_shape(tokenize("Connection closed after 5 by peer 00:1a:2b:ee:4d:5e user=alice at /srv/x"))[0] == shape
+
+
+def test_same_statement_needs_anchored_words_and_a_substitution():
+    a = ("Request", "to", "payments", "failed", ":", "<*>")
+    assert same_statement(a, ("Request", "to", "payments", "failed", ":", "connection", "reset", "by", "peer"))
+    # words on one side only belong to another statement
+    assert not same_statement(("Failed", "password", "for", "<*>", "from", "<*>"), ("Failed", "password", "for", "invalid", "user", "<*>", "from", "<*>"))
+    # one plain word in place of another is a word of the statement
+    assert not same_statement(("VM", "Paused", "(", "Lifecycle", "Event", ")"), ("VM", "Resumed", "(", "Lifecycle", "Event", ")"))
+    # too little in common
+    assert not same_statement(("Failed", "to", "open", "config", "file"), ("Failed", "to", "reach", "the", "metadata", "server"))
+    # a word that can not begin a value keeps the statements apart
+    assert not same_statement(("Took", "<*>", "seconds", "to", "build", "instance"), ("Took", "<*>", "seconds", "to", "deallocate", "network", "for", "instance"),
+                              is_value_start=lambda token: token == "<*>")
+
+
+def test_error_text_of_another_length_joins_the_statement_it_follows():
+    errors = ["connection reset by peer", "TLS handshake error", "timeout"]
+    # error texts are values: each follows many different words across the window
+    elsewhere = [f"{what}: {error}" for what in ("Cache refill aborted", "Ledger sync stopped", "Webhook delivery failed") for error in errors]
+    lines = ["Request to payments failed: timeout"] * 5 + [
+        "Request to payments failed: connection reset by peer",
+        "Request to payments failed: TLS handshake error",
+        "Upstream payments answered 503 for order 8812",
+    ]
+    labels, templates = cluster_lines(lines + elsewhere)
+    assert len(set(labels[:7])) == 1 and labels[7] != labels[0]
+    assert templates[labels[0]].startswith("Request to payments failed:")
+    # in a window with no such evidence, a rarer variant stays a pattern of its own
+    labels, _ = cluster_lines(["Request to payments failed: timeout"] * 5 + ["Request to payments failed: connection reset by peer"])
+    assert labels[0] != labels[5]
+
+
+def test_two_well_supported_variants_stay_two_patterns():
+    # each variant is seen many times with its own words: they are two statements, not one with a value
+    lines = ["Took 19.84 seconds to build instance."] * 5 + ["Took 0.48 seconds to deallocate network for instance."] * 5
+    labels, _ = cluster_lines(lines)
+    assert len(set(labels)) == 2
+
+
+def test_a_value_in_first_place_does_not_split_a_statement():
+    names = ["scheduler", "worker-alpha", "worker-beta", "ingest.daily", "billing", "mailer", "exporter", "janitor", "indexer", "reaper"]
+    lines = [f"{name}: heartbeat missed, last seen {n}s ago" for n, name in enumerate(names)]
+    labels, templates = cluster_lines(lines + ["Session access failed (middleware not installed?)"])
+    assert len(set(labels[:10])) == 1 and labels[10] != labels[0]
+    assert templates[labels[0]] == "<*>: heartbeat missed, last seen <NUM>s ago"
+
+
+def test_quoted_values_of_a_few_words_are_masked_and_apostrophes_are_not_quotes():
+    labels, _ = cluster_lines([
+        "Consumer retrieved an exception: 'connection reset by peer'",
+        "Consumer retrieved an exception: 'timeout'",
+        "It isn't ready yet, don't retry",
+    ])
+    assert labels[0] == labels[1] != labels[2]

@@ -59,3 +59,26 @@ def test_known_template_changes_only_when_variants_really_differ():
     new, ids2 = _run(["Connection to cache.internal timed out after 20ms while reading the replica state"], ids1.fingerprint_of, ids1.template_of)
     assert ids2.fingerprint_of[new[0]] == fp  # the variant joins the known pattern
     assert ids2.template_of[fp] == "Connection to <*> timed out after <NUM>ms while reading the replica state"
+
+
+def test_patterns_keep_their_fingerprints_when_the_grouping_method_changes():
+    """Stored keys win over a new method: what it would join stays apart, what it would split stays one."""
+    lines = ["Request to payments failed: timeout"] * 3 + ["Request to payments failed: connection reset by peer"]
+    masked = [mask(m) for m in lines]
+    # an earlier method filed the two error texts as two patterns, and joined the locked account into the login one
+    login, locked = mask("login failed: invalid password for user bob"), mask("login failed: account locked for user bob")
+    known_keys = {masked[0]: "f-timeout", masked[3]: "f-reset", login: "f-login", locked: "f-login"}
+    known_templates = {"f-timeout": masked[0], "f-reset": masked[3], "f-login": "login failed: <*> for user bob"}
+    errors = ["connection reset by peer", "TLS handshake error", "timeout"]
+    elsewhere = [mask(f"{what}: {error}") for what in ("Cache refill aborted", "Ledger sync stopped", "Webhook delivery failed") for error in errors]
+    window = masked + [login, locked] + elsewhere + [mask("Request to payments failed: TLS handshake error")]
+    counts = [1] * len(window)
+    clusterer = PatternClusterer().fit(window, counts)
+    assert clusterer.labels_[0] == clusterer.labels_[3]  # the new method joins the error texts ...
+    assert clusterer.labels_[4] != clusterer.labels_[5]  # ... and splits the login statements
+    ids = identify("svc", window, counts, clusterer.labels_, clusterer.templates_, known_keys, known_templates)
+    assert ids.fingerprint_of[masked[0]] == "f-timeout" and ids.fingerprint_of[masked[3]] == "f-reset"
+    assert ids.fingerprint_of[login] == ids.fingerprint_of[locked] == "f-login"
+    # a message never seen before follows the pattern its cluster mostly belongs to; new fingerprints are for new patterns only
+    assert ids.fingerprint_of[window[-1]] in {"f-timeout", "f-reset"}
+    assert {ids.fingerprint_of[m] for m in elsewhere} == ids.new_fingerprints
