@@ -40,6 +40,7 @@ _TOKEN = re.compile(r"<[A-Z*]+>|[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]")
 _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
 _HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
 _JOINERS = frozenset(":=|()[]{}")
+_CLOSING = {"[": "]", "(": ")", "{": "}"}
 _WORD = re.compile(r"[A-Za-z]")
 _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
 
@@ -75,10 +76,22 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
             shape.append(WILDCARD)
             spans.append((i, j))
             i = j
+        elif token in _CLOSING and i + 1 < n and tokens[i + 1] == _CLOSING[token]:
+            # an empty list, dict or argument list is a value too: [] and ['a', 'b'] read alike
+            shape.append(WILDCARD)
+            spans.append((i, i + 2))
+            i += 2
         else:
             shape.append(token)
             spans.append((i, i + 1))
             i += 1
+    # a bracket that holds nothing but one value is that value: [<*>] reads like []
+    k = 0
+    while k + 2 < len(shape):
+        if shape[k] in _CLOSING and shape[k + 1] == WILDCARD and shape[k + 2] == _CLOSING[shape[k]]:
+            shape[k : k + 3] = [WILDCARD]
+            spans[k : k + 3] = [(spans[k][0], spans[k + 2][1])]
+        k += 1
     return tuple(shape), tuple(spans)
 
 
@@ -105,23 +118,12 @@ def _words(tokens: Sequence[str]) -> int:
     return sum(1 for t in tokens if _is_word(t))
 
 
-def word_counts(tokens: Sequence[str]) -> list[int]:
-    """Cumulative count of word tokens: `counts[i]` words among `tokens[:i]`."""
-    counts = [0]
-    for token in tokens:
-        counts.append(counts[-1] + _is_word(token))
-    return counts
+def _gaps(a: Sequence[str], b: Sequence[str]) -> tuple[list[tuple[Sequence[str], Sequence[str]]], int]:
+    """Align two templates on their common tokens: the unmatched (a, b) segments, and how many words matched.
 
-
-def same_statement(a: Sequence[str], b: Sequence[str], is_value_start=lambda token: True,
-                   words_a: list[int] | None = None, words_b: list[int] | None = None) -> bool:
-    """Whether two templates are one statement with a value of another length in between (see `_join_equal_statements`).
-
-    is_value_start: whether a token can begin a value (a value is not made of the statement's own words).
-    words_a, words_b: `word_counts` of a and b, when the caller keeps them.
+    Common prefix and suffix first; then, inside what is left, a word that occurs exactly once on each side
+    is a landmark that splits the rest in two.
     """
-    if a == b:
-        return True
     limit = min(len(a), len(b))
     prefix = 0
     while prefix < limit and a[prefix] == b[prefix]:
@@ -129,19 +131,41 @@ def same_statement(a: Sequence[str], b: Sequence[str], is_value_start=lambda tok
     suffix = 0
     while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
         suffix += 1
-    if prefix + suffix < 2:
-        return False  # fewer than two words anchored
+    matched = sum(1 for t in a[:prefix] if _is_word(t)) + sum(1 for t in a[len(a) - suffix :] if _is_word(t))
     middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
-    if not middle_a or not middle_b:
-        return False  # words on one side only
-    if len(middle_a) == len(middle_b) == 1 and _is_plain_word(middle_a[0]) and _is_plain_word(middle_b[0]):
-        return False  # one plain word in place of another: a word of the statement (see `_split_statement_words`)
-    if not (is_value_start(middle_a[0]) and is_value_start(middle_b[0])):
-        return False
-    words_a = words_a or word_counts(a)
-    words_b = words_b or word_counts(b)
-    anchored = words_a[prefix] + words_a[-1] - words_a[len(a) - suffix]
-    return anchored >= 2 and 2 * anchored >= max(words_a[-1], words_b[-1])
+    if not middle_a and not middle_b:
+        return [], matched
+    if middle_a and middle_b:
+        for i, token in enumerate(middle_a):
+            if _is_word(token) and middle_a.count(token) == 1 and middle_b.count(token) == 1:
+                j = middle_b.index(token)
+                left, left_matched = _gaps(middle_a[:i], middle_b[:j])
+                right, right_matched = _gaps(middle_a[i + 1 :], middle_b[j + 1 :])
+                return left + right, matched + 1 + left_matched + right_matched
+    return [(middle_a, middle_b)], matched
+
+
+def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: token == WILDCARD) -> bool:
+    """Whether two templates are one statement whose values took other tokens (see `_join_value_lengths`).
+
+    is_value: whether a token can be part of a value (a wildcard, or free text rather than the statement's words).
+    """
+    if a == b:
+        return True
+    gaps, anchored = _gaps(a, b)
+    if anchored < 2:
+        return False  # fewer than two words in common
+    for gap_a, gap_b in gaps:
+        if not gap_a or not gap_b:
+            return False  # words on one side only: another statement
+        if len(gap_a) == len(gap_b) == 1 and _is_plain_word(gap_a[0]) and _is_plain_word(gap_b[0]):
+            return False  # one plain word in place of another: a word of the statement (see `_split_statement_words`)
+        if not (is_value(gap_a[0]) and is_value(gap_b[0])):
+            return False
+    if 2 * anchored >= max(_words(a), _words(b)):
+        return True
+    # most words differ: still one statement when everything that differs reads as free text
+    return all(is_value(token) for gap in gaps for side in gap for token in side if _is_word(token))
 
 
 def merge_template(token_lists: Sequence[Sequence[str]]) -> list[str]:
@@ -356,7 +380,7 @@ class PatternClusterer:
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
-            shape_labels = self._join_equal_statements(shapes, shape_labels, document_frequency, weights)
+            shape_labels = self._join_value_lengths(shapes, shape_labels, document_frequency, weights)
 
         # renumber labels densely, in order of first appearance
         dense: dict[int, int] = {}
@@ -367,7 +391,7 @@ class PatternClusterer:
         self.shapes_ = shapes
         return self
 
-    def _join_equal_statements(self, shapes: list[tuple[str, ...]], labels: np.ndarray, frequency: dict[str, int], weights: np.ndarray) -> np.ndarray:
+    def _join_value_lengths(self, shapes: list[tuple[str, ...]], labels: np.ndarray, frequency: dict[str, int], weights: np.ndarray) -> np.ndarray:
         """Join clusters that are one statement whose values took different numbers of tokens.
 
         Two cluster templates are one statement when they are equal once adjacent
@@ -391,7 +415,7 @@ class PatternClusterer:
                 if token == WILDCARD or _WORD.search(token):
                     before = token
 
-        def is_value_start(token: str) -> bool:
+        def is_value(token: str) -> bool:
             return token == WILDCARD or len(predecessors[token]) >= self.min_value_contexts
 
         members: dict[int, list[int]] = defaultdict(list)
@@ -404,8 +428,6 @@ class PatternClusterer:
             width = widths.most_common(1)[0][0]
             templates[label] = collapse_wildcards(merge_template([shapes[s] for s in idx if len(shapes[s]) == width]))
             support[label] = float(sum(weights[s] for s in idx))
-
-        words = {label: word_counts(template) for label, template in templates.items()}
 
         def keys(template: tuple[str, ...]) -> list[tuple]:
             if _words(template) < 2:
@@ -424,7 +446,7 @@ class PatternClusterer:
                     equal = templates[other] == template
                     if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
                         continue
-                    if equal or same_statement(templates[other], template, is_value_start, words[other], words[label]):
+                    if equal or same_statement(templates[other], template, is_value):
                         target = representative_of[other]
                         break
                 if target is not None:
