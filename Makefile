@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the versions the tests passed with (pip constraints); `make lock` regenerates them
+LOCK := requirements.lock
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test lint bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev,bench]'
 	# Drain3 is only the benchmark's yardstick; its pinned cachetools clashes with Prefect's.
 	$(BIN)/pip install --quiet --no-deps 'drain3==0.9.11'
 	touch $(STAMP)
@@ -19,13 +21,27 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/gardener demo --folder demo
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/grouping_quality.py
 	$(BIN)/python bench/clustering_speed.py
 	$(BIN)/python bench/extract_speed.py
+
+# Re-resolve the dependencies in a scratch virtualenv and pin what was installed.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet '.[dev,bench]'
+	(echo "# The resolved set the tests passed with, used as pip constraints by make (regenerate: make lock)."; \
+	 .lock-venv/bin/pip freeze --all --exclude-editable | grep -v '^log-gardener\|^pip==') > $(LOCK)
+	rm -rf .lock-venv
 
 clean:
 	rm -rf demo .pytest_cache

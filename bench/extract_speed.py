@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from log_gardener.sample import SERVICE, write_sample  # noqa: E402
 from log_gardener.tasks.extract import extract  # noqa: E402
 from log_gardener.tasks.normalise import Window  # noqa: E402
-from log_gardener.sample import SERVICE, write_sample  # noqa: E402
 from log_gardener.tasks.sources import FileSource  # noqa: E402
 
 

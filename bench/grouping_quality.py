@@ -93,7 +93,9 @@ def gardener_labels(messages: list[str], **params) -> list[int]:
     return cluster_lines(messages, clusterer=PatternClusterer(**params))[0]
 
 
-def _row(name: str, messages: list[str], truth: list[str], labels: list[int], seconds: float, drain: list[int] | None) -> tuple[float, float, float, float]:
+def _row(
+    name: str, messages: list[str], truth: list[str], labels: list[int], seconds: float, drain: list[int] | None
+) -> tuple[float, float, float, float]:
     ga, fga = grouping_scores(labels, truth)
     d_ga, d_fga = grouping_scores(drain, truth) if drain else (float("nan"), float("nan"))
     print(
@@ -119,7 +121,9 @@ def loghub_table(files: list[Path]) -> dict[str, tuple[list[str], list[str]]]:
         for key, value in zip(("ga", "fga", "d_ga", "d_fga"), scores):
             totals[key].append(value)
     mean = {k: sum(v) / len(v) for k, v in totals.items()}
-    print(f"{'mean':<12} {'':>8} {'':>6} | {mean['ga']:>11.3f} {mean['fga']:>6.3f} {'':>6} {'':>5} | {mean['d_ga']:>9.3f} {mean['d_fga']:>6.3f}")
+    print(
+        f"{'mean':<12} {'':>8} {'':>6} | {mean['ga']:>11.3f} {mean['fga']:>6.3f} {'':>6} {'':>5} | {mean['d_ga']:>9.3f} {mean['d_fga']:>6.3f}"
+    )
     return data
 
 
@@ -148,7 +152,9 @@ def mined_table() -> None:
     site_packages = Path(sysconfig.get_paths()["purelib"])
     started = time.perf_counter()
     messages, truth = build_corpus(site_packages)
-    print(f"\n## statement-mined benchmark ({len(set(truth))} statements of the packages in {site_packages}, built in {time.perf_counter() - started:.0f}s)")
+    print(
+        f"\n## statement-mined benchmark ({len(set(truth))} statements of the packages in {site_packages}, built in {time.perf_counter() - started:.0f}s)"
+    )
     print(HEADER)
     started = time.perf_counter()
     labels = gardener_labels(messages)

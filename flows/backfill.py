@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from prefect import flow, get_run_logger
 
@@ -78,11 +78,30 @@ def backfill(
             if progress_hook:
                 progress_hook(index, len(windows), window, None)
             continue
-        summary = gardener(service=service, start=window.start.isoformat(), end=window.end.isoformat(), source=source,
-                           warehouse=warehouse, tracker=tracker, rules_path=rules_path, min_severity=min_severity,
-                           worklog_dir=worklog_dir, publish_issues=publish_issues, logging_filter=logging_filter)
-        ran.append({"window": summary["window"], "entries": summary["entries"], "clusters": len(summary["clusters"]), "worklog": summary["worklog"]})
-        logger.info("window %s/%s %s: %s entries, %s patterns", index, len(windows), window.label(), summary["entries"], len(summary["clusters"]))
+        summary = gardener(
+            service=service,
+            start=window.start.isoformat(),
+            end=window.end.isoformat(),
+            source=source,
+            warehouse=warehouse,
+            tracker=tracker,
+            rules_path=rules_path,
+            min_severity=min_severity,
+            worklog_dir=worklog_dir,
+            publish_issues=publish_issues,
+            logging_filter=logging_filter,
+        )
+        ran.append(
+            {
+                "window": summary["window"],
+                "entries": summary["entries"],
+                "clusters": len(summary["clusters"]),
+                "worklog": summary["worklog"],
+            }
+        )
+        logger.info(
+            "window %s/%s %s: %s entries, %s patterns", index, len(windows), window.label(), summary["entries"], len(summary["clusters"])
+        )
         if progress_hook:
             progress_hook(index, len(windows), window, summary)
     return {"service": service, "windows": len(windows), "ran": len(ran), "skipped": skipped, "runs": ran}

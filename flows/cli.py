@@ -8,7 +8,6 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -63,18 +62,28 @@ def print_clusters(summary: dict, console: Console = out) -> None:
 
 @app.command()
 def run(
-    source: str = typer.Option(..., help="LogEntry file (gcloud JSON array or NDJSON), cloud-logging:PROJECT or bq-sink:PROJECT.DATASET.TABLE."),
+    source: str = typer.Option(
+        ..., help="LogEntry file (gcloud JSON array or NDJSON), cloud-logging:PROJECT or bq-sink:PROJECT.DATASET.TABLE."
+    ),
     service: str = typer.Option(..., help="Service name (Cloud Run service_name label)."),
     start: str = typer.Option(..., help="Window start, ISO 8601 (e.g. 2025-09-15T00:00:00Z). Inclusive."),
     end: str = typer.Option(..., help="Window end, ISO 8601. Exclusive."),
-    warehouse: str = typer.Option("duckdb:///gardener.duckdb", envvar="GARDENER_WAREHOUSE", help="duckdb:///path.duckdb or bigquery:PROJECT.DATASET."),
+    warehouse: str = typer.Option(
+        "duckdb:///gardener.duckdb", envvar="GARDENER_WAREHOUSE", help="duckdb:///path.duckdb or bigquery:PROJECT.DATASET."
+    ),
     tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help="local (kept in the warehouse) or github:OWNER/REPO."),
-    rules: Optional[Path] = typer.Option(None, envvar="GARDENER_RULES", help="Priority rules TOML (default: the bundled tasks/default_rules.toml)."),
+    rules: Path | None = typer.Option(
+        None, envvar="GARDENER_RULES", help="Priority rules TOML (default: the bundled tasks/default_rules.toml)."
+    ),
     min_severity: str = typer.Option("WARNING", help="Lowest severity collected."),
-    logging_filter: Optional[str] = typer.Option(None, "--filter", help="Extra Logging query for cloud-logging sources, e.g. 'jsonPayload.module:\"websocket\"'."),
+    logging_filter: str | None = typer.Option(
+        None, "--filter", help="Extra Logging query for cloud-logging sources, e.g. 'jsonPayload.module:\"websocket\"'."
+    ),
     worklogs: Path = typer.Option(Path("worklogs"), help="Folder for the markdown worklogs."),
     no_publish: bool = typer.Option(False, "--no-publish", help="Record the run without touching the tracker."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (run_id, service, window, entries, rejected, worklog, clusters)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object (run_id, service, window, entries, rejected, worklog, clusters)."
+    ),
 ) -> None:
     """Run the gardener flow for one service and one window [START, END)."""
     from log_gardener.tasks.normalise import Window, severity_name
@@ -119,12 +128,16 @@ def backfill(
     start: str = typer.Option(..., help="Start of the period, ISO 8601 (inclusive)."),
     end: str = typer.Option(..., help="End of the period, ISO 8601 (exclusive)."),
     step: str = typer.Option("1h", help="Window length: 30m, 1h, 1d."),
-    warehouse: str = typer.Option("duckdb:///gardener.duckdb", envvar="GARDENER_WAREHOUSE", help="duckdb:///path.duckdb or bigquery:PROJECT.DATASET."),
+    warehouse: str = typer.Option(
+        "duckdb:///gardener.duckdb", envvar="GARDENER_WAREHOUSE", help="duckdb:///path.duckdb or bigquery:PROJECT.DATASET."
+    ),
     tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help="local or github:OWNER/REPO (used only with --publish)."),
-    rules: Optional[Path] = typer.Option(None, envvar="GARDENER_RULES", help="Priority rules TOML."),
+    rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help="Priority rules TOML."),
     min_severity: str = typer.Option("WARNING", help="Lowest severity collected."),
     worklogs: Path = typer.Option(Path("worklogs"), help="Folder for the markdown worklogs."),
-    publish: bool = typer.Option(False, "--publish", help="Also create and update tracker issues (off by default: a backfill builds the baseline)."),
+    publish: bool = typer.Option(
+        False, "--publish", help="Also create and update tracker issues (off by default: a backfill builds the baseline)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the windows run and skipped."),
 ) -> None:
     """Run the gardener over every window of a past period, oldest first; windows already done are skipped."""
@@ -150,8 +163,17 @@ def backfill(
         backfill_module.progress_hook = advance
         try:
             result = backfill_module.backfill(
-                service=service, start=start, end=end, source=source, step=step, warehouse=warehouse, tracker=tracker,
-                rules_path=str(rules) if rules else None, min_severity=min_severity, worklog_dir=str(worklogs), publish_issues=publish,
+                service=service,
+                start=start,
+                end=end,
+                source=source,
+                step=step,
+                warehouse=warehouse,
+                tracker=tracker,
+                rules_path=str(rules) if rules else None,
+                min_severity=min_severity,
+                worklog_dir=str(worklogs),
+                publish_issues=publish,
             )
         except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
             _fail(str(exc))
@@ -168,7 +190,7 @@ def backfill(
 @app.command()
 def cluster(
     input: str = typer.Argument(..., help="Text file with one message per line, or - for stdin."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),
 ) -> None:
     """Group messages into patterns; writes CSV `line,cluster_id,template`, one row per input line, in order."""
     from log_gardener.tasks.cluster_lines import cluster_lines
@@ -207,8 +229,8 @@ def sample(
     corrupt: int = typer.Option(0, min=0, help="Add this many broken NDJSON lines (to see rejections)."),
 ) -> None:
     """Write realistic, seeded Cloud Run LogEntry JSON for demos, tests and benchmarks."""
-    from log_gardener.tasks.normalise import parse_time
     from log_gardener.sample import write_sample
+    from log_gardener.tasks.normalise import parse_time
 
     try:
         count = write_sample(output, start=parse_time(start, "start"), hours=hours, seed=seed, scale=scale, fmt=fmt, corrupt=corrupt)
@@ -223,7 +245,6 @@ def demo(
     hours: int = typer.Option(3, min=1, help="Hourly windows to run."),
 ) -> None:
     """Generate the sample logs and run the gardener for consecutive hourly windows, on embedded defaults."""
-    from log_gardener.tasks.normalise import parse_time
     from log_gardener.sample import DEFAULT_START, SERVICE, write_sample
 
     _quiet_prefect()
@@ -246,7 +267,9 @@ def demo(
         )
         print_clusters(summary)
     out.print(f"[bold]worklogs:[/] {folder / 'worklogs' / SERVICE}")
-    out.print(f"[bold]warehouse:[/] {folder / 'gardener.duckdb'} (tables log_entries, clusters, cluster_counts, issue_actions, tracker_issues, ...)")
+    out.print(
+        f"[bold]warehouse:[/] {folder / 'gardener.duckdb'} (tables log_entries, clusters, cluster_counts, issue_actions, tracker_issues, ...)"
+    )
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -68,7 +68,7 @@ def _start_run(warehouse: Warehouse, run_id: str, service: str, window: Window, 
         "service": service,
         "window_start": window.start,
         "window_end": window.end,
-        "started_at": datetime.now(timezone.utc),
+        "started_at": datetime.now(UTC),
         "finished_at": None,
         "status": "running",
         "source": source,
@@ -105,7 +105,9 @@ def _mark_regressions(measures: list[PatternMeasure], issues: dict[str, int], tr
             m.reason = f"came back after issue #{number} was closed: {m.count} entries, {m.rate_per_min:g}/min"
 
 
-def _human_issue_matches(tracker: Tracker, measures: list[PatternMeasure], issues: dict[str, int], rules: Rules) -> dict[str, tuple[int, float]]:
+def _human_issue_matches(
+    tracker: Tracker, measures: list[PatternMeasure], issues: dict[str, int], rules: Rules
+) -> dict[str, tuple[int, float]]:
     """Issues filed by people that describe a pattern which has no issue yet (link instead of duplicate)."""
     wanting = [m for m in measures if m.fingerprint not in issues and m.count and m.status != "quiet"]
     if not wanting:
@@ -156,7 +158,7 @@ def save_counts(warehouse: Warehouse, run_id: str, service: str, window: Window,
     ]
     warehouse.append("cluster_counts", pd.DataFrame(rows))
     existing = warehouse.query("clusters_for_service", service=service).set_index("fingerprint")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     updated = []
     for m in measures:
         old = existing.loc[m.fingerprint] if m.fingerprint in existing.index else None
@@ -224,10 +226,7 @@ def _artifacts(run_id: str, service: str, window: Window, markdown: str, measure
         description=f"Tracker issues of {service} in {window.label()}",
     )
     create_table_artifact(
-        table=[
-            {k: v for k, v in cluster_json(m).items() if k != "issue"} | {"issue": (m.issue or {}).get("number")}
-            for m in measures
-        ],
+        table=[{k: v for k, v in cluster_json(m).items() if k != "issue"} | {"issue": (m.issue or {}).get("number")} for m in measures],
         key=key.replace("worklog", "clusters", 1),
         description=f"Patterns of {service} in {window.label()}",
     )
@@ -260,8 +259,18 @@ def gardener(
         return _garden(service, window, source, warehouse, tracker, rules_path, min_severity, worklog_dir, publish_issues, logging_filter)
 
 
-def _garden(service: str, window: Window, source: str, warehouse: str, tracker: str, rules_path: str | None, min_severity: str,
-            worklog_dir: str, publish_issues: bool, logging_filter: str | None) -> dict:
+def _garden(
+    service: str,
+    window: Window,
+    source: str,
+    warehouse: str,
+    tracker: str,
+    rules_path: str | None,
+    min_severity: str,
+    worklog_dir: str,
+    publish_issues: bool,
+    logging_filter: str | None,
+) -> dict:
     logger = get_run_logger()
     min_severity = severity_name(min_severity)
     rules = load_rules(rules_path)
@@ -292,7 +301,9 @@ def _garden(service: str, window: Window, source: str, warehouse: str, tracker: 
         if publish_issues:
             matches = _human_issue_matches(trk, measures, issues, rules)
             touched = wh.query("last_actions", service=service, window_start=window.start)
-            planned = publish.plan(measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)))
+            planned = publish.plan(
+                measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start))
+            )
             project = _project_of(extracted)
             publish.apply(wh, trk, run_id, service, window, measures, planned, top_context, samples, rules, project, related)
         else:
@@ -303,7 +314,7 @@ def _garden(service: str, window: Window, source: str, warehouse: str, tracker: 
             service=service,
             window=window,
             run_id=run_id,
-            generated_at=datetime.now(timezone.utc),
+            generated_at=datetime.now(UTC),
             source=log_source.describe(),
             tracker=trk.describe() if publish_issues else f"{trk.describe()} (publishing off)",
             published=publish_issues,
@@ -331,7 +342,7 @@ def _garden(service: str, window: Window, source: str, warehouse: str, tracker: 
             "finish_run",
             run_id=run_id,
             status=status,
-            finished_at=datetime.now(timezone.utc),
+            finished_at=datetime.now(UTC),
             entries=extracted.stats["kept"],
             rejected=extracted.stats["rejected"],
             clusters=sum(1 for m in measures if m.count),
@@ -340,7 +351,16 @@ def _garden(service: str, window: Window, source: str, warehouse: str, tracker: 
         return summary
     finally:
         if status != "completed":
-            wh.execute("finish_run", run_id=run_id, status="failed", finished_at=datetime.now(timezone.utc), entries=None, rejected=None, clusters=None, counts=None)
+            wh.execute(
+                "finish_run",
+                run_id=run_id,
+                status="failed",
+                finished_at=datetime.now(UTC),
+                entries=None,
+                rejected=None,
+                clusters=None,
+                counts=None,
+            )
         wh.close()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from prefect import flow
 from prefect.runtime import flow_run
@@ -13,7 +13,7 @@ from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE
 
 def last_full_hour(now: datetime) -> tuple[datetime, datetime]:
     """[start, end) of the last complete hour before `now` (UTC)."""
-    end = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     return end - timedelta(hours=1), end
 
 
@@ -26,7 +26,14 @@ def hourly_gardener(
     rules_path: str | None = None,
 ) -> dict:
     """Gardener for the previous full hour of the run's scheduled time (so a late run still does its own hour)."""
-    scheduled = flow_run.scheduled_start_time or datetime.now(timezone.utc)
+    scheduled = flow_run.scheduled_start_time or datetime.now(UTC)
     start, end = last_full_hour(scheduled)
-    return gardener(service=service, start=start.isoformat(), end=end.isoformat(), source=source,
-                    warehouse=warehouse, tracker=tracker, rules_path=rules_path)
+    return gardener(
+        service=service,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        source=source,
+        warehouse=warehouse,
+        tracker=tracker,
+        rules_path=rules_path,
+    )

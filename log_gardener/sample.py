@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import TextIO
 
 PROJECT = "netra-staging"
 SERVICE = "netra-backend-staging"
 OTHER_SERVICE = "netra-frontend-staging"
 REVISION = "netra-backend-staging-00645-l8x"
 LOCATION = "us-central1"
-DEFAULT_START = datetime(2025, 9, 15, 0, 0, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2025, 9, 15, 0, 0, tzinfo=UTC)
 
 # entries per hour for each pattern, by hour index (the last value repeats)
 SESSION_PER_HOUR = (306, 918, 918)
@@ -97,12 +98,15 @@ class SampleLogs:
     def race(self, ts: datetime) -> dict:
         module = "netra_backend.app.websocket_core.gcp_initialization_validator"
         if self._serial % 2:
-            return self._json(ts, "WARNING", "Cannot wait for startup phase - no app_state available", module, "_wait_for_startup_phase_completion", 727)
+            return self._json(
+                ts, "WARNING", "Cannot wait for startup phase - no app_state available", module, "_wait_for_startup_phase_completion", 727
+            )
         waited = self._rng.uniform(0.5, 5.0)
         return self._json(
             ts,
             "ERROR",
-            f"[\U0001f534] RACE CONDITION DETECTED: Startup phase 'no_app_state' did not reach 'services' within {waited:.1f}s - this would cause WebSocket 1011 errors",
+            f"[\U0001f534] RACE CONDITION DETECTED: Startup phase 'no_app_state' did not reach 'services' within {waited:.1f}s"
+            " - this would cause WebSocket 1011 errors",
             module,
             "validate_gcp_readiness_for_websocket",
             897,
@@ -151,7 +155,14 @@ class SampleLogs:
 
     def noise(self, ts: datetime) -> dict:
         severity = self._rng.choice(["INFO", "INFO", "INFO", "DEBUG", "NOTICE"])
-        return self._json(ts, severity, f"Request {self._rng.getrandbits(32):08x} completed in {self._rng.randint(3, 900)}ms", "netra_backend.app.middleware", "dispatch", 88)
+        return self._json(
+            ts,
+            severity,
+            f"Request {self._rng.getrandbits(32):08x} completed in {self._rng.randint(3, 900)}ms",
+            "netra_backend.app.middleware",
+            "dispatch",
+            88,
+        )
 
     def other_service(self, ts: datetime) -> dict:
         entry = self._base(ts, "ERROR", OTHER_SERVICE)
@@ -212,7 +223,7 @@ def write_sample(
             count += 1
         if fmt == "ndjson":
             for i in range(corrupt):
-                out.write('{"insertId": "broken-%d", "severity": "ERROR", "textPayload": "cut off\n' % i)
+                out.write(f'{{"insertId": "broken-{i}", "severity": "ERROR", "textPayload": "cut off\n')
         if fmt == "json":
             out.write("\n]\n")
     finally:

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -68,7 +68,11 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
             while j < n:
                 if is_variable(tokens[j]):
                     j += 1
-                elif tokens[j] in _JOINERS and j + 1 < n and (is_variable(tokens[j + 1]) or (tokens[j] == ":" and _HEX_GROUP.match(tokens[j + 1]))):
+                elif (
+                    tokens[j] in _JOINERS
+                    and j + 1 < n
+                    and (is_variable(tokens[j + 1]) or (tokens[j] == ":" and _HEX_GROUP.match(tokens[j + 1])))
+                ):
                     # 10.0.0.1:80, 00:02:13, and MAC / IPv6 groups such as 1a:ee:3b
                     j += 2
                 else:
@@ -214,8 +218,16 @@ class PatternClusterer:
     max_candidates: larger patterns a pattern is compared with, per shared opening or closing words.
     """
 
-    def __init__(self, eps: float = 0.2, max_tokens: int = 64, max_block: int = 1_000, max_field_values: int = 8,
-                 min_value_contexts: int = 3, min_support: int = 3, max_candidates: int = 32):
+    def __init__(
+        self,
+        eps: float = 0.2,
+        max_tokens: int = 64,
+        max_block: int = 1_000,
+        max_field_values: int = 8,
+        min_value_contexts: int = 3,
+        min_support: int = 3,
+        max_candidates: int = 32,
+    ):
         self.eps = eps
         self.max_candidates = max_candidates
         self.min_support = min_support
@@ -336,7 +348,7 @@ class PatternClusterer:
         return self._join(labels, keys)
 
     # -- fit ------------------------------------------------------------------------------------------------------
-    def fit(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> "PatternClusterer":
+    def fit(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> PatternClusterer:
         """Group `messages` (distinct masked messages); `counts` weight them."""
         n = len(messages)
         counts = list(counts) if counts is not None else [1] * n
@@ -360,8 +372,7 @@ class PatternClusterer:
         next_label = 0
         if shapes:
             vectorizer = TfidfVectorizer(
-                analyzer=lambda s: [f"{pos}:{tok}" for pos, tok in enumerate(shapes[s])]
-                + [tok for tok in shapes[s] if tok != WILDCARD],
+                analyzer=lambda s: [f"{pos}:{tok}" for pos, tok in enumerate(shapes[s])] + [tok for tok in shapes[s] if tok != WILDCARD],
                 lowercase=False,
                 sublinear_tf=True,
             )
@@ -391,7 +402,9 @@ class PatternClusterer:
         self.shapes_ = shapes
         return self
 
-    def _join_value_lengths(self, shapes: list[tuple[str, ...]], labels: np.ndarray, frequency: dict[str, int], weights: np.ndarray) -> np.ndarray:
+    def _join_value_lengths(
+        self, shapes: list[tuple[str, ...]], labels: np.ndarray, frequency: dict[str, int], weights: np.ndarray
+    ) -> np.ndarray:
         """Join clusters that are one statement whose values took different numbers of tokens.
 
         Two cluster templates are one statement when they are equal once adjacent

@@ -28,9 +28,7 @@ def grouped_messages(warehouse: Warehouse, service: str, window: Window, min_sev
     )
 
 
-def cluster_and_identify(
-    warehouse: Warehouse, service: str, grouped: pd.DataFrame, min_similarity: float, seen_at: datetime
-) -> Identities:
+def cluster_and_identify(warehouse: Warehouse, service: str, grouped: pd.DataFrame, min_similarity: float, seen_at: datetime) -> Identities:
     """Cluster this window's masked messages and give each a stable fingerprint; stores new keys."""
     known = warehouse.query("cluster_keys_for_service", service=service)
     clusters = warehouse.query("clusters_for_service", service=service)

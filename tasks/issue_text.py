@@ -82,8 +82,15 @@ def _ts(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if hasattr(value, "strftime") else "-"
 
 
-def issue_body(m: PatternMeasure, service: str, context: dict, window: Window, samples: list[str], project: str | None,
-               related: list[int] | None = None) -> str:
+def issue_body(
+    m: PatternMeasure,
+    service: str,
+    context: dict,
+    window: Window,
+    samples: list[str],
+    project: str | None,
+    related: list[int] | None = None,
+) -> str:
     parts = [
         f"Log Gardener found a new log pattern in `{service}`.",
         "",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -19,7 +19,7 @@ def load(warehouse: Warehouse, extracted: Extracted, run_id: str, service: str, 
         ids = [r.rejection_id for r in extracted.rejections]
         known = set(warehouse.query("rejected_ids", rejection_ids=ids).rejection_id)
         fresh = [r for r in extracted.rejections if r.rejection_id not in known]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         frame = pd.DataFrame(
             [
                 {

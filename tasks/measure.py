@@ -7,8 +7,8 @@ gives the same answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Mapping
 
 import pandas as pd
 
@@ -59,7 +59,9 @@ def _severity_max(row: pd.Series) -> str:
     return "DEFAULT"
 
 
-def aggregate(grouped: pd.DataFrame, fingerprint_of: Mapping[str, str], template_of: Mapping[str, str], window: Window) -> list[PatternMeasure]:
+def aggregate(
+    grouped: pd.DataFrame, fingerprint_of: Mapping[str, str], template_of: Mapping[str, str], window: Window
+) -> list[PatternMeasure]:
     """Sum the distinct masked messages of this window into one measure per fingerprint."""
     if grouped.empty:
         return []

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -65,9 +65,7 @@ class Window:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("window bounds must carry a time zone")
         if self.end <= self.start:
-            raise ValueError(
-                f"window end {self.end.isoformat()} is not after its start {self.start.isoformat()}"
-            )
+            raise ValueError(f"window end {self.end.isoformat()} is not after its start {self.start.isoformat()}")
 
     @property
     def minutes(self) -> float:
@@ -77,7 +75,7 @@ class Window:
         return self.start <= ts < self.end
 
     @classmethod
-    def parse(cls, start: str, end: str) -> "Window":
+    def parse(cls, start: str, end: str) -> Window:
         return cls(parse_time(start, "start"), parse_time(end, "end"))
 
     def label(self) -> str:
@@ -98,8 +96,8 @@ def parse_time(value: str, what: str = "time") -> datetime:
     except ValueError:
         raise ValueError(f"{what} {value!r} is not an ISO 8601 time (e.g. 2025-09-15T00:00:00Z)") from None
     if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=timezone.utc)
-    return ts.astimezone(timezone.utc)
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
 
 
 def severity_name(value: Any) -> str:

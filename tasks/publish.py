@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -95,7 +95,7 @@ def _record(warehouse: Warehouse, run_id: str, service: str, window: Window, p: 
         "priority_after": m.priority,
         "reason": p.reason,
         "state": "planned",
-        "planned_at": datetime.now(timezone.utc),
+        "planned_at": datetime.now(UTC),
         "applied_at": None,
     }
     warehouse.append("issue_actions", pd.DataFrame([row]))
@@ -143,12 +143,22 @@ def apply(
         number, url = _apply_one(tracker, p, m, service, window, context, samples.get(m.fingerprint, []), rules, project, siblings)
         if m.module:
             related.setdefault(m.module, set()).add(number)
-        warehouse.execute("mark_action_applied", action_key=p.key, issue_number=number, applied_at=datetime.now(timezone.utc))
+        warehouse.execute("mark_action_applied", action_key=p.key, issue_number=number, applied_at=datetime.now(UTC))
         m.issue = {"number": number, "action": p.action, "url": url}
 
 
-def _apply_one(tracker: Tracker, p: PlannedAction, m: PatternMeasure, service: str, window: Window, context: dict,
-               samples: list[str], rules: Rules, project: str | None, related: list[int]) -> tuple[int, str]:
+def _apply_one(
+    tracker: Tracker,
+    p: PlannedAction,
+    m: PatternMeasure,
+    service: str,
+    window: Window,
+    context: dict,
+    samples: list[str],
+    rules: Rules,
+    project: str | None,
+    related: list[int],
+) -> tuple[int, str]:
     """Apply one action; returns the issue's number and URL."""
     if p.action == "create":
         existing = tracker.find_by_fingerprint(m.fingerprint)  # a crashed run may have created it

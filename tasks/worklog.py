@@ -21,7 +21,14 @@ ACTION_TEXT = {
 }
 
 
-ACTION_NAMES = {"create": "created", "link": "linked", "escalate": "escalated", "reopen": "reopened", "quiet": "marked quiet", "update": "updated"}
+ACTION_NAMES = {
+    "create": "created",
+    "link": "linked",
+    "escalate": "escalated",
+    "reopen": "reopened",
+    "quiet": "marked quiet",
+    "update": "updated",
+}
 
 
 def _rate(value: float | None) -> str:
@@ -126,9 +133,18 @@ def render(
         tally[m.issue["action"]] = tally.get(m.issue["action"], 0) + 1
     escalations = [m for m in measures if m.status == "escalated"]
     lines += [
-        ("**Totals:** " + ", ".join(f"{n} {ACTION_NAMES.get(a, a)}" for a, n in sorted(tally.items())) if tally else "**Totals:** no tracker changes") + "  ",
+        (
+            "**Totals:** " + ", ".join(f"{n} {ACTION_NAMES.get(a, a)}" for a, n in sorted(tally.items()))
+            if tally
+            else "**Totals:** no tracker changes"
+        )
+        + "  ",
         f"**Priority escalations:** {len(escalations)}"
-        + (" (" + "; ".join(f"{m.previous_priority} → {m.priority}: {redact(m.template)[:60]}" for m in escalations) + ")" if escalations else ""),
+        + (
+            " (" + "; ".join(f"{m.previous_priority} → {m.priority}: {redact(m.template)[:60]}" for m in escalations) + ")"
+            if escalations
+            else ""
+        ),
         "",
     ]
     if actions:

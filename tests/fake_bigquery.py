@@ -14,12 +14,10 @@ import json
 import re
 import threading
 import uuid
-from datetime import timezone
+from datetime import UTC
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler
-
-from tests.loopback import LoopbackServer
 
 import duckdb
 import sqlglot
@@ -28,9 +26,20 @@ from sqlglot import exp
 from log_gardener.tasks.masking import mask_function_sql
 from log_gardener.tasks.normalise import parse_time
 from log_gardener.tasks.warehouses.sqlfiles import to_duckdb
+from tests.loopback import LoopbackServer
 
-_DUCK_TYPES = {"STRING": "VARCHAR", "TIMESTAMP": "TIMESTAMPTZ", "INT64": "BIGINT", "INTEGER": "BIGINT", "FLOAT64": "DOUBLE",
-               "FLOAT": "DOUBLE", "JSON": "JSON", "BOOL": "BOOLEAN", "BOOLEAN": "BOOLEAN", "DATE": "DATE"}
+_DUCK_TYPES = {
+    "STRING": "VARCHAR",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "INT64": "BIGINT",
+    "INTEGER": "BIGINT",
+    "FLOAT64": "DOUBLE",
+    "FLOAT": "DOUBLE",
+    "JSON": "JSON",
+    "BOOL": "BOOLEAN",
+    "BOOLEAN": "BOOLEAN",
+    "DATE": "DATE",
+}
 
 
 def _bq_type(duck_type: str) -> str:
@@ -61,7 +70,7 @@ def _cell(value, kind: str):
     if value is None:
         return None
     if kind == "TIMESTAMP":
-        return str(int(value.astimezone(timezone.utc).timestamp() * 1_000_000))
+        return str(int(value.astimezone(UTC).timestamp() * 1_000_000))
     if kind == "BOOLEAN":
         return "true" if value else "false"
     return str(value)
@@ -77,7 +86,6 @@ class FakeBigQuery(LoopbackServer):
         self.loads: list[dict] = []
         self.lock = threading.Lock()
         self._serve()
-
 
     # execution -------------------------------------------------------------------
     def run_script(self, script: str, params: dict) -> tuple[list, list, int | None]:
@@ -113,8 +121,9 @@ class FakeBigQuery(LoopbackServer):
         records = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
         if records:
             placeholders = ", ".join("?" for _ in names)
-            self.db.executemany(f"insert into {table} ({', '.join(names)}) values ({placeholders})",
-                                [[r.get(n) for n in names] for r in records])
+            self.db.executemany(
+                f"insert into {table} ({', '.join(names)}) values ({placeholders})", [[r.get(n) for n in names] for r in records]
+            )
 
     # HTTP ------------------------------------------------------------------------
     def _handler(self):
@@ -139,10 +148,14 @@ class FakeBigQuery(LoopbackServer):
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
             def _job(self, job_id: str, kind: str) -> dict:
-                return {"kind": "bigquery#job", "id": f"{fake.project}:US.{job_id}",
-                        "jobReference": {"projectId": fake.project, "jobId": job_id, "location": "US"},
-                        "configuration": {"jobType": kind}, "status": {"state": "DONE"},
-                        "statistics": {"creationTime": "0", "startTime": "0", "endTime": "0"}}
+                return {
+                    "kind": "bigquery#job",
+                    "id": f"{fake.project}:US.{job_id}",
+                    "jobReference": {"projectId": fake.project, "jobId": job_id, "location": "US"},
+                    "configuration": {"jobType": kind},
+                    "status": {"state": "DONE"},
+                    "statistics": {"creationTime": "0", "startTime": "0", "endTime": "0"},
+                }
 
             def do_GET(self):
                 match = re.match(r"^/bigquery/v2/projects/[^/]+/jobs/([^/?]+)", self.path)
@@ -150,7 +163,9 @@ class FakeBigQuery(LoopbackServer):
                     return self._send(200, self._job(match.group(1), "LOAD"))
                 match = re.match(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/?]+)$", self.path.split("?")[0])
                 if match:
-                    return self._send(200, {"datasetReference": {"projectId": match.group(1), "datasetId": match.group(2)}, "location": "US"})
+                    return self._send(
+                        200, {"datasetReference": {"projectId": match.group(1), "datasetId": match.group(2)}, "location": "US"}
+                    )
                 self._error(404, f"Not found: {self.path}", "notFound")
 
             def do_DELETE(self):
@@ -173,7 +188,8 @@ class FakeBigQuery(LoopbackServer):
                     return self._query(json.loads(body))
                 if re.fullmatch(r"/upload/bigquery/v2/projects/[^/]+/jobs", path) and "uploadType=multipart" in self.path:
                     message = BytesParser(policy=email_policy).parsebytes(
-                        f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body)
+                        f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body
+                    )
                     parts = list(message.iter_parts())
                     config = json.loads(parts[0].get_content())
                     data = parts[1].get_payload(decode=True)
@@ -210,4 +226,3 @@ class FakeBigQuery(LoopbackServer):
                 self._send(200, response)
 
         return Handler
-

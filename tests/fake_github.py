@@ -12,15 +12,15 @@ import json
 import re
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.loopback import LoopbackServer
-from urllib.parse import parse_qs, unquote, urlsplit
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FakeGitHub(LoopbackServer):
@@ -34,16 +34,19 @@ class FakeGitHub(LoopbackServer):
         self._comment_id = 1000
         self._serve()
 
-
     # test helpers --------------------------------------------------------------
     def inject(self, method: str, path_regex: str, kind: str, times: int = 1) -> None:
         """Answer the next `times` matching requests with a fault: 502, 'primary' or 'secondary'."""
         self.faults.extend([(method, path_regex, kind)] * times)
 
-    def add_issue(self, repo: str, title: str, body: str = "", labels: tuple[str, ...] = (), state: str = "open", number: int | None = None) -> dict:
+    def add_issue(
+        self, repo: str, title: str, body: str = "", labels: tuple[str, ...] = (), state: str = "open", number: int | None = None
+    ) -> dict:
         """An issue filed by a person (for duplicate detection tests)."""
         with self._lock:
-            return self._create_issue(repo, {"title": title, "body": body, "labels": list(labels)}, state=state, number=number, user="human")
+            return self._create_issue(
+                repo, {"title": title, "body": body, "labels": list(labels)}, state=state, number=number, user="human"
+            )
 
     def issues(self, repo: str) -> list[dict]:
         return sorted(self.repos[repo]["issues"].values(), key=lambda i: i["number"])
@@ -59,8 +62,13 @@ class FakeGitHub(LoopbackServer):
     def _repo_json(self, name: str) -> dict:
         owner, short = name.split("/")
         return {
-            "id": abs(hash(name)) % 10**6, "name": short, "full_name": name, "owner": {"login": owner, "id": 1, "type": "Organization"},
-            "url": f"{self.url}/repos/{name}", "html_url": f"https://github.example/{name}", "private": False,
+            "id": abs(hash(name)) % 10**6,
+            "name": short,
+            "full_name": name,
+            "owner": {"login": owner, "id": 1, "type": "Organization"},
+            "url": f"{self.url}/repos/{name}",
+            "html_url": f"https://github.example/{name}",
+            "private": False,
         }
 
     def _label_json(self, repo: str, name: str) -> dict:
@@ -75,11 +83,19 @@ class FakeGitHub(LoopbackServer):
     def _issue_json(self, repo: str, issue: dict) -> dict:
         number = issue["number"]
         return {
-            "id": 10_000 + number, "number": number, "title": issue["title"], "body": issue["body"], "state": issue["state"],
+            "id": 10_000 + number,
+            "number": number,
+            "title": issue["title"],
+            "body": issue["body"],
+            "state": issue["state"],
             "labels": [self._label_json(repo, name) for name in issue["labels"]],
-            "user": {"login": issue["user"], "id": 7}, "comments": len(self.repos[repo]["comments"].get(number, [])),
-            "created_at": issue["created_at"], "updated_at": issue["updated_at"], "closed_at": issue["closed_at"],
-            "url": f"{self.url}/repos/{repo}/issues/{number}", "html_url": f"https://github.example/{repo}/issues/{number}",
+            "user": {"login": issue["user"], "id": 7},
+            "comments": len(self.repos[repo]["comments"].get(number, [])),
+            "created_at": issue["created_at"],
+            "updated_at": issue["updated_at"],
+            "closed_at": issue["closed_at"],
+            "url": f"{self.url}/repos/{repo}/issues/{number}",
+            "html_url": f"https://github.example/{repo}/issues/{number}",
             "comments_url": f"{self.url}/repos/{repo}/issues/{number}/comments",
             "repository_url": f"{self.url}/repos/{repo}",
         }
@@ -90,9 +106,15 @@ class FakeGitHub(LoopbackServer):
         for name in data.get("labels") or []:
             self._ensure_label(repo, name)
         issues[number] = {
-            "number": number, "title": data["title"], "body": data.get("body") or "", "state": state,
-            "labels": list(dict.fromkeys(data.get("labels") or [])), "user": user,
-            "created_at": _now(), "updated_at": _now(), "closed_at": _now() if state == "closed" else None,
+            "number": number,
+            "title": data["title"],
+            "body": data.get("body") or "",
+            "state": state,
+            "labels": list(dict.fromkeys(data.get("labels") or [])),
+            "user": user,
+            "created_at": _now(),
+            "updated_at": _now(),
+            "closed_at": _now() if state == "closed" else None,
         }
         return issues[number]
 
@@ -120,9 +142,10 @@ class FakeGitHub(LoopbackServer):
             def _fault(self) -> bool:
                 path = urlsplit(self.path).path
                 with fake._lock:
-                    for i, (method, regex, kind) in enumerate(fake.faults):
+                    for i, (method, regex, fault_kind) in enumerate(fake.faults):
                         if method == self.command and re.search(regex, path):
                             del fake.faults[i]
+                            kind = fault_kind
                             break
                     else:
                         return False
@@ -130,7 +153,11 @@ class FakeGitHub(LoopbackServer):
                     reset = str(int(time.time()) + 1)
                     self._send(403, {"message": "API rate limit exceeded for user ID 1."}, {"X-RateLimit-Reset": reset})
                 elif kind == "secondary":
-                    self._send(403, {"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}, {"Retry-After": "1"})
+                    self._send(
+                        403,
+                        {"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."},
+                        {"Retry-After": "1"},
+                    )
                 else:
                     self._send(502, {"message": "Server Error"})
                 return True
@@ -223,10 +250,15 @@ class FakeGitHub(LoopbackServer):
                     comments = data["comments"].setdefault(number, [])
                     if method == "POST":
                         fake._comment_id += 1
-                        comment = {"id": fake._comment_id, "body": self._body()["body"], "user": {"login": "gardener-bot", "id": 8},
-                                   "created_at": _now(), "updated_at": _now(),
-                                   "url": f"{fake.url}/repos/{repo}/issues/comments/{fake._comment_id}",
-                                   "html_url": f"https://github.example/{repo}/issues/{number}#issuecomment-{fake._comment_id}"}
+                        comment = {
+                            "id": fake._comment_id,
+                            "body": self._body()["body"],
+                            "user": {"login": "gardener-bot", "id": 8},
+                            "created_at": _now(),
+                            "updated_at": _now(),
+                            "url": f"{fake.url}/repos/{repo}/issues/comments/{fake._comment_id}",
+                            "html_url": f"https://github.example/{repo}/issues/{number}#issuecomment-{fake._comment_id}",
+                        }
                         comments.append(comment)
                         issue["updated_at"] = _now()
                         return self._send(201, comment)
@@ -254,6 +286,8 @@ class FakeGitHub(LoopbackServer):
                             items.append(fake._issue_json(repo, issue))
                 page = int(query.get("page", ["1"])[0])
                 per_page = int(query.get("per_page", [str(fake.per_page)])[0])
-                self._send(200, {"total_count": len(items), "incomplete_results": False, "items": items[(page - 1) * per_page : page * per_page]})
+                self._send(
+                    200, {"total_count": len(items), "incomplete_results": False, "items": items[(page - 1) * per_page : page * per_page]}
+                )
 
         return Handler

@@ -12,9 +12,8 @@ import json
 import re
 from http.server import BaseHTTPRequestHandler
 
-from tests.loopback import LoopbackServer
-
 from log_gardener.tasks.normalise import SEVERITY_RANK, parse_time
+from tests.loopback import LoopbackServer
 
 _CLAUSE = re.compile(r'^\s*([\w.]+)\s*(>=|<=|!=|=|<|>|:)\s*("(?:[^"\\]|\\.)*"|\S+)\s*$')
 
@@ -54,8 +53,13 @@ def matches(entry: dict, query: str) -> bool:
         else:
             have = str(have)
         ok = {
-            "=": have == want, "!=": have != want, "<": have < want, "<=": have <= want,
-            ">": have > want, ">=": have >= want, ":": str(want).lower() in str(have).lower(),
+            "=": have == want,
+            "!=": have != want,
+            "<": have < want,
+            "<=": have <= want,
+            ">": have > want,
+            ">=": have >= want,
+            ":": str(want).lower() in str(have).lower(),
         }[op]
         if not ok:
             return False
@@ -68,7 +72,6 @@ class FakeCloudLogging(LoopbackServer):
         self.requests: list[dict] = []
         self.faults: list[int] = []  # status codes to answer next
         self._serve()
-
 
     def _handler(self):
         fake = self

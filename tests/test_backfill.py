@@ -1,7 +1,7 @@
 """Backfill: order, skipping done windows, no publishing, and the same answer as hourly runs."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import duckdb
 import pytest
@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from log_gardener.flows.backfill import parse_step, split_windows
 from log_gardener.flows.cli import app
-from log_gardener.tasks.normalise import Window
 from log_gardener.sample import SERVICE, write_sample
+from log_gardener.tasks.normalise import Window
 
 HOUR = ["2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z", "2025-09-15T04:00:00Z"]
 
@@ -37,8 +37,10 @@ def cli(*args):
 
 
 def comparable(summary):
-    return [(c["fingerprint"], c["count"], c["baseline_rate_per_min"], c["ratio"], c["status"], c["priority"], c["previous_priority"])
-            for c in summary["clusters"]]
+    return [
+        (c["fingerprint"], c["count"], c["baseline_rate_per_min"], c["ratio"], c["status"], c["priority"], c["previous_priority"])
+        for c in summary["clusters"]
+    ]
 
 
 def test_backfill_then_hourly_equals_four_hourly_runs(prefect_harness, four_hours, tmp_path):
@@ -62,5 +64,7 @@ def test_backfill_then_hourly_equals_four_hourly_runs(prefect_harness, four_hour
 
 
 def test_backfill_bad_step_is_a_clear_error(four_hours):
-    result = CliRunner().invoke(app, ["backfill", "--source", str(four_hours), "--service", SERVICE, "--start", HOUR[0], "--end", HOUR[1], "--step", "soon"])
+    result = CliRunner().invoke(
+        app, ["backfill", "--source", str(four_hours), "--service", SERVICE, "--start", HOUR[0], "--end", HOUR[1], "--step", "soon"]
+    )
     assert result.exit_code == 2 and "step must look like" in result.output

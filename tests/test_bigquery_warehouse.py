@@ -7,8 +7,8 @@ import sqlglot
 from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
-from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse, rename_table, table_schema
 from log_gardener.sample import SERVICE
+from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse, rename_table, table_schema
 from tests.fake_bigquery import FakeBigQuery
 
 HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z")]
@@ -36,8 +36,25 @@ def test_staging_table_is_renamed_in_the_syntax_tree():
 def test_gardener_runs_on_bigquery_with_bound_parameters_and_partitioned_tables(prefect_harness, bigquery_api, sample_file, tmp_path):
     summaries = []
     for start, end in HOURS + HOURS[1:]:  # two hours, then a rerun of the second
-        result = CliRunner().invoke(app, ["run", "--source", str(sample_file), "--service", SERVICE, "--start", start, "--end", end,
-                                          "--warehouse", "bigquery:acme-prod.log_gardener", "--worklogs", str(tmp_path), "--json"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "run",
+                "--source",
+                str(sample_file),
+                "--service",
+                SERVICE,
+                "--start",
+                start,
+                "--end",
+                end,
+                "--warehouse",
+                "bigquery:acme-prod.log_gardener",
+                "--worklogs",
+                str(tmp_path),
+                "--json",
+            ],
+        )
         assert result.exit_code == 0, result.output
         summaries.append(json.loads(result.stdout.strip().splitlines()[-1]))
     session = next(c for c in summaries[1]["clusters"] if "Session access failed" in c["template"])
@@ -65,7 +82,9 @@ def test_gardener_runs_on_bigquery_with_bound_parameters_and_partitioned_tables(
     loads = [load["configuration"]["load"] for load in bigquery_api.loads]
     assert any(load["destinationTable"]["tableId"].startswith("staging_log_entries_") for load in loads)
     assert all(load["sourceFormat"] == "NEWLINE_DELIMITED_JSON" for load in loads)
-    assert not [t for (t,) in bigquery_api.db.execute("select table_name from information_schema.tables").fetchall() if t.startswith("staging")]
+    assert not [
+        t for (t,) in bigquery_api.db.execute("select table_name from information_schema.tables").fetchall() if t.startswith("staging")
+    ]
 
 
 def test_bad_warehouse_urls_are_clear_errors():
@@ -81,8 +100,25 @@ def test_sink_table_source_reads_the_window_from_bigquery(prefect_harness, bigqu
     start, end = HOURS[1]
     results = []
     for index, source in enumerate(("bq-sink:acme-prod.logs.run_googleapis_com_stderr", str(sample_file))):
-        result = CliRunner().invoke(app, ["run", "--source", source, "--service", SERVICE, "--start", start, "--end", end,
-                                          "--warehouse", f"duckdb:///{tmp_path / f'g{index}.duckdb'}", "--worklogs", str(tmp_path), "--json"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "run",
+                "--source",
+                source,
+                "--service",
+                SERVICE,
+                "--start",
+                start,
+                "--end",
+                end,
+                "--warehouse",
+                f"duckdb:///{tmp_path / f'g{index}.duckdb'}",
+                "--worklogs",
+                str(tmp_path),
+                "--json",
+            ],
+        )
         assert result.exit_code == 0, result.output
         results.append(json.loads(result.stdout.strip().splitlines()[-1]))
     sink, file = results

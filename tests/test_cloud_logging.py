@@ -6,9 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
-from log_gardener.tasks.sources.cloud_logging import CloudLoggingSource, build_filter
-from log_gardener.tasks.normalise import Window
 from log_gardener.sample import PROJECT, SERVICE, SampleLogs
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.sources.cloud_logging import CloudLoggingSource, build_filter
 from tests.fake_logging import FakeCloudLogging, matches
 
 WINDOW = ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z")
@@ -28,8 +28,12 @@ def test_filter_selects_service_window_and_severity():
     assert 'resource.labels.service_name="netra-backend-staging"' in query
     assert "severity>=WARNING" in query
     assert 'timestamp>="2025-09-15T01:00:00.000000Z"' in query and 'timestamp<"2025-09-15T02:00:00.000000Z"' in query
-    entry = {"resource": {"type": "cloud_run_revision", "labels": {"service_name": SERVICE}}, "severity": "ERROR",
-             "timestamp": "2025-09-15T01:30:00Z", "jsonPayload": {"message": "Session access failed"}}
+    entry = {
+        "resource": {"type": "cloud_run_revision", "labels": {"service_name": SERVICE}},
+        "severity": "ERROR",
+        "timestamp": "2025-09-15T01:30:00Z",
+        "jsonPayload": {"message": "Session access failed"},
+    }
     assert matches(entry, query)
     assert not matches(entry | {"severity": "INFO"}, query)
     assert not matches(entry | {"timestamp": "2025-09-15T02:00:00Z"}, query)
@@ -39,8 +43,13 @@ def test_source_pages_and_retries_through_the_real_client(logging_api):
     logging_api.faults = [503, 429]
     source = CloudLoggingSource(PROJECT, page_size=100, initial_backoff=0.01)
     entries = list(source.entries(SERVICE, Window.parse(*WINDOW), "WARNING"))
-    expected = [e for e in logging_api.entries if e["resource"]["labels"]["service_name"] == SERVICE
-                and e["severity"] in ("WARNING", "ERROR") and e["timestamp"].startswith("2025-09-15T01")]
+    expected = [
+        e
+        for e in logging_api.entries
+        if e["resource"]["labels"]["service_name"] == SERVICE
+        and e["severity"] in ("WARNING", "ERROR")
+        and e["timestamp"].startswith("2025-09-15T01")
+    ]
     assert sorted(e["insertId"] for e in entries) == sorted(e["insertId"] for e in expected)
     assert len(logging_api.requests) >= 2 + len(expected) // 100  # two faults, then every page
     sent = logging_api.requests[-1]["body"]
@@ -56,8 +65,25 @@ def test_gardener_run_from_cloud_logging_matches_the_file_source(prefect_harness
     source_file.write_text(json.dumps(logging_api.entries))
     results = []
     for index, source in enumerate((f"cloud-logging:{PROJECT}", str(source_file))):
-        result = CliRunner().invoke(app, ["run", "--source", source, "--service", SERVICE, "--start", WINDOW[0], "--end", WINDOW[1],
-                                          "--warehouse", f"duckdb:///{tmp_path / f'g{index}.duckdb'}", "--worklogs", str(tmp_path / "w"), "--json"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "run",
+                "--source",
+                source,
+                "--service",
+                SERVICE,
+                "--start",
+                WINDOW[0],
+                "--end",
+                WINDOW[1],
+                "--warehouse",
+                f"duckdb:///{tmp_path / f'g{index}.duckdb'}",
+                "--worklogs",
+                str(tmp_path / "w"),
+                "--json",
+            ],
+        )
         assert result.exit_code == 0, result.output
         results.append(json.loads(result.stdout.strip().splitlines()[-1]))
     api, file = results

@@ -13,8 +13,14 @@ REFERENCE = [
     # (message, expected group)
     ("Session access failed (middleware not installed?): SessionMiddleware must be installed to access request.session", "session"),
     ("Session access failed (middleware not installed?): SessionMiddleware must be installed to access request.session", "session"),
-    ("[🔴] RACE CONDITION DETECTED: Startup phase 'no_app_state' did not reach 'services' within 2.1s - this would cause WebSocket 1011 errors", "race"),
-    ("[🔴] RACE CONDITION DETECTED: Startup phase 'no_app_state' did not reach 'services' within 4.7s - this would cause WebSocket 1011 errors", "race"),
+    (
+        "[🔴] RACE CONDITION DETECTED: Startup phase 'no_app_state' did not reach 'services' within 2.1s - this would cause WebSocket 1011 errors",
+        "race",
+    ),
+    (
+        "[🔴] RACE CONDITION DETECTED: Startup phase 'no_app_state' did not reach 'services' within 4.7s - this would cause WebSocket 1011 errors",
+        "race",
+    ),
     ("Cannot wait for startup phase - no app_state available", "wait"),
     ("SSOT validation issues (non-blocking): ['Multiple manager instances for user demo-user-001 - potential duplication']", "ssot"),
     ("SSOT validation issues (non-blocking): ['Multiple manager instances for user usr_8f3a2b1c - potential duplication']", "ssot"),
@@ -50,14 +56,18 @@ def test_templates_keep_constants_and_mark_variables():
     messages = ["Connection to db-<NUM>.internal timed out after <NUM>ms", "Connection to cache.internal timed out after <NUM>ms"]
     tokens = merge_template([tokenize(m) for m in messages])
     assert render_template(messages[0], tokens) == "Connection to <*> timed out after <NUM>ms"
-    labels, templates = cluster_lines(["Deleted 3 expired sessions for tenant acme-eu in 0.2s", "Deleted 41 expired sessions for tenant globex-us in 1.9s"] * 2)
+    labels, templates = cluster_lines(
+        ["Deleted 3 expired sessions for tenant acme-eu in 0.2s", "Deleted 41 expired sessions for tenant globex-us in 1.9s"] * 2
+    )
     assert len(set(labels)) == 1
     assert templates[labels[0]] == "Deleted <NUM> expired sessions for tenant <*> in <NUM>s"
 
 
 def test_plain_words_with_few_values_are_statement_words_and_many_values_a_field():
-    few = [f"[instance: 3f2a9c1b-1234-4abc-8def-0123456789a{i}] VM {event} (Lifecycle Event)"
-           for i, event in enumerate(["Resumed", "Paused", "Started", "Stopped"])]
+    few = [
+        f"[instance: 3f2a9c1b-1234-4abc-8def-0123456789a{i}] VM {event} (Lifecycle Event)"
+        for i, event in enumerate(["Resumed", "Paused", "Started", "Stopped"])
+    ]
     labels, _ = cluster_lines(few)
     assert len(set(labels)) == 4  # even with one message each
     names = ["".join(chr(97 + (i * 7 + j * 3) % 26) for j in range(6)) for i in range(20)]
@@ -101,6 +111,7 @@ def test_cli_contract_order_and_stdin(tmp_path):
 
 # -- the rules of the method, each on its own -----------------------------------------------------------------------
 
+
 def test_a_value_with_digits_paths_or_after_equals_is_one_wildcard_of_any_length():
     shape, spans = statement_shape(tokenize("Connection closed after 01:02:03 by peer 00:1a:2b:ee:4d:5e user=bob at /srv/app/main.py"))
     assert shape == ("Connection", "closed", "after", "<*>", "by", "peer", "<*>", "user", "=", "<*>", "at", "<*>")
@@ -112,24 +123,41 @@ def test_same_statement_needs_anchored_words_and_a_substitution():
     free_text = {"<*>", "connection", "reset", "by", "peer", "timeout"}.__contains__
     a = ("Request", "to", "payments", "failed", ":", "<*>")
     assert same_statement(a, ("Request", "to", "payments", "failed", ":", "connection", "reset", "by", "peer"), free_text)
-    assert not same_statement(a, ("Request", "to", "payments", "failed", ":", "connection", "reset", "by", "peer"))  # no evidence of free text
+    assert not same_statement(
+        a, ("Request", "to", "payments", "failed", ":", "connection", "reset", "by", "peer")
+    )  # no evidence of free text
     # two values, one landmark word between them
-    assert same_statement(("Fetching", "token", "from", "<*>", "using", "client", "<*>"),
-                          ("Fetching", "token", "from", "connection", "reset", "using", "client", "timeout"), free_text)
+    assert same_statement(
+        ("Fetching", "token", "from", "<*>", "using", "client", "<*>"),
+        ("Fetching", "token", "from", "connection", "reset", "using", "client", "timeout"),
+        free_text,
+    )
     # words on one side only belong to another statement
-    assert not same_statement(("Failed", "password", "for", "<*>", "from", "<*>"), ("Failed", "password", "for", "invalid", "user", "<*>", "from", "<*>"), free_text)
+    assert not same_statement(
+        ("Failed", "password", "for", "<*>", "from", "<*>"),
+        ("Failed", "password", "for", "invalid", "user", "<*>", "from", "<*>"),
+        free_text,
+    )
     # one plain word in place of another is a word of the statement
-    assert not same_statement(("VM", "Paused", "(", "Lifecycle", "Event", ")"), ("VM", "Resumed", "(", "Lifecycle", "Event", ")"), lambda token: True)
+    assert not same_statement(
+        ("VM", "Paused", "(", "Lifecycle", "Event", ")"), ("VM", "Resumed", "(", "Lifecycle", "Event", ")"), lambda token: True
+    )
     # too little in common
     assert not same_statement(("Failed", "to", "open", "config", "file"), ("Failed", "to", "reach", "the", "metadata", "server"), free_text)
     # words that are not free text keep the statements apart
-    assert not same_statement(("Took", "<*>", "seconds", "to", "build", "instance"), ("Took", "<*>", "seconds", "to", "deallocate", "network", "for", "instance"), free_text)
+    assert not same_statement(
+        ("Took", "<*>", "seconds", "to", "build", "instance"),
+        ("Took", "<*>", "seconds", "to", "deallocate", "network", "for", "instance"),
+        free_text,
+    )
 
 
 def test_error_text_of_another_length_joins_the_statement_it_follows():
     errors = ["connection reset by peer", "TLS handshake error", "timeout"]
     # error texts are values: each follows many different words across the window
-    elsewhere = [f"{what}: {error}" for what in ("Cache refill aborted", "Ledger sync stopped", "Webhook delivery failed") for error in errors]
+    elsewhere = [
+        f"{what}: {error}" for what in ("Cache refill aborted", "Ledger sync stopped", "Webhook delivery failed") for error in errors
+    ]
     lines = ["Request to payments failed: timeout"] * 5 + [
         "Request to payments failed: connection reset by peer",
         "Request to payments failed: TLS handshake error",
@@ -159,9 +187,11 @@ def test_a_value_in_first_place_does_not_split_a_statement():
 
 
 def test_quoted_values_of_a_few_words_are_masked_and_apostrophes_are_not_quotes():
-    labels, _ = cluster_lines([
-        "Consumer retrieved an exception: 'connection reset by peer'",
-        "Consumer retrieved an exception: 'timeout'",
-        "It isn't ready yet, don't retry",
-    ])
+    labels, _ = cluster_lines(
+        [
+            "Consumer retrieved an exception: 'connection reset by peer'",
+            "Consumer retrieved an exception: 'timeout'",
+            "It isn't ready yet, don't retry",
+        ]
+    )
     assert labels[0] == labels[1] != labels[2]

@@ -9,7 +9,11 @@ from typer.testing import CliRunner
 from log_gardener.flows.cli import app
 from log_gardener.sample import SERVICE
 
-HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z"), ("2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z")]
+HOURS = [
+    ("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"),
+    ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z"),
+    ("2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z"),
+]
 
 
 def run_cli(*args: str):
@@ -23,8 +27,22 @@ def three_hours(prefect_harness, sample_file, tmp_path_factory):
     db = folder / "g.duckdb"
     outputs = []
     for start, end in HOURS:
-        result = run_cli("run", "--source", str(sample_file), "--service", SERVICE, "--start", start, "--end", end,
-                         "--warehouse", f"duckdb:///{db}", "--worklogs", str(folder / "worklogs"), "--json")
+        result = run_cli(
+            "run",
+            "--source",
+            str(sample_file),
+            "--service",
+            SERVICE,
+            "--start",
+            start,
+            "--end",
+            end,
+            "--warehouse",
+            f"duckdb:///{db}",
+            "--worklogs",
+            str(folder / "worklogs"),
+            "--json",
+        )
         assert result.exit_code == 0, result.output
         outputs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     return folder, db, outputs
@@ -75,8 +93,18 @@ def test_hour_three_has_the_new_redis_pattern(three_hours):
 def test_worklog_carries_what_the_reference_carries(three_hours):
     _, _, (_, second, _) = three_hours
     text = open(second["worklog"], encoding="utf-8").read()
-    for expected in ("Session access failed", "P2 → P1", "15.3/min", "netra-backend-staging-00645-l8x", "us-central1",
-                     '"jsonPayload"', "POST /ws/beacon 405", "## Technical context", "Escalated issue #", "## Summary"):
+    for expected in (
+        "Session access failed",
+        "P2 → P1",
+        "15.3/min",
+        "netra-backend-staging-00645-l8x",
+        "us-central1",
+        '"jsonPayload"',
+        "POST /ws/beacon 405",
+        "## Technical context",
+        "Escalated issue #",
+        "## Summary",
+    ):
         assert expected in text, expected
 
 
@@ -93,8 +121,22 @@ def test_rerun_of_a_window_changes_nothing(three_hours, sample_file):
 
     before = counts()
     start, end = HOURS[1]
-    result = run_cli("run", "--source", str(sample_file), "--service", SERVICE, "--start", start, "--end", end,
-                     "--warehouse", f"duckdb:///{db}", "--worklogs", str(folder / "worklogs"), "--json")
+    result = run_cli(
+        "run",
+        "--source",
+        str(sample_file),
+        "--service",
+        SERVICE,
+        "--start",
+        start,
+        "--end",
+        end,
+        "--warehouse",
+        f"duckdb:///{db}",
+        "--worklogs",
+        str(folder / "worklogs"),
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     rerun = json.loads(result.stdout.strip().splitlines()[-1])
     assert [(c["fingerprint"], c["status"], c["priority"], c["count"]) for c in rerun["clusters"]] == [
@@ -105,9 +147,13 @@ def test_rerun_of_a_window_changes_nothing(three_hours, sample_file):
 
 
 def test_bad_window_and_missing_source_are_clear_errors(sample_file):
-    result = run_cli("run", "--source", str(sample_file), "--service", SERVICE, "--start", "2025-09-15T02:00:00Z", "--end", "2025-09-15T01:00:00Z")
+    result = run_cli(
+        "run", "--source", str(sample_file), "--service", SERVICE, "--start", "2025-09-15T02:00:00Z", "--end", "2025-09-15T01:00:00Z"
+    )
     assert result.exit_code == 2 and "not after its start" in result.output
-    result = run_cli("run", "--source", "/nope.json", "--service", SERVICE, "--start", "2025-09-15T00:00:00Z", "--end", "2025-09-15T01:00:00Z")
+    result = run_cli(
+        "run", "--source", "/nope.json", "--service", SERVICE, "--start", "2025-09-15T00:00:00Z", "--end", "2025-09-15T01:00:00Z"
+    )
     assert result.exit_code == 2 and "not found" in result.output
 
 

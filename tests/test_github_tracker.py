@@ -12,16 +12,29 @@ from log_gardener.tasks.rules import DEFAULT_RULES_PATH
 from tests.fake_github import FakeGitHub
 
 REPO = "acme/backend"
-HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z"), ("2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z")]
+HOURS = [
+    ("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"),
+    ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z"),
+    ("2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z"),
+]
 WRITES = ("POST", "PUT", "PATCH")
 
 HUMAN_ISSUES = [
-    (1127, "GCP-staging | P2 | SessionMiddleware not installed - session access failures",
-     "Logs show 'Session access failed (middleware not installed?)': request.session is read before SessionMiddleware is added."),
-    (889, "SSOT violation: multiple WebSocket manager instances per user",
-     "ssot_validation_enhancer reports Multiple manager instances for user - potential duplication of the WebSocket manager."),
-    (1172, "GCP-routing | P3 | POST /ws/beacon returns 405 Method Not Allowed",
-     "The beacon endpoint only accepts GET; clients POST to /ws/beacon and get 405."),
+    (
+        1127,
+        "GCP-staging | P2 | SessionMiddleware not installed - session access failures",
+        "Logs show 'Session access failed (middleware not installed?)': request.session is read before SessionMiddleware is added.",
+    ),
+    (
+        889,
+        "SSOT violation: multiple WebSocket manager instances per user",
+        "ssot_validation_enhancer reports Multiple manager instances for user - potential duplication of the WebSocket manager.",
+    ),
+    (
+        1172,
+        "GCP-routing | P3 | POST /ws/beacon returns 405 Method Not Allowed",
+        "The beacon endpoint only accepts GET; clients POST to /ws/beacon and get 405.",
+    ),
     (1200, "Add dark mode to the settings page", "Users asked for a dark theme in settings."),
     (1201, "Upgrade Python runtime to 3.12", "Move the backend image to Python 3.12 and update dependencies."),
     (1202, "Chat page fails to render on Safari", "Frontend error when opening /chat on Safari 16."),
@@ -44,9 +57,28 @@ def github(monkeypatch):
 
 def run(sample_file, db, hour, *extra):
     start, end = HOURS[hour]
-    result = CliRunner().invoke(app, ["run", "--source", str(sample_file), "--service", SERVICE, "--start", start, "--end", end,
-                                      "--warehouse", f"duckdb:///{db}", "--tracker", f"github:{REPO}",
-                                      "--worklogs", str(db.parent / "worklogs"), "--json", *extra])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--source",
+            str(sample_file),
+            "--service",
+            SERVICE,
+            "--start",
+            start,
+            "--end",
+            end,
+            "--warehouse",
+            f"duckdb:///{db}",
+            "--tracker",
+            f"github:{REPO}",
+            "--worklogs",
+            str(db.parent / "worklogs"),
+            "--json",
+            *extra,
+        ],
+    )
     return result
 
 
@@ -80,8 +112,14 @@ def test_lifecycle_links_creates_escalates_and_never_duplicates(prefect_harness,
     assert new_issue["title"].startswith("GCP-logs | P1 | ")
     assert {"P1", "error", "log-gardener", f"service:{SERVICE}", "component:gcp_initialization_validator"} <= set(new_issue["labels"])
     body = new_issue["body"]
-    for expected in ("| Service |", "| Revision |", "netra-backend-staging-00645-l8x", "```json", "console.cloud.google.com/logs/query",
-                     "log-gardener:fingerprint="):
+    for expected in (
+        "| Service |",
+        "| Revision |",
+        "netra-backend-staging-00645-l8x",
+        "```json",
+        "console.cloud.google.com/logs/query",
+        "log-gardener:fingerprint=",
+    ):
         assert expected in body, expected
     sibling = next(i for i in github.issues(REPO) if "Cannot wait for startup phase" in i["title"])
     assert f"Related Log Gardener issues** (same component): #{new_issue['number']}" in sibling["body"]
@@ -136,8 +174,10 @@ def test_faults_are_retried_and_every_action_lands_once(prefect_harness, github,
     failed = github.failed
     assert failed >= 8 and not github.faults
     with capsys.disabled():
-        print(f"\nfault injection: {failed} calls failed, {len(markers)} issues created, {len(keys)} comments posted, "
-              f"{len(markers) + len(keys)} actions applied, duplicates 0")
+        print(
+            f"\nfault injection: {failed} calls failed, {len(markers)} issues created, {len(keys)} comments posted, "
+            f"{len(markers) + len(keys)} actions applied, duplicates 0"
+        )
 
 
 def test_action_planned_but_not_recorded_is_completed_without_duplicate(prefect_harness, github, sample_file, tmp_path, monkeypatch):
@@ -171,8 +211,24 @@ def test_bad_token_and_missing_repo_fail_at_start(prefect_harness, github, sampl
     assert result.exit_code == 2 and "Bad credentials" in result.output
     monkeypatch.setenv("GITHUB_TOKEN", github.token)
     start, end = HOURS[0]
-    result = CliRunner().invoke(app, ["run", "--source", str(sample_file), "--service", SERVICE, "--start", start, "--end", end,
-                                      "--warehouse", f"duckdb:///{db}", "--tracker", "github:acme/nope"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--source",
+            str(sample_file),
+            "--service",
+            SERVICE,
+            "--start",
+            start,
+            "--end",
+            end,
+            "--warehouse",
+            f"duckdb:///{db}",
+            "--tracker",
+            "github:acme/nope",
+        ],
+    )
     assert result.exit_code == 2 and "not found" in result.output
     monkeypatch.delenv("GITHUB_TOKEN")
     result = run(sample_file, db, 0)
@@ -180,8 +236,10 @@ def test_bad_token_and_missing_repo_fail_at_start(prefect_harness, github, sampl
     assert writes(github) == []
 
 
-@pytest.mark.skipif(not (os.environ.get("GARDENER_GITHUB_TEST_REPO") and os.environ.get("GITHUB_TOKEN")),
-                    reason="live GitHub test: set GARDENER_GITHUB_TEST_REPO and GITHUB_TOKEN")
+@pytest.mark.skipif(
+    not (os.environ.get("GARDENER_GITHUB_TEST_REPO") and os.environ.get("GITHUB_TOKEN")),
+    reason="live GitHub test: set GARDENER_GITHUB_TEST_REPO and GITHUB_TOKEN",
+)
 def test_live_repository_round_trip():
     from log_gardener.tasks.trackers.github import GitHubTracker
 
@@ -197,11 +255,18 @@ def test_live_repository_round_trip():
 def _entries(path, hour, message, n, severity="ERROR"):
     with open(path, "a", encoding="utf-8") as handle:
         for i in range(n):
-            handle.write(json.dumps({
-                "insertId": f"h{hour}-{abs(hash(message)) % 10**6}-{i}", "timestamp": f"2025-09-15T0{hour}:{10 + i:02d}:00Z",
-                "severity": severity, "jsonPayload": {"message": message},
-                "resource": {"type": "cloud_run_revision", "labels": {"service_name": SERVICE}},
-            }) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "insertId": f"h{hour}-{abs(hash(message)) % 10**6}-{i}",
+                        "timestamp": f"2025-09-15T0{hour}:{10 + i:02d}:00Z",
+                        "severity": severity,
+                        "jsonPayload": {"message": message},
+                        "resource": {"type": "cloud_run_revision", "labels": {"service_name": SERVICE}},
+                    }
+                )
+                + "\n"
+            )
 
 
 def test_secrets_mentions_and_refs_never_reach_github_and_quiet_patterns_are_labelled(prefect_harness, github, tmp_path):

@@ -3,10 +3,14 @@ import pytest
 from log_gardener.tasks.masking import mask, mask_function_sql
 
 CASES = [
-    ("[🔴] RACE CONDITION DETECTED: Startup phase 'no_app_state' did not reach 'services' within 2.1s - this would cause WebSocket 1011 errors",
-     "[🔴] RACE CONDITION DETECTED: Startup phase <STR> did not reach <STR> within <NUM>s - this would cause WebSocket <NUM> errors"),
-    ("SSOT validation issues (non-blocking): ['Multiple manager instances for user demo-user-001 - potential duplication']",
-     "SSOT validation issues (non-blocking): ['Multiple manager instances for user demo-user-<NUM> - potential duplication']"),
+    (
+        "[🔴] RACE CONDITION DETECTED: Startup phase 'no_app_state' did not reach 'services' within 2.1s - this would cause WebSocket 1011 errors",
+        "[🔴] RACE CONDITION DETECTED: Startup phase <STR> did not reach <STR> within <NUM>s - this would cause WebSocket <NUM> errors",
+    ),
+    (
+        "SSOT validation issues (non-blocking): ['Multiple manager instances for user demo-user-001 - potential duplication']",
+        "SSOT validation issues (non-blocking): ['Multiple manager instances for user demo-user-<NUM> - potential duplication']",
+    ),
     ("user usr_8f3a2b1c logged in from 10.2.3.4:5432", "user usr_<HEX> logged in from <IP>"),
     ("request 3f2a9c1b-1234-4abc-8def-0123456789ab failed at 2025-09-15T01:52:25.002488Z", "request <UUID> failed at <TS>"),
     ("mail to jane.doe@example.com bounced, see https://mail.example.com/x?id=9", "mail to <EMAIL> bounced, see <URL>"),

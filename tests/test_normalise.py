@@ -12,7 +12,10 @@ SESSION_ENTRY = {
         "message": "Session access failed (middleware not installed?): SessionMiddleware must be installed to access request.session",
         "timestamp": "2025-09-15T01:52:25.002488+00:00",
     },
-    "resource": {"type": "cloud_run_revision", "labels": {"service_name": "netra-backend-staging", "revision_name": "netra-backend-staging-00645-l8x", "location": "us-central1"}},
+    "resource": {
+        "type": "cloud_run_revision",
+        "labels": {"service_name": "netra-backend-staging", "revision_name": "netra-backend-staging-00645-l8x", "location": "us-central1"},
+    },
     "severity": "WARNING",
     "timestamp": "2025-09-15T01:52:25.002488123Z",
     "logName": "projects/netra-staging/logs/run.googleapis.com%2Fstderr",
@@ -120,7 +123,9 @@ def test_stack_traces_group_by_exception_and_top_frames():
     a = pattern_text(PY_TRACE.format(host="10.0.0.1"))
     b = pattern_text(PY_TRACE.format(host="10.9.9.9"))
     assert a == b
-    assert a.startswith("Unhandled exception while refreshing the agent cache redis.exceptions.ConnectionError at connection.py:get_connection")
+    assert a.startswith(
+        "Unhandled exception while refreshing the agent cache redis.exceptions.ConnectionError at connection.py:get_connection"
+    )
     assert pattern_text(JAVA_TRACE.format(var="x", line=12)) == pattern_text(JAVA_TRACE.format(var="name", line=99))
     assert "java.lang.NullPointerException at com.example.orders.OrderService.total" in pattern_text(JAVA_TRACE.format(var="x", line=1))
     assert pattern_text(GO_TRACE.format(i=5, line=20)) == pattern_text(GO_TRACE.format(i=7, line=21))

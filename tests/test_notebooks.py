@@ -18,14 +18,34 @@ HOURS = ["2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z",
 def test_notebook_runs_on_the_demo_warehouse(prefect_harness, sample_file, tmp_path, monkeypatch, notebook):
     db = tmp_path / "gardener.duckdb"
     for start, end in zip(HOURS, HOURS[1:]):
-        result = CliRunner().invoke(app, ["run", "--source", str(sample_file), "--service", SERVICE, "--start", start, "--end", end,
-                                          "--warehouse", f"duckdb:///{db}", "--worklogs", str(tmp_path / "w")])
+        result = CliRunner().invoke(
+            app,
+            [
+                "run",
+                "--source",
+                str(sample_file),
+                "--service",
+                SERVICE,
+                "--start",
+                start,
+                "--end",
+                end,
+                "--warehouse",
+                f"duckdb:///{db}",
+                "--worklogs",
+                str(tmp_path / "w"),
+            ],
+        )
         assert result.exit_code == 0, result.output
     monkeypatch.setenv("GARDENER_WAREHOUSE", f"duckdb:///{db}")
     nb = nbformat.read(notebook, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) + str(o.get("data", {}).get("text/html", ""))
-                        for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    outputs = "\n".join(
+        str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) + str(o.get("data", {}).get("text/html", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
     assert "patterns over 3 hours" in outputs
     assert "Session access failed" in outputs  # the escalation table
     assert "P2" in outputs and "P1" in outputs

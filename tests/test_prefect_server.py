@@ -37,8 +37,9 @@ def prefect_server(tmp_path_factory):
         "PREFECT_LOGGING_LEVEL": "INFO",
     }
     log = open(home / "server.log", "w")
-    server = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=log, stderr=subprocess.STDOUT, cwd=home)
+    server = subprocess.Popen(
+        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home
+    )
     try:
         deadline = time.time() + 180
         while time.time() < deadline:
@@ -77,8 +78,14 @@ def test_deployments_run_on_a_real_server(prefect_server, tmp_path):
     hourly = next(d for d in deployments if d["name"] == "netra-backend-staging-hourly")
     assert [s["schedule"]["cron"] for s in hourly["schedules"]] == ["7 * * * *"]
 
-    params = {"service": SERVICE, "start": "2025-09-15T00:00:00Z", "end": "2025-09-15T02:00:00Z", "source": str(logs),
-              "warehouse": f"duckdb:///{tmp_path / 'g.duckdb'}", "worklog_dir": str(tmp_path / "worklogs")}
+    params = {
+        "service": SERVICE,
+        "start": "2025-09-15T00:00:00Z",
+        "end": "2025-09-15T02:00:00Z",
+        "source": str(logs),
+        "warehouse": f"duckdb:///{tmp_path / 'g.duckdb'}",
+        "worklog_dir": str(tmp_path / "worklogs"),
+    }
     args = ["deployment", "run", "backfill/backfill"] + [x for k, v in params.items() for x in ("--param", f"{k}={v}")]
     _prefect(env, *args)
     _prefect(env, "worker", "start", "--pool", "gardener", "--run-once", timeout=600)

@@ -8,7 +8,15 @@ def test_secrets_are_redacted():
         "db postgres://admin:s3cret@db.internal:5432/app mail jane@example.com"
     )
     out = redact(text)
-    for secret in ("abcdefghijklmnop123", "hunter2", "AKIAABCDEFGHIJKLMNOP", "eyJhbGciOiJIUzI1NiJ9", "ghp_abc", "s3cret", "jane@example.com"):
+    for secret in (
+        "abcdefghijklmnop123",
+        "hunter2",
+        "AKIAABCDEFGHIJKLMNOP",
+        "eyJhbGciOiJIUzI1NiJ9",
+        "ghp_abc",
+        "s3cret",
+        "jane@example.com",
+    ):
         assert secret not in out, secret
     assert "[REDACTED" in out
 

@@ -1,8 +1,8 @@
 import pytest
 
+from log_gardener.tasks.clustering import PatternClusterer
 from log_gardener.tasks.identity import identify, new_fingerprint
 from log_gardener.tasks.masking import mask
-from log_gardener.tasks.clustering import PatternClusterer
 from log_gardener.tasks.rules import load_rules, raise_priority
 
 
@@ -54,9 +54,13 @@ def test_known_template_changes_only_when_variants_really_differ():
     _, ids1 = _run(hour1, {}, {})
     (fp,) = ids1.new_fingerprints
     assert ids1.template_of[fp] == "Connection to db-<NUM>.internal timed out after <NUM>ms while reading the replica state"
-    same, ids_same = _run(["Connection to db-9.internal timed out after 12ms while reading the replica state"], ids1.fingerprint_of, ids1.template_of)
+    same, ids_same = _run(
+        ["Connection to db-9.internal timed out after 12ms while reading the replica state"], ids1.fingerprint_of, ids1.template_of
+    )
     assert ids_same.template_of[fp] == ids1.template_of[fp]  # masked the same: nothing changed
-    new, ids2 = _run(["Connection to cache.internal timed out after 20ms while reading the replica state"], ids1.fingerprint_of, ids1.template_of)
+    new, ids2 = _run(
+        ["Connection to cache.internal timed out after 20ms while reading the replica state"], ids1.fingerprint_of, ids1.template_of
+    )
     assert ids2.fingerprint_of[new[0]] == fp  # the variant joins the known pattern
     assert ids2.template_of[fp] == "Connection to <*> timed out after <NUM>ms while reading the replica state"
 
@@ -70,7 +74,9 @@ def test_patterns_keep_their_fingerprints_when_the_grouping_method_changes():
     known_keys = {masked[0]: "f-timeout", masked[3]: "f-reset", login: "f-login", locked: "f-login"}
     known_templates = {"f-timeout": masked[0], "f-reset": masked[3], "f-login": "login failed: <*> for user bob"}
     errors = ["connection reset by peer", "TLS handshake error", "timeout"]
-    elsewhere = [mask(f"{what}: {error}") for what in ("Cache refill aborted", "Ledger sync stopped", "Webhook delivery failed") for error in errors]
+    elsewhere = [
+        mask(f"{what}: {error}") for what in ("Cache refill aborted", "Ledger sync stopped", "Webhook delivery failed") for error in errors
+    ]
     window = masked + [login, locked] + elsewhere + [mask("Request to payments failed: TLS handshake error")]
     counts = [1] * len(window)
     clusterer = PatternClusterer().fit(window, counts)

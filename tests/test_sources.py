@@ -10,8 +10,13 @@ WINDOW = Window.parse("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z")
 
 
 def entry(i, **extra):
-    return {"insertId": f"id{i}", "timestamp": "2025-09-15T00:10:00Z", "severity": "ERROR", "textPayload": f"boom {i}",
-            "resource": {"type": "cloud_run_revision", "labels": {"service_name": "svc"}}} | extra
+    return {
+        "insertId": f"id{i}",
+        "timestamp": "2025-09-15T00:10:00Z",
+        "severity": "ERROR",
+        "textPayload": f"boom {i}",
+        "resource": {"type": "cloud_run_revision", "labels": {"service_name": "svc"}},
+    } | extra
 
 
 def test_json_array_with_a_broken_element_keeps_the_rest(tmp_path):

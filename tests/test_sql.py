@@ -1,6 +1,6 @@
 """Every sql/ file parses as BigQuery SQL and runs on DuckDB through the one dialect layer."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -9,12 +9,35 @@ import sqlglot
 from log_gardener.tasks.normalise import ROW_COLUMNS
 from log_gardener.tasks.warehouses.sqlfiles import all_sql_names, bigquery_sql
 
-T0 = datetime(2025, 9, 15, tzinfo=timezone.utc)
+T0 = datetime(2025, 9, 15, tzinfo=UTC)
 PARAMS = {
-    "service": "svc", "window_start": T0, "window_end": T0.replace(hour=1), "since": T0, "period_start": T0, "period_end": T0, "severities": ["WARNING", "ERROR"],
-    "insert_ids": ["a"], "fingerprints": ["f"], "rejection_ids": ["r"], "max_windows": 24, "number": 1, "labels": "[]",
-    "state": "open", "body": "b", "updated_at": T0, "closed_at": None, "action_key": "k", "issue_number": 1, "applied_at": T0,
-    "run_id": "r", "status": "completed", "finished_at": T0, "entries": 1, "rejected": 0, "clusters": 1, "counts": "{}",
+    "service": "svc",
+    "window_start": T0,
+    "window_end": T0.replace(hour=1),
+    "since": T0,
+    "period_start": T0,
+    "period_end": T0,
+    "severities": ["WARNING", "ERROR"],
+    "insert_ids": ["a"],
+    "fingerprints": ["f"],
+    "rejection_ids": ["r"],
+    "max_windows": 24,
+    "number": 1,
+    "labels": "[]",
+    "state": "open",
+    "body": "b",
+    "updated_at": T0,
+    "closed_at": None,
+    "action_key": "k",
+    "issue_number": 1,
+    "applied_at": T0,
+    "run_id": "r",
+    "status": "completed",
+    "finished_at": T0,
+    "entries": 1,
+    "rejected": 0,
+    "clusters": 1,
+    "counts": "{}",
 }
 
 

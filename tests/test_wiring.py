@@ -1,7 +1,7 @@
 """Every prefect.yaml entrypoint imports and names a flow."""
 
 import importlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -21,5 +21,5 @@ def test_prefect_yaml_entrypoints_import():
 
 
 def test_scheduled_window_is_the_previous_full_hour():
-    start, end = last_full_hour(datetime(2025, 9, 15, 2, 7, 30, tzinfo=timezone.utc))
+    start, end = last_full_hour(datetime(2025, 9, 15, 2, 7, 30, tzinfo=UTC))
     assert (start.hour, end.hour, end.minute) == (1, 2, 0)

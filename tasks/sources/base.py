@@ -6,8 +6,9 @@ not JSON; filtering and normalising are shared (see `tasks.extract`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from log_gardener.tasks.normalise import Window
 

@@ -11,8 +11,8 @@ local emulator or a test server) with anonymous credentials.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry, if_exception_type
@@ -36,7 +36,7 @@ def quote(value: str) -> str:
 
 
 def _rfc3339(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def build_filter(service: str, window: Window, min_severity: str, extra: str | None = None, resource_type: str = RESOURCE_TYPE) -> str:
@@ -56,9 +56,16 @@ def build_filter(service: str, window: Window, min_severity: str, extra: str | N
 class CloudLoggingSource:
     """Entries of one Google Cloud project, read through the Logging API."""
 
-    def __init__(self, project: str, extra_filter: str | None = None, endpoint: str | None = None,
-                 resource_type: str = RESOURCE_TYPE, page_size: int = PAGE_SIZE, retry_deadline: float = 300.0,
-                 initial_backoff: float = 1.0):
+    def __init__(
+        self,
+        project: str,
+        extra_filter: str | None = None,
+        endpoint: str | None = None,
+        resource_type: str = RESOURCE_TYPE,
+        page_size: int = PAGE_SIZE,
+        retry_deadline: float = 300.0,
+        initial_backoff: float = 1.0,
+    ):
         from google.cloud import logging as cloud_logging
 
         if not project:
@@ -72,18 +79,22 @@ class CloudLoggingSource:
             from google.auth.credentials import AnonymousCredentials
 
             self.client = cloud_logging.Client(
-                project=project, credentials=AnonymousCredentials(), _use_grpc=False,
+                project=project,
+                credentials=AnonymousCredentials(),
+                _use_grpc=False,
                 client_options={"api_endpoint": self.endpoint},
             )
         else:
             self.client = cloud_logging.Client(project=project, _use_grpc=False)
-        retry = Retry(predicate=if_exception_type(*RETRYABLE), initial=initial_backoff, maximum=30.0, multiplier=2.0, timeout=retry_deadline)
+        retry = Retry(
+            predicate=if_exception_type(*RETRYABLE), initial=initial_backoff, maximum=30.0, multiplier=2.0, timeout=retry_deadline
+        )
         # Every page request goes through the connection: retrying there resumes at the failed page.
         connection = self.client._connection
         connection.api_request = retry(connection.api_request)
 
     @classmethod
-    def from_spec(cls, spec: str, extra_filter: str | None = None) -> "CloudLoggingSource":
+    def from_spec(cls, spec: str, extra_filter: str | None = None) -> CloudLoggingSource:
         return cls(spec.removeprefix("cloud-logging:"), extra_filter or os.environ.get("GARDENER_LOGGING_FILTER"))
 
     def describe(self) -> str:

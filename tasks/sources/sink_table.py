@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Iterator
 
-from log_gardener.tasks.warehouses.bigquery import bigquery_client, rename_table
+from google.cloud import bigquery
+
 from log_gardener.tasks.group import severities_from
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.sources.base import Unparseable
+from log_gardener.tasks.warehouses.bigquery import bigquery_client, rename_table
 from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql
-
-from google.cloud import bigquery
 
 
 class SinkTableSource:
@@ -37,7 +37,7 @@ class SinkTableSource:
         rename_table("select 1 from sink_table", "sink_table", self.table_id)  # validates the names
 
     @classmethod
-    def from_spec(cls, spec: str) -> "SinkTableSource":
+    def from_spec(cls, spec: str) -> SinkTableSource:
         parts = spec.removeprefix("bq-sink:").split(".")
         if len(parts) != 3:
             raise ValueError(f"sink source must be bq-sink:PROJECT.DATASET.TABLE (TABLE may end in *), not {spec!r}")

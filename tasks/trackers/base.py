@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-
 FINGERPRINT_MARKER = "<!-- log-gardener:fingerprint={fingerprint} -->"
 ACTION_MARKER = "<!-- log-gardener:action={key} -->"
 _FINGERPRINT_RE = re.compile(r"<!-- log-gardener:fingerprint=([0-9a-f]+) -->")

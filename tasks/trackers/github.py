@@ -11,7 +11,7 @@ backoff by PyGithub's `GithubRetry`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from github import Auth, Github, GithubException, GithubRetry
 from github.GithubException import BadCredentialsException, UnknownObjectException
@@ -59,8 +59,18 @@ def _to_issue(issue) -> Issue:
 class GitHubTracker:
     """Issues of one GitHub repository."""
 
-    def __init__(self, repo: str, token: str, api_url: str = DEFAULT_API_URL, *, retries: int = 5, backoff: float = 1.0,
-                 secondary_wait: float = 60.0, write_interval: float = 1.0, request_interval: float = 0.25):
+    def __init__(
+        self,
+        repo: str,
+        token: str,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        retries: int = 5,
+        backoff: float = 1.0,
+        secondary_wait: float = 60.0,
+        write_interval: float = 1.0,
+        request_interval: float = 0.25,
+    ):
         if repo.count("/") != 1 or not all(repo.split("/")):
             raise ValueError(f"GitHub repository must be OWNER/REPO, not {repo!r}")
         retry = GithubRetry(
@@ -89,7 +99,7 @@ class GitHubTracker:
         self._labels: set[str] | None = None
 
     @classmethod
-    def from_spec(cls, spec: str) -> "GitHubTracker":
+    def from_spec(cls, spec: str) -> GitHubTracker:
         settings = GitHubSettings()
         return cls(
             spec.removeprefix("github:"),
@@ -135,7 +145,7 @@ class GitHubTracker:
 
     def candidates(self, closed_within_days: int = 30) -> list[Issue]:
         """Open issues and issues closed recently, not opened by the gardener (to link rather than duplicate)."""
-        since = datetime.now(timezone.utc) - timedelta(days=closed_within_days)
+        since = datetime.now(UTC) - timedelta(days=closed_within_days)
         result = []
         for issue in self.repo.get_issues(state="all", sort="updated", direction="desc"):
             if issue.pull_request is not None or fingerprint_in(issue.body):

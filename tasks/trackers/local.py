@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -12,7 +12,7 @@ from log_gardener.tasks.warehouses import Warehouse
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class LocalTracker:
@@ -67,9 +67,7 @@ class LocalTracker:
 
     def comment(self, number: int, body: str) -> None:
         self.get(number)
-        self.warehouse.append(
-            "tracker_comments", pd.DataFrame([{"issue_number": number, "body": body, "created_at": _now()}])
-        )
+        self.warehouse.append("tracker_comments", pd.DataFrame([{"issue_number": number, "body": body, "created_at": _now()}]))
 
     def has_comment_with(self, number: int, marker: str) -> bool:
         return any(marker in body for body in self.get(number).comments)

@@ -16,7 +16,7 @@ import os
 import re
 import uuid
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -27,8 +27,19 @@ from sqlglot import exp
 from log_gardener.tasks.masking import mask_function_sql
 from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql, bound_parameters
 
-_BQ_TYPES = {"STRING": "STRING", "TEXT": "STRING", "VARCHAR": "STRING", "TIMESTAMP": "TIMESTAMP", "INT64": "INT64",
-             "BIGINT": "INT64", "FLOAT64": "FLOAT64", "DOUBLE": "FLOAT64", "JSON": "JSON", "BOOL": "BOOL", "DATE": "DATE"}
+_BQ_TYPES = {
+    "STRING": "STRING",
+    "TEXT": "STRING",
+    "VARCHAR": "STRING",
+    "TIMESTAMP": "TIMESTAMP",
+    "INT64": "INT64",
+    "BIGINT": "INT64",
+    "FLOAT64": "FLOAT64",
+    "DOUBLE": "FLOAT64",
+    "JSON": "JSON",
+    "BOOL": "BOOL",
+    "DATE": "DATE",
+}
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
@@ -42,7 +53,7 @@ def bigquery_client(project: str, location: str | None = None, endpoint: str | N
     return bigquery.Client(project=project, location=location)
 
 
-@lru_cache(maxsize=None)
+@cache
 def table_schema(table: str) -> tuple[bigquery.SchemaField, ...]:
     """The BigQuery schema of a table, read from its DDL in sql/schema/."""
     ddl = sqlglot.parse_one(bigquery_sql(f"schema/{table}"), read="bigquery")
@@ -116,7 +127,7 @@ class BigQueryWarehouse:
         self.default_dataset = bigquery.DatasetReference(project, dataset)
 
     @classmethod
-    def from_url(cls, url: str) -> "BigQueryWarehouse":
+    def from_url(cls, url: str) -> BigQueryWarehouse:
         target = url.removeprefix("bigquery:")
         if target.count(".") != 1:
             raise ValueError(f"BigQuery warehouse must be bigquery:PROJECT.DATASET, not {url!r}")

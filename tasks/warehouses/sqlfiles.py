@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import sqlglot
@@ -37,13 +37,13 @@ def sql_path(name: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def bigquery_sql(name: str) -> str:
     """The statement of `sql/<name>.sql`, as written (BigQuery dialect)."""
     return sql_path(name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def duckdb_sql(name: str) -> str:
     """The statement of `sql/<name>.sql` translated for DuckDB."""
     return to_duckdb(bigquery_sql(name))
@@ -54,9 +54,7 @@ def to_duckdb(statement: str) -> str:
     previous = logging.getLogger("sqlglot").level
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
-        translated = sqlglot.transpile(
-            statement, read="bigquery", write="duckdb", unsupported_level=ErrorLevel.IGNORE
-        )
+        translated = sqlglot.transpile(statement, read="bigquery", write="duckdb", unsupported_level=ErrorLevel.IGNORE)
     finally:
         logging.getLogger("sqlglot").setLevel(previous)
     if len(translated) != 1:
