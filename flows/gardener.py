@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -20,15 +18,16 @@ from prefect.exceptions import ObjectNotFound
 from log_gardener.tasks import issue_text, matching, publish, worklog
 from log_gardener.tasks.extract import Extracted, extract
 from log_gardener.tasks.group import cluster_and_identify, grouped_messages
-from log_gardener.tasks.history import load_history
+from log_gardener.tasks.history import closed_issues, known_issues, load_history
 from log_gardener.tasks.load import load
-from log_gardener.tasks.measure import PatternMeasure, aggregate, prioritise
+from log_gardener.tasks.measure import History, PatternMeasure, aggregate, prioritise
 from log_gardener.tasks.normalise import Window, severity_name
 from log_gardener.tasks.redact import redact
 from log_gardener.tasks.rules import Rules, load_rules
 from log_gardener.tasks.sources import open_source
-from log_gardener.tasks.trackers import Tracker, open_tracker
-from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE, Warehouse, open_warehouse
+from log_gardener.tasks.trackers import open_tracker
+from log_gardener.tasks.vocabulary import IssueRef
+from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE, Warehouse, open_warehouse, records
 
 extract_task = task(extract, name="extract", cache_policy=NO_CACHE)
 load_task = task(load, name="load", cache_policy=NO_CACHE)
@@ -62,133 +61,19 @@ def _run_id() -> str:
         return str(uuid.uuid4())
 
 
-def _start_run(warehouse: Warehouse, run_id: str, service: str, window: Window, source: str, parameters: dict) -> None:
-    row = {
-        "run_id": run_id,
-        "service": service,
-        "window_start": window.start,
-        "window_end": window.end,
-        "started_at": datetime.now(UTC),
-        "finished_at": None,
-        "status": "running",
-        "source": source,
-        "parameters": json.dumps(parameters, default=str),
-    }
-    warehouse.append("runs", pd.DataFrame([row]))
+@task(name="measure", cache_policy=NO_CACHE)
+def measure_task(grouped, identities, window: Window) -> list[PatternMeasure]:
+    return aggregate(grouped, identities.fingerprint_of, identities.template_of, window)
 
 
-@task(name="measure-and-prioritise", cache_policy=NO_CACHE)
-def measure_task(grouped, identities, history, rules: Rules, window: Window) -> list[PatternMeasure]:
-    return prioritise(aggregate(grouped, identities.fingerprint_of, identities.template_of, window), history, rules)
-
-
-def _known_issues(warehouse: Warehouse, service: str) -> tuple[dict[str, int], dict[str, set[int]]]:
-    """From one read of `clusters`: issue number per fingerprint, and issue numbers per module (cross-references)."""
-    clusters = warehouse.query("clusters_for_service", service=service)
-    known = clusters[clusters.issue_number.notna()]
-    by_fingerprint = {fp: int(n) for fp, n in zip(known.fingerprint, known.issue_number)}
-    by_module: dict[str, set[int]] = {}
-    for module, number in zip(known.module, known.issue_number):
-        if isinstance(module, str):
-            by_module.setdefault(module, set()).add(int(number))
-    return by_fingerprint, by_module
-
-
-def _mark_regressions(measures: list[PatternMeasure], issues: dict[str, int], tracker: Tracker, reopened: set[str]) -> None:
-    """A pattern whose issue was closed (or was reopened by this window's run) is regressed."""
-    for m in measures:
-        number = issues.get(m.fingerprint)
-        if not m.count or number is None or m.status == "new":
-            continue
-        if m.fingerprint in reopened or tracker.get(number).state == "closed":
-            m.status = "regressed"
-            m.reason = f"came back after issue #{number} was closed: {m.count} entries, {m.rate_per_min:g}/min"
-
-
-def _human_issue_matches(
-    tracker: Tracker, measures: list[PatternMeasure], issues: dict[str, int], rules: Rules
-) -> dict[str, tuple[int, float]]:
-    """Issues filed by people that describe a pattern which has no issue yet (link instead of duplicate)."""
-    wanting = [m for m in measures if m.fingerprint not in issues and m.count and m.status != "quiet"]
-    if not wanting:
-        return {}
-    taken = set(issues.values())
-    candidates = [i for i in tracker.candidates() if i.number not in taken]
-    texts = [matching.pattern_text(m.template, m.module, m.function) for m in wanting]
-    found = matching.best_matches(texts, candidates, rules.tracker.link_min_similarity)
-    return {m.fingerprint: (hit[0].number, hit[1]) for m, hit in zip(wanting, found) if hit}
-
-
-def _samples(warehouse: Warehouse, service: str, window: Window, measures: list[PatternMeasure]) -> dict[str, list[str]]:
-    ids = [i for m in measures for i in m.sample_insert_ids]
-    if not ids:
-        return {}
-    rows = warehouse.query("entries_by_id", service=service, window_start=window.start, window_end=window.end, insert_ids=ids)
-    payload = dict(zip(rows.insert_id, rows.payload))
-    return {m.fingerprint: [issue_text.sample_json(payload[i]) for i in m.sample_insert_ids if i in payload] for m in measures}
+@task(name="prioritise", cache_policy=NO_CACHE)
+def prioritise_task(measures: list[PatternMeasure], history: History, rules: Rules) -> list[PatternMeasure]:
+    return prioritise(measures, history, rules)
 
 
 @task(name="save-counts", cache_policy=NO_CACHE)
-def save_counts(warehouse: Warehouse, run_id: str, service: str, window: Window, measures: list[PatternMeasure]) -> None:
-    """Replace this window's per-pattern counts and refresh the `clusters` rows."""
-    warehouse.execute("delete_cluster_counts", service=service, window_start=window.start, window_end=window.end)
-    rows = [
-        {
-            "run_id": run_id,
-            "service": service,
-            "window_start": window.start,
-            "window_end": window.end,
-            "fingerprint": m.fingerprint,
-            "entries": m.count,
-            "rate_per_min": m.rate_per_min,
-            "baseline_rate_per_min": m.baseline_rate_per_min,
-            "ratio": m.ratio,
-            "warning_count": m.warning_count,
-            "error_count": m.error_count,
-            "critical_count": m.critical_count,
-            "severity_max": m.severity,
-            "first_seen": m.first_seen,
-            "last_seen": m.last_seen,
-            "status": m.status,
-            "priority": m.priority,
-            "previous_priority": m.previous_priority,
-            "sample_insert_ids": json.dumps(m.sample_insert_ids),
-        }
-        for m in measures
-    ]
-    warehouse.append("cluster_counts", pd.DataFrame(rows))
-    existing = warehouse.query("clusters_for_service", service=service).set_index("fingerprint")
-    now = datetime.now(UTC)
-    updated = []
-    for m in measures:
-        old = existing.loc[m.fingerprint] if m.fingerprint in existing.index else None
-        issue_number = (m.issue or {}).get("number") or (old.issue_number if old is not None and pd.notna(old.issue_number) else None)
-        later = old is None or pd.isna(old.last_seen) or (m.last_seen is not None and m.last_seen >= old.last_seen)
-        updated.append(
-            {
-                "fingerprint": m.fingerprint,
-                "service": service,
-                "template": m.template if m.count or old is None else old.template,
-                "module": m.module or (old.module if old is not None else None),
-                "function": m.function or (old.function if old is not None else None),
-                "first_seen": _earliest(m.first_seen, None if old is None else old.first_seen),
-                "last_seen": m.last_seen if later and m.last_seen is not None else (old.last_seen if old is not None else None),
-                "severity_max": m.severity if m.count else (old.severity_max if old is not None else m.severity),
-                "issue_number": int(issue_number) if issue_number is not None else None,
-                "issue_url": (m.issue or {}).get("url") or (old.issue_url if old is not None else None),
-                "current_priority": m.priority if later else old.current_priority,
-                "updated_at": now,
-            }
-        )
-    if updated:
-        warehouse.execute("delete_clusters", service=service, fingerprints=[u["fingerprint"] for u in updated])
-        warehouse.append("clusters", pd.DataFrame(updated))
-
-
-def _earliest(*values):
-    """The earliest of the times that are set, or None."""
-    present = [v for v in values if v is not None and not pd.isna(v)]
-    return min(present) if present else None
+def save_task(warehouse: Warehouse, run_id: str, service: str, window: Window, measures: list[PatternMeasure]) -> None:
+    records.save_measures(warehouse, run_id, service, window, measures)
 
 
 def cluster_json(m: PatternMeasure) -> dict:
@@ -204,7 +89,7 @@ def cluster_json(m: PatternMeasure) -> dict:
         "priority": m.priority,
         "previous_priority": m.previous_priority,
         "status": m.status,
-        "issue": {"number": (m.issue or {}).get("number"), "action": (m.issue or {}).get("action", "none")},
+        "issue": {"number": m.issue.number, "action": m.issue.action},
     }
 
 
@@ -214,19 +99,17 @@ def _artifacts(run_id: str, service: str, window: Window, markdown: str, measure
     create_markdown_artifact(markdown=markdown, key=key, description=f"Worklog {service} {window.label()}")
     links = []
     for m in measures:
-        issue = m.issue or {}
-        if not issue.get("number"):
+        if not m.issue.number:
             continue
-        url = str(issue.get("url") or "")
-        ref = f"[#{issue['number']}]({url})" if url.startswith("http") else f"#{issue['number']}"
-        links.append(f"- {ref} {issue.get('action', 'none')}: {redact(m.template)[:100]}")
+        ref = f"[{m.issue.ref}]({m.issue.url})" if m.issue.url.startswith("http") else m.issue.ref
+        links.append(f"- {ref} {m.issue.action}: {redact(m.template)[:100]}")
     create_markdown_artifact(
         markdown="\n".join(["# Tracker issues", ""] + (links or ["No issues linked to these patterns."])),
         key=key.replace("worklog", "issues", 1),
         description=f"Tracker issues of {service} in {window.label()}",
     )
     create_table_artifact(
-        table=[{k: v for k, v in cluster_json(m).items() if k != "issue"} | {"issue": (m.issue or {}).get("number")} for m in measures],
+        table=[{k: v for k, v in cluster_json(m).items() if k != "issue"} | {"issue": m.issue.number} for m in measures],
         key=key.replace("worklog", "clusters", 1),
         description=f"Patterns of {service} in {window.label()}",
     )
@@ -280,36 +163,48 @@ def _garden(
     trk = open_tracker(tracker, wh)
     run_id = _run_id()
     parameters = {"source": source, "warehouse": warehouse, "tracker": tracker, "min_severity": min_severity, "rules": rules_path}
-    _start_run(wh, run_id, service, window, log_source.describe(), parameters)
-    status = "failed"
+    records.start_run(wh, run_id, service, window, log_source.describe(), parameters)
+    completed = False
     try:
         extracted: Extracted = extract_task(log_source, service, window, min_severity)
         logger.info("extracted %s entries of %s (%s rejected)", extracted.stats["kept"], service, extracted.stats["rejected"])
         loaded = load_task(wh, extracted, run_id, service, window, log_source.describe())
         grouped = group_task(wh, service, window, min_severity)
         identities = identify_task(wh, service, grouped, rules.identity.min_similarity, window.start)
-        history = history_task(wh, service, window, rules.escalation.baseline_windows, rules.tracker.quiet_after_windows)
-        measures = measure_task(grouped, identities, history, rules, window)
-        issues, related = _known_issues(wh, service)
-        done = wh.query("actions_for_window", service=service, window_start=window.start)
-        reopened = set(done[(done.action == "reopen") & (done.state == "applied")].fingerprint)
-        _mark_regressions(measures, issues, trk, reopened)
-        samples = _samples(wh, service, window, measures)
-        context_rows = wh.query("window_context", service=service, window_start=window.start, window_end=window.end)
-        context = context_rows.to_dict("records")
-        top_context = context[0] if context else {}
+        measures = measure_task(grouped, identities, window)
+        issues, related = known_issues(wh, service)
+        closed = closed_issues(wh, trk, service, window, issues, {m.fingerprint for m in measures})
+        history = history_task(wh, service, window, rules.escalation.baseline_windows, rules.tracker.quiet_after_windows, closed)
+        measures = prioritise_task(measures, history, rules)
+        samples = {
+            fp: [issue_text.sample_json(p) for p in payloads]
+            for fp, payloads in records.sample_payloads(wh, service, window, measures).items()
+        }
+        context = wh.query("window_context", service=service, window_start=window.start, window_end=window.end).to_dict("records")
         if publish_issues:
-            matches = _human_issue_matches(trk, measures, issues, rules)
+            matches = matching.issues_describing(trk, measures, issues, rules.tracker.link_min_similarity)
             touched = wh.query("last_actions", service=service, window_start=window.start)
             planned = publish.plan(
                 measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start))
             )
-            project = _project_of(extracted)
-            publish.apply(wh, trk, run_id, service, window, measures, planned, top_context, samples, rules, project, related)
+            publish.apply(
+                wh,
+                trk,
+                run_id,
+                service,
+                window,
+                measures,
+                planned,
+                context[0] if context else {},
+                samples,
+                rules,
+                _project_of(extracted),
+                related,
+            )
         else:
             for m in measures:
-                m.issue = {"number": issues.get(m.fingerprint), "action": "none"}
-        save_counts(wh, run_id, service, window, measures)
+                m.issue = IssueRef(issues.get(m.fingerprint))
+        save_task(wh, run_id, service, window, measures)
         markdown = worklog.render(
             service=service,
             window=window,
@@ -326,7 +221,6 @@ def _garden(
         )
         path = worklog.write(Path(worklog_dir), service, window, markdown)
         _artifacts(run_id, service, window, markdown, measures)
-        status = "completed"
         summary = {
             "run_id": run_id,
             "service": service,
@@ -338,29 +232,12 @@ def _garden(
             "worklog": str(path),
             "clusters": [cluster_json(m) for m in measures],
         }
-        wh.execute(
-            "finish_run",
-            run_id=run_id,
-            status=status,
-            finished_at=datetime.now(UTC),
-            entries=extracted.stats["kept"],
-            rejected=extracted.stats["rejected"],
-            clusters=sum(1 for m in measures if m.count),
-            counts=json.dumps(extracted.stats),
-        )
+        records.finish_run(wh, run_id, "completed", extracted.stats, sum(1 for m in measures if m.count))
+        completed = True
         return summary
     finally:
-        if status != "completed":
-            wh.execute(
-                "finish_run",
-                run_id=run_id,
-                status="failed",
-                finished_at=datetime.now(UTC),
-                entries=None,
-                rejected=None,
-                clusters=None,
-                counts=None,
-            )
+        if not completed:
+            records.finish_run(wh, run_id, "failed")
         wh.close()
 
 

@@ -1,17 +1,27 @@
-"""What earlier windows of a service say: baseline counts, last priorities, who was seen."""
+"""What earlier windows and the tracker say about a service's patterns: baseline, priorities, issues."""
 
 from __future__ import annotations
 
 from log_gardener.tasks.measure import History
 from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.trackers import Tracker
+from log_gardener.tasks.vocabulary import Action, ActionState
 from log_gardener.tasks.warehouses import Warehouse
 
 
-def load_history(warehouse: Warehouse, service: str, window: Window, baseline_windows: int, quiet_after_windows: int = 1) -> History:
+def load_history(
+    warehouse: Warehouse,
+    service: str,
+    window: Window,
+    baseline_windows: int,
+    quiet_after_windows: int = 1,
+    closed_issues: dict[str, int] | None = None,
+) -> History:
     """Read the baseline (up to `baseline_windows` completed earlier windows) and pattern history.
 
     A pattern goes quiet when it was counted `quiet_after_windows` windows ago
-    and in none of the windows since (this one included).
+    and in none of the windows since (this one included). `closed_issues`
+    (see `closed_issues`) are the patterns that regress if they show up.
     """
     depth = max(baseline_windows, quiet_after_windows)
     prior = warehouse.query("prior_windows", service=service, window_start=window.start, max_windows=depth)
@@ -39,7 +49,32 @@ def load_history(warehouse: Warehouse, service: str, window: Window, baseline_wi
         previous_priority=dict(zip(priorities.fingerprint, priorities.priority)),
         seen_before=set(seen.fingerprint),
         going_quiet=quiet,
-        closed_issue=set(),
+        closed_issue=dict(closed_issues or {}),
         templates=dict(zip(clusters.fingerprint, clusters.template)),
         severities=dict(zip(clusters.fingerprint, clusters.severity_max)),
     )
+
+
+def known_issues(warehouse: Warehouse, service: str) -> tuple[dict[str, int], dict[str, set[int]]]:
+    """From one read of `clusters`: issue number per fingerprint, and issue numbers per module (cross-references)."""
+    clusters = warehouse.query("clusters_for_service", service=service)
+    known = clusters[clusters.issue_number.notna()]
+    by_fingerprint = {fp: int(n) for fp, n in zip(known.fingerprint, known.issue_number)}
+    by_module: dict[str, set[int]] = {}
+    for module, number in zip(known.module, known.issue_number):
+        if isinstance(module, str):
+            by_module.setdefault(module, set()).add(int(number))
+    return by_fingerprint, by_module
+
+
+def closed_issues(
+    warehouse: Warehouse, tracker: Tracker, service: str, window: Window, issues: dict[str, int], present: set[str]
+) -> dict[str, int]:
+    """The patterns of this window whose issue is closed: they came back, so they regress.
+
+    An issue that an earlier run of this same window reopened counts as closed too, so a rerun reaches
+    the same status (the tracker's state is read once per pattern present in the window).
+    """
+    done = warehouse.query("actions_for_window", service=service, window_start=window.start)
+    reopened = set(done[(done.action == Action.REOPEN) & (done.state == ActionState.APPLIED)].fingerprint)
+    return {fp: number for fp, number in issues.items() if fp in present and (fp in reopened or tracker.get(number).state == "closed")}

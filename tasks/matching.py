@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from log_gardener.tasks.trackers import Issue
+from log_gardener.tasks.measure import PatternMeasure
+from log_gardener.tasks.trackers import Issue, Tracker
+from log_gardener.tasks.vocabulary import Status
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+|\d{3}")
@@ -39,3 +41,20 @@ def best_matches(patterns: Sequence[str], issues: Sequence[Issue], threshold: fl
         best = int(row.argmax())
         result.append((issues[best], float(row[best])) if row[best] >= threshold else None)
     return result
+
+
+def issues_describing(
+    tracker: Tracker, measures: Sequence[PatternMeasure], issues: Mapping[str, int], min_similarity: float
+) -> dict[str, tuple[int, float]]:
+    """Issues filed by people that describe an active pattern which has no issue yet: link instead of duplicate.
+
+    Returns fingerprint -> (issue number, similarity); an issue already tied to a pattern is never offered.
+    """
+    wanting = [m for m in measures if m.fingerprint not in issues and m.count and m.status != Status.QUIET]
+    if not wanting:
+        return {}
+    taken = set(issues.values())
+    candidates = [i for i in tracker.candidates() if i.number not in taken]
+    texts = [pattern_text(m.template, m.module, m.function) for m in wanting]
+    found = best_matches(texts, candidates, min_similarity)
+    return {m.fingerprint: (hit[0].number, hit[1]) for m, hit in zip(wanting, found) if hit}

@@ -14,6 +14,7 @@ import pandas as pd
 
 from log_gardener.tasks.normalise import SEVERITY_RANK, Window
 from log_gardener.tasks.rules import Rules, more_urgent, raise_priority
+from log_gardener.tasks.vocabulary import IssueRef, Priority, Status
 
 
 @dataclass
@@ -34,12 +35,12 @@ class PatternMeasure:
     function: str | None
     sample_insert_ids: list[str]
     masked_messages: list[str]
-    status: str = "ongoing"
-    priority: str = "P4"
-    previous_priority: str | None = None
-    base_priority: str = "P4"
+    status: Status = Status.ONGOING
+    priority: Priority = Priority.P4
+    previous_priority: Priority | None = None
+    base_priority: Priority = Priority.P4
     reason: str = ""
-    issue: dict = field(default_factory=dict)
+    issue: IssueRef = field(default_factory=IssueRef)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -107,7 +108,7 @@ class History:
     previous_priority: dict[str, str]  # fingerprint -> priority in its latest earlier window
     seen_before: set[str]  # fingerprints counted in any earlier window
     going_quiet: set[str]  # fingerprints that go quiet in this window (see tasks.history)
-    closed_issue: set[str]  # fingerprints whose tracker issue is closed
+    closed_issue: dict[str, int]  # fingerprint -> its tracker issue, closed (see tasks.history.closed_issues)
     templates: dict[str, str] = field(default_factory=dict)
     severities: dict[str, str] = field(default_factory=dict)  # fingerprint -> highest severity seen
 
@@ -119,17 +120,17 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
             m.baseline_rate_per_min = round(history.baseline_counts.get(m.fingerprint, 0) / history.baseline_minutes, 3)
             if m.baseline_rate_per_min > 0:
                 m.ratio = round(m.rate_per_min / m.baseline_rate_per_min, 2)
-        m.previous_priority = history.previous_priority.get(m.fingerprint)
+        m.previous_priority = Priority.most_urgent(history.previous_priority.get(m.fingerprint))
         m.base_priority = rules.base_priority(m.severity, m.rate_per_min)
         m.priority = more_urgent(m.base_priority, m.previous_priority)
         if m.fingerprint not in history.seen_before:
-            m.status = "new"
+            m.status = Status.NEW
             m.reason = f"first seen in this window: {m.count} entries, {m.rate_per_min:g}/min"
         elif m.fingerprint in history.closed_issue:
-            m.status = "regressed"
-            m.reason = f"came back after its issue was closed: {m.count} entries, {m.rate_per_min:g}/min"
+            m.status = Status.REGRESSED
+            m.reason = f"came back after issue #{history.closed_issue[m.fingerprint]} was closed: {m.count} entries, {m.rate_per_min:g}/min"
         elif rules.is_spike(m.rate_per_min, m.baseline_rate_per_min):
-            m.status = "escalated"
+            m.status = Status.ESCALATED
             before = m.priority
             m.priority = raise_priority(before, rules.escalation.levels)
             ratio = f"x{m.ratio:.1f}" if m.ratio else "from zero"
@@ -138,7 +139,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
                 f"{history.baseline_minutes / 60:g}-hour baseline: {before} to {m.priority}"
             )
         else:
-            m.status = "ongoing"
+            m.status = Status.ONGOING
             if m.ratio:
                 m.reason = f"x{m.ratio:.1f} against the baseline, below the x{rules.escalation.ratio:g} spike rule"
             else:
@@ -165,9 +166,9 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
                 function=None,
                 sample_insert_ids=[],
                 masked_messages=[],
-                status="quiet",
-                priority=history.previous_priority.get(fp, "P4"),
-                previous_priority=history.previous_priority.get(fp),
+                status=Status.QUIET,
+                priority=Priority(history.previous_priority.get(fp, Priority.P4)),
+                previous_priority=Priority.most_urgent(history.previous_priority.get(fp)),
                 reason="silent since its last window with entries",
             )
         )

@@ -19,6 +19,7 @@ from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.rules import Rules
 from log_gardener.tasks.trackers import ACTION_MARKER, FINGERPRINT_MARKER, Tracker
+from log_gardener.tasks.vocabulary import Action, ActionState, IssueRef, Status
 from log_gardener.tasks.warehouses import Warehouse
 
 
@@ -26,7 +27,7 @@ from log_gardener.tasks.warehouses import Warehouse
 class PlannedAction:
     key: str
     fingerprint: str
-    action: str  # create | link | escalate | reopen | quiet | update | none
+    action: Action
     issue_number: int | None
     reason: str
 
@@ -57,27 +58,27 @@ def plan(
     update_every = rules.tracker.update_every_hours * 3600
     for m in measures:
         number = issues.get(m.fingerprint)
-        action, reason = "none", ""
+        action, reason = Action.NONE, ""
         # any active pattern at the threshold wants an issue: new ones, and ones first seen by a backfill
-        wants_issue = m.count > 0 and m.status != "quiet" and rules.should_create(m.priority)
+        wants_issue = m.count > 0 and m.status != Status.QUIET and rules.should_create(m.priority)
         if number is None and wants_issue and m.fingerprint in matches:
             number, score = matches[m.fingerprint]
-            action, reason = "link", f"an existing issue describes this pattern (similarity {score:.2f})"
+            action, reason = Action.LINK, f"an existing issue describes this pattern (similarity {score:.2f})"
         elif number is None and wants_issue:
             if creations < rules.tracker.max_new_issues:
-                action, reason, creations = "create", f"{m.status} pattern at {m.priority} without an issue", creations + 1
+                action, reason, creations = Action.CREATE, f"{m.status} pattern at {m.priority} without an issue", creations + 1
             else:
                 reason = f"over the limit of {rules.tracker.max_new_issues} new issues per run; next run"
-        elif number is not None and m.status == "escalated":
-            action, reason = "escalate", m.reason
-        elif number is not None and m.status == "regressed":
-            action, reason = "reopen", m.reason
-        elif number is not None and m.status == "quiet":
-            action, reason = "quiet", f"silent for {rules.tracker.quiet_after_windows} window(s)"
-        elif number is not None and m.status == "ongoing" and m.count:
+        elif number is not None and m.status == Status.ESCALATED:
+            action, reason = Action.ESCALATE, m.reason
+        elif number is not None and m.status == Status.REGRESSED:
+            action, reason = Action.REOPEN, m.reason
+        elif number is not None and m.status == Status.QUIET:
+            action, reason = Action.QUIET, f"silent for {rules.tracker.quiet_after_windows} window(s)"
+        elif number is not None and m.status == Status.ONGOING and m.count:
             last = last_touched.get(m.fingerprint)
             if last is not None and (window.start - last).total_seconds() >= update_every:
-                action, reason = "update", f"no update for {rules.tracker.update_every_hours:g} hours; still {m.rate_per_min:g}/min"
+                action, reason = Action.UPDATE, f"no update for {rules.tracker.update_every_hours:g} hours; still {m.rate_per_min:g}/min"
         planned.append(PlannedAction(action_key(service, window, m.fingerprint, action), m.fingerprint, action, number, reason))
     return planned
 
@@ -94,7 +95,7 @@ def _record(warehouse: Warehouse, run_id: str, service: str, window: Window, p: 
         "priority_before": m.previous_priority,
         "priority_after": m.priority,
         "reason": p.reason,
-        "state": "planned",
+        "state": ActionState.PLANNED,
         "planned_at": datetime.now(UTC),
         "applied_at": None,
     }
@@ -119,7 +120,7 @@ def apply(
     project: str | None,
     related: dict[str, set[int]] | None = None,
 ) -> None:
-    """Apply the planned actions once each; fills `m.issue` with {number, action, url}.
+    """Apply the planned actions once each; fills `m.issue`.
 
     related: module -> issue numbers of its patterns; grows as this run creates or links issues.
     """
@@ -130,12 +131,12 @@ def apply(
     by_fp = {m.fingerprint: m for m in measures}
     for p in planned:
         m = by_fp[p.fingerprint]
-        if p.action == "none":
-            m.issue = {"number": p.issue_number, "action": "none"}
+        if p.action == Action.NONE:
+            m.issue = IssueRef(p.issue_number)
             continue
-        if state.get(p.key) == "applied":
+        if state.get(p.key) == ActionState.APPLIED:
             number = applied_number.get(p.key)
-            m.issue = {"number": int(number) if pd.notna(number) else p.issue_number, "action": p.action, "already_applied": True}
+            m.issue = IssueRef(int(number) if pd.notna(number) else p.issue_number, p.action, already_applied=True)
             continue
         if p.key not in state:
             _record(warehouse, run_id, service, window, p, m)
@@ -144,7 +145,7 @@ def apply(
         if m.module:
             related.setdefault(m.module, set()).add(number)
         warehouse.execute("mark_action_applied", action_key=p.key, issue_number=number, applied_at=datetime.now(UTC))
-        m.issue = {"number": number, "action": p.action, "url": url}
+        m.issue = IssueRef(number, p.action, url)
 
 
 def _apply_one(
@@ -160,7 +161,7 @@ def _apply_one(
     related: list[int],
 ) -> tuple[int, str]:
     """Apply one action; returns the issue's number and URL."""
-    if p.action == "create":
+    if p.action == Action.CREATE:
         existing = tracker.find_by_fingerprint(m.fingerprint)  # a crashed run may have created it
         if existing:
             return existing.number, existing.url
@@ -171,24 +172,24 @@ def _apply_one(
     marker = ACTION_MARKER.format(key=p.key)
     if not tracker.has_comment_with(number, marker):
         headline = {
-            "link": f"**Log Gardener links pattern `{m.fingerprint}` to this issue** ({p.reason}); "
+            Action.LINK: f"**Log Gardener links pattern `{m.fingerprint}` to this issue** ({p.reason}); "
             f"updates about it will be posted here.\n\n{FINGERPRINT_MARKER.format(fingerprint=m.fingerprint)}",
-            "escalate": f"**Escalated {m.previous_priority or '-'} to {m.priority}**: {m.reason}.",
-            "reopen": f"**Regressed**: {m.reason}. Reopening.",
-            "quiet": f"**Quiet**: no entries for {rules.tracker.quiet_after_windows} window(s)"
+            Action.ESCALATE: f"**Escalated {m.previous_priority or '-'} to {m.priority}**: {m.reason}.",
+            Action.REOPEN: f"**Regressed**: {m.reason}. Reopening.",
+            Action.QUIET: f"**Quiet**: no entries for {rules.tracker.quiet_after_windows} window(s)"
             + (", closing." if rules.tracker.close_quiet else "; labelled `quiet`."),
-            "update": f"**Still happening**: {p.reason}.",
+            Action.UPDATE: f"**Still happening**: {p.reason}.",
         }[p.action]
         tracker.comment(number, issue_text.comment_body(m, service, context, window, samples, p.key, headline))
     issue = tracker.get(number)
-    if p.action == "escalate" and m.priority not in issue.labels:
+    if p.action == Action.ESCALATE and m.priority not in issue.labels:
         tracker.set_labels(number, _swap_priority(issue.labels, m.priority))
-    if p.action == "reopen":
+    if p.action == Action.REOPEN:
         if "quiet" in issue.labels:
             tracker.set_labels(number, [label for label in issue.labels if label != "quiet"])
         if issue.state != "open":
             tracker.reopen(number)
-    if p.action == "quiet":
+    if p.action == Action.QUIET:
         if "quiet" not in issue.labels:
             tracker.set_labels(number, sorted(set(issue.labels) | {"quiet"}))
         if rules.tracker.close_quiet and issue.state == "open":

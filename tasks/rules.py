@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from log_gardener.tasks.normalise import SEVERITY_RANK
+from log_gardener.tasks.vocabulary import Priority
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "default_rules.toml"
-PRIORITIES = ("P0", "P1", "P2", "P3", "P4")
-
-
-Priority = Literal["P0", "P1", "P2", "P3", "P4"]
 
 
 class BaseRule(BaseModel):
@@ -42,7 +38,7 @@ class Identity(BaseModel):
 
 
 class TrackerRules(BaseModel):
-    create_at_or_above: Priority = "P3"
+    create_at_or_above: Priority = Priority.P3
     max_new_issues: int = Field(10, ge=0)
     title_prefix: str = "GCP-logs"
     link_min_similarity: float = Field(0.35, gt=0.0, le=1.0)
@@ -63,7 +59,7 @@ class Rules(BaseModel):
         for rule in self.base:
             if rank >= SEVERITY_RANK[rule.severity] and rate_per_min >= rule.min_rate_per_min:
                 return rule.priority
-        return PRIORITIES[-1]
+        return Priority.P4
 
     def is_spike(self, rate: float, baseline: float | None) -> bool:
         if baseline is None or rate < self.escalation.min_rate_per_min:
@@ -74,15 +70,13 @@ class Rules(BaseModel):
         return more_urgent(priority, self.tracker.create_at_or_above) == priority
 
 
-def more_urgent(a: str | None, b: str | None) -> str | None:
+def more_urgent(a: str | None, b: str | None) -> Priority | None:
     """The more urgent of two priorities (None counts as no priority)."""
-    if a is None or b is None:
-        return a or b
-    return min(a, b, key=PRIORITIES.index)
+    return Priority.most_urgent(a, b)
 
 
-def raise_priority(priority: str, levels: int = 1) -> str:
-    return PRIORITIES[max(0, PRIORITIES.index(priority) - levels)]
+def raise_priority(priority: str, levels: int = 1) -> Priority:
+    return Priority(priority).raised(levels)
 
 
 def load_rules(path: str | Path | None = None) -> Rules:

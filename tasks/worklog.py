@@ -8,26 +8,32 @@ from pathlib import Path
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.redact import redact
+from log_gardener.tasks.vocabulary import Action, Status
 
-STATUS_MARK = {"new": "🆕 new", "escalated": "🔺 escalated", "regressed": "↩️ regressed", "quiet": "💤 quiet", "ongoing": "ongoing"}
-ACTION_TEXT = {
-    "create": "Created issue {ref}",
-    "escalate": "Escalated issue {ref}: comment added, priority label swapped",
-    "reopen": "Reopened issue {ref} with a regression comment",
-    "link": "Linked to existing issue {ref} (filed by a person)",
-    "quiet": "Commented on issue {ref} and labelled it quiet",
-    "update": "Posted a periodic update on issue {ref}",
-    "none": "No change needed{on}",
+STATUS_MARK = {
+    Status.NEW: "🆕 new",
+    Status.ESCALATED: "🔺 escalated",
+    Status.REGRESSED: "↩️ regressed",
+    Status.QUIET: "💤 quiet",
+    Status.ONGOING: "ongoing",
 }
-
-
+ACTION_TEXT = {
+    Action.CREATE: "Created issue {ref}",
+    Action.ESCALATE: "Escalated issue {ref}: comment added, priority label swapped",
+    Action.REOPEN: "Reopened issue {ref} with a regression comment",
+    Action.LINK: "Linked to existing issue {ref} (filed by a person)",
+    Action.QUIET: "Commented on issue {ref} and labelled it quiet",
+    Action.UPDATE: "Posted a periodic update on issue {ref}",
+    Action.NONE: "No change needed{on}",
+}
+STATUS_ORDER = (Status.NEW, Status.ESCALATED, Status.REGRESSED, Status.ONGOING, Status.QUIET)
 ACTION_NAMES = {
-    "create": "created",
-    "link": "linked",
-    "escalate": "escalated",
-    "reopen": "reopened",
-    "quiet": "marked quiet",
-    "update": "updated",
+    Action.CREATE: "created",
+    Action.LINK: "linked",
+    Action.ESCALATE: "escalated",
+    Action.REOPEN: "reopened",
+    Action.QUIET: "marked quiet",
+    Action.UPDATE: "updated",
 }
 
 
@@ -43,15 +49,10 @@ def _change(m: PatternMeasure) -> str:
     return f"x{m.ratio:g} vs {_rate(m.baseline_rate_per_min)}"
 
 
-def _issue_ref(m: PatternMeasure) -> str:
-    number = m.issue.get("number") if m.issue else None
-    return f"#{number}" if number else "-"
-
-
 def action_text(m: PatternMeasure) -> str:
-    action = (m.issue or {}).get("action", "none")
-    text = ACTION_TEXT.get(action, action).format(ref=_issue_ref(m), on=f" (issue {_issue_ref(m)})" if _issue_ref(m) != "-" else "")
-    if (m.issue or {}).get("already_applied"):
+    ref = m.issue.ref
+    text = ACTION_TEXT[m.issue.action].format(ref=ref, on=f" (issue {ref})" if m.issue.number else "")
+    if m.issue.already_applied:
         text += " (already applied by an earlier run of this window)"
     return text
 
@@ -74,7 +75,7 @@ def render(
     """Markdown for one run: summary, table, a section per pattern, actions, technical context."""
     active = [m for m in measures if m.count]
     by_status = {s: [m for m in measures if m.status == s] for s in STATUS_MARK}
-    actions = [m for m in measures if (m.issue or {}).get("action", "none") != "none"]
+    actions = [m for m in measures if m.issue.action != Action.NONE]
     lines = [
         f"# Log Gardener worklog: {service}, {window.start:%Y-%m-%d %H:%M} to {window.end:%H:%M} UTC",
         "",
@@ -90,8 +91,8 @@ def render(
         f"skipped {stats.get('other_service', 0)} of other services, {stats.get('outside_window', 0)} outside the window, "
         f"{stats.get('below_severity', 0)} below the severity floor; rejected {stats.get('rejected', 0)}). "
         f"They form {len(active)} patterns: "
-        + ", ".join(f"{len(by_status[s])} {s}" for s in ("new", "escalated", "regressed", "ongoing", "quiet") if by_status[s])
-        + ("." if active or by_status["quiet"] else "none."),
+        + ", ".join(f"{len(by_status[s])} {s}" for s in STATUS_ORDER if by_status[s])
+        + ("." if active or by_status[Status.QUIET] else "none."),
         "",
     ]
     if measures:
@@ -105,7 +106,7 @@ def render(
             priority = m.priority if m.previous_priority in (None, m.priority) else f"{m.previous_priority} → {m.priority}"
             lines.append(
                 f"| {i} | `{template}` | {m.severity} | {m.count} | {_rate(m.rate_per_min)} | {_change(m)} | "
-                f"{STATUS_MARK[m.status]} | {priority} | {_issue_ref(m)} {(m.issue or {}).get('action', '')} |"
+                f"{STATUS_MARK[m.status]} | {priority} | {m.issue.ref} {m.issue.action} |"
             )
         lines.append("")
     lines += ["## Patterns", ""]
@@ -130,8 +131,8 @@ def render(
     lines += ["## Issue actions", ""]
     tally = {}
     for m in actions:
-        tally[m.issue["action"]] = tally.get(m.issue["action"], 0) + 1
-    escalations = [m for m in measures if m.status == "escalated"]
+        tally[m.issue.action] = tally.get(m.issue.action, 0) + 1
+    escalations = [m for m in measures if m.status == Status.ESCALATED]
     lines += [
         (
             "**Totals:** " + ", ".join(f"{n} {ACTION_NAMES.get(a, a)}" for a, n in sorted(tally.items()))

@@ -47,13 +47,77 @@ def test_parses_as_bigquery(name):
     assert len([s for s in statements if s is not None]) == 1
 
 
+def _staged(fresh_db) -> None:
+    entries = pd.DataFrame([{c: None for c in ROW_COLUMNS} | {"insert_id": "a", "timestamp": T0, "severity": "ERROR", "service": "svc"}])
+    fresh_db.con.register("staging_log_entries", entries)
+    cluster = {
+        "fingerprint": "f",
+        "service": "svc",
+        "template": "t <*>",
+        "module": None,
+        "function": None,
+        "first_seen": T0,
+        "last_seen": T0,
+        "severity_max": "ERROR",
+        "issue_number": None,
+        "issue_url": None,
+        "current_priority": "P2",
+        "updated_at": T0,
+    }
+    fresh_db.con.register("staging_clusters", pd.DataFrame([cluster]))
+
+
 # sink/ queries read a Log Router table in BigQuery, not the warehouse: test_bigquery_warehouse runs them
 @pytest.mark.parametrize("name", [n for n in all_sql_names() if not n.startswith(("schema/", "sink/"))])
-def test_runs_on_duckdb(fresh_db, name):
-    staging = pd.DataFrame([{c: None for c in ROW_COLUMNS} | {"insert_id": "a", "timestamp": T0, "severity": "ERROR", "service": "svc"}])
-    fresh_db.con.register("staging_log_entries", staging)
-    if name == "merge_log_entries":
-        assert fresh_db.execute(name, **PARAMS) == 1
-        assert fresh_db.execute(name, **PARAMS) == 0  # idempotent on insert_id
+def test_runs_on_duckdb_with_the_columns_bigquery_would_return(fresh_db, name):
+    _staged(fresh_db)
+    tree = sqlglot.parse_one(bigquery_sql(name), read="bigquery")
+    if isinstance(tree, sqlglot.exp.Query):
+        result = fresh_db.query(name, **PARAMS)
+        assert list(result.columns) == tree.named_selects  # the dialect layer keeps every output name
     else:
-        fresh_db.query(name, **PARAMS)
+        changed = fresh_db.execute(name, **PARAMS)
+        assert isinstance(changed, int) and changed >= 0
+
+
+def test_merges_are_idempotent(fresh_db):
+    _staged(fresh_db)
+    assert fresh_db.execute("merge_log_entries", **PARAMS) == 1
+    assert fresh_db.execute("merge_log_entries", **PARAMS) == 0  # idempotent on insert_id
+    fresh_db.execute("merge_clusters")
+    fresh_db.execute("merge_clusters")
+    assert fresh_db.query("clusters_for_service", service="svc").fingerprint.tolist() == ["f"]
+
+
+def test_cluster_merge_widens_sightings_and_keeps_the_newer_priority(fresh_db):
+    from datetime import timedelta
+
+    _staged(fresh_db)
+    fresh_db.execute("merge_clusters")
+    later = T0 + timedelta(hours=5)
+    newer = {
+        "fingerprint": "f",
+        "service": "svc",
+        "template": "t <*>",
+        "module": "m",
+        "function": None,
+        "first_seen": later,
+        "last_seen": later,
+        "severity_max": "ERROR",
+        "issue_number": 7,
+        "issue_url": None,
+        "current_priority": "P1",
+        "updated_at": later,
+    }
+    older = newer | {
+        "first_seen": T0 - timedelta(hours=3),
+        "last_seen": T0 - timedelta(hours=3),
+        "current_priority": "P4",
+        "issue_number": None,
+    }
+    for row in (newer, older):  # a backfill of an older window comes after
+        fresh_db.con.register("staging_clusters", pd.DataFrame([row]))
+        fresh_db.execute("merge_clusters")
+    (row,) = fresh_db.query("clusters_for_service", service="svc").to_dict("records")
+    assert row["first_seen"] == T0 - timedelta(hours=3) and row["last_seen"] == later
+    assert row["current_priority"] == "P1" and row["issue_number"] == 7 and row["module"] == "m"

@@ -192,13 +192,19 @@ class BigQueryWarehouse:
 
     def merge_entries(self, rows: pd.DataFrame, **params: Any) -> int:
         """Load the rows into a staging table, then insert those whose insert_id is new."""
+        return self.merge("merge_log_entries", "log_entries", rows, **params)
+
+    def merge(self, name: str, table: str, rows: pd.DataFrame, **params: Any) -> int:
+        """Load `rows` into a staging table shaped like `table`, run the statement `name` over it, drop it."""
+        if table not in SCHEMA_TABLES:
+            raise ValueError(f"unknown table {table!r}")
         if rows.empty:
             return 0
-        staging = f"staging_log_entries_{uuid.uuid4().hex[:12]}"
+        staging = f"staging_{table}_{uuid.uuid4().hex[:12]}"
         table_id = f"{self.project}.{self.dataset}.{staging}"
-        self._load(table_id, "log_entries", rows, bigquery.WriteDisposition.WRITE_TRUNCATE)
+        self._load(table_id, table, rows, bigquery.WriteDisposition.WRITE_TRUNCATE)
         try:
-            statement = rename_table(bigquery_sql("merge_log_entries"), "staging_log_entries", staging)
+            statement = rename_table(bigquery_sql(name), f"staging_{table}", staging)
             result = self._run(statement, params)
             return int(getattr(result, "num_dml_affected_rows", None) or 0)
         finally:

@@ -62,14 +62,19 @@ class DuckDBWarehouse:
 
     def merge_entries(self, rows: pd.DataFrame, **params: Any) -> int:
         """Insert the entries whose insert_id is not loaded yet; returns how many were new."""
+        return self.merge("merge_log_entries", "log_entries", rows, **params)
+
+    def merge(self, name: str, table: str, rows: pd.DataFrame, **params: Any) -> int:
+        """Run the statement `name` over `rows` staged as `staging_<table>`; returns the rows it changed."""
+        check_table(table)
         if rows.empty:
             return 0
         with self._lock:
-            self.con.register("staging_log_entries", rows)
+            self.con.register(f"staging_{table}", rows)
             try:
-                return self.execute("merge_log_entries", **params)
+                return self.execute(name, **params)
             finally:
-                self.con.unregister("staging_log_entries")
+                self.con.unregister(f"staging_{table}")
 
     def close(self) -> None:
         with self._lock:

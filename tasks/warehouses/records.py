@@ -1,0 +1,103 @@
+"""What a run writes to the warehouse besides entries: its `runs` row, per-pattern counts, the `clusters` rows.
+
+Every write is idempotent for a window: counts are replaced, clusters merged
+(`sql/merge_clusters.sql`), so re-running a window changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from log_gardener.tasks.measure import PatternMeasure
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.warehouses.base import Warehouse
+
+
+def start_run(warehouse: Warehouse, run_id: str, service: str, window: Window, source: str, parameters: dict) -> None:
+    row = {
+        "run_id": run_id,
+        "service": service,
+        "window_start": window.start,
+        "window_end": window.end,
+        "started_at": datetime.now(UTC),
+        "finished_at": None,
+        "status": "running",
+        "source": source,
+        "parameters": json.dumps(parameters, default=str),
+    }
+    warehouse.append("runs", pd.DataFrame([row]))
+
+
+def finish_run(warehouse: Warehouse, run_id: str, status: str, stats: dict | None = None, clusters: int | None = None) -> None:
+    warehouse.execute(
+        "finish_run",
+        run_id=run_id,
+        status=status,
+        finished_at=datetime.now(UTC),
+        entries=stats["kept"] if stats else None,
+        rejected=stats["rejected"] if stats else None,
+        clusters=clusters,
+        counts=json.dumps(stats) if stats else None,
+    )
+
+
+def save_measures(warehouse: Warehouse, run_id: str, service: str, window: Window, measures: list[PatternMeasure]) -> None:
+    """Replace this window's per-pattern counts, then merge the patterns into `clusters`."""
+    warehouse.execute("delete_cluster_counts", service=service, window_start=window.start, window_end=window.end)
+    counts = [
+        {
+            "run_id": run_id,
+            "service": service,
+            "window_start": window.start,
+            "window_end": window.end,
+            "fingerprint": m.fingerprint,
+            "entries": m.count,
+            "rate_per_min": m.rate_per_min,
+            "baseline_rate_per_min": m.baseline_rate_per_min,
+            "ratio": m.ratio,
+            "warning_count": m.warning_count,
+            "error_count": m.error_count,
+            "critical_count": m.critical_count,
+            "severity_max": m.severity,
+            "first_seen": m.first_seen,
+            "last_seen": m.last_seen,
+            "status": m.status,
+            "priority": m.priority,
+            "previous_priority": m.previous_priority,
+            "sample_insert_ids": json.dumps(m.sample_insert_ids),
+        }
+        for m in measures
+    ]
+    warehouse.append("cluster_counts", pd.DataFrame(counts))
+    now = datetime.now(UTC)
+    clusters = [
+        {
+            "fingerprint": m.fingerprint,
+            "service": service,
+            "template": m.template,
+            "module": m.module,
+            "function": m.function,
+            "first_seen": m.first_seen,
+            "last_seen": m.last_seen,
+            "severity_max": m.severity,
+            "issue_number": m.issue.number,
+            "issue_url": m.issue.url or None,
+            "current_priority": m.priority,
+            "updated_at": now,
+        }
+        for m in measures
+    ]
+    warehouse.merge("merge_clusters", "clusters", pd.DataFrame(clusters))
+
+
+def sample_payloads(warehouse: Warehouse, service: str, window: Window, measures: list[PatternMeasure]) -> dict[str, list[str]]:
+    """The stored JSON payloads of each pattern's sample entries."""
+    ids = [i for m in measures for i in m.sample_insert_ids]
+    if not ids:
+        return {}
+    rows = warehouse.query("entries_by_id", service=service, window_start=window.start, window_end=window.end, insert_ids=ids)
+    payload = dict(zip(rows.insert_id, rows.payload))
+    return {m.fingerprint: [payload[i] for i in m.sample_insert_ids if i in payload] for m in measures}
