@@ -1,0 +1,111 @@
+"""`prioritise`: each status, its reason and its priority, decided on its own."""
+
+from datetime import UTC, datetime
+
+from log_gardener.tasks.measure import History, PatternMeasure, prioritise
+from log_gardener.tasks.rules import load_rules
+from log_gardener.tasks.vocabulary import Priority, Status
+
+RULES = load_rules()
+T0 = datetime(2025, 9, 15, 2, tzinfo=UTC)
+
+
+def pattern(fingerprint: str, count: int, severity: str = "WARNING") -> PatternMeasure:
+    return PatternMeasure(
+        fingerprint=fingerprint,
+        template=f"template of {fingerprint}",
+        count=count,
+        rate_per_min=round(count / 60, 3),
+        baseline_rate_per_min=None,
+        ratio=None,
+        severity=severity,
+        warning_count=count if severity == "WARNING" else 0,
+        error_count=count if severity == "ERROR" else 0,
+        critical_count=0,
+        first_seen=T0,
+        last_seen=T0,
+        module=None,
+        function=None,
+        sample_insert_ids=[],
+        masked_messages=[],
+    )
+
+
+def history(**overrides) -> History:
+    base = dict(
+        baseline_minutes=120.0,
+        baseline_counts={},
+        previous_priority={},
+        seen_before=set(),
+        going_quiet=set(),
+        closed_issue={},
+        templates={},
+        severities={},
+    )
+    return History(**(base | overrides))
+
+
+def test_a_pattern_not_seen_before_is_new_with_its_rate_as_reason():
+    (m,) = prioritise([pattern("a", 30)], history(), RULES)
+    assert m.status == Status.NEW and m.priority == Priority.P3
+    assert m.reason == "first seen in this window: 30 entries, 0.5/min"
+    assert m.baseline_rate_per_min == 0.0 and m.ratio is None
+
+
+def test_the_reference_spike_escalates_one_level_and_says_why():
+    # 5.1/min over a 2-hour baseline, 15.3/min now: the reference worklog's P2 -> P1
+    (m,) = prioritise([pattern("a", 918)], history(baseline_counts={"a": 612}, previous_priority={"a": "P2"}, seen_before={"a"}), RULES)
+    assert m.status == Status.ESCALATED
+    assert (m.previous_priority, m.priority) == (Priority.P2, Priority.P1)
+    assert m.reason == "5.1/min to 15.3/min, x3.0 over a 2-hour baseline: P2 to P1"
+
+
+def test_below_the_spike_ratio_is_ongoing_and_keeps_its_priority():
+    (m,) = prioritise([pattern("a", 300)], history(baseline_counts={"a": 400}, previous_priority={"a": "P2"}, seen_before={"a"}), RULES)
+    assert m.status == Status.ONGOING and m.ratio == 1.5
+    assert m.priority == Priority.P2  # never below the priority it had
+    assert m.reason == "x1.5 against the baseline, below the x3 spike rule"
+
+
+def test_a_spike_below_the_minimum_rate_is_not_an_escalation():
+    (m,) = prioritise([pattern("a", 30)], history(baseline_counts={"a": 2}, seen_before={"a"}), RULES)
+    assert m.ratio > RULES.escalation.ratio and m.rate_per_min < RULES.escalation.min_rate_per_min
+    assert m.status == Status.ONGOING
+
+
+def test_a_known_pattern_absent_from_the_baseline_escalates_from_zero():
+    (m,) = prioritise([pattern("a", 120, "ERROR")], history(seen_before={"a"}), RULES)
+    assert m.status == Status.ESCALATED and (m.base_priority, m.priority) == (Priority.P1, Priority.P0)
+    assert m.reason == "0/min to 2/min, from zero over a 2-hour baseline: P1 to P0"
+
+
+def test_a_pattern_whose_issue_was_closed_regresses_even_when_it_spikes():
+    measures = [pattern("a", 918)]
+    (m,) = prioritise(measures, history(baseline_counts={"a": 60}, seen_before={"a"}, closed_issue={"a": 12}), RULES)
+    assert m.status == Status.REGRESSED
+    assert m.reason == "came back after issue #12 was closed: 918 entries, 15.3/min"
+
+
+def test_a_new_pattern_never_regresses():
+    (m,) = prioritise([pattern("a", 5)], history(closed_issue={"a": 12}), RULES)
+    assert m.status == Status.NEW
+
+
+def test_silent_patterns_are_added_as_quiet_with_their_last_priority():
+    measures = prioritise(
+        [pattern("a", 5)],
+        history(
+            seen_before={"a", "b"}, going_quiet={"a", "b"}, previous_priority={"b": "P1"}, templates={"b": "tb"}, severities={"b": "ERROR"}
+        ),
+        RULES,
+    )
+    assert [m.fingerprint for m in measures] == ["a", "b"]  # a has entries: not quiet
+    quiet = measures[1]
+    assert (quiet.status, quiet.count, quiet.priority, quiet.template, quiet.severity) == (Status.QUIET, 0, Priority.P1, "tb", "ERROR")
+
+
+def test_base_priority_follows_severity_and_rate():
+    error, critical = prioritise(
+        [pattern("e", 60, "ERROR"), pattern("c", 1, "CRITICAL")], history(seen_before={"e", "c"}, baseline_counts={"e": 120, "c": 2}), RULES
+    )
+    assert error.priority == Priority.P1 and critical.priority == Priority.P0

@@ -1,0 +1,96 @@
+"""`publish.plan`: one tracker action per pattern, decided from its status and its issue."""
+
+from datetime import UTC, datetime, timedelta
+
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.publish import action_key, plan
+from log_gardener.tasks.rules import load_rules
+from log_gardener.tasks.vocabulary import Action, Priority, Status
+from tests.test_measure import pattern
+
+RULES = load_rules()
+WINDOW = Window.parse("2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z")
+
+
+def measure(fingerprint, status, priority="P2", count=10):
+    m = pattern(fingerprint, count)
+    m.status, m.priority, m.reason = Status(status), Priority(priority), f"because {fingerprint}"
+    return m
+
+
+def actions(measures, issues=None, **kwargs):
+    return {p.fingerprint: p for p in plan(measures, issues or {}, RULES, "svc", WINDOW, **kwargs)}
+
+
+def test_each_status_maps_to_its_action():
+    planned = actions(
+        [
+            measure("new", "new"),
+            measure("esc", "escalated"),
+            measure("reg", "regressed"),
+            measure("q", "quiet", count=0),
+            measure("on", "ongoing"),
+        ],
+        {"esc": 1, "reg": 2, "q": 3, "on": 4},
+    )
+    assert {fp: p.action for fp, p in planned.items()} == {
+        "new": Action.CREATE,
+        "esc": Action.ESCALATE,
+        "reg": Action.REOPEN,
+        "q": Action.QUIET,
+        "on": Action.NONE,
+    }
+    assert planned["esc"].reason == "because esc" and planned["esc"].issue_number == 1
+    assert planned["q"].reason == "silent for 3 window(s)"
+
+
+def test_a_person_filed_issue_is_linked_instead_of_a_duplicate():
+    planned = actions([measure("a", "new")], matches={"a": (42, 0.61)})
+    assert planned["a"].action == Action.LINK and planned["a"].issue_number == 42
+    assert planned["a"].reason == "an existing issue describes this pattern (similarity 0.61)"
+
+
+def test_below_the_create_threshold_nothing_is_filed():
+    assert actions([measure("a", "new", priority="P4")])["a"].action == Action.NONE
+
+
+def test_at_most_the_configured_number_of_new_issues_per_run():
+    planned = plan([measure(f"f{i}", "new") for i in range(12)], {}, RULES, "svc", WINDOW)
+    assert [p.action for p in planned].count(Action.CREATE) == RULES.tracker.max_new_issues == 10
+    assert planned[-1].reason == "over the limit of 10 new issues per run; next run"
+
+
+def test_an_ongoing_pattern_gets_a_periodic_update_only_when_due():
+    due = WINDOW.start - timedelta(hours=24)
+    recent = WINDOW.start - timedelta(hours=23)
+    planned = actions([measure("a", "ongoing"), measure("b", "ongoing")], {"a": 1, "b": 2}, last_touched={"a": due, "b": recent})
+    assert planned["a"].action == Action.UPDATE and planned["b"].action == Action.NONE
+    assert planned["a"].reason == "no update for 24 hours; still 0.167/min"
+
+
+def test_a_quiet_pattern_without_an_issue_files_nothing():
+    assert actions([measure("a", "quiet", count=0)])["a"].action == Action.NONE
+
+
+def test_action_keys_are_stable_and_differ_by_window_pattern_and_action():
+    key = action_key("svc", WINDOW, "a", Action.CREATE)
+    assert key == action_key("svc", WINDOW, "a", "create")
+    later = Window.parse("2025-09-15T03:00:00Z", "2025-09-15T04:00:00Z")
+    assert (
+        len(
+            {
+                key,
+                action_key("svc", later, "a", "create"),
+                action_key("svc", WINDOW, "b", "create"),
+                action_key("svc", WINDOW, "a", "escalate"),
+            }
+        )
+        == 4
+    )
+
+
+def test_plan_reads_no_clock():
+    # the same inputs plan the same actions at any time (reruns and backfills agree)
+    first = plan([measure("a", "new")], {}, RULES, "svc", WINDOW)
+    assert first == plan([measure("a", "new")], {}, RULES, "svc", WINDOW)
+    assert datetime.now(UTC) > WINDOW.end

@@ -1,0 +1,54 @@
+"""`worklog.render` against a golden file: every section a person reads, from fixed inputs.
+
+Set GARDENER_UPDATE_GOLDEN=1 to rewrite the golden file after an intended change, then read the diff.
+"""
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from log_gardener.tasks import worklog
+from log_gardener.tasks.extract import Rejection
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.vocabulary import Action, IssueRef, Priority, Status
+from tests.test_measure import pattern
+
+GOLDEN = Path(__file__).parent / "golden" / "worklog.md"
+WINDOW = Window.parse("2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z")
+
+
+def _measures():
+    spike = pattern("5e55a0ff00000001", 918)
+    spike.template = "Session access failed (middleware not installed?): SessionMiddleware must be installed to access request.session"
+    spike.baseline_rate_per_min, spike.ratio = 5.1, 3.0
+    spike.status, spike.previous_priority, spike.priority = Status.ESCALATED, Priority.P2, Priority.P1
+    spike.reason = "5.1/min to 15.3/min, x3.0 over a 2-hour baseline: P2 to P1"
+    spike.module, spike.function = "netra_backend.app.middleware", "get_session"
+    spike.issue = IssueRef(2, Action.ESCALATE, "https://github.com/o/r/issues/2")
+    new = pattern("4ed15c0000000002", 3, "ERROR")
+    new.template = "[🔴] RACE CONDITION DETECTED: Startup phase <STR> did not reach <STR> within <NUM>s | pipes | escaped"
+    new.status, new.priority, new.reason = Status.NEW, Priority.P1, "first seen in this window: 3 entries, 0.05/min"
+    new.issue = IssueRef(5, Action.CREATE, "", already_applied=True)
+    quiet = pattern("9e1e7c0000000003", 0)
+    quiet.template, quiet.status, quiet.priority, quiet.first_seen = "POST /ws/beacon <NUM>", Status.QUIET, Priority.P3, None
+    quiet.reason, quiet.issue = "silent since its last window with entries", IssueRef(4)
+    return [new, spike, quiet]
+
+
+def test_render_matches_the_golden_worklog():
+    markdown = worklog.render(
+        service="netra-backend-staging",
+        window=WINDOW,
+        run_id="run-1",
+        generated_at=datetime(2025, 9, 15, 3, 7, tzinfo=UTC),
+        source="file:sample.ndjson",
+        tracker="local",
+        stats={"read": 1200, "kept": 921, "other_service": 40, "outside_window": 200, "below_severity": 37, "rejected": 2},
+        measures=_measures(),
+        samples={"5e55a0ff00000001": ['{"severity": "WARNING", "textPayload": "Session access failed"}']},
+        context=[{"revision": "netra-backend-staging-00042", "location": "us-central1", "resource_type": "cloud_run_revision", "entries": 921}],
+        rejections=[Rejection("x1", "malformed JSON: Expecting value", "{bro", "line 17")],
+    )
+    if os.environ.get("GARDENER_UPDATE_GOLDEN"):
+        GOLDEN.write_text(markdown, encoding="utf-8")
+    assert markdown == GOLDEN.read_text(encoding="utf-8")
