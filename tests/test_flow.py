@@ -163,11 +163,50 @@ def test_every_command_has_help(command):
     assert result.exit_code == 0 and "Usage" in result.output
 
 
-def test_runs_of_a_service_hold_a_concurrency_limit_of_one(three_hours):
+def test_runs_of_a_service_hold_a_concurrency_limit_of_one(three_hours, sample_file, tmp_path):
+    """A run waits while another run of the same service holds the service's slot."""
+    import threading
+    from datetime import UTC, datetime
+
     from prefect.client.orchestration import get_client
+    from prefect.concurrency.sync import concurrency
 
-    from log_gardener.flows.gardener import service_lock_name
+    from log_gardener.flows.gardener import ensure_service_lock
 
+    name = ensure_service_lock(SERVICE)
+    held, released = threading.Event(), {}
+
+    def other_run():
+        with concurrency(name, occupy=1):
+            held.set()
+            threading.Event().wait(3)
+            released["at"] = datetime.now(UTC)
+
+    holder = threading.Thread(target=other_run)
+    holder.start()
+    assert held.wait(60)
+    db = tmp_path / "lock.duckdb"
+    result = run_cli(
+        "run",
+        "--source",
+        str(sample_file),
+        "--service",
+        SERVICE,
+        "--start",
+        HOURS[0][0],
+        "--end",
+        HOURS[0][1],
+        "--warehouse",
+        f"duckdb:///{db}",
+        "--worklogs",
+        str(tmp_path / "w"),
+        "--no-publish",
+        "--json",
+    )
+    holder.join()
+    assert result.exit_code == 0, result.output
+    (started,) = duckdb.connect(str(db)).execute("select started_at from runs").fetchone()
+    assert started >= released["at"]  # the run began only after the other run released the slot
     with get_client(sync_client=True) as client:
-        limit = client.read_global_concurrency_limit_by_name(service_lock_name(SERVICE))
-    assert limit.limit == 1 and limit.active_slots == 0  # held during a run, released after
+        limit = client.read_global_concurrency_limit_by_name(name)
+    assert limit.limit == 1 and limit.active_slots == 0
