@@ -9,8 +9,9 @@ from datetime import timedelta
 from prefect import flow, get_run_logger
 
 from log_gardener.flows.gardener import gardener
+from log_gardener.flows.parameters import RunParameters
 from log_gardener.tasks.normalise import Window
-from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE, open_warehouse
+from log_gardener.tasks.warehouses import open_warehouse
 
 # Set by the CLI to draw a progress bar: called as (done, total, window, summary or None when skipped).
 progress_hook: Callable[[int, int, Window, dict | None], None] | None = None
@@ -46,30 +47,18 @@ def completed_windows(warehouse_url: str, service: str, period: Window) -> set[t
 
 
 @flow(name="backfill", log_prints=True)
-def backfill(
-    service: str,
-    start: str,
-    end: str,
-    source: str,
-    step: str = "1h",
-    warehouse: str = DEFAULT_WAREHOUSE,
-    tracker: str = "local",
-    rules_path: str | None = None,
-    min_severity: str = "WARNING",
-    worklog_dir: str = "worklogs",
-    publish_issues: bool = False,
-    logging_filter: str | None = None,
-) -> dict:
+def backfill(params: RunParameters, start: str, end: str, step: str = "1h") -> dict:
     """Run the gardener for every `step` window of [start, end), oldest first (baselines depend on order).
 
     Windows that already have a completed run are skipped, so an interrupted
-    backfill resumes where it stopped. The tracker is left alone unless
-    `publish_issues` is true.
+    backfill resumes where it stopped. Set params.publish_issues to false to
+    build a baseline without touching the tracker (the CLI's default).
     """
+    service = params.service
     logger = get_run_logger()
     period = Window.parse(start, end)
     windows = split_windows(period, parse_step(step))
-    done = completed_windows(warehouse, service, period)
+    done = completed_windows(params.warehouse, service, period)
     ran, skipped = [], 0
     for index, window in enumerate(windows, 1):
         if (window.start, window.end) in done:
@@ -78,19 +67,7 @@ def backfill(
             if progress_hook:
                 progress_hook(index, len(windows), window, None)
             continue
-        summary = gardener(
-            service=service,
-            start=window.start.isoformat(),
-            end=window.end.isoformat(),
-            source=source,
-            warehouse=warehouse,
-            tracker=tracker,
-            rules_path=rules_path,
-            min_severity=min_severity,
-            worklog_dir=worklog_dir,
-            publish_issues=publish_issues,
-            logging_filter=logging_filter,
-        )
+        summary = gardener(params, window.start.isoformat(), window.end.isoformat())
         ran.append(
             {
                 "window": summary["window"],

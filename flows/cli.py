@@ -10,8 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+
+from log_gardener.flows.parameters import RunParameters, describe
+from log_gardener.tasks.warehouses.base import DEFAULT_WAREHOUSE
 
 app = typer.Typer(
     help="Log Gardener: group a service's WARNING+ logs into patterns, track their rates, keep issues and a worklog up to date.",
@@ -38,6 +42,34 @@ def _check_source(source: str) -> None:
         _fail(f"log source file not found: {source}")
 
 
+def _parameters(source, service, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish) -> RunParameters:
+    """The options as the one parameters model of the flows and deployments; a bad value is a clear error."""
+    _check_source(source)
+    try:
+        return RunParameters(
+            service=service,
+            source=source,
+            warehouse=warehouse,
+            tracker=tracker,
+            rules_path=str(rules) if rules else None,
+            min_severity=min_severity,
+            logging_filter=logging_filter,
+            worklog_dir=str(worklogs),
+            publish_issues=publish,
+        )
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+
+
+def _check_window(start: str, end: str) -> None:
+    from log_gardener.tasks.normalise import Window
+
+    try:
+        Window.parse(start, end)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
 def _quiet_prefect() -> None:
     # Keep stdout for results: Prefect's own chatter goes to stderr at WARNING.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -62,55 +94,29 @@ def print_clusters(summary: dict, console: Console = out) -> None:
 
 @app.command()
 def run(
-    source: str = typer.Option(
-        ..., help="LogEntry file (gcloud JSON array or NDJSON), cloud-logging:PROJECT or bq-sink:PROJECT.DATASET.TABLE."
-    ),
-    service: str = typer.Option(..., help="Service name (Cloud Run service_name label)."),
+    source: str = typer.Option(..., help=describe("source")),
+    service: str = typer.Option(..., help=describe("service")),
     start: str = typer.Option(..., help="Window start, ISO 8601 (e.g. 2025-09-15T00:00:00Z). Inclusive."),
     end: str = typer.Option(..., help="Window end, ISO 8601. Exclusive."),
-    warehouse: str = typer.Option(
-        "duckdb:///gardener.duckdb", envvar="GARDENER_WAREHOUSE", help="duckdb:///path.duckdb or bigquery:PROJECT.DATASET."
-    ),
-    tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help="local (kept in the warehouse) or github:OWNER/REPO."),
-    rules: Path | None = typer.Option(
-        None, envvar="GARDENER_RULES", help="Priority rules TOML (default: the bundled tasks/default_rules.toml)."
-    ),
-    min_severity: str = typer.Option("WARNING", help="Lowest severity collected."),
-    logging_filter: str | None = typer.Option(
-        None, "--filter", help="Extra Logging query for cloud-logging sources, e.g. 'jsonPayload.module:\"websocket\"'."
-    ),
-    worklogs: Path = typer.Option(Path("worklogs"), help="Folder for the markdown worklogs."),
+    warehouse: str = typer.Option(DEFAULT_WAREHOUSE, envvar="GARDENER_WAREHOUSE", help=describe("warehouse")),
+    tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help=describe("tracker")),
+    rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help=describe("rules_path")),
+    min_severity: str = typer.Option("WARNING", help=describe("min_severity")),
+    logging_filter: str | None = typer.Option(None, "--filter", help=describe("logging_filter")),
+    worklogs: Path = typer.Option(Path("worklogs"), help=describe("worklog_dir")),
     no_publish: bool = typer.Option(False, "--no-publish", help="Record the run without touching the tracker."),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (run_id, service, window, entries, rejected, worklog, clusters)."
     ),
 ) -> None:
     """Run the gardener flow for one service and one window [START, END)."""
-    from log_gardener.tasks.normalise import Window, severity_name
-
-    try:
-        Window.parse(start, end)
-        severity_name(min_severity)
-    except ValueError as exc:
-        _fail(str(exc))
-    _check_source(source)
+    params = _parameters(source, service, warehouse, tracker, rules, min_severity, logging_filter, worklogs, not no_publish)
+    _check_window(start, end)
     _quiet_prefect()
     from log_gardener.flows.gardener import gardener
 
     try:
-        summary = gardener(
-            service=service,
-            start=start,
-            end=end,
-            source=source,
-            warehouse=warehouse,
-            tracker=tracker,
-            rules_path=str(rules) if rules else None,
-            min_severity=min_severity,
-            worklog_dir=str(worklogs),
-            publish_issues=not no_publish,
-            logging_filter=logging_filter,
-        )
+        summary = gardener(params, start, end)
     except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
         _fail(str(exc))
     except Exception as exc:  # an API or network failure after retries: say what, the flow run log has the trace
@@ -123,18 +129,17 @@ def run(
 
 @app.command()
 def backfill(
-    source: str = typer.Option(..., help="LogEntry file, cloud-logging:PROJECT or bq-sink:PROJECT.DATASET.TABLE."),
-    service: str = typer.Option(..., help="Service name."),
+    source: str = typer.Option(..., help=describe("source")),
+    service: str = typer.Option(..., help=describe("service")),
     start: str = typer.Option(..., help="Start of the period, ISO 8601 (inclusive)."),
     end: str = typer.Option(..., help="End of the period, ISO 8601 (exclusive)."),
     step: str = typer.Option("1h", help="Window length: 30m, 1h, 1d."),
-    warehouse: str = typer.Option(
-        "duckdb:///gardener.duckdb", envvar="GARDENER_WAREHOUSE", help="duckdb:///path.duckdb or bigquery:PROJECT.DATASET."
-    ),
-    tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help="local or github:OWNER/REPO (used only with --publish)."),
-    rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help="Priority rules TOML."),
-    min_severity: str = typer.Option("WARNING", help="Lowest severity collected."),
-    worklogs: Path = typer.Option(Path("worklogs"), help="Folder for the markdown worklogs."),
+    warehouse: str = typer.Option(DEFAULT_WAREHOUSE, envvar="GARDENER_WAREHOUSE", help=describe("warehouse")),
+    tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help=describe("tracker") + " Used only with --publish."),
+    rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help=describe("rules_path")),
+    min_severity: str = typer.Option("WARNING", help=describe("min_severity")),
+    logging_filter: str | None = typer.Option(None, "--filter", help=describe("logging_filter")),
+    worklogs: Path = typer.Option(Path("worklogs"), help=describe("worklog_dir")),
     publish: bool = typer.Option(
         False, "--publish", help="Also create and update tracker issues (off by default: a backfill builds the baseline)."
     ),
@@ -146,12 +151,12 @@ def backfill(
     from log_gardener.flows import backfill as backfill_module
     from log_gardener.tasks.normalise import Window
 
+    params = _parameters(source, service, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish)
     try:
         period = Window.parse(start, end)
         windows = backfill_module.split_windows(period, backfill_module.parse_step(step))
     except ValueError as exc:
         _fail(str(exc))
-    _check_source(source)
     _quiet_prefect()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as progress:
         bar = progress.add_task(f"backfill {service}", total=len(windows))
@@ -162,19 +167,7 @@ def backfill(
 
         backfill_module.progress_hook = advance
         try:
-            result = backfill_module.backfill(
-                service=service,
-                start=start,
-                end=end,
-                source=source,
-                step=step,
-                warehouse=warehouse,
-                tracker=tracker,
-                rules_path=str(rules) if rules else None,
-                min_severity=min_severity,
-                worklog_dir=str(worklogs),
-                publish_issues=publish,
-            )
+            result = backfill_module.backfill(params, start, end, step)
         except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
             _fail(str(exc))
         except Exception as exc:
@@ -256,15 +249,14 @@ def demo(
     out.print(f"[bold]sample logs:[/] {count} entries (+2 broken lines) in {logs}")
     for hour in range(hours):
         start = DEFAULT_START + timedelta(hours=hour)
-        summary = gardener(
+        params = RunParameters(
             service=SERVICE,
-            start=start.isoformat(),
-            end=(start + timedelta(hours=1)).isoformat(),
             source=str(logs),
             warehouse=f"duckdb:///{folder / 'gardener.duckdb'}",
             tracker="local",
             worklog_dir=str(folder / "worklogs"),
         )
+        summary = gardener(params, start.isoformat(), (start + timedelta(hours=1)).isoformat())
         print_clusters(summary)
     out.print(f"[bold]worklogs:[/] {folder / 'worklogs' / SERVICE}")
     out.print(

@@ -15,19 +15,20 @@ from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
 from prefect.exceptions import ObjectNotFound
 
+from log_gardener.flows.parameters import RunParameters
 from log_gardener.tasks import issue_text, matching, publish, worklog
 from log_gardener.tasks.extract import Extracted, extract
 from log_gardener.tasks.group import cluster_and_identify, grouped_messages
 from log_gardener.tasks.history import closed_issues, known_issues, load_history
 from log_gardener.tasks.load import load
 from log_gardener.tasks.measure import History, PatternMeasure, aggregate, prioritise
-from log_gardener.tasks.normalise import Window, severity_name
+from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.redact import redact
 from log_gardener.tasks.rules import Rules, load_rules
 from log_gardener.tasks.sources import open_source
 from log_gardener.tasks.trackers import open_tracker
 from log_gardener.tasks.vocabulary import IssueRef
-from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE, Warehouse, open_warehouse, records
+from log_gardener.tasks.warehouses import Warehouse, open_warehouse, records
 
 extract_task = task(extract, name="extract", cache_policy=NO_CACHE)
 load_task = task(load, name="load", cache_policy=NO_CACHE)
@@ -116,54 +117,29 @@ def _artifacts(run_id: str, service: str, window: Window, markdown: str, measure
 
 
 @flow(name="gardener", log_prints=True)
-def gardener(
-    service: str,
-    start: str,
-    end: str,
-    source: str,
-    warehouse: str = DEFAULT_WAREHOUSE,
-    tracker: str = "local",
-    rules_path: str | None = None,
-    min_severity: str = "WARNING",
-    worklog_dir: str = "worklogs",
-    publish_issues: bool = True,
-    logging_filter: str | None = None,
-) -> dict:
-    """Collect, group, measure and publish the log patterns of `service` in [start, end).
+def gardener(params: RunParameters, start: str, end: str) -> dict:
+    """Collect, group, measure and publish the log patterns of one service in [start, end).
 
-    source: a LogEntry JSON/NDJSON file path, or `cloud-logging:PROJECT`.
-    warehouse: `duckdb:///path.duckdb` (default) or `bigquery:PROJECT.DATASET`.
-    tracker: `local` (issues kept in the warehouse) or `github:OWNER/REPO`.
-    publish_issues: False records the run without touching the tracker (backfills).
-    logging_filter: extra Logging query for the cloud-logging source (`gcloud logging read` syntax).
+    params: the service, its source, the warehouse, the tracker and the rules (see RunParameters).
+    start, end: the window, ISO 8601; start inclusive, end exclusive.
     """
     window = Window.parse(start, end)
-    with concurrency(ensure_service_lock(service), occupy=1, timeout_seconds=3600):
-        return _garden(service, window, source, warehouse, tracker, rules_path, min_severity, worklog_dir, publish_issues, logging_filter)
+    with concurrency(ensure_service_lock(params.service), occupy=1, timeout_seconds=3600):
+        return _garden(params, window)
 
 
-def _garden(
-    service: str,
-    window: Window,
-    source: str,
-    warehouse: str,
-    tracker: str,
-    rules_path: str | None,
-    min_severity: str,
-    worklog_dir: str,
-    publish_issues: bool,
-    logging_filter: str | None,
-) -> dict:
+def _garden(params: RunParameters, window: Window) -> dict:
+    service, source, warehouse, tracker = params.service, params.source, params.warehouse, params.tracker
+    rules_path, worklog_dir, publish_issues = params.rules_path, params.worklog_dir, params.publish_issues
     logger = get_run_logger()
-    min_severity = severity_name(min_severity)
+    min_severity = params.min_severity
     rules = load_rules(rules_path)
-    log_source = open_source(source, logging_filter)
+    log_source = open_source(source, params.logging_filter)
     wh = open_warehouse(warehouse)
     wh.setup()
     trk = open_tracker(tracker, wh)
     run_id = _run_id()
-    parameters = {"source": source, "warehouse": warehouse, "tracker": tracker, "min_severity": min_severity, "rules": rules_path}
-    records.start_run(wh, run_id, service, window, log_source.describe(), parameters)
+    records.start_run(wh, run_id, service, window, log_source.describe(), params.model_dump())
     completed = False
     try:
         extracted: Extracted = extract_task(log_source, service, window, min_severity)

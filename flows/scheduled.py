@@ -8,7 +8,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 
 from log_gardener.flows.gardener import gardener
-from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE
+from log_gardener.flows.parameters import RunParameters
 
 
 def last_full_hour(now: datetime) -> tuple[datetime, datetime]:
@@ -18,22 +18,8 @@ def last_full_hour(now: datetime) -> tuple[datetime, datetime]:
 
 
 @flow(name="hourly-gardener")
-def hourly_gardener(
-    service: str,
-    source: str,
-    warehouse: str = DEFAULT_WAREHOUSE,
-    tracker: str = "local",
-    rules_path: str | None = None,
-) -> dict:
+def hourly_gardener(params: RunParameters) -> dict:
     """Gardener for the previous full hour of the run's scheduled time (so a late run still does its own hour)."""
     scheduled = flow_run.scheduled_start_time or datetime.now(UTC)
     start, end = last_full_hour(scheduled)
-    return gardener(
-        service=service,
-        start=start.isoformat(),
-        end=end.isoformat(),
-        source=source,
-        warehouse=warehouse,
-        tracker=tracker,
-        rules_path=rules_path,
-    )
+    return gardener(params, start.isoformat(), end.isoformat())

@@ -79,14 +79,17 @@ def test_deployments_run_on_a_real_server(prefect_server, tmp_path):
     assert [s["schedule"]["cron"] for s in hourly["schedules"]] == ["7 * * * *"]
 
     params = {
-        "service": SERVICE,
         "start": "2025-09-15T00:00:00Z",
         "end": "2025-09-15T02:00:00Z",
-        "source": str(logs),
-        "warehouse": f"duckdb:///{tmp_path / 'g.duckdb'}",
-        "worklog_dir": str(tmp_path / "worklogs"),
+        "params": {
+            "service": SERVICE,
+            "source": str(logs),
+            "warehouse": f"duckdb:///{tmp_path / 'g.duckdb'}",
+            "worklog_dir": str(tmp_path / "worklogs"),
+            "publish_issues": False,
+        },
     }
-    args = ["deployment", "run", "backfill/backfill"] + [x for k, v in params.items() for x in ("--param", f"{k}={v}")]
+    args = ["deployment", "run", "backfill/backfill", "--params", json.dumps(params)]
     _prefect(env, *args)
     _prefect(env, "worker", "start", "--pool", "gardener", "--run-once", timeout=600)
 

@@ -46,7 +46,9 @@ def test_render_matches_the_golden_worklog():
         stats={"read": 1200, "kept": 921, "other_service": 40, "outside_window": 200, "below_severity": 37, "rejected": 2},
         measures=_measures(),
         samples={"5e55a0ff00000001": ['{"severity": "WARNING", "textPayload": "Session access failed"}']},
-        context=[{"revision": "netra-backend-staging-00042", "location": "us-central1", "resource_type": "cloud_run_revision", "entries": 921}],
+        context=[
+            {"revision": "netra-backend-staging-00042", "location": "us-central1", "resource_type": "cloud_run_revision", "entries": 921}
+        ],
         rejections=[Rejection("x1", "malformed JSON: Expecting value", "{bro", "line 17")],
     )
     if os.environ.get("GARDENER_UPDATE_GOLDEN"):
