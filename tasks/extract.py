@@ -32,8 +32,27 @@ def _rejection(raw: str, reason: str, where: str, source: str) -> Rejection:
     return Rejection(digest, reason, raw[:RAW_KEEP_CHARS], where)
 
 
+MAX_DEPTH = 64  # a LogEntry is a few levels deep; far deeper is hostile or broken
+
+
 def _raw(entry) -> str:
-    return json.dumps(entry, ensure_ascii=False, default=str)[:RAW_KEEP_CHARS]
+    try:
+        return json.dumps(entry, ensure_ascii=False, default=str)[:RAW_KEEP_CHARS]
+    except (RecursionError, ValueError, TypeError):
+        return repr(type(entry))
+
+
+def nesting_depth(value, limit: int = MAX_DEPTH) -> int:
+    """How deeply objects and arrays nest in `value`, counted without recursion and never past `limit` + 1."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def extract(source: LogSource, service: str, window: Window, min_severity: str = "WARNING") -> Extracted:
@@ -55,6 +74,8 @@ def extract(source: LogSource, service: str, window: Window, min_severity: str =
         try:
             if not isinstance(entry, dict):
                 raise RejectedEntry(f"entry is a JSON {type(entry).__name__}, not an object")
+            if nesting_depth(entry) > MAX_DEPTH:
+                raise RejectedEntry(f"nested deeper than {MAX_DEPTH} levels")
             owner = service_of(entry)
             if owner is not None and owner != service:
                 stats["other_service"] += 1
@@ -77,6 +98,8 @@ def extract(source: LogSource, service: str, window: Window, min_severity: str =
             rows.append(normalise(entry))
         except RejectedEntry as exc:
             rejections.append(_rejection(_raw(entry), str(exc), where, source.describe()))
+        except Exception as exc:  # an entry no rule foresaw is recorded, never the end of the run
+            rejections.append(_rejection(_raw(entry), f"unreadable entry ({type(exc).__name__}: {exc})"[:500], where, source.describe()))
     stats["kept"] = len(rows)
     stats["rejected"] = len(rejections)
     frame = pd.DataFrame(rows, columns=list(ROW_COLUMNS))

@@ -23,6 +23,18 @@ SEVERITY_RANK = {
     "ALERT": 700,
     "EMERGENCY": 800,
 }
+# names other logging libraries use for the same levels
+SEVERITY_ALIASES = {
+    "WARN": "WARNING",
+    "ERR": "ERROR",
+    "SEVERE": "ERROR",
+    "FATAL": "CRITICAL",
+    "CRIT": "CRITICAL",
+    "EMERG": "EMERGENCY",
+    "INFORMATION": "INFO",
+    "TRACE": "DEBUG",
+    "FINE": "DEBUG",
+}
 MAX_MESSAGE_CHARS = 16_384
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -110,7 +122,10 @@ def severity_name(value: Any) -> str:
             if value >= rank:
                 best = name
         return best
-    name = str(value).upper()
+    name = str(value).strip().upper()
+    if name.isdigit():
+        return severity_name(int(name))
+    name = SEVERITY_ALIASES.get(name, name)
     if name not in SEVERITY_RANK:
         raise RejectedEntry(f"unknown severity {value!r}")
     return name
@@ -135,8 +150,8 @@ def clean_text(text: str) -> str:
     return text
 
 
-def message_of(entry: dict) -> str:
-    """textPayload, else jsonPayload.message, else `METHOD /path STATUS` for request logs."""
+def _written_message(entry: dict) -> str | None:
+    """The message the program wrote: textPayload, else jsonPayload's message (a number or list is shown as JSON)."""
     text = entry.get("textPayload")
     if isinstance(text, str) and text.strip():
         return text
@@ -146,8 +161,26 @@ def message_of(entry: dict) -> str:
             value = payload.get(key)
             if isinstance(value, str) and value.strip():
                 return value
+        for key in ("message", "msg", "error"):
+            value = payload.get(key)
+            if isinstance(value, int | float | bool | list | dict) and value not in ([], {}):
+                return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)  # 12345, [..], {..}
+    return None
+
+
+def _is_request_message(entry: dict) -> bool:
+    """True when the message is built from httpRequest (the program wrote none)."""
     http = entry.get("httpRequest")
-    if isinstance(http, dict) and (http.get("requestMethod") or http.get("requestUrl")):
+    return _written_message(entry) is None and isinstance(http, dict) and bool(http.get("requestMethod") or http.get("requestUrl"))
+
+
+def message_of(entry: dict) -> str:
+    """textPayload, else jsonPayload.message, else `METHOD /path STATUS` for request logs, else audit or structured fields."""
+    written = _written_message(entry)
+    if written is not None:
+        return written
+    http = entry.get("httpRequest")
+    if _is_request_message(entry):
         path = urlsplit(str(http.get("requestUrl") or "")).path or "/"
         return f"{http.get('requestMethod') or '-'} {path} {http.get('status') or '-'}"
     proto = entry.get("protoPayload")
@@ -158,17 +191,11 @@ def message_of(entry: dict) -> str:
         if proto.get("methodName"):
             detail = status.get("message") if isinstance(status, dict) else None
             return f"{proto['methodName']}" + (f": {detail}" if detail else "")
-    raise RejectedEntry("no message: none of textPayload, jsonPayload.message, httpRequest, protoPayload")
-
-
-def _is_request_message(entry: dict) -> bool:
-    """True when the message was built from httpRequest (no text or JSON message)."""
-    if isinstance(entry.get("textPayload"), str) and entry["textPayload"].strip():
-        return False
     payload = entry.get("jsonPayload")
-    if isinstance(payload, dict) and any(isinstance(payload.get(k), str) and payload[k].strip() for k in ("message", "msg", "error")):
-        return False
-    return isinstance(entry.get("httpRequest"), dict)
+    if isinstance(payload, dict) and any(v not in (None, "", [], {}) for v in payload.values()):
+        # a structured log without a message field: its fields are the message
+        return json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    raise RejectedEntry("no message: none of textPayload, jsonPayload, httpRequest, protoPayload has content")
 
 
 def _latency_ms(value: Any) -> float | None:

@@ -44,14 +44,33 @@ def _first_char(handle) -> str:
 
 
 def _ndjson(handle) -> Iterator[dict | Unparseable]:
-    for number, line in enumerate(handle, start=1):
-        text = line.strip()
+    number = 0
+    while True:
+        # a line is read at most MAX_ENTRY_CHARS at a time: a huge line never sits in memory whole
+        line = handle.readline(MAX_ENTRY_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_ENTRY_CHARS and not line.endswith("\n"):
+            excerpt, size = line[:RAW_KEEP_CHARS], len(line)
+            while line and not line.endswith("\n"):
+                line = handle.readline(CHUNK_CHARS)
+                size += len(line)
+            yield Unparseable(excerpt, f"entry of {size:,} characters, over the {MAX_ENTRY_CHARS:,}-character limit", f"line {number}")
+            continue
+        text = line.strip().lstrip("\ufeff")  # a byte-order mark is not part of the entry
         if not text:
             continue
         try:
-            yield json.loads(text)
+            yield _DECODER.decode(text)
         except json.JSONDecodeError as exc:
             yield Unparseable(text[:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg} at column {exc.colno}", f"line {number}")
+        except RecursionError:
+            yield Unparseable(text[:RAW_KEEP_CHARS], "malformed JSON: nested too deeply to read", f"line {number}")
+
+
+# Control characters inside strings are read (and cleaned later), not a reason to lose the entry.
+_DECODER = json.JSONDecoder(strict=False)
 
 
 _RESYNC = re.compile(r",\s*(?=\{)")
@@ -59,7 +78,7 @@ _RESYNC = re.compile(r",\s*(?=\{)")
 
 def _json_array(handle) -> Iterator[dict | Unparseable]:
     """Decode a JSON array one element at a time, so a large file is never held whole."""
-    decoder = json.JSONDecoder()
+    decoder = _DECODER
     buffer = handle.read(CHUNK_CHARS).lstrip("\ufeff \t\r\n")
     consumed = 0  # characters of the file before `buffer`
     eof = False
@@ -82,6 +101,16 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
             return
         try:
             value, end = decoder.raw_decode(buffer, index)
+        except RecursionError:
+            match = _RESYNC.search(buffer, index + 1)
+            stop = match.end() if match else len(buffer)
+            yield Unparseable(
+                buffer[index:stop][:RAW_KEEP_CHARS], "malformed JSON: nested too deeply to read", f"character {consumed + index}"
+            )
+            if not match:
+                return
+            index = stop
+            continue
         except json.JSONDecodeError as exc:
             truncated = exc.pos >= len(buffer) - 1 or exc.msg.startswith("Unterminated string")
             if truncated and not eof and len(buffer) - index < MAX_ENTRY_CHARS:
