@@ -110,7 +110,10 @@ def _artifacts(run_id: str, service: str, window: Window, markdown: str, measure
         description=f"Tracker issues of {service} in {window.label()}",
     )
     create_table_artifact(
-        table=[{k: v for k, v in cluster_json(m).items() if k != "issue"} | {"issue": m.issue.number} for m in measures],
+        table=[
+            {k: v for k, v in cluster_json(m).items() if k != "issue"} | {"template": redact(m.template), "issue": m.issue.number}
+            for m in measures
+        ],
         key=key.replace("worklog", "clusters", 1),
         description=f"Patterns of {service} in {window.label()}",
     )

@@ -16,13 +16,19 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=\-]{8,}", r"\1 [REDACTED]", re.I),
         (r"\beyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}", "[REDACTED JWT]", 0),
         (r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})", "[REDACTED GITHUB TOKEN]", 0),
-        (r"\bAKIA[0-9A-Z]{16}\b", "[REDACTED AWS KEY]", 0),
+        (r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|AIPA)[0-9A-Z]{16}\b", "[REDACTED AWS KEY]", 0),
         (r"\bAIza[0-9A-Za-z_\-]{35}\b", "[REDACTED GOOGLE KEY]", 0),
         (r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{10,}", "[REDACTED API KEY]", 0),
-        (r"\bxox[abpors]-[A-Za-z0-9\-]{10,}", "[REDACTED SLACK TOKEN]", 0),
+        (r"\bx(?:ox[abpors]|app)-[A-Za-z0-9\-]{10,}", "[REDACTED SLACK TOKEN]", 0),
+        (r"\bhooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+", "hooks.slack.com/[REDACTED WEBHOOK]", 0),
+        (r"\bwhsec_[A-Za-z0-9]{10,}", "[REDACTED WEBHOOK SECRET]", 0),
+        # cookies: every value of a Cookie or Set-Cookie header
+        (r"(?i)(\b(?:set-)?cookie\s*[:=]\s*)([^\r\n]*)", r"\1[REDACTED COOKIE]", 0),
         (
-            r"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|authorization)"
-            r"[\"']?\s*[:=]\s*[\"']?)([^\s\"',;&}]+)",
+            r"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|authorization|private[_-]?key[_-]?id"
+            r"|session|sid)"
+            # quotes may come escaped (\") when the text is itself inside a JSON string
+            r"\\?[\"']?\s*[:=]\s*\\?[\"']?)([^\s\"',;&}\\]+)",
             r"\1[REDACTED]",
             0,
         ),

@@ -36,7 +36,8 @@ class FakeGitHub(LoopbackServer):
 
     # test helpers --------------------------------------------------------------
     def inject(self, method: str, path_regex: str, kind: str, times: int = 1) -> None:
-        """Answer the next `times` matching requests with a fault: 502, 'primary' or 'secondary'."""
+        """Answer the next `times` matching requests with a fault: 502, 'primary' or 'secondary' (nothing applied),
+        or 'ghost' (the write is applied, the answer is a 502) and 'drop' (applied, the connection closes unanswered)."""
         self.faults.extend([(method, path_regex, kind)] * times)
 
     def add_issue(
@@ -56,7 +57,7 @@ class FakeGitHub(LoopbackServer):
 
     @property
     def failed(self) -> int:
-        return sum(1 for _, _, status in self.requests if status >= 400)
+        return sum(1 for _, _, status in self.requests if status >= 400 or status == 0)
 
     # model ---------------------------------------------------------------------
     def _repo_json(self, name: str) -> dict:
@@ -127,6 +128,14 @@ class FakeGitHub(LoopbackServer):
                 pass
 
             def _send(self, status: int, payload, headers: dict | None = None) -> None:
+                ghost = getattr(self, "ghost", None)
+                if ghost == "drop":
+                    fake.requests.append((self.command, self.path, 0))
+                    self.close_connection = True
+                    return
+                if ghost == "ghost":
+                    status, payload, headers = 502, {"message": "Server Error"}, {}
+                    self.ghost = None
                 body = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -149,6 +158,9 @@ class FakeGitHub(LoopbackServer):
                             break
                     else:
                         return False
+                if kind in ("ghost", "drop"):
+                    self.ghost = kind  # applied below, answered badly
+                    return False
                 if kind == "primary":
                     reset = str(int(time.time()) + 1)
                     self._send(403, {"message": "API rate limit exceeded for user ID 1."}, {"X-RateLimit-Reset": reset})
@@ -193,6 +205,7 @@ class FakeGitHub(LoopbackServer):
                 auth = self.headers.get("Authorization", "")
                 if auth.split(" ")[-1] != fake.token:
                     return self._send(401, {"message": "Bad credentials"})
+                self.ghost = None
                 if self._fault():
                     return
                 parts = urlsplit(self.path)

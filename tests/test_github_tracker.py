@@ -180,6 +180,48 @@ def test_faults_are_retried_and_every_action_lands_once(prefect_harness, github,
         )
 
 
+def _tracker_state(fake):
+    """Issues (title, labels, state) and the action keys of their comments, in order."""
+    state = []
+    for issue in sorted(fake.issues(REPO), key=lambda i: i["number"]):
+        keys = [c.split("log-gardener:action=")[1][:20] for c in fake.comments(REPO, issue["number"]) if "log-gardener:action=" in c]
+        state.append((issue["title"], sorted(issue["labels"]), issue["state"], keys))
+    return state
+
+
+def test_writes_that_landed_without_an_answer_are_never_repeated(prefect_harness, sample_file, tmp_path, monkeypatch):
+    """A share of writes is applied and then answered with a 502 or a dropped connection: the tracker ends exactly as
+    after a clean run, because each ambiguous write is looked for before it is retried."""
+    states = []
+    for faulty in (False, True):
+        with FakeGitHub(repos=(REPO,), per_page=5) as fake:
+            for number, title, body in HUMAN_ISSUES:
+                fake.add_issue(REPO, title, body, number=number)
+            for name, value in {
+                "GITHUB_TOKEN": fake.token,
+                "GITHUB_API_URL": fake.url,
+                "GARDENER_GITHUB_BACKOFF": "0.01",
+                "GARDENER_GITHUB_SECONDARY_WAIT": "0.05",
+                "GARDENER_GITHUB_WRITE_INTERVAL": "0",
+                "GARDENER_GITHUB_REQUEST_INTERVAL": "0",
+            }.items():
+                monkeypatch.setenv(name, value)
+            if faulty:
+                fake.inject("POST", r"/issues$", "ghost", times=2)
+                fake.inject("POST", r"/comments$", "ghost", times=2)
+                fake.inject("POST", r"/comments$", "drop")
+                fake.inject("POST", r"/issues$", "drop")
+            db = tmp_path / f"g{int(faulty)}.duckdb"
+            for hour in range(3):
+                summary(run(sample_file, db, hour))
+            if faulty:
+                assert not fake.faults and fake.failed >= 6
+            states.append(_tracker_state(fake))
+    clean, faulty_state = states
+    assert faulty_state == clean
+    assert sum(len(keys) for *_, keys in clean) >= 1  # comments were part of the comparison
+
+
 def test_action_planned_but_not_recorded_is_completed_without_duplicate(prefect_harness, github, sample_file, tmp_path, monkeypatch):
     from log_gardener.tasks.warehouses import DuckDBWarehouse
 

@@ -11,15 +11,22 @@ backoff by PyGithub's `GithubRetry`.
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
+import requests
 from github import Auth, Github, GithubException, GithubRetry
-from github.GithubException import BadCredentialsException, UnknownObjectException
+from github.GithubException import BadCredentialsException, RateLimitExceededException, UnknownObjectException
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from log_gardener.tasks.trackers.base import FINGERPRINT_MARKER, Issue, fingerprint_in
 
+T = TypeVar("T")
+_ACTION_RE = re.compile(r"<!-- log-gardener:action=[0-9a-f]+ -->")
 DEFAULT_API_URL = "https://api.github.com"
 LABEL_COLORS = {"P0": "b60205", "P1": "d93f0b", "P2": "fbca04", "P3": "0e8a16", "P4": "c5def5", "log-gardener": "5319e7", "quiet": "bfdadc"}
 
@@ -73,12 +80,15 @@ class GitHubTracker:
     ):
         if repo.count("/") != 1 or not all(repo.split("/")):
             raise ValueError(f"GitHub repository must be OWNER/REPO, not {repo!r}")
+        # PyGithub retries only requests that are safe to repeat. A POST (new issue, new comment) whose
+        # answer was lost may have landed: `_write_once` asks GitHub before it writes again.
         retry = GithubRetry(
             total=retries,
             backoff_factor=backoff,
             secondary_rate_wait=secondary_wait,
-            allowed_methods=frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"}),
+            allowed_methods=frozenset({"GET", "PUT", "PATCH", "DELETE"}),
         )
+        self.retries, self.backoff, self.secondary_wait = retries, backoff, secondary_wait
         self.client = Github(
             auth=Auth.Token(token),
             base_url=api_url.rstrip("/"),
@@ -163,12 +173,42 @@ class GitHubTracker:
         converted.comments = [c.body for c in issue.get_comments()]
         return converted
 
+    def _write_once(self, write: Callable[[], T], landed: Callable[[], T | None]) -> T:
+        """Run a write that must not happen twice: after an answer that may hide a landed write (5xx, a
+        timeout, a dropped connection), look for its result first and write again only when it is absent."""
+        for attempt in range(self.retries + 1):
+            try:
+                return write()
+            except RateLimitExceededException as exc:  # refused before it was applied: wait, then write again
+                if attempt == self.retries:
+                    raise
+                reset = (exc.headers or {}).get("retry-after") or (exc.headers or {}).get("Retry-After")
+                time.sleep(min(float(reset), self.secondary_wait) if reset else self.secondary_wait)
+            except (GithubException, requests.RequestException) as exc:
+                if isinstance(exc, GithubException) and exc.status is not None and exc.status < 500:
+                    raise
+                if attempt == self.retries:
+                    raise
+                time.sleep(self.backoff * 2**attempt)
+                found = landed()
+                if found is not None:
+                    return found
+        raise AssertionError("unreachable")
+
     def create(self, title: str, body: str, labels: list[str]) -> Issue:
         self._ensure_labels(labels)
-        return _to_issue(self.repo.create_issue(title=title, body=body, labels=labels))
+        fingerprint = fingerprint_in(body)
+        return self._write_once(
+            lambda: _to_issue(self.repo.create_issue(title=title, body=body, labels=labels)),
+            lambda: self.find_by_fingerprint(fingerprint) if fingerprint else None,
+        )
 
     def comment(self, number: int, body: str) -> None:
-        self.repo.get_issue(number).create_comment(body)
+        match = _ACTION_RE.search(body)
+        self._write_once(
+            lambda: self.repo.get_issue(number).create_comment(body),
+            lambda: True if match and self.has_comment_with(number, match.group(0)) else None,
+        )
 
     def has_comment_with(self, number: int, marker: str) -> bool:
         return any(marker in (c.body or "") for c in self.repo.get_issue(number).get_comments())
