@@ -39,6 +39,15 @@ def title(prefix: str, m: PatternMeasure) -> str:
     return f"{prefix} | {m.priority} | {summary(m)}"
 
 
+def retitled(current: str, prefix: str, priority: str) -> str | None:
+    """The title with its priority token set to `priority`, when it is still in the gardener's own format
+    (`prefix | P | summary`) and says another priority; None leaves a title a person wrote alone."""
+    match = re.fullmatch(rf"({re.escape(prefix)} \| )(P[0-4])( \| .*)", current, flags=re.S)
+    if not match or match.group(2) == priority:
+        return None
+    return f"{match.group(1)}{priority}{match.group(3)}"
+
+
 def labels(m: PatternMeasure, service: str) -> list[str]:
     result = {m.priority, m.severity.lower(), f"service:{service}", "log-gardener"}
     if m.module:

@@ -131,13 +131,15 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
             m.reason = f"came back after issue #{history.closed_issue[m.fingerprint]} was closed: {m.count} entries, {m.rate_per_min:g}/min"
         elif rules.is_spike(m.rate_per_min, m.baseline_rate_per_min):
             m.status = Status.ESCALATED
-            before = m.priority
-            m.priority = raise_priority(before, rules.escalation.levels)
+            before = m.previous_priority or m.base_priority  # what the pattern's issue says now
+            m.priority = raise_priority(m.priority, rules.escalation.levels)
             ratio = f"x{m.ratio:.1f}" if m.ratio else "from zero"
             m.reason = (
                 f"{m.baseline_rate_per_min:g}/min to {m.rate_per_min:g}/min, {ratio} over a "
                 f"{history.baseline_minutes / 60:g}-hour baseline: {before} to {m.priority}"
             )
+            if m.previous_priority and m.base_priority.rank < m.previous_priority.rank:
+                m.reason += f" ({m.severity} at this rate is {m.base_priority} by the base rules, one more level for the spike)"
         else:
             m.status = Status.ONGOING
             if m.ratio:

@@ -174,7 +174,7 @@ def _apply_one(
         headline = {
             Action.LINK: f"**Log Gardener links pattern `{m.fingerprint}` to this issue** ({p.reason}); "
             f"updates about it will be posted here.\n\n{FINGERPRINT_MARKER.format(fingerprint=m.fingerprint)}",
-            Action.ESCALATE: f"**Escalated {m.previous_priority or '-'} to {m.priority}**: {m.reason}.",
+            Action.ESCALATE: f"**Escalated**: {m.reason}.",
             Action.REOPEN: f"**Regressed**: {m.reason}. Reopening.",
             Action.QUIET: f"**Quiet**: no entries for {rules.tracker.quiet_after_windows} window(s)"
             + (", closing." if rules.tracker.close_quiet else "; labelled `quiet`."),
@@ -182,8 +182,11 @@ def _apply_one(
         }[p.action]
         tracker.comment(number, issue_text.comment_body(m, service, context, window, samples, p.key, headline))
     issue = tracker.get(number)
-    if p.action == Action.ESCALATE and m.priority not in issue.labels:
+    if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK) and m.priority not in issue.labels:
         tracker.set_labels(number, _swap_priority(issue.labels, m.priority))
+    new_title = issue_text.retitled(issue.title, rules.tracker.title_prefix, m.priority)
+    if new_title and p.action in (Action.ESCALATE, Action.REOPEN):
+        tracker.retitle(number, new_title)
     if p.action == Action.REOPEN:
         if "quiet" in issue.labels:
             tracker.set_labels(number, [label for label in issue.labels if label != "quiet"])

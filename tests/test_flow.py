@@ -80,6 +80,17 @@ def test_hour_two_escalates_session_middleware_p2_to_p1(three_hours):
     assert ssot["status"] == "ongoing" and ssot["issue"]["action"] == "none"
 
 
+def test_after_an_escalation_title_label_and_comment_agree_on_the_priority(three_hours):
+    _, db, (_, second, _) = three_hours
+    number = by_template(second, "Session access failed")["issue"]["number"]
+    con = duckdb.connect(str(db), read_only=True)
+    title, labels = con.execute("select title, labels from tracker_issues where number = ?", [number]).fetchone()
+    (comment,) = con.execute("select body from tracker_comments where issue_number = ? and body like '%Escalated%'", [number]).fetchone()
+    assert title.startswith("GCP-logs | P1 | ") and "P1" in json.loads(labels) and "P2" not in json.loads(labels)
+    assert "**Escalated**: 5.1/min to 15.3/min, x3.0 over a 1-hour baseline: P2 to P1." in comment
+    assert comment.splitlines()[0].count("P2") == 1  # the sentence names the priority before once
+
+
 def test_hour_three_has_the_new_redis_pattern(three_hours):
     _, _, (_, second, third) = three_hours
     redis = by_template(third, "redis.exceptions.ConnectionError")

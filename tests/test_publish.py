@@ -89,6 +89,15 @@ def test_action_keys_are_stable_and_differ_by_window_pattern_and_action():
     )
 
 
+def test_only_the_gardeners_own_title_format_gets_a_new_priority():
+    from log_gardener.tasks.issue_text import retitled
+
+    assert retitled("GCP-logs | P2 | Session access failed", "GCP-logs", "P1") == "GCP-logs | P1 | Session access failed"
+    assert retitled("GCP-logs | P1 | Session access failed", "GCP-logs", "P1") is None  # already right
+    assert retitled("Session middleware broken (P2)", "GCP-logs", "P1") is None  # a person's title is left alone
+    assert retitled("GCP-staging | P2 | Session", "GCP-logs", "P1") is None
+
+
 def test_plan_reads_no_clock():
     # the same inputs plan the same actions at any time (reruns and backfills agree)
     first = plan([measure("a", "new")], {}, RULES, "svc", WINDOW)

@@ -26,6 +26,7 @@ PARAMS = {
     "labels": "[]",
     "state": "open",
     "body": "b",
+    "title": "t",
     "updated_at": T0,
     "closed_at": None,
     "action_key": "k",

@@ -1,6 +1,7 @@
--- Change the labels, state or body of a local tracker issue.
+-- Change the title, labels, state or body of a local tracker issue.
 update tracker_issues
 set
+  title = @title,
   labels = @labels,
   state = @state,
   body = @body,

@@ -132,11 +132,17 @@ class GitHubTracker:
             if name not in self._labels:
                 color = LABEL_COLORS.get(name, "ededed")
                 try:
-                    self.repo.create_label(name, color)
+                    self._write_once(lambda: self.repo.create_label(name, color), lambda: self._label(name))
                 except GithubException as exc:
                     if exc.status != 422:  # 422: created meanwhile
                         raise
                 self._labels.add(name)
+
+    def _label(self, name: str):
+        try:
+            return self.repo.get_label(name)
+        except UnknownObjectException:
+            return None
 
     def find_by_fingerprint(self, fingerprint: str) -> Issue | None:
         """The issue carrying this fingerprint's marker: search first, then the labelled issues."""
@@ -216,6 +222,9 @@ class GitHubTracker:
     def set_labels(self, number: int, labels: list[str]) -> None:
         self._ensure_labels(labels)
         self.repo.get_issue(number).set_labels(*labels)
+
+    def retitle(self, number: int, title: str) -> None:
+        self.repo.get_issue(number).edit(title=title)
 
     def reopen(self, number: int) -> None:
         self.repo.get_issue(number).edit(state="open")

@@ -78,6 +78,7 @@ class LocalTracker:
         self.warehouse.execute(
             "tracker/update_issue",
             number=issue.number,
+            title=changes.get("title", issue.title),
             labels=json.dumps(sorted(set(labels))),
             state=state,
             body=changes.get("body", issue.body),
@@ -87,6 +88,9 @@ class LocalTracker:
 
     def set_labels(self, number: int, labels: list[str]) -> None:
         self._update(self.get(number), labels=labels)
+
+    def retitle(self, number: int, title: str) -> None:
+        self._update(self.get(number), title=title)
 
     def reopen(self, number: int) -> None:
         self._update(self.get(number), state="open")
