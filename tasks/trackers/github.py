@@ -132,7 +132,7 @@ class GitHubTracker:
             if name not in self._labels:
                 color = LABEL_COLORS.get(name, "ededed")
                 try:
-                    self._write_once(lambda: self.repo.create_label(name, color), lambda: self._label(name))
+                    self._write_once(lambda n=name, c=color: self.repo.create_label(n, c), lambda n=name: self._label(n))
                 except GithubException as exc:
                     if exc.status != 422:  # 422: created meanwhile
                         raise
