@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
 from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_URL
 
 from log_gardener.flows.parameters import RunParameters
 from log_gardener.tasks import issue_text, matching, publish, worklog
@@ -53,6 +57,12 @@ def ensure_service_lock(service: str) -> str:
             except Exception:  # created meanwhile by a parallel run
                 client.read_global_concurrency_limit_by_name(name)
     return name
+
+
+def checkpoint(stage: str) -> None:
+    """Crash-safety testing: GARDENER_KILL_AT=<stage> ends the process here as abruptly as a lost worker (SIGKILL)."""
+    if os.environ.get("GARDENER_KILL_AT") == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _run_id() -> str:
@@ -127,8 +137,20 @@ def gardener(params: RunParameters, start: str, end: str) -> dict:
     start, end: the window, ISO 8601; start inclusive, end exclusive.
     """
     window = Window.parse(start, end)
-    with concurrency(ensure_service_lock(params.service), occupy=1, timeout_seconds=3600):
+    with _service_slot(params.service):
         return _garden(params, window)
+
+
+def _service_slot(service: str):
+    """One run of a service at a time, across workers: a Prefect global concurrency limit of 1.
+
+    Its lease is renewed while the run lives, so a run killed outright frees it within a minute on a Prefect
+    server. In Prefect's local mode (no API URL) there is no server to expire leases, and runs on one machine
+    are kept apart by the DuckDB file's lock instead.
+    """
+    if not PREFECT_API_URL.value():
+        return nullcontext()
+    return concurrency(ensure_service_lock(service), occupy=1, timeout_seconds=3600, lease_duration=60)
 
 
 def _garden(params: RunParameters, window: Window) -> dict:
@@ -142,14 +164,18 @@ def _garden(params: RunParameters, window: Window) -> dict:
     wh.setup()
     trk = open_tracker(tracker, wh)
     run_id = _run_id()
+    # this run holds the service's slot: a run of the service still marked running was killed
+    records.interrupt_stale_runs(wh, service)
     records.start_run(wh, run_id, service, window, log_source.describe(), params.model_dump())
     completed = False
     try:
         extracted: Extracted = extract_task(log_source, service, window, min_severity)
         logger.info("extracted %s entries of %s (%s rejected)", extracted.stats["kept"], service, extracted.stats["rejected"])
         loaded = load_task(wh, extracted, run_id, service, window, log_source.describe())
+        checkpoint("loaded")
         grouped = group_task(wh, service, window, min_severity)
         identities = identify_task(wh, service, grouped, rules.identity.min_similarity, window.start)
+        checkpoint("identified")
         measures = measure_task(grouped, identities, window)
         issues, related = known_issues(wh, service)
         closed = closed_issues(wh, trk, service, window, issues, {m.fingerprint for m in measures})
@@ -161,6 +187,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
         }
         context = wh.query("window_context", service=service, window_start=window.start, window_end=window.end).to_dict("records")
         if publish_issues:
+            checkpoint("publishing")
             matches = matching.issues_describing(trk, measures, issues, rules.tracker.link_min_similarity)
             touched = wh.query("last_actions", service=service, window_start=window.start)
             planned = publish.plan(
@@ -184,6 +211,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             for m in measures:
                 m.issue = IssueRef(issues.get(m.fingerprint))
         save_task(wh, run_id, service, window, measures)
+        checkpoint("saved")
         markdown = worklog.render(
             service=service,
             window=window,

@@ -135,13 +135,14 @@ def _gaps(a: Sequence[str], b: Sequence[str]) -> tuple[list[tuple[Sequence[str],
     suffix = 0
     while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
         suffix += 1
-    matched = sum(1 for t in a[:prefix] if _is_word(t)) + sum(1 for t in a[len(a) - suffix :] if _is_word(t))
+    matched = sum(map(_is_word, a[:prefix])) + sum(map(_is_word, a[len(a) - suffix :]))
     middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     if not middle_a and not middle_b:
         return [], matched
-    if middle_a and middle_b:
+    if middle_a and middle_b and not set(middle_a).isdisjoint(middle_b):
+        count_a, count_b = Counter(middle_a), Counter(middle_b)
         for i, token in enumerate(middle_a):
-            if _is_word(token) and middle_a.count(token) == 1 and middle_b.count(token) == 1:
+            if count_a[token] == 1 and count_b.get(token) == 1 and _is_word(token):
                 j = middle_b.index(token)
                 left, left_matched = _gaps(middle_a[:i], middle_b[:j])
                 right, right_matched = _gaps(middle_a[i + 1 :], middle_b[j + 1 :])
@@ -162,8 +163,8 @@ def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: to
     for gap_a, gap_b in gaps:
         if not gap_a or not gap_b:
             return False  # words on one side only: another statement
-        if len(gap_a) == len(gap_b) == 1 and _is_plain_word(gap_a[0]) and _is_plain_word(gap_b[0]):
-            return False  # one plain word in place of another: a word of the statement (see `_split_statement_words`)
+        if len(gaps) == 1 and len(gap_a) == len(gap_b) == 1 and _is_plain_word(gap_a[0]) and _is_plain_word(gap_b[0]):
+            return False  # only one plain word in place of another: a word of the statement (see `_split_statement_words`)
         if not (is_value(gap_a[0]) and is_value(gap_b[0])):
             return False
     if 2 * anchored >= max(_words(a), _words(b)):
@@ -226,7 +227,7 @@ class PatternClusterer:
         max_field_values: int = 8,
         min_value_contexts: int = 3,
         min_support: int = 3,
-        max_candidates: int = 32,
+        max_candidates: int = 8,
     ):
         self.eps = eps
         self.max_candidates = max_candidates

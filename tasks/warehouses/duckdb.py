@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +19,27 @@ from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_n
 class DuckDBWarehouse:
     """The warehouse in one DuckDB file (or in memory with `:memory:`)."""
 
-    def __init__(self, path: str | Path = "gardener.duckdb"):
+    def __init__(self, path: str | Path = "gardener.duckdb", lock_wait: float | None = None):
+        # a file held by another run of the same service: wait for it (GARDENER_DUCKDB_LOCK_WAIT seconds)
+        lock_wait = float(os.environ.get("GARDENER_DUCKDB_LOCK_WAIT", "600")) if lock_wait is None else lock_wait
         self.path = str(path)
         self.url = f"duckdb:///{self.path}"
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(self.path)
-        except duckdb.IOException as exc:
-            raise RuntimeError(f"cannot open the DuckDB warehouse {self.path}: {exc}") from None
+        self.con = self._connect(lock_wait)
         self.con.execute("set TimeZone = 'UTC'")
         self._lock = threading.RLock()
+
+    def _connect(self, lock_wait: float) -> duckdb.DuckDBPyConnection:
+        """Open the file; while another process holds it (a second run of the same service), wait for it."""
+        deadline = time.monotonic() + lock_wait
+        while True:
+            try:
+                return duckdb.connect(self.path)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise RuntimeError(f"cannot open the DuckDB warehouse {self.path}: {exc}") from None
+                time.sleep(0.5)
 
     def setup(self) -> None:
         """Create the tables of sql/schema and the masking function (idempotent)."""

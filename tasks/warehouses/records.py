@@ -31,6 +31,12 @@ def start_run(warehouse: Warehouse, run_id: str, service: str, window: Window, s
     warehouse.append("runs", pd.DataFrame([row]))
 
 
+def interrupt_stale_runs(warehouse: Warehouse, service: str) -> int:
+    """Mark the service's runs still `running` as `interrupted`: called by a run that holds the service's slot, so
+    no other run of the service is alive and those runs died without finishing (their window is simply run again)."""
+    return warehouse.execute("interrupt_stale_runs", service=service, finished_at=datetime.now(UTC))
+
+
 def finish_run(warehouse: Warehouse, run_id: str, status: str, stats: dict | None = None, clusters: int | None = None) -> None:
     warehouse.execute(
         "finish_run",
