@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, tags
 
 from log_gardener.flows.gardener import gardener
 from log_gardener.flows.parameters import RunParameters
@@ -67,7 +67,8 @@ def backfill(params: RunParameters, start: str, end: str, step: str = "1h") -> d
             if progress_hook:
                 progress_hook(index, len(windows), window, None)
             continue
-        summary = gardener(params, window.start.isoformat(), window.end.isoformat())
+        with tags("log-gardener", "backfill", f"service:{service}"):
+            summary = gardener(params, window.start.isoformat(), window.end.isoformat())
         ran.append(
             {
                 "window": summary["window"],

@@ -71,8 +71,10 @@ def _check_window(start: str, end: str) -> None:
 
 
 def _quiet_prefect() -> None:
-    # Keep stdout for results: Prefect's own chatter goes to stderr at WARNING.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Keep the terminal for results (Prefect's console shows WARNING and above) while the run's INFO log
+    # still reaches the Prefect API, where a person reads it in the UI.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # The first start of Prefect's local server migrates its database: on a small machine that takes a while.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
@@ -113,10 +115,13 @@ def run(
     params = _parameters(source, service, warehouse, tracker, rules, min_severity, logging_filter, worklogs, not no_publish)
     _check_window(start, end)
     _quiet_prefect()
+    from prefect import tags
+
     from log_gardener.flows.gardener import gardener
 
     try:
-        summary = gardener(params, start, end)
+        with tags("log-gardener", "manual", f"service:{params.service}"):
+            summary = gardener(params, start, end)
     except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
         _fail(str(exc))
     except Exception as exc:  # an API or network failure after retries: say what, the flow run log has the trace
@@ -241,6 +246,8 @@ def demo(
     from log_gardener.sample import DEFAULT_START, SERVICE, write_sample
 
     _quiet_prefect()
+    from prefect import tags
+
     from log_gardener.flows.gardener import gardener
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -256,7 +263,8 @@ def demo(
             tracker="local",
             worklog_dir=str(folder / "worklogs"),
         )
-        summary = gardener(params, start.isoformat(), (start + timedelta(hours=1)).isoformat())
+        with tags("log-gardener", "demo", f"service:{SERVICE}"):
+            summary = gardener(params, start.isoformat(), (start + timedelta(hours=1)).isoformat())
         print_clusters(summary)
     out.print(f"[bold]worklogs:[/] {folder / 'worklogs' / SERVICE}")
     out.print(

@@ -16,7 +16,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
+from prefect.events import emit_event
 from prefect.exceptions import ObjectNotFound
+from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 
 from log_gardener.flows.parameters import RunParameters
@@ -31,7 +33,7 @@ from log_gardener.tasks.redact import redact
 from log_gardener.tasks.rules import Rules, load_rules
 from log_gardener.tasks.sources import open_source
 from log_gardener.tasks.trackers import open_tracker
-from log_gardener.tasks.vocabulary import IssueRef
+from log_gardener.tasks.vocabulary import Action, IssueRef, Status
 from log_gardener.tasks.warehouses import Warehouse, open_warehouse, records
 
 extract_task = task(extract, name="extract", cache_policy=NO_CACHE)
@@ -129,7 +131,19 @@ def _artifacts(run_id: str, service: str, window: Window, markdown: str, measure
     )
 
 
-@flow(name="gardener", log_prints=True)
+def run_name() -> str:
+    """`netra-backend-staging 2025-09-15 02:00Z`: the service and the window start, for the runs list."""
+    parameters = flow_run.parameters
+    params = parameters.get("params")
+    service = params.service if isinstance(params, RunParameters) else (params or {}).get("service", "?")
+    try:
+        start = Window.parse(parameters["start"], parameters["end"]).start.strftime("%Y-%m-%d %H:%MZ")
+    except (KeyError, ValueError):
+        start = str(parameters.get("start"))
+    return f"{service} {start}"
+
+
+@flow(name="gardener", flow_run_name=run_name, log_prints=True)
 def gardener(params: RunParameters, start: str, end: str) -> dict:
     """Collect, group, measure and publish the log patterns of one service in [start, end).
 
@@ -170,7 +184,20 @@ def _garden(params: RunParameters, window: Window) -> dict:
     completed = False
     try:
         extracted: Extracted = extract_task(log_source, service, window, min_severity)
-        logger.info("extracted %s entries of %s (%s rejected)", extracted.stats["kept"], service, extracted.stats["rejected"])
+        logger.info(
+            "%s %s to %s: %s entries kept of %s read, %s rejected, %s skipped (other services %s, outside the window %s, below %s %s)",
+            service,
+            window.start.isoformat(),
+            window.end.isoformat(),
+            extracted.stats["kept"],
+            extracted.stats["read"],
+            extracted.stats["rejected"],
+            sum(extracted.stats[k] for k in ("other_service", "outside_window", "below_severity")),
+            extracted.stats["other_service"],
+            extracted.stats["outside_window"],
+            min_severity,
+            extracted.stats["below_severity"],
+        )
         loaded = load_task(wh, extracted, run_id, service, window, log_source.describe())
         checkpoint("loaded")
         grouped = group_task(wh, service, window, min_severity)
@@ -212,6 +239,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
                 m.issue = IssueRef(issues.get(m.fingerprint))
         save_task(wh, run_id, service, window, measures)
         checkpoint("saved")
+        _report(logger, service, measures)
         markdown = worklog.render(
             service=service,
             window=window,
@@ -246,6 +274,38 @@ def _garden(params: RunParameters, window: Window) -> dict:
         if not completed:
             records.finish_run(wh, run_id, "failed")
         wh.close()
+
+
+def _report(logger, service: str, measures: list[PatternMeasure]) -> None:
+    """INFO lines a person reads in the run's log, one event per pattern that needs attention, and a status tag."""
+    statuses: dict[str, int] = {}
+    for m in measures:
+        statuses[m.status] = statuses.get(m.status, 0) + 1
+    logger.info("%s patterns: %s", len(measures), ", ".join(f"{n} {s}" for s, n in statuses.items()) or "none")
+    for m in measures:
+        if m.issue.action != Action.NONE:
+            link = m.issue.url if m.issue.url.startswith("http") else m.issue.ref
+            logger.info("%s %s (%s, %s, %s/min): %s", m.issue.action, link, m.status, m.priority, m.rate_per_min, redact(m.template)[:100])
+        if m.status in (Status.NEW, Status.ESCALATED, Status.REGRESSED, Status.QUIET):
+            emit_event(
+                event=f"gardener.pattern.{m.status}",
+                resource={
+                    "prefect.resource.id": f"gardener.pattern.{service}.{m.fingerprint}",
+                    "prefect.resource.name": redact(m.template)[:200],
+                    "service": service,
+                    "fingerprint": m.fingerprint,
+                },
+                payload={
+                    "priority": str(m.priority),
+                    "previous_priority": m.previous_priority and str(m.previous_priority),
+                    "rate_per_min": m.rate_per_min,
+                    "baseline_rate_per_min": m.baseline_rate_per_min,
+                    "count": m.count,
+                    "issue_url": m.issue.url or None,
+                    "issue_number": m.issue.number,
+                    "reason": m.reason,
+                },
+            )
 
 
 def _project_of(extracted: Extracted) -> str | None:

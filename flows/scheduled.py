@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from prefect import flow
+from prefect import flow, get_run_logger, tags
 from prefect.runtime import flow_run
 
 from log_gardener.flows.gardener import gardener
@@ -22,4 +22,8 @@ def hourly_gardener(params: RunParameters) -> dict:
     """Gardener for the previous full hour of the run's scheduled time (so a late run still does its own hour)."""
     scheduled = flow_run.scheduled_start_time or datetime.now(UTC)
     start, end = last_full_hour(scheduled)
-    return gardener(params, start.isoformat(), end.isoformat())
+    get_run_logger().info(
+        "scheduled for %s: runs the last full hour before it, %s to %s", scheduled.isoformat(), start.isoformat(), end.isoformat()
+    )
+    with tags("log-gardener", "hourly", f"service:{params.service}"):
+        return gardener(params, start.isoformat(), end.isoformat())

@@ -37,6 +37,15 @@ ACTION_NAMES = {
 }
 
 
+def inline(text: str, limit: int) -> str:
+    """A template as an inline code span: placeholders such as <STR> render as written, never as HTML; cut with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {text} {fence}" if text.startswith("`") or text.endswith("`") else f"{fence}{text}{fence}"
+
+
 def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:g}/min"
 
@@ -112,7 +121,7 @@ def render(
     lines += ["## Patterns", ""]
     for i, m in enumerate(measures, 1):
         lines += [
-            f"### {i}. {redact(m.template)[:120]}",
+            f"### {i}. {inline(redact(m.template), 120)}",
             "",
             f"- **Status:** {STATUS_MARK[m.status]}, priority {m.priority}"
             + (f" (was {m.previous_priority})" if m.previous_priority and m.previous_priority != m.priority else ""),
@@ -142,14 +151,14 @@ def render(
         + "  ",
         f"**Priority escalations:** {len(escalations)}"
         + (
-            " (" + "; ".join(f"{m.previous_priority} → {m.priority}: {redact(m.template)[:60]}" for m in escalations) + ")"
+            " (" + "; ".join(f"{m.previous_priority} → {m.priority}: {inline(redact(m.template), 60)}" for m in escalations) + ")"
             if escalations
             else ""
         ),
         "",
     ]
     if actions:
-        lines += [f"- {action_text(m)}: {redact(m.template)[:80]} ({m.reason})" for m in actions]
+        lines += [f"- {action_text(m)}: {inline(redact(m.template), 80)} ({m.reason})" for m in actions]
     else:
         lines.append("- No tracker changes in this run.")
     lines += ["", "## Technical context", ""]

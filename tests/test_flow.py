@@ -221,3 +221,18 @@ def test_runs_of_a_service_hold_a_concurrency_limit_of_one(three_hours, sample_f
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name(name)
     assert limit.limit == 1 and limit.active_slots == 0
+
+
+def test_runs_are_named_and_tagged_by_service_and_window_and_log_their_actions(three_hours):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags, LogFilter, LogFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["manual", f"service:{SERVICE}"])))
+        names = {run.name for run in runs}
+        assert {f"{SERVICE} 2025-09-15 00:00Z", f"{SERVICE} 2025-09-15 02:00Z"} <= names
+        second = next(run for run in runs if run.name == f"{SERVICE} 2025-09-15 01:00Z")
+        logs = [entry.message for entry in client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[second.id])))]
+    assert any("entries kept of" in line for line in logs)
+    assert "5 patterns: 4 ongoing, 1 escalated" in logs
+    assert any(line.startswith("escalate #") and "Session access failed" in line for line in logs)

@@ -54,3 +54,12 @@ def test_render_matches_the_golden_worklog():
     if os.environ.get("GARDENER_UPDATE_GOLDEN"):
         GOLDEN.write_text(markdown, encoding="utf-8")
     assert markdown == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_placeholders_survive_a_commonmark_renderer():
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(GOLDEN.read_text(encoding="utf-8"))
+    assert "<STR>" not in html and "<NUM>" not in html  # never taken as HTML tags
+    assert html.count("&lt;STR&gt;") >= 4 and "&lt;NUM&gt;" in html  # shown as written, in headings, lists and the table
+    assert "<h3>3. <code>POST /ws/beacon &lt;NUM&gt;</code></h3>" in html
