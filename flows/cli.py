@@ -22,8 +22,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True)
-out = Console()
+# piped or redirected output is not folded at 80 columns
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+out = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def _fail(message: str) -> None:
