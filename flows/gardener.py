@@ -205,7 +205,8 @@ def _garden(params: RunParameters, window: Window) -> dict:
         checkpoint("identified")
         measures = measure_task(grouped, identities, window)
         issues, related = known_issues(wh, service)
-        closed = closed_issues(wh, trk, service, window, issues, {m.fingerprint for m in measures})
+        # regressions reopen issues: without publishing (backfills) the tracker is not asked
+        closed = closed_issues(wh, trk, service, window, issues, {m.fingerprint for m in measures}) if publish_issues else {}
         history = history_task(wh, service, window, rules.escalation.baseline_windows, rules.tracker.quiet_after_windows, closed)
         measures = prioritise_task(measures, history, rules)
         samples = {

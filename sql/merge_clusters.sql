@@ -1,11 +1,14 @@
 -- Fold the staged patterns of one window into `clusters`, one row per fingerprint. A window older than
--- the stored last sighting (a backfill) never overwrites the newer priority; first and last sightings
--- only widen; an issue, once known, stays.
+-- the stored last sighting (a backfill) never overwrites the newer template, severity or priority; first
+-- and last sightings only widen; an issue, once known, stays.
 merge into clusters as t
 using staging_clusters as s
 on t.service = s.service and t.fingerprint = s.fingerprint
 when matched then update set
-  template = s.template,
+  template = case
+    when t.last_seen is null or (s.last_seen is not null and s.last_seen >= t.last_seen) then s.template
+    else t.template
+  end,
   module = coalesce(s.module, t.module),
   function = coalesce(s.function, t.function),
   first_seen = case
@@ -16,7 +19,10 @@ when matched then update set
     when s.last_seen is not null and (t.last_seen is null or s.last_seen >= t.last_seen) then s.last_seen
     else t.last_seen
   end,
-  severity_max = s.severity_max,
+  severity_max = case
+    when t.last_seen is null or (s.last_seen is not null and s.last_seen >= t.last_seen) then s.severity_max
+    else t.severity_max
+  end,
   issue_number = coalesce(s.issue_number, t.issue_number),
   issue_url = coalesce(s.issue_url, t.issue_url),
   current_priority = case

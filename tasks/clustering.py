@@ -40,6 +40,7 @@ _TOKEN = re.compile(r"<[A-Z*]+>|[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]")
 _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
 _HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
 _JOINERS = frozenset(":=|()[]{}")
+_CHUNK_ROWS = 512
 _CLOSING = {"[": "]", "(": ")", "{": "}"}
 _WORD = re.compile(r"[A-Za-z]")
 _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
@@ -71,7 +72,7 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
                 elif (
                     tokens[j] in _JOINERS
                     and j + 1 < n
-                    and (is_variable(tokens[j + 1]) or (tokens[j] == ":" and _HEX_GROUP.match(tokens[j + 1])))
+                    and (is_variable(tokens[j + 1]) or (tokens[j] == ":" and j - i >= 3 and _HEX_GROUP.match(tokens[j + 1])))
                 ):
                     # 10.0.0.1:80, 00:02:13, and MAC / IPv6 groups such as 1a:ee:3b
                     j += 2
@@ -322,15 +323,18 @@ class PatternClusterer:
         """Cosine distances of the pairs within `eps` of each other, only inside a block (block-diagonal, sparse)."""
         rows, cols, data = [np.arange(n)], [np.arange(n)], [np.full(n, 1e-12)]
         for block in blocks:
-            if len(block) < 2:
-                continue
+            if len(block) < 2 or len(block) > self.max_block:
+                continue  # a block no word could split is grouped by its free fields alone (see fit)
             members = np.asarray(block)
             sub = vectors[members]
-            similarity = (sub @ sub.T).tocoo()
-            near = (similarity.data >= 1.0 - self.eps) & (similarity.row != similarity.col)
-            rows.append(members[similarity.row[near]])
-            cols.append(members[similarity.col[near]])
-            data.append(np.maximum(1.0 - similarity.data[near], 1e-12))
+            # row chunks: memory follows chunk x block, even for a block that could not be split further
+            for begin in range(0, len(members), _CHUNK_ROWS):
+                similarity = (sub[begin : begin + _CHUNK_ROWS] @ sub.T).tocoo()
+                row = similarity.row + begin
+                near = (similarity.data >= 1.0 - self.eps) & (row != similarity.col)
+                rows.append(members[row[near]])
+                cols.append(members[similarity.col[near]])
+                data.append(np.maximum(1.0 - similarity.data[near], 1e-12))
         return csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
 
     def _refine_block(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray) -> np.ndarray:
@@ -373,7 +377,12 @@ class PatternClusterer:
         next_label = 0
         if shapes:
             vectorizer = TfidfVectorizer(
-                analyzer=lambda s: [f"{pos}:{tok}" for pos, tok in enumerate(shapes[s])] + [tok for tok in shapes[s] if tok != WILDCARD],
+                # the length feature keeps the vocabulary non-empty when no message has a token
+                analyzer=lambda s: (
+                    [f"len:{len(shapes[s])}"]
+                    + [f"{pos}:{tok}" for pos, tok in enumerate(shapes[s])]
+                    + [tok for tok in shapes[s] if tok != WILDCARD]
+                ),
                 lowercase=False,
                 sublinear_tf=True,
             )
@@ -388,7 +397,10 @@ class PatternClusterer:
             graph = self._neighbour_graph(blocks, vectors, len(shapes))
             dbscan = DBSCAN(eps=self.eps, min_samples=1, metric="precomputed").fit_predict(graph, sample_weight=weights)
             for block in blocks:
-                local = self._refine_block(block, shapes, dbscan[block])
+                # DBSCAN's pairs cost the square of a block: one that no shared word could split is joined
+                # by its free fields only, in linear time
+                seeds = dbscan[block] if len(block) <= self.max_block else np.arange(len(block))
+                local = self._refine_block(block, shapes, seeds)
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
@@ -452,7 +464,7 @@ class PatternClusterer:
         # that are both seen `min_support` times with their own words in between are two statements.
         representative_of: dict[int, int] = {}
         by_key: dict[tuple, list[int]] = defaultdict(list)
-        for label in sorted(templates, key=lambda x: (-support[x], x)):
+        for label in sorted(templates, key=lambda x: (-support[x], templates[x])):
             template = templates[label]
             target = None
             for key in keys(template):

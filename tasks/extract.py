@@ -37,7 +37,7 @@ MAX_DEPTH = 64  # a LogEntry is a few levels deep; far deeper is hostile or brok
 
 def _raw(entry) -> str:
     try:
-        return json.dumps(entry, ensure_ascii=False, default=str)[:RAW_KEEP_CHARS]
+        return json.dumps(entry, ensure_ascii=False, default=str)[:RAW_KEEP_CHARS].encode("utf-8", "replace").decode("utf-8")
     except (RecursionError, ValueError, TypeError):
         return repr(type(entry))
 

@@ -77,4 +77,5 @@ def closed_issues(
     """
     done = warehouse.query("actions_for_window", service=service, window_start=window.start)
     reopened = set(done[(done.action == Action.REOPEN) & (done.state == ActionState.APPLIED)].fingerprint)
-    return {fp: number for fp, number in issues.items() if fp in present and (fp in reopened or tracker.get(number).state == "closed")}
+    # one light read per pattern present: its issue's state (an issue gone from the tracker is no issue)
+    return {fp: number for fp, number in issues.items() if fp in present and (fp in reopened or tracker.state_of(number) == "closed")}

@@ -15,14 +15,22 @@ from log_gardener.tasks.trackers import ACTION_MARKER, FINGERPRINT_MARKER
 SAMPLE_KEYS = ("severity", "timestamp", "textPayload", "jsonPayload", "httpRequest", "protoPayload", "sourceLocation")
 
 
+MAX_SAMPLE_CHARS = 8_000  # GitHub takes at most 65,536 characters per issue body or comment
+MAX_BODY_CHARS = 60_000
+
+
+def _capped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"\n… [{len(text) - limit:,} more characters]"
+
+
 def sample_json(payload: str | None) -> str:
-    """A LogEntry trimmed to what a reader needs, redacted, as indented JSON."""
+    """A LogEntry trimmed to what a reader needs, redacted, as indented JSON, at most MAX_SAMPLE_CHARS."""
     try:
         entry = json.loads(payload or "{}")
     except json.JSONDecodeError:
-        return redact(payload or "")
+        return _capped(redact(payload or ""), MAX_SAMPLE_CHARS)
     kept = {key: entry[key] for key in SAMPLE_KEYS if key in entry}
-    return redact(json.dumps(kept, indent=2, ensure_ascii=False, sort_keys=True))
+    return _capped(redact(json.dumps(kept, indent=2, ensure_ascii=False, sort_keys=True)), MAX_SAMPLE_CHARS)
 
 
 def summary(m: PatternMeasure, width: int = 90) -> str:

@@ -36,7 +36,9 @@ SEVERITY_ALIASES = {
     "FINE": "DEBUG",
 }
 MAX_MESSAGE_CHARS = 16_384
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# control characters, and lone surrogates (valid JSON escapes such as "\ud800" that no UTF-8 text can hold)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 ROW_COLUMNS = (
     "insert_id",
@@ -168,6 +170,15 @@ def _written_message(entry: dict) -> str | None:
     return None
 
 
+def _path_of(url) -> str:
+    """The path of a URL; a malformed one (scanners send them) keeps its text up to the query."""
+    text = str(url or "")
+    try:
+        return urlsplit(text).path or "/"
+    except ValueError:
+        return text.split("?", 1)[0][:200] or "/"
+
+
 def _is_request_message(entry: dict) -> bool:
     """True when the message is built from httpRequest (the program wrote none)."""
     http = entry.get("httpRequest")
@@ -181,12 +192,12 @@ def message_of(entry: dict) -> str:
         return written
     http = entry.get("httpRequest")
     if _is_request_message(entry):
-        path = urlsplit(str(http.get("requestUrl") or "")).path or "/"
+        path = _path_of(http.get("requestUrl"))
         return f"{http.get('requestMethod') or '-'} {path} {http.get('status') or '-'}"
     proto = entry.get("protoPayload")
     if isinstance(proto, dict):
         if proto.get("method") or proto.get("resource"):
-            return f"{proto.get('method') or '-'} {urlsplit(str(proto.get('resource') or '')).path or '/'} {proto.get('status') or '-'}"
+            return f"{proto.get('method') or '-'} {_path_of(proto.get('resource'))} {proto.get('status') or '-'}"
         status = proto.get("status") or {}
         if proto.get("methodName"):
             detail = status.get("message") if isinstance(status, dict) else None
@@ -222,6 +233,11 @@ def _source_location(entry: dict) -> tuple[str | None, str | None, int | None]:
     return (str(module) if module else None, str(function) if function else None, line_no)
 
 
+def _utf8(value):
+    """Strings that UTF-8 can hold (lone surrogates become U+FFFD); other values as they are."""
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def synthetic_insert_id(entry: dict) -> str:
     """A stable id for an entry without insertId, so a reload still finds it."""
     digest = hashlib.sha1(json.dumps(entry, sort_keys=True, default=str).encode()).hexdigest()
@@ -250,7 +266,7 @@ def normalise(entry: Any) -> dict:
         http_status = int(status) if status not in (None, "") else None
     except (TypeError, ValueError):
         http_status = None
-    return {
+    row = {
         "insert_id": str(entry.get("insertId") or synthetic_insert_id(entry)),
         "timestamp": ts,
         "receive_timestamp": received,
@@ -272,5 +288,6 @@ def normalise(entry: Any) -> dict:
         "http_status": http_status,
         "latency_ms": _latency_ms(http.get("latency")),
         "trace": entry.get("trace"),
-        "payload": json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str)[:65_536],
+        "payload": _SURROGATE.sub("\ufffd", json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str))[:65_536],
     }
+    return {key: _utf8(value) for key, value in row.items()}

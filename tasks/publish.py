@@ -182,19 +182,21 @@ def _apply_one(
         }[p.action]
         tracker.comment(number, issue_text.comment_body(m, service, context, window, samples, p.key, headline))
     issue = tracker.get(number)
-    if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK) and m.priority not in issue.labels:
-        tracker.set_labels(number, _swap_priority(issue.labels, m.priority))
+    labels = set(issue.labels)
+    if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK):
+        labels = set(_swap_priority(sorted(labels), m.priority))
+    if p.action == Action.REOPEN:
+        labels.discard("quiet")
+    if p.action == Action.QUIET:
+        labels.add("quiet")
+    if labels != set(issue.labels):
+        tracker.set_labels(number, sorted(labels))  # one write: priority and quiet together
     new_title = issue_text.retitled(issue.title, rules.tracker.title_prefix, m.priority)
     if new_title and p.action in (Action.ESCALATE, Action.REOPEN):
         tracker.retitle(number, new_title)
-    if p.action == Action.REOPEN:
-        if "quiet" in issue.labels:
-            tracker.set_labels(number, [label for label in issue.labels if label != "quiet"])
-        if issue.state != "open":
-            tracker.reopen(number)
+    if p.action == Action.REOPEN and issue.state != "open":
+        tracker.reopen(number)
     if p.action == Action.QUIET:
-        if "quiet" not in issue.labels:
-            tracker.set_labels(number, sorted(set(issue.labels) | {"quiet"}))
         if rules.tracker.close_quiet and issue.state == "open":
             tracker.close(number)
     return number, issue.url

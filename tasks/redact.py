@@ -22,13 +22,27 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bx(?:ox[abpors]|app)-[A-Za-z0-9\-]{10,}", "[REDACTED SLACK TOKEN]", 0),
         (r"\bhooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+", "hooks.slack.com/[REDACTED WEBHOOK]", 0),
         (r"\bwhsec_[A-Za-z0-9]{10,}", "[REDACTED WEBHOOK SECRET]", 0),
-        # cookies: every value of a Cookie or Set-Cookie header
-        (r"(?i)(\b(?:set-)?cookie\s*[:=]\s*)([^\r\n]*)", r"\1[REDACTED COOKIE]", 0),
+        # cookies: every value of a Cookie or Set-Cookie header, quoted key or not
+        (r"(?i)(\b(?:set-)?cookie\\?[\"']?\s*[:=]\s*)([^\r\n]*)", r"\1[REDACTED COOKIE]", 0),
+        # a quoted secret runs to its closing quote, spaces included
         (
-            r"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|authorization|private[_-]?key[_-]?id"
-            r"|session|sid)"
-            # quotes may come escaped (\") when the text is itself inside a JSON string
+            r"(?i)((?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key)[A-Za-z0-9_\-]*\\?[\"']?\s*[:=]\s*(\\?[\"']))"
+            r"(.*?)(\2)",
+            r"\1[REDACTED]\4",
+            0,
+        ),
+        # key=value and "key": "value" (quotes may come escaped, \", when the text is itself inside a JSON string)
+        (
+            r"(?i)((?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|client[_-]?secret|private[_-]?key[_-]?id)[A-Za-z0-9_\-]*"
             r"\\?[\"']?\s*[:=]\s*\\?[\"']?)([^\s\"',;&}\\]+)",
+            r"\1[REDACTED]",
+            0,
+        ),
+        # tokens and sessions are redacted when the value looks like a credential (a digit, or 16+ characters),
+        # so "token: expired" or "Session: closed by peer" stay readable
+        (
+            r"(?i)((?:token|session|sid|authorization|auth)[A-Za-z0-9_\-]*\\?[\"']?\s*[:=]\s*\\?[\"']?)"
+            r"((?=[^\s\"',;&}\\]*\d)[^\s\"',;&}\\]+|[^\s\"',;&}\\]{16,})",
             r"\1[REDACTED]",
             0,
         ),

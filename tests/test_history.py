@@ -79,3 +79,15 @@ def test_known_issues_by_pattern_and_by_module(fresh_db):
     ]
     fresh_db.append("clusters", pd.DataFrame(rows))
     assert known_issues(fresh_db, "svc") == ({"a": 3, "b": 4}, {"auth": {3, 4}})
+
+
+def test_closed_issues_counts_only_issues_closed_on_the_tracker_and_survives_one_that_is_gone(fresh_db):
+    from log_gardener.tasks.history import closed_issues
+    from log_gardener.tasks.trackers import LocalTracker
+
+    tracker = LocalTracker(fresh_db)
+    open_, closed = tracker.create("t", "b", []), tracker.create("t", "b", [])
+    tracker.close(closed.number)
+    issues = {"open": open_.number, "closed": closed.number, "gone": 999, "absent": closed.number}
+    window = Window(T0, T0 + HOUR)
+    assert closed_issues(fresh_db, tracker, "svc", window, issues, {"open", "closed", "gone"}) == {"closed": closed.number}

@@ -183,3 +183,15 @@ def test_a_run_over_hostile_input_completes_and_records_every_rejection(prefect_
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert (summary["entries"], summary["rejected"]) == (301, 2)
     assert "nested too deeply" in open(summary["worklog"], encoding="utf-8").read()
+
+
+def test_lone_surrogates_and_malformed_request_urls_are_kept_and_stored(tmp_path, fresh_db):
+    surrogate = (
+        '{"insertId": "s", "timestamp": "2025-09-15T00:10:00Z", "severity": "ERROR", '
+        '"resource": {"labels": {"service_name": "svc"}}, "textPayload": "bad \\ud800 half an emoji", "labels": {"k": "\\udc00"}}'
+    )
+    scanner = line(entry("u", textPayload=None, httpRequest={"requestMethod": "GET", "requestUrl": "http://[::1/x?y", "status": 400}))
+    cr_inside = line(entry("cr", textPayload="progress 10%\r20%")).replace("\\r", "\r")  # a raw carriage return
+    result = run(tmp_path, [surrogate, scanner, cr_inside])
+    assert result.stats["kept"] == 3, reasons(result)
+    assert load(fresh_db, result, "run", "svc", WINDOW, "file")["new_entries"] == 3  # the warehouse stores them

@@ -103,3 +103,28 @@ def test_plan_reads_no_clock():
     first = plan([measure("a", "new")], {}, RULES, "svc", WINDOW)
     assert first == plan([measure("a", "new")], {}, RULES, "svc", WINDOW)
     assert datetime.now(UTC) > WINDOW.end
+
+
+def test_reopening_a_quiet_issue_sets_the_new_priority_and_drops_quiet_in_one_label_set(fresh_db):
+    from log_gardener.tasks.publish import PlannedAction, _apply_one
+    from log_gardener.tasks.trackers import LocalTracker
+
+    tracker = LocalTracker(fresh_db)
+    issue = tracker.create("GCP-logs | P3 | Payment provider timeout", "body", ["P3", "log-gardener", "quiet"])
+    tracker.close(issue.number)
+    m = measure("a", "regressed", priority="P2")
+    planned = PlannedAction(action_key("svc", WINDOW, "a", "reopen"), "a", Action.REOPEN, issue.number, "because a")
+    _apply_one(tracker, planned, m, "svc", WINDOW, {}, [], RULES, None, [])
+    after = tracker.get(issue.number)
+    assert (after.state, sorted(after.labels), after.title) == ("open", ["P2", "log-gardener"], "GCP-logs | P2 | Payment provider timeout")
+    assert len(after.comments) == 1 and "Regressed" in after.comments[0]
+
+
+def test_samples_in_issues_are_capped_below_githubs_body_limit():
+    import json
+
+    from log_gardener.tasks.issue_text import MAX_SAMPLE_CHARS, sample_json
+
+    big = json.dumps({"textPayload": "Traceback " + "frame " * 20_000, "severity": "ERROR"})
+    assert len(sample_json(big)) <= MAX_SAMPLE_CHARS + 40
+    assert len(sample_json(big[:65_536])) <= MAX_SAMPLE_CHARS + 40  # a payload cut mid-JSON too

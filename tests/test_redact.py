@@ -56,6 +56,9 @@ SECRETS = {
     "api key header": ("k3y-abcdef123456", "x-api-key: k3y-abcdef123456"),
     "google api key": ("AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI", "key=AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI"),
     "email": ("jane.doe@example.com", "mail to jane.doe@example.com bounced"),
+    "quoted cookie key": ("s3cr3tcookie", '{"Cookie": "_ga=GA1; auth_token_v2=s3cr3tcookie"}'),
+    "password with spaces": ("p@ss w0rd with spaces", '"password": "p@ss w0rd with spaces"'),
+    "secret with suffix": ("django-insecure-abc", "SECRET_KEY='django-insecure-abc'"),
 }
 
 
@@ -73,8 +76,16 @@ def test_private_keys_mentions_and_issue_refs_are_neutralised():
     assert "octocat" in out and "123" in out  # still readable
 
 
-def test_plain_words_stay_readable():
-    text = "session expired for user 42 after the token bucket refilled"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "session expired for user 42 after the token bucket refilled",
+        "Session: closed by peer",
+        "token: expired",
+        "Authorization: missing header",
+    ],
+)
+def test_plain_words_stay_readable(text):
     assert redact(text) == text
 
 

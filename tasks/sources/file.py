@@ -24,7 +24,7 @@ class FileSource:
 
     def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict | Unparseable]:
         # The file holds every service and time; tasks.extract filters.
-        with open(self.path, encoding="utf-8", errors="replace", newline="") as handle:
+        with open(self.path, encoding="utf-8", errors="replace", newline="\n") as handle:
             first = _first_char(handle)
             handle.seek(0)
             if first == "[":

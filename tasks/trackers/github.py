@@ -201,6 +201,15 @@ class GitHubTracker:
                     return found
         raise AssertionError("unreachable")
 
+    def state_of(self, number: int) -> str | None:
+        """open or closed; None for an issue deleted, transferred or out of the token's sight."""
+        try:
+            return self.repo.get_issue(number).state
+        except GithubException as exc:
+            if exc.status in (404, 410):
+                return None
+            raise
+
     def create(self, title: str, body: str, labels: list[str]) -> Issue:
         self._ensure_labels(labels)
         fingerprint = fingerprint_in(body)
