@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from log_gardener.flows.cli import app
 from log_gardener.sample import SERVICE
 from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse, rename_table, table_schema
+from tests.cli_args import run_args
 from tests.fake_bigquery import FakeBigQuery
 
 HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z")]
@@ -39,17 +40,7 @@ def test_gardener_runs_on_bigquery_with_bound_parameters_and_partitioned_tables(
         result = CliRunner().invoke(
             app,
             [
-                "run",
-                "--source",
-                str(sample_file),
-                "--service",
-                SERVICE,
-                "--start",
-                start,
-                "--end",
-                end,
-                "--warehouse",
-                "bigquery:acme-prod.log_gardener",
+                *run_args(str(sample_file), start, end, "bigquery:acme-prod.log_gardener"),
                 "--worklogs",
                 str(tmp_path),
                 "--json",
@@ -103,17 +94,7 @@ def test_sink_table_source_reads_the_window_from_bigquery(prefect_harness, bigqu
         result = CliRunner().invoke(
             app,
             [
-                "run",
-                "--source",
-                source,
-                "--service",
-                SERVICE,
-                "--start",
-                start,
-                "--end",
-                end,
-                "--warehouse",
-                f"duckdb:///{tmp_path / f'g{index}.duckdb'}",
+                *run_args(source, start, end, f"duckdb:///{tmp_path / f'g{index}.duckdb'}"),
                 "--worklogs",
                 str(tmp_path),
                 "--json",

@@ -9,6 +9,7 @@ from log_gardener.flows.cli import app
 from log_gardener.sample import PROJECT, SERVICE, SampleLogs
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.sources.cloud_logging import CloudLoggingSource, build_filter
+from tests.cli_args import run_args
 from tests.fake_logging import FakeCloudLogging, matches
 
 WINDOW = ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z")
@@ -68,17 +69,7 @@ def test_gardener_run_from_cloud_logging_matches_the_file_source(prefect_harness
         result = CliRunner().invoke(
             app,
             [
-                "run",
-                "--source",
-                source,
-                "--service",
-                SERVICE,
-                "--start",
-                WINDOW[0],
-                "--end",
-                WINDOW[1],
-                "--warehouse",
-                f"duckdb:///{tmp_path / f'g{index}.duckdb'}",
+                *run_args(source, WINDOW[0], WINDOW[1], f"duckdb:///{tmp_path / f'g{index}.duckdb'}"),
                 "--worklogs",
                 str(tmp_path / "w"),
                 "--json",

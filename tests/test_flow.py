@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
 from log_gardener.sample import SERVICE
+from tests.cli_args import run_args
 
 HOURS = [
     ("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"),
@@ -28,17 +29,7 @@ def three_hours(prefect_harness, sample_file, tmp_path_factory):
     outputs = []
     for start, end in HOURS:
         result = run_cli(
-            "run",
-            "--source",
-            str(sample_file),
-            "--service",
-            SERVICE,
-            "--start",
-            start,
-            "--end",
-            end,
-            "--warehouse",
-            f"duckdb:///{db}",
+            *run_args(str(sample_file), start, end, f"duckdb:///{db}"),
             "--worklogs",
             str(folder / "worklogs"),
             "--json",
@@ -133,17 +124,7 @@ def test_rerun_of_a_window_changes_nothing(three_hours, sample_file):
     before = counts()
     start, end = HOURS[1]
     result = run_cli(
-        "run",
-        "--source",
-        str(sample_file),
-        "--service",
-        SERVICE,
-        "--start",
-        start,
-        "--end",
-        end,
-        "--warehouse",
-        f"duckdb:///{db}",
+        *run_args(str(sample_file), start, end, f"duckdb:///{db}"),
         "--worklogs",
         str(folder / "worklogs"),
         "--json",
@@ -198,17 +179,7 @@ def test_runs_of_a_service_hold_a_concurrency_limit_of_one(three_hours, sample_f
     assert held.wait(60)
     db = tmp_path / "lock.duckdb"
     result = run_cli(
-        "run",
-        "--source",
-        str(sample_file),
-        "--service",
-        SERVICE,
-        "--start",
-        HOURS[0][0],
-        "--end",
-        HOURS[0][1],
-        "--warehouse",
-        f"duckdb:///{db}",
+        *run_args(str(sample_file), HOURS[0][0], HOURS[0][1], f"duckdb:///{db}"),
         "--worklogs",
         str(tmp_path / "w"),
         "--no-publish",

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from log_gardener.flows.cli import app
 from log_gardener.sample import SERVICE
 from log_gardener.tasks.rules import DEFAULT_RULES_PATH
+from tests.cli_args import run_args
 from tests.fake_github import FakeGitHub
 
 REPO = "acme/backend"
@@ -60,17 +61,7 @@ def run(sample_file, db, hour, *extra):
     result = CliRunner().invoke(
         app,
         [
-            "run",
-            "--source",
-            str(sample_file),
-            "--service",
-            SERVICE,
-            "--start",
-            start,
-            "--end",
-            end,
-            "--warehouse",
-            f"duckdb:///{db}",
+            *run_args(str(sample_file), start, end, f"duckdb:///{db}"),
             "--tracker",
             f"github:{REPO}",
             "--worklogs",
@@ -256,17 +247,7 @@ def test_bad_token_and_missing_repo_fail_at_start(prefect_harness, github, sampl
     result = CliRunner().invoke(
         app,
         [
-            "run",
-            "--source",
-            str(sample_file),
-            "--service",
-            SERVICE,
-            "--start",
-            start,
-            "--end",
-            end,
-            "--warehouse",
-            f"duckdb:///{db}",
+            *run_args(str(sample_file), start, end, f"duckdb:///{db}"),
             "--tracker",
             "github:acme/nope",
         ],

@@ -8,7 +8,7 @@ from nbclient import NotebookClient
 from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
-from log_gardener.sample import SERVICE
+from tests.cli_args import run_args
 
 ROOT = Path(__file__).resolve().parent.parent
 HOURS = ["2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z"]
@@ -21,17 +21,7 @@ def test_notebook_runs_on_the_demo_warehouse(prefect_harness, sample_file, tmp_p
         result = CliRunner().invoke(
             app,
             [
-                "run",
-                "--source",
-                str(sample_file),
-                "--service",
-                SERVICE,
-                "--start",
-                start,
-                "--end",
-                end,
-                "--warehouse",
-                f"duckdb:///{db}",
+                *run_args(str(sample_file), start, end, f"duckdb:///{db}"),
                 "--worklogs",
                 str(tmp_path / "w"),
             ],
