@@ -33,7 +33,7 @@ from log_gardener.tasks.redact import redact
 from log_gardener.tasks.rules import Rules, load_rules
 from log_gardener.tasks.sources import open_source
 from log_gardener.tasks.trackers import open_tracker
-from log_gardener.tasks.vocabulary import Action, IssueRef, Status
+from log_gardener.tasks.vocabulary import Action, IssueRef, RunStatus, Status
 from log_gardener.tasks.warehouses import Warehouse, open_warehouse, records
 
 extract_task = task(extract, name="extract", cache_policy=NO_CACHE)
@@ -268,12 +268,12 @@ def _garden(params: RunParameters, window: Window) -> dict:
             "worklog": str(path),
             "clusters": [cluster_json(m) for m in measures],
         }
-        records.finish_run(wh, run_id, "completed", extracted.stats, sum(1 for m in measures if m.count))
+        records.finish_run(wh, run_id, RunStatus.COMPLETED, extracted.stats, sum(1 for m in measures if m.count))
         completed = True
         return summary
     finally:
         if not completed:
-            records.finish_run(wh, run_id, "failed")
+            records.finish_run(wh, run_id, RunStatus.FAILED)
         wh.close()
 
 

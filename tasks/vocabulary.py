@@ -40,6 +40,15 @@ class ActionState(StrEnum):
     APPLIED = "applied"
 
 
+class RunStatus(StrEnum):
+    """Where a run of one service and window stands in the `runs` table."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process died; the next run of the service marked it
+
+
 class Priority(StrEnum):
     """P0 is the most urgent."""
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.vocabulary import RunStatus
 from log_gardener.tasks.warehouses.base import Warehouse
 
 
@@ -24,7 +25,7 @@ def start_run(warehouse: Warehouse, run_id: str, service: str, window: Window, s
         "window_end": window.end,
         "started_at": datetime.now(UTC),
         "finished_at": None,
-        "status": "running",
+        "status": RunStatus.RUNNING,
         "source": source,
         "parameters": json.dumps(parameters, default=str),
     }
