@@ -1,6 +1,7 @@
 """The package installs like any other: a wheel built from the repository runs the demo outside it."""
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -14,8 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    # a copy of the sources, so no build/ left in the checkout (or stale there) ends up in the wheel
+    source = tmp_path_factory.mktemp("src") / "log-gardener"
+    ignore = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "demo", "worklogs")
+    shutil.copytree(ROOT, source, ignore=ignore)
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(source)],
         check=True,
         capture_output=True,
     )
