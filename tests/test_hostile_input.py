@@ -195,3 +195,14 @@ def test_lone_surrogates_and_malformed_request_urls_are_kept_and_stored(tmp_path
     result = run(tmp_path, [surrogate, scanner, cr_inside])
     assert result.stats["kept"] == 3, reasons(result)
     assert load(fresh_db, result, "run", "svc", WINDOW, "file")["new_entries"] == 3  # the warehouse stores them
+
+
+def test_json_array_files_lose_nothing_after_a_broken_element_or_between_appended_arrays(tmp_path):
+    broken = '{"timestamp": "2025-09-15T00:10:00Z", "jsonPayload": {"items": [1, {"b": 2}], oops}}'
+    path = tmp_path / "broken.json"
+    path.write_text("[" + line(entry("a")) + ",\n" + broken + ",\n" + line(entry("b")) + ",\n" + line(entry("c")) + "]")
+    result = extract(FileSource(path), "svc", WINDOW)
+    assert sorted(result.rows.insert_id) == ["a", "b", "c"] and result.stats["rejected"] >= 1
+    appended = tmp_path / "appended.json"  # two `gcloud logging read --format=json >> file` outputs
+    appended.write_text("[" + line(entry("a")) + "]\n[" + line(entry("b")) + ",\n" + line(entry("c")) + "]\n")
+    assert sorted(extract(FileSource(appended), "svc", WINDOW).rows.insert_id) == ["a", "b", "c"]

@@ -98,7 +98,31 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
         if index >= len(buffer):
             return  # missing closing bracket: everything readable was read
         if buffer[index] == "]":
-            return
+            # The array ends here. Another array may follow (outputs appended to one file); anything else
+            # after it is recorded, never dropped unseen.
+            after = index + 1
+            while True:
+                while after < len(buffer) and buffer[after] in " \t\r\n":
+                    after += 1
+                if after < len(buffer) or eof:
+                    break
+                more = handle.read(CHUNK_CHARS)
+                eof = not more
+                buffer, consumed, after, index = buffer[index:] + more, consumed + index, after - index, 0
+            if after >= len(buffer):
+                return
+            if buffer[after] == "[":
+                index = after + 1
+                continue
+            match = _RESYNC.search(buffer, after)
+            stop = match.end() if match else len(buffer)
+            yield Unparseable(
+                buffer[after:stop][:RAW_KEEP_CHARS], "malformed JSON: text after the end of the array", f"character {consumed + after}"
+            )
+            if not match:
+                return
+            index = stop
+            continue
         try:
             value, end = decoder.raw_decode(buffer, index)
         except RecursionError:
