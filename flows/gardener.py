@@ -25,7 +25,7 @@ from log_gardener.flows.parameters import RunParameters
 from log_gardener.tasks import issue_text, matching, publish, worklog
 from log_gardener.tasks.extract import Extracted, extract
 from log_gardener.tasks.group import cluster_and_identify, grouped_messages
-from log_gardener.tasks.history import closed_issues, known_issues, load_history
+from log_gardener.tasks.history import applied_actions, closed_issues, known_issues, load_history
 from log_gardener.tasks.load import load
 from log_gardener.tasks.measure import History, PatternMeasure, aggregate, prioritise
 from log_gardener.tasks.normalise import Window
@@ -218,8 +218,9 @@ def _garden(params: RunParameters, window: Window) -> dict:
             checkpoint("publishing")
             matches = matching.issues_describing(trk, measures, issues, rules.tracker.link_min_similarity)
             touched = wh.query("last_actions", service=service, window_start=window.start)
+            applied = applied_actions(wh, service, window)
             planned = publish.plan(
-                measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start))
+                measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)), applied
             )
             publish.apply(
                 wh,

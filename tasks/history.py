@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from log_gardener.tasks.measure import History
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.trackers import Tracker
@@ -65,6 +67,16 @@ def known_issues(warehouse: Warehouse, service: str) -> tuple[dict[str, int], di
         if isinstance(module, str):
             by_module.setdefault(module, set()).add(int(number))
     return by_fingerprint, by_module
+
+
+def applied_actions(warehouse: Warehouse, service: str, window: Window) -> dict[str, tuple[str, int | None, str]]:
+    """The tracker actions an earlier run of this window applied: fingerprint -> (action, issue number, reason)."""
+    done = warehouse.query("actions_for_window", service=service, window_start=window.start)
+    done = done[(done.state == ActionState.APPLIED) & (done.action != Action.NONE)]
+    return {
+        fp: (action, None if pd.isna(number) else int(number), reason)
+        for fp, action, number, reason in zip(done.fingerprint, done.action, done.issue_number, done.reason)
+    }
 
 
 def closed_issues(

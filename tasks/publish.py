@@ -45,19 +45,29 @@ def plan(
     window: Window,
     matches: dict[str, tuple[int, float]] | None = None,
     last_touched: dict[str, object] | None = None,
+    applied: dict[str, tuple[str, int | None, str]] | None = None,
 ) -> list[PlannedAction]:
     """Decide at most one action per pattern from its status and whether it has an issue.
 
     matches: fingerprint -> (number, similarity) of a person's issue that describes the pattern.
     last_touched: fingerprint -> start of the last window whose action touched its issue.
+    applied: fingerprint -> (action, issue number, reason) an earlier run of this window already applied: a rerun
+        plans the same action again (apply finds it done), so it reports what the window did.
     """
     planned = []
     creations = 0
     matches = matches or {}
     last_touched = last_touched or {}
     update_every = rules.tracker.update_every_hours * 3600
+    applied = applied or {}
     for m in measures:
         number = issues.get(m.fingerprint)
+        if m.fingerprint in applied:
+            done, done_number, done_reason = applied[m.fingerprint]
+            key = action_key(service, window, m.fingerprint, done)
+            planned.append(PlannedAction(key, m.fingerprint, Action(done), done_number if done_number is not None else number, done_reason))
+            creations += done == Action.CREATE
+            continue
         action, reason = Action.NONE, ""
         # any active pattern at the threshold wants an issue: new ones, and ones first seen by a backfill
         wants_issue = m.count > 0 and m.status != Status.QUIET and rules.should_create(m.priority)

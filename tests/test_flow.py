@@ -135,7 +135,18 @@ def test_rerun_of_a_window_changes_nothing(three_hours, sample_file):
         (c["fingerprint"], c["status"], c["priority"], c["count"]) for c in second["clusters"]
     ]
     assert by_template(rerun, "Session access failed")["issue"]["action"] == "escalate"
+    assert [(c["fingerprint"], c["issue"]) for c in rerun["clusters"]] == [(c["fingerprint"], c["issue"]) for c in second["clusters"]]
     assert counts() == before
+
+
+def test_rerun_of_the_first_hour_still_reports_the_issues_it_created(three_hours, sample_file):
+    folder, db, (first, _, _) = three_hours
+    start, end = HOURS[0]
+    result = run_cli(*run_args(str(sample_file), start, end, f"duckdb:///{db}"), "--worklogs", str(folder / "worklogs"), "--json")
+    assert result.exit_code == 0, result.output
+    rerun = json.loads(result.stdout.strip().splitlines()[-1])
+    created = {c["fingerprint"]: c["issue"] for c in first["clusters"] if c["issue"]["action"] == "create"}
+    assert created and {c["fingerprint"]: c["issue"] for c in rerun["clusters"] if c["fingerprint"] in created} == created
 
 
 def test_bad_window_and_missing_source_are_clear_errors(sample_file):
