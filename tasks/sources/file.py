@@ -76,6 +76,13 @@ _DECODER = json.JSONDecoder(strict=False)
 _RESYNC = re.compile(r",\s*(?=\{)")
 
 
+def _skip(buffer: str, start: int, search_from: int, reason: str, consumed: int) -> tuple[Unparseable, int | None]:
+    """Record the text from `start` up to the next element that starts an object; where to resume, or None."""
+    match = _RESYNC.search(buffer, search_from)
+    stop = match.end() if match else len(buffer)
+    return Unparseable(buffer[start:stop][:RAW_KEEP_CHARS], reason, f"character {consumed + start}"), (stop if match else None)
+
+
 def _json_array(handle) -> Iterator[dict | Unparseable]:
     """Decode a JSON array one element at a time, so a large file is never held whole."""
     decoder = _DECODER
@@ -114,26 +121,20 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
             if buffer[after] == "[":
                 index = after + 1
                 continue
-            match = _RESYNC.search(buffer, after)
-            stop = match.end() if match else len(buffer)
-            yield Unparseable(
-                buffer[after:stop][:RAW_KEEP_CHARS], "malformed JSON: text after the end of the array", f"character {consumed + after}"
-            )
-            if not match:
+            skipped, resume = _skip(buffer, after, after, "malformed JSON: text after the end of the array", consumed)
+            yield skipped
+            if resume is None:
                 return
-            index = stop
+            index = resume
             continue
         try:
             value, end = decoder.raw_decode(buffer, index)
         except RecursionError:
-            match = _RESYNC.search(buffer, index + 1)
-            stop = match.end() if match else len(buffer)
-            yield Unparseable(
-                buffer[index:stop][:RAW_KEEP_CHARS], "malformed JSON: nested too deeply to read", f"character {consumed + index}"
-            )
-            if not match:
+            skipped, resume = _skip(buffer, index, index + 1, "malformed JSON: nested too deeply to read", consumed)
+            yield skipped
+            if resume is None:
                 return
-            index = stop
+            index = resume
             continue
         except json.JSONDecodeError as exc:
             truncated = exc.pos >= len(buffer) - 1 or exc.msg.startswith("Unterminated string")
@@ -143,13 +144,11 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
                 buffer, consumed, index = buffer[index:] + more, consumed + index, 0
                 continue
             # Broken element: record it and resume at the next element that starts an object.
-            where = f"character {consumed + index}"
-            match = _RESYNC.search(buffer, index + 1)
-            stop = match.end() if match else len(buffer)
-            yield Unparseable(buffer[index:stop][:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg}", where)
-            if not match:
+            skipped, resume = _skip(buffer, index, index + 1, f"malformed JSON: {exc.msg}", consumed)
+            yield skipped
+            if resume is None:
                 return
-            index = stop
+            index = resume
             continue
         yield value
         index = end
