@@ -206,7 +206,8 @@ def _garden(params: RunParameters, window: Window) -> dict:
         measures = measure_task(grouped, identities, window)
         issues, related = known_issues(wh, service)
         # regressions reopen issues: without publishing (backfills) the tracker is not asked
-        closed = closed_issues(wh, trk, service, window, issues, {m.fingerprint for m in measures}) if publish_issues else {}
+        applied = applied_actions(wh, service, window) if publish_issues else {}
+        closed = closed_issues(trk, issues, {m.fingerprint for m in measures}, applied) if publish_issues else {}
         history = history_task(wh, service, window, rules.escalation.baseline_windows, rules.tracker.quiet_after_windows, closed)
         measures = prioritise_task(measures, history, rules)
         samples = {
@@ -218,7 +219,6 @@ def _garden(params: RunParameters, window: Window) -> dict:
             checkpoint("publishing")
             matches = matching.issues_describing(trk, measures, issues, rules.tracker.link_min_similarity)
             touched = wh.query("last_actions", service=service, window_start=window.start)
-            applied = applied_actions(wh, service, window)
             planned = publish.plan(
                 measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)), applied
             )

@@ -404,7 +404,7 @@ class PatternClusterer:
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
-            shape_labels = self._join_value_lengths(shapes, shape_labels, document_frequency, weights)
+            shape_labels = self._join_value_lengths(shapes, shape_labels, weights)
 
         # renumber labels densely, in order of first appearance
         dense: dict[int, int] = {}
@@ -415,16 +415,14 @@ class PatternClusterer:
         self.shapes_ = shapes
         return self
 
-    def _join_value_lengths(
-        self, shapes: list[tuple[str, ...]], labels: np.ndarray, frequency: dict[str, int], weights: np.ndarray
-    ) -> np.ndarray:
+    def _join_value_lengths(self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Join clusters that are one statement whose values took different numbers of tokens.
 
         Two cluster templates are one statement when they are equal once adjacent
-        wildcards read as one value, or when they share a prefix and a suffix
-        that hold at least two words and at least half the words of each, and
-        what lies between differs on both sides (one value in place of
-        another). Words present on one side only are words of another
+        wildcards read as one value, or when they align on common words (prefix,
+        suffix, landmark words; see `same_statement`) that are at least two and
+        at least half the words of each, and each gap differs on both sides (one
+        value in place of another). Words present on one side only are words of another
         statement ("for <*>" and "for invalid user <*>"), and one plain word
         in place of another is left to the same-length rules ("VM Paused").
         A value begins with a wildcard or with a word that follows many
@@ -466,8 +464,9 @@ class PatternClusterer:
         by_key: dict[tuple, list[int]] = defaultdict(list)
         for label in sorted(templates, key=lambda x: (-support[x], templates[x])):
             template = templates[label]
+            label_keys = keys(template)
             target = None
-            for key in keys(template):
+            for key in label_keys:
                 for other in by_key.get(key, ()):
                     equal = templates[other] == template
                     if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
@@ -478,7 +477,7 @@ class PatternClusterer:
                 if target is not None:
                     break
             representative_of[label] = label if target is None else target
-            for key in keys(template):
+            for key in label_keys:
                 if len(by_key[key]) < self.max_candidates:
                     by_key[key].append(label)
         return np.array([representative_of[int(label)] for label in labels], dtype=int)

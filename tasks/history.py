@@ -80,14 +80,13 @@ def applied_actions(warehouse: Warehouse, service: str, window: Window) -> dict[
 
 
 def closed_issues(
-    warehouse: Warehouse, tracker: Tracker, service: str, window: Window, issues: dict[str, int], present: set[str]
+    tracker: Tracker, issues: dict[str, int], present: set[str], applied: dict[str, tuple[str, int | None, str]]
 ) -> dict[str, int]:
     """The patterns of this window whose issue is closed: they came back, so they regress.
 
-    An issue that an earlier run of this same window reopened counts as closed too, so a rerun reaches
-    the same status (the tracker's state is read once per pattern present in the window).
+    An issue that an earlier run of this same window reopened (`applied`, see `applied_actions`) counts as
+    closed too, so a rerun reaches the same status (the tracker's state is read once per pattern present).
     """
-    done = warehouse.query("actions_for_window", service=service, window_start=window.start)
-    reopened = set(done[(done.action == Action.REOPEN) & (done.state == ActionState.APPLIED)].fingerprint)
+    reopened = {fp for fp, (action, _, _) in applied.items() if action == Action.REOPEN}
     # one light read per pattern present: its issue's state (an issue gone from the tracker is no issue)
     return {fp: number for fp, number in issues.items() if fp in present and (fp in reopened or tracker.state_of(number) == "closed")}

@@ -92,6 +92,7 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
     if buffer.startswith("["):
         buffer, consumed = buffer[1:], 1
     index = 0
+    ended = False  # the array closed: what follows is another array (appended output) or recorded text
     while True:
         # skip separators
         while True:
@@ -103,29 +104,20 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
             eof = not more
             buffer, consumed, index = buffer[index:] + more, consumed + index, 0
         if index >= len(buffer):
-            return  # missing closing bracket: everything readable was read
-        if buffer[index] == "]":
-            # The array ends here. Another array may follow (outputs appended to one file); anything else
-            # after it is recorded, never dropped unseen.
-            after = index + 1
-            while True:
-                while after < len(buffer) and buffer[after] in " \t\r\n":
-                    after += 1
-                if after < len(buffer) or eof:
-                    break
-                more = handle.read(CHUNK_CHARS)
-                eof = not more
-                buffer, consumed, after, index = buffer[index:] + more, consumed + index, after - index, 0
-            if after >= len(buffer):
-                return
-            if buffer[after] == "[":
-                index = after + 1
+            return  # the end of the file, or a missing closing bracket: everything readable was read
+        if ended:
+            ended = False
+            if buffer[index] == "[":
+                index += 1
                 continue
-            skipped, resume = _skip(buffer, after, after, "malformed JSON: text after the end of the array", consumed)
+            skipped, resume = _skip(buffer, index, index, "malformed JSON: text after the end of the array", consumed)
             yield skipped
             if resume is None:
                 return
             index = resume
+            continue
+        if buffer[index] == "]":
+            ended, index = True, index + 1
             continue
         try:
             value, end = decoder.raw_decode(buffer, index)
