@@ -27,12 +27,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.statement_corpus import build_corpus  # noqa: E402
+from bench.statement_corpus import build_corpora  # noqa: E402
 from log_gardener.tasks.cluster_lines import cluster_lines  # noqa: E402
 from log_gardener.tasks.clustering import PatternClusterer  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "loghub"
 # The grid of the leave-one-system-out table: the default and its neighbours.
+# Draws of the statement-mined benchmark: the rules were developed looking at the first ones only.
+DEVELOPMENT_SEEDS = (7, 11)
+HELD_OUT_SEEDS = (23,)
 GRID = {"eps": (0.1, 0.2, 0.3), "max_field_values": (4, 8, 16), "min_value_contexts": (2, 3, 5)}
 
 
@@ -149,16 +152,20 @@ def loso_table(data: dict[str, tuple[list[str], list[str]]]) -> None:
 
 
 def mined_table() -> None:
+    """One row per draw of statements; the rules were chosen while looking at the development draws only."""
     site_packages = Path(sysconfig.get_paths()["purelib"])
     started = time.perf_counter()
-    messages, truth = build_corpus(site_packages)
+    corpora = build_corpora(site_packages, DEVELOPMENT_SEEDS + HELD_OUT_SEEDS)
     print(
-        f"\n## statement-mined benchmark ({len(set(truth))} statements of the packages in {site_packages}, built in {time.perf_counter() - started:.0f}s)"
+        f"\n## statement-mined benchmark (3000 statements per draw from the packages in {site_packages}, built in {time.perf_counter() - started:.0f}s)"
     )
+    print("   draws 7 and 11 were looked at while developing the rules; draw 23 was not")
     print(HEADER)
-    started = time.perf_counter()
-    labels = gardener_labels(messages)
-    _row("statements", messages, truth, labels, time.perf_counter() - started, drain3_labels(messages))
+    for seed, (messages, truth) in corpora.items():
+        started = time.perf_counter()
+        labels = gardener_labels(messages)
+        kind = "dev" if seed in DEVELOPMENT_SEEDS else "held"
+        _row(f"draw {seed} {kind}", messages, truth, labels, time.perf_counter() - started, drain3_labels(messages))
 
 
 def main() -> None:

@@ -500,14 +500,22 @@ def spread_over_packages(statements: Sequence[Statement], share: float, n_statem
     return sorted(kept, key=lambda st: normalise(st.template))
 
 
-def build_corpus(
-    site_packages: Path, n_statements: int = 3000, per_statement: tuple[int, int] = (1, 40), seed: int = 7, package_share: float = 0.1
-) -> tuple[list[str], list[str]]:
-    """Mine, select (one label per ``<*>`` skeleton, no package above ``package_share``) and instantiate; ``(messages, labels)``."""
-    statements = select_statements(mine_statements(site_packages), merge_equivalent=True)
-    statements = spread_over_packages(statements, package_share, n_statements, seed)
-    corpus = assemble_corpus(statements, n_statements, per_statement, seed)
-    return corpus.messages, corpus.labels
+def build_corpora(
+    site_packages: Path,
+    seeds: Sequence[int] = (7,),
+    n_statements: int = 3000,
+    per_statement: tuple[int, int] = (1, 40),
+    package_share: float = 0.1,
+) -> dict[int, tuple[list[str], list[str]]]:
+    """Mine once, then per seed select (one label per ``<*>`` skeleton, no package above ``package_share``) and
+    instantiate; ``{seed: (messages, labels)}``. Seeds draw different statements and values from the same packages."""
+    mined = select_statements(mine_statements(site_packages), merge_equivalent=True)
+    corpora = {}
+    for seed in seeds:
+        statements = spread_over_packages(mined, package_share, n_statements, seed)
+        corpus = assemble_corpus(statements, n_statements, per_statement, seed)
+        corpora[seed] = (corpus.messages, corpus.labels)
+    return corpora
 
 
 def main(argv: Sequence[str] | None = None) -> None:

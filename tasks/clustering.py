@@ -166,12 +166,26 @@ def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: to
             return False  # words on one side only: another statement
         if len(gaps) == 1 and len(gap_a) == len(gap_b) == 1 and _is_plain_word(gap_a[0]) and _is_plain_word(gap_b[0]):
             return False  # only one plain word in place of another: a word of the statement (see `_split_statement_words`)
-        if not (is_value(gap_a[0]) and is_value(gap_b[0])):
+        lone = tuple(gap_a) == (WILDCARD,) or tuple(gap_b) == (WILDCARD,)
+        if not lone and not (is_value(_opening(gap_a)) and is_value(_opening(gap_b))):
             return False
     if 2 * anchored >= max(_words(a), _words(b)):
         return True
-    # most words differ: still one statement when everything that differs reads as free text
-    return all(is_value(token) for gap in gaps for side in gap for token in side if _is_word(token))
+    # most words differ: still one statement when everything that differs reads as free text, or fills in
+    # a value the other template holds as a wildcard
+    return all(
+        side == (WILDCARD,) or other == (WILDCARD,) or all(is_value(token) for token in side if _is_word(token))
+        for gap_a, gap_b in gaps
+        for side, other in ((tuple(gap_a), tuple(gap_b)), (tuple(gap_b), tuple(gap_a)))
+    )
+
+
+def _opening(gap: Sequence[str]) -> str:
+    """The first token of a gap that is not an opening bracket or quote mark: `[Errno 2]` opens with `Errno`."""
+    for token in gap:
+        if token not in _CLOSING:
+            return token
+    return gap[0]
 
 
 def merge_template(token_lists: Sequence[Sequence[str]]) -> list[str]:

@@ -123,9 +123,14 @@ def test_same_statement_needs_anchored_words_and_a_substitution():
     free_text = {"<*>", "connection", "reset", "by", "peer", "timeout"}.__contains__
     a = ("Request", "to", "payments", "failed", ":", "<*>")
     assert same_statement(a, ("Request", "to", "payments", "failed", ":", "connection", "reset", "by", "peer"), free_text)
-    assert not same_statement(
-        a, ("Request", "to", "payments", "failed", ":", "connection", "reset", "by", "peer")
-    )  # no evidence of free text
+    # a wildcard on one side is evidence enough: the other template fills in that value
+    assert same_statement(a, ("Request", "to", "payments", "failed", ":", "connection", "reset", "by", "peer"))
+    b = ("Request", "to", "payments", "failed", ":", "timeout")
+    assert not same_statement(b, ("Request", "to", "payments", "failed", ":", "connection", "reset", "by", "peer"))  # no evidence
+    # an opening bracket does not hide the value behind it: [Errno <*>] opens with a value word
+    errno = ("Request", "to", "payments", "failed", ":", "[", "Errno", "<*>", "]", "Connection", "refused")
+    assert same_statement(b, errno, lambda token: free_text(token) or token == "Errno")
+    assert not same_statement(b, errno, free_text)
     # two values, one landmark word between them
     assert same_statement(
         ("Fetching", "token", "from", "<*>", "using", "client", "<*>"),
