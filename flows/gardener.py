@@ -25,6 +25,7 @@ from log_gardener.flows.parameters import RunParameters
 from log_gardener.tasks import issue_text, matching, publish, worklog
 from log_gardener.tasks.extract import Extracted, extract
 from log_gardener.tasks.group import cluster_and_identify, grouped_messages
+from log_gardener.tasks.headline import headline, sample_entries, search_terms, source_text
 from log_gardener.tasks.history import applied_actions, closed_issues, known_issues, load_history
 from log_gardener.tasks.load import load
 from log_gardener.tasks.measure import History, PatternMeasure, aggregate, prioritise
@@ -103,6 +104,9 @@ def cluster_json(m: PatternMeasure) -> dict:
         "previous_priority": m.previous_priority,
         "status": m.status,
         "issue": {"number": m.issue.number, "action": m.issue.action},
+        "headline": m.headline,
+        "source": source_text(m),
+        "sample_insert_ids": m.sample_insert_ids,
     }
 
 
@@ -210,10 +214,11 @@ def _garden(params: RunParameters, window: Window) -> dict:
         closed = closed_issues(trk, issues, {m.fingerprint for m in measures}, applied) if publish_issues else {}
         history = history_task(wh, service, window, rules.escalation.baseline_windows, rules.tracker.quiet_after_windows, closed)
         measures = prioritise_task(measures, history, rules)
-        samples = {
-            fp: [issue_text.sample_json(p) for p in payloads]
-            for fp, payloads in records.sample_payloads(wh, service, window, measures).items()
-        }
+        payloads = records.sample_payloads(wh, service, window, measures)
+        samples = {fp: [issue_text.sample_json(p) for p in entries] for fp, entries in payloads.items()}
+        for m in measures:
+            entries = sample_entries(payloads.get(m.fingerprint, []))
+            m.headline, m.search_terms = headline(m, entries), search_terms(m, entries)
         context = wh.query("window_context", service=service, window_start=window.start, window_end=window.end).to_dict("records")
         if publish_issues:
             checkpoint("publishing")

@@ -6,6 +6,7 @@ with windowed as (
     severity,
     module,
     function,
+    line,
     case
       -- request logs: mask the path, keep the status (405 and 500 are different problems)
       when http_status is not null and message = concat(pattern_text, ' ', cast(http_status as string))
@@ -37,8 +38,10 @@ select
   max(case when recency = 1 then insert_id end) as sample_1,
   max(case when recency = 2 then insert_id end) as sample_2,
   max(case when recency = 3 then insert_id end) as sample_3,
-  max(module) as module,
-  max(function) as function
+  -- where the latest entry says it was logged: file or module, function and line stay together
+  max(case when recency = 1 then module end) as module,
+  max(case when recency = 1 then function end) as function,
+  max(case when recency = 1 then line end) as line
 from ranked
 group by masked_message
 order by entries desc, masked_message

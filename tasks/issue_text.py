@@ -7,10 +7,12 @@ import re
 from urllib.parse import quote
 
 from log_gardener.tasks.clustering import WILDCARD
+from log_gardener.tasks.headline import component, source_text
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.redact import redact
 from log_gardener.tasks.trackers import ACTION_MARKER, FINGERPRINT_MARKER
+from log_gardener.tasks.vocabulary import Action
 
 SAMPLE_KEYS = ("severity", "timestamp", "textPayload", "jsonPayload", "httpRequest", "protoPayload", "sourceLocation")
 
@@ -34,12 +36,14 @@ def sample_json(payload: str | None) -> str:
 
 
 def summary(m: PatternMeasure, width: int = 90) -> str:
-    """A short human title for a pattern: its template's constant head, and where it comes from."""
+    """The pattern's headline (see headline.py), else its template's constant head and where it comes from."""
+    if m.headline:
+        return m.headline
     text = re.sub(r"\s+", " ", m.template.replace(WILDCARD, "…")).strip()
     text = redact(text)
     if len(text) > width:
         text = text[: width - 1].rstrip() + "…"
-    where = m.module.rsplit(".", 1)[-1] if m.module else None
+    where = component(m.module)
     return f"{text} ({where})" if where and where not in text else text
 
 
@@ -58,19 +62,25 @@ def retitled(current: str, prefix: str, priority: str) -> str | None:
 
 def labels(m: PatternMeasure, service: str) -> list[str]:
     result = {m.priority, m.severity.lower(), f"service:{service}", "log-gardener"}
-    if m.module:
-        result.add(f"component:{m.module.rsplit('.', 1)[-1]}"[:50])
+    if component(m.module):
+        result.add(f"component:{component(m.module)}"[:50])
     return sorted(result)
 
 
 def console_link(m: PatternMeasure, service: str, project: str | None, window: Window) -> str:
-    """A Cloud Logging console link whose query finds this pattern in this window."""
-    # the longest constant stretch of the redacted template: a secret never goes into a link
-    constant = max(re.split(r"<[A-Z*]+>|\[REDACTED[^\]]*\]", redact(m.template)), key=len).strip()
-    constant = constant.replace('"', '\\"')[:80]
+    """A Cloud Logging console link whose query finds this pattern in this window.
+
+    Its terms are the pattern's search terms (strings in every sample entry); a pattern without samples
+    uses the longest constant stretch of its redacted template. A secret never goes into a link.
+    """
+    terms = m.search_terms
+    if not terms:
+        constant = max(re.split(r"<[A-Z*]+>|\[REDACTED[^\]]*\]", redact(m.template)), key=len).strip()[:80]
+        terms = [constant] if constant else []
     query = f'resource.labels.service_name="{service}"\nseverity>=WARNING'
-    if constant:
-        query += f'\n"{constant}"'
+    for term in terms:
+        escaped = term.replace("\\", "\\\\").replace('"', '\\"')
+        query += f'\n"{escaped}"'
     time_range = f"{window.start:%Y-%m-%dT%H:%M:%SZ}/{window.end:%Y-%m-%dT%H:%M:%SZ}"
     link = f"https://console.cloud.google.com/logs/query;query={quote(query, safe='')};timeRange={quote(time_range, safe='')}"
     return link + (f"?project={quote(project)}" if project else "")
@@ -86,7 +96,7 @@ def facts_table(m: PatternMeasure, service: str, context: dict, window: Window) 
         ("Count", f"{m.count} ({m.rate_per_min:g}/min)"),
         ("Baseline", f"{baseline}, ratio {ratio}"),
         ("First / last seen", f"{_ts(m.first_seen)} / {_ts(m.last_seen)}"),
-        ("Source", f"{m.module or '-'}.{m.function or '-'}"),
+        ("Source", source_text(m)),
         ("Revision", context.get("revision") or "-"),
         ("Location", context.get("location") or "-"),
         ("Priority", f"{m.priority} ({m.reason})" if m.reason else m.priority),
@@ -131,6 +141,22 @@ def issue_body(
         FINGERPRINT_MARKER.format(fingerprint=m.fingerprint),
     ]
     return "\n".join(parts)
+
+
+def action_headline(action: Action, m: PatternMeasure, reason: str, quiet_after_windows: int, close_quiet: bool) -> str:
+    """The first line of the comment an action posts: what happened to the issue, and why."""
+    if action == Action.LINK:
+        return (
+            f"**Log Gardener links pattern `{m.fingerprint}` to this issue** ({reason}); updates about it will be posted here."
+            f"\n\n{FINGERPRINT_MARKER.format(fingerprint=m.fingerprint)}"
+        )
+    if action == Action.ESCALATE:
+        return f"**Escalated**: {m.reason}."
+    if action == Action.REOPEN:
+        return f"**Regressed**: {m.reason}. Reopening."
+    if action == Action.QUIET:
+        return f"**Quiet**: no entries for {quiet_after_windows} window(s)" + (", closing." if close_quiet else "; labelled `quiet`.")
+    return f"**Still happening**: {reason}."
 
 
 def comment_body(m: PatternMeasure, service: str, context: dict, window: Window, samples: list[str], action_key: str, headline: str) -> str:

@@ -33,6 +33,7 @@ class PatternMeasure:
     last_seen: object
     module: str | None
     function: str | None
+    line: int | None
     sample_insert_ids: list[str]
     masked_messages: list[str]
     status: Status = Status.ONGOING
@@ -41,6 +42,8 @@ class PatternMeasure:
     base_priority: Priority = Priority.P4
     reason: str = ""
     issue: IssueRef = field(default_factory=IssueRef)
+    headline: str = ""  # what a title says (see headline.py); set once the samples are read
+    search_terms: list[str] = field(default_factory=list)  # strings in every sample entry, for the console link
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -91,6 +94,7 @@ def aggregate(
                 last_seen=rows.last_seen.max(),
                 module=top.module if isinstance(top.module, str) else None,
                 function=top.function if isinstance(top.function, str) else None,
+                line=int(top.line) if "line" in top and pd.notna(top.line) else None,
                 sample_insert_ids=samples,
                 masked_messages=list(rows.masked_message),
             )
@@ -166,6 +170,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
                 last_seen=None,
                 module=None,
                 function=None,
+                line=None,
                 sample_insert_ids=[],
                 masked_messages=[],
                 status=Status.QUIET,

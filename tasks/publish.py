@@ -18,7 +18,7 @@ from log_gardener.tasks import issue_text
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.rules import Rules
-from log_gardener.tasks.trackers import ACTION_MARKER, FINGERPRINT_MARKER, Tracker
+from log_gardener.tasks.trackers import ACTION_MARKER, Tracker
 from log_gardener.tasks.vocabulary import Action, ActionState, IssueRef, Status
 from log_gardener.tasks.warehouses import Warehouse
 
@@ -181,15 +181,7 @@ def _apply_one(
     number = int(p.issue_number)
     marker = ACTION_MARKER.format(key=p.key)
     if not tracker.has_comment_with(number, marker):
-        headline = {
-            Action.LINK: f"**Log Gardener links pattern `{m.fingerprint}` to this issue** ({p.reason}); "
-            f"updates about it will be posted here.\n\n{FINGERPRINT_MARKER.format(fingerprint=m.fingerprint)}",
-            Action.ESCALATE: f"**Escalated**: {m.reason}.",
-            Action.REOPEN: f"**Regressed**: {m.reason}. Reopening.",
-            Action.QUIET: f"**Quiet**: no entries for {rules.tracker.quiet_after_windows} window(s)"
-            + (", closing." if rules.tracker.close_quiet else "; labelled `quiet`."),
-            Action.UPDATE: f"**Still happening**: {p.reason}.",
-        }[p.action]
+        headline = issue_text.action_headline(p.action, m, p.reason, rules.tracker.quiet_after_windows, rules.tracker.close_quiet)
         tracker.comment(number, issue_text.comment_body(m, service, context, window, samples, p.key, headline))
     issue = tracker.get(number)
     labels = set(issue.labels)

@@ -8,6 +8,7 @@ leaves every other message as it is (one line, capped).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 TOP_FRAMES = 3
 MAX_PATTERN_CHARS = 2_000
@@ -80,6 +81,93 @@ def _go(lines: list[str]) -> str | None:
         if len(frames) == TOP_FRAMES:
             break
     return f"{kind} at {' < '.join(frames)}" if frames else kind
+
+
+@dataclass(frozen=True)
+class Frame:
+    file: str | None
+    line: int | None
+    function: str
+    library: bool  # the language's runtime, its standard library or an installed dependency
+
+
+@dataclass(frozen=True)
+class Trace:
+    exception: str  # as written in the trace: `sqlalchemy.exc.OperationalError`, `java.lang.IllegalStateException`, `panic`
+    message: str  # the exception's message, first line
+    frames: tuple[Frame, ...] = field(default=())  # innermost first
+
+    @property
+    def top_application_frame(self) -> Frame | None:
+        """The innermost frame of the service's own code; the innermost frame when every frame is a library's."""
+        return next((f for f in self.frames if not f.library), self.frames[0] if self.frames else None)
+
+
+_PY_FRAME_LINE = re.compile(r'^\s*File "([^"]+)", line (\d+), in (\S+)')
+_PY_LIBRARY = re.compile(r"site-packages|dist-packages|[/\\]lib[/\\]python\d|[/\\]Lib[/\\]|^<")
+_JAVA_FRAME_LINE = re.compile(r"^\s+at ([\w$.<>/]+)\(([^:)]*)(?::(\d+))?\)")
+_JAVA_RUNTIME = ("java.", "javax.", "jdk.", "sun.", "com.sun.", "kotlin.", "scala.")
+_GO_FILE_LINE = re.compile(r"^\s+(\S+\.go):(\d+)")
+
+
+def _go_library(function: str, file: str | None) -> bool:
+    # an import path whose first element has no dot is the standard library (net/http, runtime); main is the program
+    first = function.split("/", 1)[0] if "/" in function else function.split(".", 1)[0]
+    return (first != "main" and "." not in first) or (file is not None and "/pkg/mod/" in file)
+
+
+def parse_trace(message: str) -> Trace | None:
+    """The exception and frames of a Python, Java or Go stack trace in `message`; None when it holds none."""
+    lines = message.splitlines()
+    if len(lines) < 2:
+        return None
+    if any(line.startswith("Traceback (most recent call last)") for line in lines):
+        frames = []
+        for line in lines:
+            match = _PY_FRAME_LINE.match(line)
+            if match:
+                path = match.group(1)
+                frames.append(Frame(_basename(path), int(match.group(2)), match.group(3), bool(_PY_LIBRARY.search(path))))
+        last = next((line.strip() for line in reversed(lines) if line.strip() and not line[0].isspace()), "")
+        exc_match = _PY_EXC.match(last)
+        exception = exc_match.group(1) if exc_match else last.split(":", 1)[0].strip() or "Traceback"
+        detail = last[len(exception) :].lstrip(": ").strip() if last.startswith(exception) else ""
+        return Trace(exception, detail, tuple(reversed(frames)))
+    java = [_JAVA_FRAME_LINE.match(line) for line in lines]
+    if any(java):
+        first = next(i for i, match in enumerate(java) if match)
+        head = next((line.strip() for line in lines[:first] if _JAVA_EXC.match(line.strip())), lines[0].strip())
+        head = re.sub(r'^Exception in thread "[^"]*" ', "", head)
+        exception, _, detail = head.partition(":")
+        frames = tuple(
+            Frame(
+                match.group(2) or None,
+                int(match.group(3)) if match.group(3) else None,
+                match.group(1),
+                match.group(1).startswith(_JAVA_RUNTIME),
+            )
+            for match in java[first:]
+            if match
+        )
+        # a "Caused by" section repeats frames: the first section's frames are where it surfaced
+        return Trace(exception.strip(), detail.strip(), frames)
+    goroutine = next((i for i, line in enumerate(lines) if re.match(r"^goroutine \d+ \[", line)), None)
+    if goroutine is not None:
+        head = next((line.strip() for line in lines[:goroutine] if line.strip()), "panic")
+        exception, _, detail = head.partition(": ")
+        frames = []
+        rest = lines[goroutine + 1 :]
+        for i, line in enumerate(rest):
+            if line.startswith(("\t", " ")) or not _GO_FUNC.match(line.strip()):
+                continue
+            function = re.sub(r"\([^()]*\)$", "", line.strip())  # main.(*Server).handle(0xc0001, 0x3) -> main.(*Server).handle
+            where = _GO_FILE_LINE.match(rest[i + 1]) if i + 1 < len(rest) else None
+            file = where.group(1) if where else None
+            frames.append(
+                Frame(_basename(file) if file else None, int(where.group(2)) if where else None, function, _go_library(function, file))
+            )
+        return Trace(exception.strip() or "panic", detail.strip(), tuple(frames))
+    return None
 
 
 def pattern_text(message: str) -> str:

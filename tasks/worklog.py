@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from log_gardener.tasks.headline import source_text
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.redact import redact
@@ -131,8 +132,8 @@ def render(
         ]
         if m.first_seen is not None:
             lines.append(f"- **Seen:** {m.first_seen:%H:%M:%S} to {m.last_seen:%H:%M:%S} UTC")
-        if m.module:
-            lines.append(f"- **Source:** `{m.module}` in `{m.function or '-'}`")
+        if m.module or m.function:
+            lines.append(f"- **Source:** `{source_text(m)}`")
         lines += [f"- **Fingerprint:** `{m.fingerprint}`", f"- **Issue action:** {action_text(m)}", ""]
         lines += ["**Pattern:**", "```", redact(m.template), "```", ""]
         for sample in samples.get(m.fingerprint, [])[:1]:

@@ -1,6 +1,7 @@
 """The gardener flow end to end on the sample logs, through the CLI and a real Prefect flow run."""
 
 import json
+import re
 
 import duckdb
 import pytest
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 from log_gardener.flows.cli import app
 from log_gardener.sample import SERVICE
 from tests.cli_args import run_args
+from tests.logging_query import compile_query, link_query
 
 HOURS = [
     ("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"),
@@ -223,3 +225,44 @@ def test_runs_are_named_and_tagged_by_service_and_window_and_log_their_actions(t
     assert any("entries kept of" in line for line in logs)
     assert "5 patterns: 4 ongoing, 1 escalated" in logs
     assert any(line.startswith("escalate #") and "Session access failed" in line for line in logs)
+
+
+def test_console_links_find_the_sample_entries_of_their_pattern_and_few_others(three_hours, sample_file):
+    """Each created issue's link, evaluated on the entries of its window, matches the pattern's samples and not much more."""
+    _, db, outputs = three_hours
+    with duckdb.connect(str(db), read_only=True) as con:
+        bodies = dict(con.execute("select number, body from tracker_issues").fetchall())
+    entries = []
+    for line in sample_file.read_text(encoding="utf-8").splitlines():
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # the sample's two broken lines
+    checked = 0
+    for (start, end), output in zip(HOURS, outputs):
+        in_window = [e for e in entries if isinstance(e, dict) and start <= e.get("timestamp", "") < end]
+        for cluster in output["clusters"]:
+            if cluster["issue"]["action"] != "create":
+                continue
+            link = re.search(r"\((https://console\.cloud\.google\.com/logs/query[^)]*)\)", bodies[cluster["issue"]["number"]]).group(1)
+            matches = compile_query(link_query(link))
+            found = {e["insertId"] for e in in_window if matches(e)}
+            assert set(cluster["sample_insert_ids"]) <= found, (cluster["template"], link_query(link))
+            assert len(found) <= cluster["count"] * 1.1 + 2, (cluster["template"], len(found), cluster["count"])
+            checked += 1
+    assert checked >= 5
+
+
+def test_a_traceback_pattern_names_its_source_frame_and_reads_as_a_sentence(three_hours):
+    """The redis traceback has no source labels: its frames give the source, its exception the title."""
+    _, db, outputs = three_hours
+    redis = by_template(outputs[2], "redis.exceptions.ConnectionError")
+    assert redis["source"] == "cache.py:212 in refresh"
+    assert redis["headline"] == "ConnectionError in refresh: Error … connecting to …. Connection refused."
+    with duckdb.connect(str(db), read_only=True) as con:
+        title, body, labels = con.execute(
+            "select title, body, labels from tracker_issues where number = ?", [redis["issue"]["number"]]
+        ).fetchone()
+    assert title == f"GCP-logs | {redis['priority']} | {redis['headline']}"
+    assert "| Source | cache.py:212 in refresh |" in body
+    assert "component:cache" in json.loads(labels)

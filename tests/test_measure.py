@@ -26,6 +26,7 @@ def pattern(fingerprint: str, count: int, severity: str = "WARNING") -> PatternM
         last_seen=T0,
         module=None,
         function=None,
+        line=None,
         sample_insert_ids=[],
         masked_messages=[],
     )
