@@ -105,7 +105,8 @@ def headline(m: PatternMeasure, entries: Sequence[dict]) -> str:
     if trace is not None:
         frame = trace.top_application_frame
         head = trace.exception.rsplit(".", 1)[-1] + (f" in {_short_function(frame.function)}" if frame else "")
-        gist = shortened(mask(_QUALIFIER.sub("", trace.message)))
+        # redacted before masking: a secret cut into pieces by the masks would no longer be recognised
+        gist = shortened(mask(redact(_QUALIFIER.sub("", trace.message))))
         text = f"{head}: {gist}" if gist else head
     else:
         text = shortened(m.template)
