@@ -103,6 +103,7 @@ def cluster_json(m: PatternMeasure) -> dict:
         "priority": m.priority,
         "previous_priority": m.previous_priority,
         "status": m.status,
+        "p_value": m.p_value,
         "issue": {"number": m.issue.number, "action": m.issue.action},
         "headline": m.headline,
         "source": source_text(m),

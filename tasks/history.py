@@ -47,6 +47,7 @@ def load_history(
     clusters = warehouse.query("clusters_for_service", service=service)
     return History(
         baseline_minutes=minutes,
+        window_minutes=window.minutes,
         baseline_counts=baseline,
         previous_priority=dict(zip(priorities.fingerprint, priorities.priority)),
         seen_before=set(seen.fingerprint),

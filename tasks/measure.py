@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
+from scipy.stats import binom
 
 from log_gardener.tasks.normalise import SEVERITY_RANK, Window
 from log_gardener.tasks.rules import Rules, more_urgent, raise_priority
@@ -42,6 +43,7 @@ class PatternMeasure:
     base_priority: Priority = Priority.P4
     reason: str = ""
     issue: IssueRef = field(default_factory=IssueRef)
+    p_value: float | None = None  # see spike_p_value
     headline: str = ""  # what a title says (see headline.py); set once the samples are read
     search_terms: list[str] = field(default_factory=list)  # strings in every sample entry, for the console link
 
@@ -115,6 +117,21 @@ class History:
     closed_issue: dict[str, int]  # fingerprint -> its tracker issue, closed (see tasks.history.closed_issues)
     templates: dict[str, str] = field(default_factory=dict)
     severities: dict[str, str] = field(default_factory=dict)  # fingerprint -> highest severity seen
+    window_minutes: float = 60.0  # minutes of the window being measured
+
+
+def spike_p_value(count: int, window_minutes: float, baseline_count: int, baseline_minutes: float) -> float | None:
+    """How likely a count at least this high is if the pattern kept its baseline rate (None without a baseline).
+
+    The conditional test of two Poisson rates: given the entries of the window and of the baseline together,
+    the window's share is binomial with the window's share of the time. It weighs a short or thin baseline
+    as the little evidence it is: 2 entries an hour before and 7 now is chance; 300 and 900 is not.
+    """
+    if baseline_minutes <= 0 or window_minutes <= 0 or count <= 0:
+        return None
+    total = count + baseline_count
+    share = window_minutes / (window_minutes + baseline_minutes)
+    return float(binom.sf(count - 1, total, share))
 
 
 def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -> list[PatternMeasure]:
@@ -124,6 +141,8 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
             m.baseline_rate_per_min = round(history.baseline_counts.get(m.fingerprint, 0) / history.baseline_minutes, 3)
             if m.baseline_rate_per_min > 0:
                 m.ratio = round(m.rate_per_min / m.baseline_rate_per_min, 2)
+        p = spike_p_value(m.count, history.window_minutes, history.baseline_counts.get(m.fingerprint, 0), history.baseline_minutes)
+        m.p_value = float(f"{p:.3g}") if p is not None else None
         m.previous_priority = Priority.most_urgent(history.previous_priority.get(m.fingerprint))
         m.base_priority = rules.base_priority(m.severity, m.rate_per_min)
         m.priority = more_urgent(m.base_priority, m.previous_priority)
@@ -133,7 +152,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
         elif m.fingerprint in history.closed_issue:
             m.status = Status.REGRESSED
             m.reason = f"came back after issue #{history.closed_issue[m.fingerprint]} was closed: {m.count} entries, {m.rate_per_min:g}/min"
-        elif rules.is_spike(m.rate_per_min, m.baseline_rate_per_min):
+        elif rules.is_spike(m.rate_per_min, m.baseline_rate_per_min, p):
             m.status = Status.ESCALATED
             before = m.previous_priority or m.base_priority  # what the pattern's issue says now
             m.priority = raise_priority(m.priority, rules.escalation.levels)
@@ -146,7 +165,9 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
                 m.reason += f" ({m.severity} at this rate is {m.base_priority} by the base rules, one more level for the spike)"
         else:
             m.status = Status.ONGOING
-            if m.ratio:
+            if m.ratio and m.ratio >= rules.escalation.ratio and m.rate_per_min >= rules.escalation.min_rate_per_min:
+                m.reason = f"x{m.ratio:.1f} against the baseline, but a count this size is chance (p={p:.2g})"
+            elif m.ratio:
                 m.reason = f"x{m.ratio:.1f} against the baseline, below the x{rules.escalation.ratio:g} spike rule"
             else:
                 m.reason = "not seen in the baseline windows"

@@ -31,6 +31,7 @@ class Escalation(BaseModel):
     min_rate_per_min: float = Field(1.0, ge=0.0)
     levels: int = Field(1, ge=1, le=4)
     baseline_windows: int = Field(24, ge=1, le=24 * 90)
+    max_p_value: float = Field(0.001, gt=0.0, le=1.0)
 
 
 class Identity(BaseModel):
@@ -61,8 +62,11 @@ class Rules(BaseModel):
                 return rule.priority
         return Priority.P4
 
-    def is_spike(self, rate: float, baseline: float | None) -> bool:
+    def is_spike(self, rate: float, baseline: float | None, p_value: float | None = None) -> bool:
+        """At least the minimum rate, `ratio` times the baseline, and unlikely under it (`p_value`, see measure.spike_p_value)."""
         if baseline is None or rate < self.escalation.min_rate_per_min:
+            return False
+        if p_value is not None and p_value > self.escalation.max_p_value:
             return False
         return baseline == 0 or rate >= self.escalation.ratio * baseline
 

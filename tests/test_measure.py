@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from log_gardener.tasks.measure import History, PatternMeasure, prioritise
+from log_gardener.tasks.measure import History, PatternMeasure, prioritise, spike_p_value
 from log_gardener.tasks.rules import load_rules
 from log_gardener.tasks.vocabulary import Priority, Status
 
@@ -110,3 +110,24 @@ def test_base_priority_follows_severity_and_rate():
         [pattern("e", 60, "ERROR"), pattern("c", 1, "CRITICAL")], history(seen_before={"e", "c"}, baseline_counts={"e": 120, "c": 2}), RULES
     )
     assert error.priority == Priority.P1 and critical.priority == Priority.P0
+
+
+def test_a_small_count_jump_is_chance_not_an_escalation():
+    # 2 entries an hour before, 7 now: x3.5, and with the rate floor lifted only the significance test holds it back
+    rules = RULES.model_copy(update={"escalation": RULES.escalation.model_copy(update={"min_rate_per_min": 0.0})})
+    (m,) = prioritise([pattern("a", 7)], history(baseline_minutes=60.0, baseline_counts={"a": 2}, seen_before={"a"}), rules)
+    assert m.ratio > 3 and m.p_value == 0.0898
+    assert m.status == Status.ONGOING
+    assert m.reason == "x3.5 against the baseline, but a count this size is chance (p=0.09)"
+
+
+def test_a_large_jump_of_the_same_ratio_is_an_escalation():
+    (m,) = prioritise([pattern("a", 900)], history(baseline_minutes=60.0, baseline_counts={"a": 300}, seen_before={"a"}), RULES)
+    assert m.status == Status.ESCALATED and m.p_value < 1e-60
+
+
+def test_the_p_value_is_the_conditional_test_of_two_poisson_rates():
+    # the window's share of 9 entries is binomial(9, 1/2) when both hours have the same rate: P(X >= 7) = 46/512
+    assert spike_p_value(7, 60, 2, 60) == 46 / 512
+    assert spike_p_value(7, 60, 48, 24 * 60) < spike_p_value(7, 60, 2, 60)  # a long baseline is surer evidence
+    assert spike_p_value(5, 60, 0, 0) is None  # no baseline, no test
