@@ -104,6 +104,8 @@ def cluster_json(m: PatternMeasure) -> dict:
         "previous_priority": m.previous_priority,
         "status": m.status,
         "p_value": m.p_value,
+        "baseline_kind": m.baseline_kind,
+        "baseline_windows": m.baseline_windows,
         "issue": {"number": m.issue.number, "action": m.issue.action},
         "headline": m.headline,
         "source": source_text(m),
@@ -213,7 +215,18 @@ def _garden(params: RunParameters, window: Window) -> dict:
         # regressions reopen issues: without publishing (backfills) the tracker is not asked
         applied = applied_actions(wh, service, window) if publish_issues else {}
         closed = closed_issues(trk, issues, {m.fingerprint for m in measures}, applied) if publish_issues else {}
-        history = history_task(wh, service, window, rules.escalation.baseline_windows, rules.tracker.quiet_after_windows, closed)
+        history = history_task(
+            wh,
+            service,
+            window,
+            rules.escalation.baseline_windows,
+            rules.tracker.quiet_after_windows,
+            closed,
+            seasonal_days=rules.escalation.seasonal_days,
+            seasonal_weeks=rules.escalation.seasonal_weeks,
+            min_seasonal_windows=rules.escalation.min_seasonal_windows,
+            deescalate_after_windows=rules.escalation.deescalate_after_windows,
+        )
         measures = prioritise_task(measures, history, rules)
         payloads = records.sample_payloads(wh, service, window, measures)
         samples = {fp: [issue_text.sample_json(p) for p in entries] for fp, entries in payloads.items()}

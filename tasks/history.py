@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pandas as pd
 
 from log_gardener.tasks.measure import History
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.trackers import Tracker
-from log_gardener.tasks.vocabulary import Action, ActionState
+from log_gardener.tasks.vocabulary import Action, ActionState, BaselineKind
 from log_gardener.tasks.warehouses import Warehouse
+
+
+def choose_baseline(
+    prior: list[tuple[datetime, datetime]],
+    window: Window,
+    baseline_windows: int,
+    seasonal_days: int = 0,
+    seasonal_weeks: int = 0,
+    min_seasonal_windows: int = 3,
+) -> tuple[BaselineKind, list[tuple[datetime, datetime]]]:
+    """Which earlier windows (`prior`, newest first) make this window's baseline, and what kind of baseline that is.
+
+    A service that follows its traffic has a daily (and weekly) cycle, so the windows that say what to expect
+    now are the same hour of the week over the last `seasonal_weeks` weeks when at least
+    `min_seasonal_windows` of them exist, else the same hour of the day over the last `seasonal_days` days
+    (as many), else the latest `baseline_windows` windows (the recent mean, while history is short).
+    """
+    length = window.end - window.start
+
+    def same(period: timedelta, periods: int) -> list[tuple[datetime, datetime]]:
+        return [
+            (start, end)
+            for start, end in prior
+            if end - start == length and (window.start - start) % period == timedelta(0) and (window.start - start) <= periods * period
+        ]
+
+    weekly = same(timedelta(days=7), seasonal_weeks) if seasonal_weeks else []
+    if len(weekly) >= min_seasonal_windows:
+        return BaselineKind.HOUR_OF_WEEK, weekly
+    daily = same(timedelta(days=1), seasonal_days) if seasonal_days else []
+    if len(daily) >= min_seasonal_windows:
+        return BaselineKind.HOUR_OF_DAY, daily
+    return BaselineKind.RECENT, prior[:baseline_windows]
 
 
 def load_history(
@@ -18,35 +53,62 @@ def load_history(
     baseline_windows: int,
     quiet_after_windows: int = 1,
     closed_issues: dict[str, int] | None = None,
+    seasonal_days: int = 0,
+    seasonal_weeks: int = 0,
+    min_seasonal_windows: int = 3,
+    deescalate_after_windows: int = 0,
 ) -> History:
-    """Read the baseline (up to `baseline_windows` completed earlier windows) and pattern history.
+    """Read the baseline (see `choose_baseline`) and pattern history from completed earlier windows.
 
     A pattern goes quiet when it was counted `quiet_after_windows` windows ago
     and in none of the windows since (this one included). `closed_issues`
-    (see `closed_issues`) are the patterns that regress if they show up.
+    (see `closed_issues`) are the patterns that regress if they show up. A pattern is calm when in each of
+    the last `deescalate_after_windows - 1` windows it was absent or ongoing at the priority it has now
+    (0: never calm; see `prioritise`).
     """
-    depth = max(baseline_windows, quiet_after_windows)
-    prior = warehouse.query("prior_windows", service=service, window_start=window.start, max_windows=depth)
+    lookback = max(
+        baseline_windows,
+        quiet_after_windows,
+        deescalate_after_windows,
+        seasonal_days * 24 if seasonal_days else 0,
+        seasonal_weeks * 7 * 24 if seasonal_weeks else 0,
+    )
+    prior = warehouse.query("prior_windows", service=service, window_start=window.start, max_windows=lookback)
     minutes = 0.0
     baseline: dict[str, int] = {}
     quiet: set[str] = set()
+    calm: set[str] = set()
+    kind, chosen = BaselineKind.RECENT, []
     if not prior.empty:
-        counts = warehouse.query("prior_counts", service=service, since=prior.window_start.min(), window_start=window.start)
-        counts = counts[counts.entries > 0]
-        present = {start: set(group.fingerprint) for start, group in counts.groupby("window_start")}
-        starts = list(prior.window_start)  # newest first
-        chosen = prior.iloc[:baseline_windows]
-        minutes = float(sum((r.window_end - r.window_start).total_seconds() / 60.0 for r in chosen.itertuples()))
-        in_baseline = counts[counts.window_start.isin(set(chosen.window_start))]
+        starts = [pd.Timestamp(s).to_pydatetime() for s in prior.window_start]  # newest first
+        spans = list(zip(starts, (pd.Timestamp(e).to_pydatetime() for e in prior.window_end)))
+        kind, chosen = choose_baseline(spans, window, baseline_windows, seasonal_days, seasonal_weeks, min_seasonal_windows)
+        counts = warehouse.query("prior_counts", service=service, since=min(starts), window_start=window.start)
+        counts["window_start"] = [pd.Timestamp(s).to_pydatetime() for s in counts.window_start]
+        active = counts[counts.entries > 0]
+        present = {start: set(group.fingerprint) for start, group in active.groupby("window_start")}
+        minutes = float(sum((end - start).total_seconds() / 60.0 for start, end in chosen))
+        in_baseline = active[active.window_start.isin({start for start, _ in chosen})]
         baseline = in_baseline.groupby("fingerprint").entries.sum().astype(int).to_dict()
         if len(starts) >= quiet_after_windows:
             since = set().union(*(present.get(s, set()) for s in starts[: quiet_after_windows - 1]))
             quiet = present.get(starts[quiet_after_windows - 1], set()) - since
+        if deescalate_after_windows > 1 and len(starts) >= deescalate_after_windows - 1:
+            recent = set(starts[: deescalate_after_windows - 1])
+            streak = active[active.window_start.isin(recent)]
+            latest = streak.sort_values("window_start").groupby("fingerprint").priority.last()
+            steady = streak.groupby("fingerprint").apply(
+                lambda g: bool((g.status == "ongoing").all() and (g.priority == latest[g.name]).all()), include_groups=False
+            )
+            calm = {fp for fp, ok in steady.items() if ok}
     priorities = warehouse.query("latest_priorities", service=service, window_start=window.start)
     seen = warehouse.query("fingerprints_seen_before", service=service, window_start=window.start)
     clusters = warehouse.query("clusters_for_service", service=service)
     return History(
         baseline_minutes=minutes,
+        baseline_kind=kind,
+        baseline_windows=len(chosen),
+        calm=calm,
         window_minutes=window.minutes,
         baseline_counts=baseline,
         previous_priority=dict(zip(priorities.fingerprint, priorities.priority)),

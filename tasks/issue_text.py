@@ -152,6 +152,8 @@ def action_headline(action: Action, m: PatternMeasure, reason: str, quiet_after_
         )
     if action == Action.ESCALATE:
         return f"**Escalated**: {m.reason}."
+    if action == Action.DEESCALATE:
+        return f"**De-escalated**: {m.reason}."
     if action == Action.REOPEN:
         return f"**Regressed**: {m.reason}. Reopening."
     if action == Action.QUIET:

@@ -15,7 +15,7 @@ from scipy.stats import binom
 
 from log_gardener.tasks.normalise import SEVERITY_RANK, Window
 from log_gardener.tasks.rules import Rules, more_urgent, raise_priority
-from log_gardener.tasks.vocabulary import IssueRef, Priority, Status
+from log_gardener.tasks.vocabulary import BaselineKind, IssueRef, Priority, Status
 
 
 @dataclass
@@ -43,6 +43,8 @@ class PatternMeasure:
     base_priority: Priority = Priority.P4
     reason: str = ""
     issue: IssueRef = field(default_factory=IssueRef)
+    baseline_kind: BaselineKind = BaselineKind.RECENT
+    baseline_windows: int = 0
     p_value: float | None = None  # see spike_p_value
     headline: str = ""  # what a title says (see headline.py); set once the samples are read
     search_terms: list[str] = field(default_factory=list)  # strings in every sample entry, for the console link
@@ -118,6 +120,9 @@ class History:
     templates: dict[str, str] = field(default_factory=dict)
     severities: dict[str, str] = field(default_factory=dict)  # fingerprint -> highest severity seen
     window_minutes: float = 60.0  # minutes of the window being measured
+    baseline_kind: BaselineKind = BaselineKind.RECENT
+    baseline_windows: int = 0  # how many windows make the baseline
+    calm: set[str] = field(default_factory=set)  # fingerprints steady and within their baseline lately (see history)
 
 
 def spike_p_value(count: int, window_minutes: float, baseline_count: int, baseline_minutes: float) -> float | None:
@@ -134,9 +139,24 @@ def spike_p_value(count: int, window_minutes: float, baseline_count: int, baseli
     return float(binom.sf(count - 1, total, share))
 
 
+def baseline_phrase(history: History) -> str:
+    """How a reason names the baseline: `a 2-hour baseline`, `the same hour on 7 days`, `the same hour of the week in 3 weeks`."""
+    if history.baseline_kind == BaselineKind.HOUR_OF_DAY:
+        return f"the same hour on {history.baseline_windows} earlier days"
+    if history.baseline_kind == BaselineKind.HOUR_OF_WEEK:
+        return f"the same hour of the week in {history.baseline_windows} earlier weeks"
+    return f"a {history.baseline_minutes / 60:g}-hour baseline"
+
+
 def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -> list[PatternMeasure]:
-    """Baseline, ratio, status and priority for each pattern; adds quiet patterns with count 0."""
+    """Baseline, ratio, status and priority for each pattern; adds quiet patterns with count 0.
+
+    A pattern seen before is escalated on a significant spike over its baseline (see `Rules.is_spike`), and
+    de-escalated one level, never below its base priority, once it has been calm for
+    `deescalate_after_windows` windows (see `History.calm`): priority is not sticky for ever.
+    """
     for m in measures:
+        m.baseline_kind, m.baseline_windows = history.baseline_kind, history.baseline_windows
         if history.baseline_minutes > 0:
             m.baseline_rate_per_min = round(history.baseline_counts.get(m.fingerprint, 0) / history.baseline_minutes, 3)
             if m.baseline_rate_per_min > 0:
@@ -157,10 +177,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
             before = m.previous_priority or m.base_priority  # what the pattern's issue says now
             m.priority = raise_priority(m.priority, rules.escalation.levels)
             ratio = f"x{m.ratio:.1f}" if m.ratio else "from zero"
-            m.reason = (
-                f"{m.baseline_rate_per_min:g}/min to {m.rate_per_min:g}/min, {ratio} over a "
-                f"{history.baseline_minutes / 60:g}-hour baseline: {before} to {m.priority}"
-            )
+            m.reason = f"{m.baseline_rate_per_min:g}/min to {m.rate_per_min:g}/min, {ratio} over {baseline_phrase(history)}: {before} to {m.priority}"
             if m.previous_priority and m.base_priority.rank < m.previous_priority.rank:
                 m.reason += f" ({m.severity} at this rate is {m.base_priority} by the base rules, one more level for the spike)"
         else:
@@ -171,6 +188,10 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
                 m.reason = f"x{m.ratio:.1f} against the baseline, below the x{rules.escalation.ratio:g} spike rule"
             else:
                 m.reason = "not seen in the baseline windows"
+            settled = rules.escalation.deescalate_after_windows
+            if m.fingerprint in history.calm and m.previous_priority and m.previous_priority.rank < m.base_priority.rank:
+                m.priority = m.previous_priority.lowered()
+                m.reason = f"within its baseline for {settled} windows ({m.rate_per_min:g}/min): {m.previous_priority} to {m.priority}"
     present = {m.fingerprint for m in measures}
     for fp in sorted(history.going_quiet - present):
         measures.append(

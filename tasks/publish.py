@@ -83,6 +83,8 @@ def plan(
             action, reason = Action.ESCALATE, m.reason
         elif number is not None and m.status == Status.REGRESSED:
             action, reason = Action.REOPEN, m.reason
+        elif number is not None and m.status == Status.ONGOING and m.previous_priority and m.priority.rank > m.previous_priority.rank:
+            action, reason = Action.DEESCALATE, m.reason
         elif number is not None and m.status == Status.QUIET:
             action, reason = Action.QUIET, f"silent for {rules.tracker.quiet_after_windows} window(s)"
         elif number is not None and m.status == Status.ONGOING and m.count:
@@ -185,7 +187,7 @@ def _apply_one(
         tracker.comment(number, issue_text.comment_body(m, service, context, window, samples, p.key, headline))
     issue = tracker.get(number)
     labels = set(issue.labels)
-    if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK):
+    if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK, Action.DEESCALATE):
         labels = set(_swap_priority(sorted(labels), m.priority))
     if p.action == Action.REOPEN:
         labels.discard("quiet")
@@ -194,7 +196,7 @@ def _apply_one(
     if labels != set(issue.labels):
         tracker.set_labels(number, sorted(labels))  # one write: priority and quiet together
     new_title = issue_text.retitled(issue.title, rules.tracker.title_prefix, m.priority)
-    if new_title and p.action in (Action.ESCALATE, Action.REOPEN):
+    if new_title and p.action in (Action.ESCALATE, Action.REOPEN, Action.DEESCALATE):
         tracker.retitle(number, new_title)
     if p.action == Action.REOPEN and issue.state != "open":
         tracker.reopen(number)

@@ -32,6 +32,10 @@ class Escalation(BaseModel):
     levels: int = Field(1, ge=1, le=4)
     baseline_windows: int = Field(24, ge=1, le=24 * 90)
     max_p_value: float = Field(0.001, gt=0.0, le=1.0)
+    seasonal_days: int = Field(7, ge=0, le=90)
+    seasonal_weeks: int = Field(4, ge=0, le=52)
+    min_seasonal_windows: int = Field(3, ge=1)
+    deescalate_after_windows: int = Field(6, ge=2)
 
 
 class Identity(BaseModel):

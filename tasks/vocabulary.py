@@ -30,7 +30,16 @@ class Action(StrEnum):
     REOPEN = "reopen"
     QUIET = "quiet"  # comment and label quiet
     UPDATE = "update"  # periodic comment
+    DEESCALATE = "deescalate"  # comment and lower the priority label: calm for a while
     NONE = "none"
+
+
+class BaselineKind(StrEnum):
+    """Which earlier windows a pattern's expected rate comes from (see tasks.history.choose_baseline)."""
+
+    RECENT = "recent"  # the latest windows
+    HOUR_OF_DAY = "hour-of-day"  # the same hour on recent days
+    HOUR_OF_WEEK = "hour-of-week"  # the same hour and weekday on recent weeks
 
 
 class ActionState(StrEnum):

@@ -9,7 +9,7 @@ from log_gardener.tasks.headline import source_text
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.redact import redact
-from log_gardener.tasks.vocabulary import Action, Status
+from log_gardener.tasks.vocabulary import Action, BaselineKind, Status
 
 STATUS_MARK = {
     Status.NEW: "🆕 new",
@@ -25,6 +25,7 @@ ACTION_TEXT = {
     Action.LINK: "Linked to existing issue {ref} (filed by a person)",
     Action.QUIET: "Commented on issue {ref} and labelled it quiet",
     Action.UPDATE: "Posted a periodic update on issue {ref}",
+    Action.DEESCALATE: "De-escalated issue {ref}: comment added, priority label lowered",
     Action.NONE: "No change needed{on}",
 }
 STATUS_ORDER = (Status.NEW, Status.ESCALATED, Status.REGRESSED, Status.ONGOING, Status.QUIET)
@@ -35,6 +36,7 @@ ACTION_NAMES = {
     Action.REOPEN: "reopened",
     Action.QUIET: "marked quiet",
     Action.UPDATE: "updated",
+    Action.DEESCALATE: "de-escalated",
 }
 
 
@@ -49,6 +51,13 @@ def inline(text: str, limit: int) -> str:
 
 def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:g}/min"
+
+
+BASELINE_NAMES = {
+    BaselineKind.RECENT: "the latest {n} windows",
+    BaselineKind.HOUR_OF_DAY: "the same hour on {n} earlier days",
+    BaselineKind.HOUR_OF_WEEK: "the same hour of the week in {n} earlier weeks",
+}
 
 
 def _change(m: PatternMeasure) -> str:
@@ -128,7 +137,10 @@ def render(
             + (f" (was {m.previous_priority})" if m.previous_priority and m.previous_priority != m.priority else ""),
             f"- **Why:** {m.reason}" if m.reason else "- **Why:** -",
             f"- **Severity:** {m.severity} (warning {m.warning_count}, error {m.error_count}, critical {m.critical_count})",
-            f"- **Frequency:** {m.count} entries, {_rate(m.rate_per_min)}; baseline {_rate(m.baseline_rate_per_min)}; change: {_change(m)}",
+            f"- **Frequency:** {m.count} entries, {_rate(m.rate_per_min)}; baseline {_rate(m.baseline_rate_per_min)}"
+            + (f" ({BASELINE_NAMES[m.baseline_kind].format(n=m.baseline_windows)})" if m.baseline_windows else "")
+            + f"; change: {_change(m)}"
+            + (f", p={m.p_value:.2g}" if m.p_value is not None and m.count else ""),
         ]
         if m.first_seen is not None:
             lines.append(f"- **Seen:** {m.first_seen:%H:%M:%S} to {m.last_seen:%H:%M:%S} UTC")

@@ -56,10 +56,14 @@ def render() -> str:
     regressed.status, regressed.reason = Status.REGRESSED, "back after its issue was closed: 721 entries, 12.017/min: P1 to P0"
     quiet = _traceback()
     quiet.status, quiet.count, quiet.reason = Status.QUIET, 0, "silent since its last window with entries"
+    calm = _traceback()
+    calm.status, calm.previous_priority, calm.priority = Status.ONGOING, Priority.P0, Priority.P1
+    calm.reason = "within its baseline for 6 windows (1.4/min): P0 to P1"
     for action, m in (
         (Action.ESCALATE, traceback),
         (Action.REOPEN, regressed),
         (Action.QUIET, quiet),
+        (Action.DEESCALATE, calm),
         (Action.LINK, traceback),
         (Action.UPDATE, traceback),
     ):

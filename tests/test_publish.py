@@ -128,3 +128,22 @@ def test_samples_in_issues_are_capped_below_githubs_body_limit():
     big = json.dumps({"textPayload": "Traceback " + "frame " * 20_000, "severity": "ERROR"})
     assert len(sample_json(big)) <= MAX_SAMPLE_CHARS + 40
     assert len(sample_json(big[:65_536])) <= MAX_SAMPLE_CHARS + 40  # a payload cut mid-JSON too
+
+
+def test_a_calm_pattern_is_de_escalated_once_with_label_title_and_comment(fresh_db):
+    from log_gardener.tasks.publish import _apply_one
+    from log_gardener.tasks.trackers import LocalTracker
+
+    m = measure("a", "ongoing", priority="P2")
+    m.previous_priority, m.reason = Priority.P1, "within its baseline for 6 windows (0.167/min): P1 to P2"
+    steady = measure("b", "ongoing", priority="P1")
+    steady.previous_priority = Priority.P1
+    planned = actions([m, steady], {"a": 1, "b": 2})
+    assert (planned["a"].action, planned["b"].action) == (Action.DEESCALATE, Action.NONE)
+    tracker = LocalTracker(fresh_db)
+    issue = tracker.create("GCP-logs | P1 | Payment provider timeout", "body", ["P1", "log-gardener"])
+    planned["a"].issue_number = issue.number
+    _apply_one(tracker, planned["a"], m, "svc", WINDOW, {}, [], RULES, None, [])
+    after = tracker.get(issue.number)
+    assert (sorted(after.labels), after.title) == (["P2", "log-gardener"], "GCP-logs | P2 | Payment provider timeout")
+    assert len(after.comments) == 1 and after.comments[0].startswith("**De-escalated**: within its baseline for 6 windows")

@@ -10,7 +10,7 @@ from pathlib import Path
 from log_gardener.tasks import worklog
 from log_gardener.tasks.extract import Rejection
 from log_gardener.tasks.normalise import Window
-from log_gardener.tasks.vocabulary import Action, IssueRef, Priority, Status
+from log_gardener.tasks.vocabulary import Action, BaselineKind, IssueRef, Priority, Status
 from tests.test_measure import pattern
 
 GOLDEN = Path(__file__).parent / "golden" / "worklog.md"
@@ -24,6 +24,7 @@ def _measures():
     spike.status, spike.previous_priority, spike.priority = Status.ESCALATED, Priority.P2, Priority.P1
     spike.reason = "5.1/min to 15.3/min, x3.0 over a 2-hour baseline: P2 to P1"
     spike.module, spike.function = "netra_backend.app.middleware", "get_session"
+    spike.baseline_kind, spike.baseline_windows, spike.p_value = BaselineKind.RECENT, 2, 3.2e-41
     spike.issue = IssueRef(2, Action.ESCALATE, "https://github.com/o/r/issues/2")
     new = pattern("4ed15c0000000002", 3, "ERROR")
     new.template = "[🔴] RACE CONDITION DETECTED: Startup phase <STR> did not reach <STR> within <NUM>s | pipes | escaped"
