@@ -23,6 +23,7 @@ from prefect.settings import PREFECT_API_URL
 
 from log_gardener.flows.parameters import RunParameters
 from log_gardener.tasks import issue_text, matching, publish, worklog
+from log_gardener.tasks.deploys import mark_new_revisions, revision_json
 from log_gardener.tasks.extract import Extracted, extract
 from log_gardener.tasks.group import cluster_and_identify, grouped_messages
 from log_gardener.tasks.headline import headline, sample_entries, search_terms, source_text
@@ -107,6 +108,8 @@ def cluster_json(m: PatternMeasure) -> dict:
         "baseline_kind": m.baseline_kind,
         "baseline_windows": m.baseline_windows,
         "issue": {"number": m.issue.number, "action": m.issue.action},
+        "revision": revision_json(m),
+        "affected": {"traces": m.traces, "clients": m.clients},
         "headline": m.headline,
         "source": source_text(m),
         "sample_insert_ids": m.sample_insert_ids,
@@ -228,6 +231,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             deescalate_after_windows=rules.escalation.deescalate_after_windows,
         )
         measures = prioritise_task(measures, history, rules)
+        mark_new_revisions(wh, service, window, measures)
         payloads = records.sample_payloads(wh, service, window, measures)
         samples = {fp: [issue_text.sample_json(p) for p in entries] for fp, entries in payloads.items()}
         for m in measures:

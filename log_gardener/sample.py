@@ -20,6 +20,9 @@ PROJECT = "netra-staging"
 SERVICE = "netra-backend-staging"
 OTHER_SERVICE = "netra-frontend-staging"
 REVISION = "netra-backend-staging-00645-l8x"
+# the deploy of the third hour, which brings the Redis traceback
+DEPLOYED_REVISION = "netra-backend-staging-00646-kq7"
+DEPLOY_AFTER = timedelta(hours=2, minutes=1)
 LOCATION = "us-central1"
 DEFAULT_START = datetime(2025, 9, 15, 0, 0, tzinfo=UTC)
 
@@ -52,6 +55,9 @@ class SampleLogs:
         self._rng = random.Random(seed)
         self._serial = 0
 
+    def _revision(self, ts: datetime) -> str:
+        return DEPLOYED_REVISION if ts - self.start >= DEPLOY_AFTER else REVISION
+
     def _base(self, ts: datetime, severity: str, service: str = SERVICE) -> dict:
         self._serial += 1
         rng = self._rng
@@ -65,7 +71,7 @@ class SampleLogs:
                     "configuration_name": service,
                     "location": LOCATION,
                     "project_id": PROJECT,
-                    "revision_name": REVISION if service == SERVICE else f"{service}-00213-q2d",
+                    "revision_name": self._revision(ts) if service == SERVICE else f"{service}-00213-q2d",
                     "service_name": service,
                 },
                 "type": "cloud_run_revision",

@@ -7,6 +7,10 @@ with windowed as (
     module,
     function,
     line,
+    revision,
+    trace,
+    -- a request's client address, counted and never shown (the payload is the stored LogEntry JSON)
+    regexp_extract(payload, r'"remoteIp": ?"([^"]+)"') as client,
     case
       -- request logs: mask the path, keep the status (405 and 500 are different problems)
       when http_status is not null and message = concat(pattern_text, ' ', cast(http_status as string))
@@ -23,7 +27,8 @@ with windowed as (
 ranked as (
   select
     *,
-    row_number() over (partition by masked_message order by timestamp desc, insert_id) as recency
+    row_number() over (partition by masked_message order by timestamp desc, insert_id) as recency,
+    row_number() over (partition by masked_message order by timestamp, insert_id) as earliness
   from windowed
 )
 
@@ -41,7 +46,12 @@ select
   -- where the latest entry says it was logged: file or module, function and line stay together
   max(case when recency = 1 then module end) as module,
   max(case when recency = 1 then function end) as function,
-  max(case when recency = 1 then line end) as line
+  max(case when recency = 1 then line end) as line,
+  -- the revision of the earliest entry, every revision seen, and how many requests and clients it touched
+  max(case when earliness = 1 then revision end) as first_revision,
+  string_agg(distinct revision, ',') as revisions,
+  count(distinct trace) as traces,
+  count(distinct client) as clients
 from ranked
 group by masked_message
 order by entries desc, masked_message

@@ -97,12 +97,21 @@ def facts_table(m: PatternMeasure, service: str, context: dict, window: Window) 
         ("Baseline", f"{baseline}, ratio {ratio}"),
         ("First / last seen", f"{_ts(m.first_seen)} / {_ts(m.last_seen)}"),
         ("Source", source_text(m)),
-        ("Revision", context.get("revision") or "-"),
+        ("Revision", _revision(m, context)),
+        ("Affected", f"{m.traces} requests (distinct traces), {m.clients} clients"),
         ("Location", context.get("location") or "-"),
         ("Priority", f"{m.priority} ({m.reason})" if m.reason else m.priority),
     ]
     lines = ["| | |", "|---|---|"] + [f"| {k} | {redact(str(v)).replace('|', '/')} |" for k, v in rows]
     return "\n".join(lines)
+
+
+def _revision(m: PatternMeasure, context: dict) -> str:
+    if not m.first_revision:
+        return context.get("revision") or "-"
+    if m.revision_is_new and m.revision_first_seen is not None:
+        return f"{m.first_revision} (new: first seen {m.revision_first_seen:%Y-%m-%d %H:%M} UTC)"
+    return m.first_revision
 
 
 def _ts(value) -> str:

@@ -45,6 +45,12 @@ class PatternMeasure:
     issue: IssueRef = field(default_factory=IssueRef)
     baseline_kind: BaselineKind = BaselineKind.RECENT
     baseline_windows: int = 0
+    first_revision: str | None = None  # the revision of its earliest entry in this window
+    revisions: list[str] = field(default_factory=list)  # every revision it was seen in, in this window
+    revision_first_seen: object = None  # when first_revision first logged anything (see tasks.deploys)
+    revision_is_new: bool = False  # first_revision first logged in this window or the one before
+    traces: int = 0  # distinct traces (requests) with this pattern
+    clients: int = 0  # distinct client addresses, counted and never shown
     p_value: float | None = None  # see spike_p_value
     headline: str = ""  # what a title says (see headline.py); set once the samples are read
     search_terms: list[str] = field(default_factory=list)  # strings in every sample entry, for the console link
@@ -55,6 +61,10 @@ class PatternMeasure:
             value = data[key]
             data[key] = value.isoformat() if hasattr(value, "isoformat") else value
         return data
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _severity_max(row: pd.Series) -> str:
@@ -82,6 +92,7 @@ def aggregate(
         samples = [s for s in (top.sample_1, top.sample_2, top.sample_3) if isinstance(s, str)]
         totals = rows[["entries", "warning_count", "error_count", "critical_count"]].sum()
         count = int(totals.entries)
+        earliest = rows.sort_values(["first_seen", "masked_message"]).iloc[0]
         measures.append(
             PatternMeasure(
                 fingerprint=fp,
@@ -101,6 +112,11 @@ def aggregate(
                 line=int(top.line) if "line" in top and pd.notna(top.line) else None,
                 sample_insert_ids=samples,
                 masked_messages=list(rows.masked_message),
+                first_revision=_text(earliest.get("first_revision")),
+                revisions=sorted({r for text in rows.get("revisions", pd.Series(dtype=object)) if _text(text) for r in text.split(",")}),
+                # per message variant, summed: exact for a pattern of one variant, at most that otherwise
+                traces=int(rows["traces"].sum()) if "traces" in rows else 0,
+                clients=int(rows["clients"].sum()) if "clients" in rows else 0,
             )
         )
     measures.sort(key=lambda m: (-SEVERITY_RANK[m.severity], -m.count, m.fingerprint))
@@ -164,7 +180,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
         p = spike_p_value(m.count, history.window_minutes, history.baseline_counts.get(m.fingerprint, 0), history.baseline_minutes)
         m.p_value = float(f"{p:.3g}") if p is not None else None
         m.previous_priority = Priority.most_urgent(history.previous_priority.get(m.fingerprint))
-        m.base_priority = rules.base_priority(m.severity, m.rate_per_min)
+        m.base_priority = rules.base_priority(m.severity, m.rate_per_min, m.clients)
         m.priority = more_urgent(m.base_priority, m.previous_priority)
         if m.fingerprint not in history.seen_before:
             m.status = Status.NEW

@@ -16,6 +16,7 @@ DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "default_rules.toml"
 class BaseRule(BaseModel):
     severity: str
     min_rate_per_min: float = 0.0
+    min_clients: int = Field(0, ge=0)  # distinct client addresses that hit the pattern in the window
     priority: Priority
 
     @field_validator("severity")
@@ -58,11 +59,11 @@ class Rules(BaseModel):
     identity: Identity = Identity()
     tracker: TrackerRules = TrackerRules()
 
-    def base_priority(self, severity: str, rate_per_min: float) -> str:
-        """The first base rule that the severity and rate reach, else the least urgent priority."""
+    def base_priority(self, severity: str, rate_per_min: float, clients: int = 0) -> str:
+        """The first base rule that the severity, rate and clients reach, else the least urgent priority."""
         rank = SEVERITY_RANK.get(severity, 0)
         for rule in self.base:
-            if rank >= SEVERITY_RANK[rule.severity] and rate_per_min >= rule.min_rate_per_min:
+            if rank >= SEVERITY_RANK[rule.severity] and rate_per_min >= rule.min_rate_per_min and clients >= rule.min_clients:
                 return rule.priority
         return Priority.P4
 

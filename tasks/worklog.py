@@ -146,6 +146,12 @@ def render(
             lines.append(f"- **Seen:** {m.first_seen:%H:%M:%S} to {m.last_seen:%H:%M:%S} UTC")
         if m.module or m.function:
             lines.append(f"- **Source:** `{source_text(m)}`")
+        if m.count:
+            lines.append(f"- **Affected:** {m.traces} requests (distinct traces), {m.clients} clients")
+        if m.first_revision:
+            seen_in = f" (seen in {', '.join(m.revisions)})" if len(m.revisions) > 1 else ""
+            new = " — new in this window" if m.revision_is_new else ""
+            lines.append(f"- **Revision:** `{m.first_revision}`{new}{seen_in}")
         lines += [f"- **Fingerprint:** `{m.fingerprint}`", f"- **Issue action:** {action_text(m)}", ""]
         lines += ["**Pattern:**", "```", redact(m.template), "```", ""]
         for sample in samples.get(m.fingerprint, [])[:1]:

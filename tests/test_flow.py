@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
-from log_gardener.sample import SERVICE
+from log_gardener.sample import DEPLOYED_REVISION, SERVICE
 from tests.cli_args import run_args
 from tests.logging_query import compile_query, link_query
 
@@ -266,3 +266,22 @@ def test_a_traceback_pattern_names_its_source_frame_and_reads_as_a_sentence(thre
     assert title == f"GCP-logs | {redis['priority']} | {redis['headline']}"
     assert "| Source | cache.py:212 in refresh |" in body
     assert "component:cache" in json.loads(labels)
+
+
+def test_the_redis_pattern_appeared_with_the_deploy_of_the_third_hour(three_hours):
+    _, _, outputs = three_hours
+    redis = by_template(outputs[2], "redis.exceptions.ConnectionError")
+    assert redis["status"] == "new"
+    assert redis["revision"]["name"] == DEPLOYED_REVISION and redis["revision"]["new_in_window"] is True
+    assert redis["revision"]["first_seen"].startswith("2025-09-15T02:01")
+    session = by_template(outputs[1], "Session access failed")
+    assert session["status"] == "escalated" and session["revision"]["new_in_window"] is False  # the revision of the start
+
+
+def test_impact_counts_distinct_requests_and_clients(three_hours):
+    _, _, outputs = three_hours
+    beacon = by_template(outputs[2], "POST /ws/beacon")
+    assert beacon["affected"]["traces"] == beacon["count"]  # one entry per request
+    assert 0 < beacon["affected"]["clients"] <= beacon["count"]
+    session = by_template(outputs[2], "Session access failed")
+    assert session["affected"]["clients"] == 0  # no request address on these entries

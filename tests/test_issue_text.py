@@ -26,6 +26,9 @@ def _traceback():
     m.module, m.function, m.line = "repository.py", "save_charge", 142
     m.first_seen, m.last_seen = datetime(2025, 9, 15, 2, 0, 4, tzinfo=UTC), datetime(2025, 9, 15, 2, 59, 51, tzinfo=UTC)
     m.baseline_rate_per_min, m.ratio = 1.5, 8.0
+    m.first_revision, m.revisions = "payments-api-00231-xk2", ["payments-api-00230-pq9", "payments-api-00231-xk2"]
+    m.revision_first_seen, m.revision_is_new = datetime(2025, 9, 15, 1, 58, 40, tzinfo=UTC), True
+    m.traces, m.clients = 702, 214
     m.status, m.previous_priority, m.priority = Status.ESCALATED, Priority.P1, Priority.P0
     m.reason = "1.5/min to 12.017/min, x8.0 over a 1-hour baseline: P1 to P0"
     entries = [_entry(SQLALCHEMY)]

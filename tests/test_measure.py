@@ -131,3 +131,9 @@ def test_the_p_value_is_the_conditional_test_of_two_poisson_rates():
     assert spike_p_value(7, 60, 2, 60) == 46 / 512
     assert spike_p_value(7, 60, 48, 24 * 60) < spike_p_value(7, 60, 2, 60)  # a long baseline is surer evidence
     assert spike_p_value(5, 60, 0, 0) is None  # no baseline, no test
+
+
+def test_an_error_that_reaches_many_clients_is_p0_by_the_base_rules():
+    assert RULES.base_priority("ERROR", 0.1, clients=50) == Priority.P0
+    assert RULES.base_priority("ERROR", 0.1, clients=49) == Priority.P1
+    assert RULES.base_priority("WARNING", 0.1, clients=500) == Priority.P3  # the rule is for errors

@@ -20,6 +20,7 @@ PARAMS = {
     "severities": ["WARNING", "ERROR"],
     "insert_ids": ["a"],
     "fingerprints": ["f"],
+    "revisions": ["svc-00001-abc"],
     "rejection_ids": ["r"],
     "max_windows": 24,
     "number": 1,
