@@ -53,6 +53,12 @@ def backfill(params: RunParameters, start: str, end: str, step: str = "1h") -> d
     Windows that already have a completed run are skipped, so an interrupted
     backfill resumes where it stopped. Set params.publish_issues to false to
     build a baseline without touching the tracker (the CLI's default).
+
+    Args:
+        params: The service, its source, the warehouse, the tracker and the rules.
+        start: First instant of the period, ISO 8601 (e.g. 2025-09-14T00:00:00Z); inclusive.
+        end: End of the period, ISO 8601; exclusive.
+        step: Length of each window: a number and a unit, 30m, 1h or 1d.
     """
     service = params.service
     logger = get_run_logger()

@@ -28,12 +28,12 @@ out = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)  # one line, however long: the terminal wraps it
     raise typer.Exit(2)
 
 
 def _crash(exc: Exception) -> None:
-    err.print(f"[bold red]run failed:[/] {type(exc).__name__}: {exc}")
+    err.print(f"[bold red]run failed:[/] {type(exc).__name__}: {exc}", soft_wrap=True)
     err.print("Nothing is lost: finished windows and applied actions are recorded; run the same command again to resume.")
     raise typer.Exit(1)
 
@@ -60,6 +60,23 @@ def _parameters(source, service, warehouse, tracker, rules, min_severity, loggin
         )
     except ValidationError as exc:
         _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+
+
+def _check_google_credentials(params: RunParameters) -> None:
+    """Google-backed sources and warehouses need credentials: say so in one line before any run starts."""
+    from log_gardener.tasks.google_credentials import MissingGoogleCredentials
+    from log_gardener.tasks.sources import open_source
+    from log_gardener.tasks.warehouses import open_warehouse
+
+    try:
+        if params.source.startswith(("cloud-logging:", "bq-sink:")):
+            open_source(params.source)
+        if params.warehouse.startswith("bigquery:"):
+            open_warehouse(params.warehouse).close()
+    except MissingGoogleCredentials as exc:
+        _fail(str(exc))
+    except ValueError:
+        pass  # a malformed spec: the run says what is wrong with it
 
 
 def _check_window(start: str, end: str) -> None:
@@ -106,7 +123,7 @@ def run(
     rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help=describe("rules_path")),
     min_severity: str = typer.Option("WARNING", help=describe("min_severity")),
     logging_filter: str | None = typer.Option(None, "--filter", help=describe("logging_filter")),
-    worklogs: Path = typer.Option(Path("worklogs"), help=describe("worklog_dir")),
+    worklogs: Path = typer.Option(Path("worklogs"), envvar="GARDENER_WORKLOGS", help=describe("worklog_dir")),
     no_publish: bool = typer.Option(False, "--no-publish", help="Record the run without touching the tracker."),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (run_id, service, window, entries, rejected, worklog, clusters)."
@@ -115,6 +132,7 @@ def run(
     """Run the gardener flow for one service and one window [START, END)."""
     params = _parameters(source, service, warehouse, tracker, rules, min_severity, logging_filter, worklogs, not no_publish)
     _check_window(start, end)
+    _check_google_credentials(params)
     _quiet_prefect()
     from prefect import tags
 
@@ -145,7 +163,7 @@ def backfill(
     rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help=describe("rules_path")),
     min_severity: str = typer.Option("WARNING", help=describe("min_severity")),
     logging_filter: str | None = typer.Option(None, "--filter", help=describe("logging_filter")),
-    worklogs: Path = typer.Option(Path("worklogs"), help=describe("worklog_dir")),
+    worklogs: Path = typer.Option(Path("worklogs"), envvar="GARDENER_WORKLOGS", help=describe("worklog_dir")),
     publish: bool = typer.Option(
         False, "--publish", help="Also create and update tracker issues (off by default: a backfill builds the baseline)."
     ),
@@ -158,6 +176,7 @@ def backfill(
     from log_gardener.tasks.normalise import Window
 
     params = _parameters(source, service, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish)
+    _check_google_credentials(params)
     try:
         period = Window.parse(start, end)
         windows = backfill_module.split_windows(period, backfill_module.parse_step(step))

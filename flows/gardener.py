@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
-from prefect.context import get_run_context
+from prefect.context import FlowRunContext, get_run_context
 from prefect.events import emit_event
 from prefect.exceptions import ObjectNotFound
 from prefect.runtime import flow_run
@@ -86,6 +86,39 @@ def prioritise_task(measures: list[PatternMeasure], history: History, rules: Rul
     return prioritise(measures, history, rules)
 
 
+@task(name="publish", task_run_name="publish {service} {window.start:%Y-%m-%d %H:%MZ}", cache_policy=NO_CACHE)
+def publish_task(
+    wh: Warehouse,
+    trk,
+    run_id: str,
+    service: str,
+    window: Window,
+    measures: list[PatternMeasure],
+    issues: dict[str, int],
+    applied: dict,
+    rules: Rules,
+    context: dict,
+    samples: dict[str, list[str]],
+    project: str | None,
+    related: dict[str, set[int]],
+) -> list[PatternMeasure]:
+    """Plan one tracker action per pattern and apply each once (see tasks.publish); fills each pattern's issue."""
+    matches = matching.issues_describing(trk, measures, issues, rules.tracker.link_min_similarity)
+    touched = wh.query("last_actions", service=service, window_start=window.start)
+    planned = publish.plan(
+        measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)), applied
+    )
+    publish.apply(wh, trk, run_id, service, window, measures, planned, context, samples, rules, project, related)
+    return measures
+
+
+@task(name="worklog", task_run_name="worklog {service} {window.start:%Y-%m-%d %H:%MZ}", cache_policy=NO_CACHE)
+def worklog_task(folder: Path, *, service: str, window: Window, **fields) -> tuple[str, Path]:
+    """Render the window's worklog and write it under `folder` (see tasks.worklog); the markdown and its path."""
+    markdown = worklog.render(service=service, window=window, **fields)
+    return markdown, worklog.write(folder, service, window, markdown)
+
+
 @task(name="save-counts", cache_policy=NO_CACHE)
 def save_task(warehouse: Warehouse, run_id: str, service: str, window: Window, measures: list[PatternMeasure]) -> None:
     records.save_measures(warehouse, run_id, service, window, measures)
@@ -116,29 +149,57 @@ def cluster_json(m: PatternMeasure) -> dict:
     }
 
 
-def _artifacts(run_id: str, service: str, window: Window, markdown: str, measures: list[PatternMeasure]) -> None:
-    """The worklog, the pattern table and the issue links, attached to the flow run."""
-    key = "".join(c if c.isalnum() else "-" for c in f"worklog-{service}").lower()[:100]
-    create_markdown_artifact(markdown=markdown, key=key, description=f"Worklog {service} {window.label()}")
+TABLE_COLUMNS = (
+    "priority",
+    "status",
+    "count",
+    "rate_per_min",
+    "baseline_rate_per_min",
+    "ratio",
+    "issue",
+    "severity",
+    "headline",
+    "template",
+)
+
+
+def artifact_key(kind: str, service: str) -> str:
+    """`worklog-netra-backend-staging`: one key per kind and service, whose latest version is the newest window."""
+    return "".join(c if c.isalnum() else "-" for c in f"{kind}-{service}").lower()[:100]
+
+
+@task(name="artifacts", task_run_name="artifacts {service} {window.start:%Y-%m-%d %H:%MZ}", cache_policy=NO_CACHE)
+def artifacts_task(wh: Warehouse, service: str, window: Window, markdown: str, measures: list[PatternMeasure]) -> None:
+    """The worklog, the pattern table and the issue links, attached to the flow run.
+
+    They carry the service's artifact keys only when this is its newest completed window, so "latest" in
+    the Prefect UI is the newest hour even after a backfill of older ones; an older window's artifacts are
+    attached to its run without a key. Descriptions start with the window, so a cut one still says it.
+    """
+    newer = wh.query("completed_windows", service=service, period_start=window.end, period_end=datetime.max.replace(tzinfo=UTC))
+    keyed = newer.empty
+
+    def key(kind: str) -> str | None:
+        return artifact_key(kind, service) if keyed else None
+
+    label = f"{window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC"
+    create_markdown_artifact(markdown=markdown, key=key("worklog"), description=f"{label} · worklog of {service}")
     links = []
     for m in measures:
         if not m.issue.number:
             continue
         ref = f"[{m.issue.ref}]({m.issue.url})" if m.issue.url.startswith("http") else m.issue.ref
-        links.append(f"- {ref} {m.issue.action}: {redact(m.template)[:100]}")
+        links.append(f"- {ref} {m.issue.action} ({m.priority}, {m.status}): {worklog.inline(m.headline or redact(m.template), 100)}")
     create_markdown_artifact(
         markdown="\n".join(["# Tracker issues", ""] + (links or ["No issues linked to these patterns."])),
-        key=key.replace("worklog", "issues", 1),
-        description=f"Tracker issues of {service} in {window.label()}",
+        key=key("issues"),
+        description=f"{label} · tracker issues of {service}",
     )
-    create_table_artifact(
-        table=[
-            {k: v for k, v in cluster_json(m).items() if k != "issue"} | {"template": redact(m.template), "issue": m.issue.number}
-            for m in measures
-        ],
-        key=key.replace("worklog", "clusters", 1),
-        description=f"Patterns of {service} in {window.label()}",
-    )
+    rows = []
+    for m in measures:
+        data = cluster_json(m) | {"template": redact(m.template), "issue": m.issue.ref if m.issue.number else ""}
+        rows.append({column: data[column] for column in TABLE_COLUMNS})  # what decides first, the long text last
+    create_table_artifact(table=rows, key=key("clusters"), description=f"{label} · patterns of {service}")
 
 
 def run_name() -> str:
@@ -157,8 +218,10 @@ def run_name() -> str:
 def gardener(params: RunParameters, start: str, end: str) -> dict:
     """Collect, group, measure and publish the log patterns of one service in [start, end).
 
-    params: the service, its source, the warehouse, the tracker and the rules (see RunParameters).
-    start, end: the window, ISO 8601; start inclusive, end exclusive.
+    Args:
+        params: The service, its source, the warehouse, the tracker and the rules.
+        start: First instant of the window, ISO 8601 (e.g. 2025-09-15T02:00:00Z); inclusive.
+        end: End of the window, ISO 8601; exclusive.
     """
     window = Window.parse(start, end)
     with _service_slot(params.service):
@@ -182,8 +245,8 @@ def _garden(params: RunParameters, window: Window) -> dict:
     rules_path, worklog_dir, publish_issues = params.rules_path, params.worklog_dir, params.publish_issues
     logger = get_run_logger()
     min_severity = params.min_severity
-    rules = load_rules(rules_path)
-    log_source = open_source(source, params.logging_filter)
+    rules = load_rules(rules_path or None)
+    log_source = open_source(source, params.logging_filter or None)
     wh = open_warehouse(warehouse)
     wh.setup()
     trk = open_tracker(tracker, wh)
@@ -240,22 +303,18 @@ def _garden(params: RunParameters, window: Window) -> dict:
         context = wh.query("window_context", service=service, window_start=window.start, window_end=window.end).to_dict("records")
         if publish_issues:
             checkpoint("publishing")
-            matches = matching.issues_describing(trk, measures, issues, rules.tracker.link_min_similarity)
-            touched = wh.query("last_actions", service=service, window_start=window.start)
-            planned = publish.plan(
-                measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)), applied
-            )
-            publish.apply(
+            measures = publish_task(
                 wh,
                 trk,
                 run_id,
                 service,
                 window,
                 measures,
-                planned,
+                issues,
+                applied,
+                rules,
                 context[0] if context else {},
                 samples,
-                rules,
                 _project_of(extracted),
                 related,
             )
@@ -265,7 +324,8 @@ def _garden(params: RunParameters, window: Window) -> dict:
         save_task(wh, run_id, service, window, measures)
         checkpoint("saved")
         _report(logger, service, measures)
-        markdown = worklog.render(
+        markdown, path = worklog_task(
+            Path(worklog_dir),
             service=service,
             window=window,
             run_id=run_id,
@@ -279,8 +339,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             context=context,
             rejections=extracted.rejections,
         )
-        path = worklog.write(Path(worklog_dir), service, window, markdown)
-        _artifacts(run_id, service, window, markdown, measures)
+        artifacts_task(wh, service, window, markdown, measures)
         summary = {
             "run_id": run_id,
             "service": service,
@@ -301,8 +360,31 @@ def _garden(params: RunParameters, window: Window) -> dict:
         wh.close()
 
 
+WORST_FIRST = (Status.ESCALATED, Status.REGRESSED, Status.NEW)
+
+
+def worst_status(measures: list[PatternMeasure]) -> Status | None:
+    """The status a person should look at first: escalated, then regressed, then new; None when none."""
+    present = {m.status for m in measures if m.count}
+    return next((s for s in WORST_FIRST if s in present), None)
+
+
+def _tag_worst_status(logger, measures: list[PatternMeasure]) -> None:
+    """Add the run's worst status (`escalated`, `regressed`, `new`) to its tags, for the runs list's filter."""
+    worst = worst_status(measures)
+    context = FlowRunContext.get()
+    if worst is None or context is None or context.flow_run is None:
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(context.flow_run.id, tags=sorted({*context.flow_run.tags, str(worst)}))
+    except Exception as exc:  # a tag is a convenience: never fail a run for it
+        logger.warning("could not tag the run %s: %s", worst, exc)
+
+
 def _report(logger, service: str, measures: list[PatternMeasure]) -> None:
     """INFO lines a person reads in the run's log, one event per pattern that needs attention, and a status tag."""
+    _tag_worst_status(logger, measures)
     statuses: dict[str, int] = {}
     for m in measures:
         statuses[m.status] = statuses.get(m.status, 0) + 1

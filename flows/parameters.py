@@ -4,6 +4,8 @@ prefect.yaml are this model. Prefect shows the field descriptions in the run for
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from log_gardener.tasks.normalise import severity_name
@@ -22,13 +24,23 @@ class RunParameters(BaseModel):
     )
     warehouse: str = Field(DEFAULT_WAREHOUSE, description="duckdb:///path.duckdb (a local file) or bigquery:PROJECT.DATASET.")
     tracker: str = Field("local", description="local (issues kept in the warehouse) or github:OWNER/REPO.")
-    rules_path: str | None = Field(None, description="Priority rules TOML file; empty for the bundled default rules.")
+    rules_path: str = Field("", description="Priority rules TOML file; empty for the bundled default rules.")
     min_severity: str = Field("WARNING", description="Lowest severity collected: WARNING, ERROR, CRITICAL, ALERT or EMERGENCY.")
-    logging_filter: str | None = Field(
-        None, description='Extra query for cloud-logging sources, in gcloud logging read syntax (e.g. jsonPayload.module:"websocket").'
+    logging_filter: str = Field(
+        "",
+        description='Extra query for cloud-logging sources, in gcloud logging read syntax (e.g. jsonPayload.module:"websocket"); empty for none.',
     )
-    worklog_dir: str = Field("worklogs", description="Folder for the markdown worklogs (an absolute path on workers).")
+    worklog_dir: str = Field(
+        default_factory=lambda: os.environ.get("GARDENER_WORKLOGS", "worklogs"),
+        description="Folder for the markdown worklogs; a relative path is taken from the worker's working directory "
+        "(default: GARDENER_WORKLOGS on the worker, else ./worklogs).",
+    )
     publish_issues: bool = Field(True, description="Create and update tracker issues; false records the run without touching the tracker.")
+
+    @field_validator("rules_path", "logging_filter", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value):
+        return "" if value is None else value
 
     @field_validator("min_severity")
     @classmethod

@@ -285,3 +285,20 @@ def test_impact_counts_distinct_requests_and_clients(three_hours):
     assert 0 < beacon["affected"]["clients"] <= beacon["count"]
     session = by_template(outputs[2], "Session access failed")
     assert session["affected"]["clients"] == 0  # no request address on these entries
+
+
+@pytest.mark.parametrize(
+    "source, warehouse, what",
+    [("cloud-logging:acme-prod", "duckdb:///{db}", "Cloud Logging"), ("{sample}", "bigquery:acme-prod.gardener", "BigQuery")],
+)
+def test_missing_google_credentials_are_one_actionable_line(prefect_harness, sample_file, tmp_path, monkeypatch, source, warehouse, what):
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
+    monkeypatch.delenv("GARDENER_BIGQUERY_API_ENDPOINT", raising=False)
+    monkeypatch.delenv("GARDENER_LOGGING_API_ENDPOINT", raising=False)
+    start, end = HOURS[0]
+    args = run_args(source.format(sample=sample_file), start, end, warehouse.format(db=tmp_path / "g.duckdb"))
+    result = run_cli(*args)
+    assert result.exit_code != 0
+    message = result.output.strip().splitlines()
+    assert len(message) == 1 and f"no Google credentials for {what}" in message[0] and "gcloud auth application-default login" in message[0]
+    assert "Traceback" not in result.output

@@ -62,3 +62,28 @@ def test_every_field_of_the_parameters_model_is_an_option_of_run_and_backfill():
 def test_scheduled_window_is_the_previous_full_hour():
     start, end = last_full_hour(datetime(2025, 9, 15, 2, 7, 30, tzinfo=UTC))
     assert (start.hour, end.hour, end.minute) == (1, 2, 0)
+
+
+def _properties(schema: dict):
+    """Every property of a JSON schema and its definitions, with its name."""
+    for holder in [schema, *schema.get("definitions", {}).values(), *schema.get("$defs", {}).values()]:
+        yield from holder.get("properties", {}).items()
+
+
+def test_the_run_form_describes_every_parameter_and_none_is_typed_none():
+    from prefect.utilities.callables import parameter_schema
+
+    for deployment in DEPLOYMENTS:
+        schema = parameter_schema(_flow(deployment).fn).model_dump()
+        for name, prop in _properties(schema):
+            if "$ref" in prop or "allOf" in prop:
+                continue  # the params model itself: its fields are checked in its definition
+            kinds = [prop.get("type")] + [option.get("type") for option in prop.get("anyOf", [])]
+            assert "null" not in kinds, f"{deployment['name']}: {name} may be None"
+            assert prop.get("description"), f"{deployment['name']}: {name} has no description"
+        params = schema["definitions"]["RunParameters"]["properties"]
+        assert all(p.get("description") for p in params.values())
+
+
+def test_the_backfill_deployment_has_a_concurrency_limit():
+    assert all(d.get("concurrency_limit") == 1 for d in DEPLOYMENTS)

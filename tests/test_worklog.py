@@ -25,7 +25,12 @@ def _measures():
     spike.reason = "5.1/min to 15.3/min, x3.0 over a 2-hour baseline: P2 to P1"
     spike.module, spike.function = "netra_backend.app.middleware", "get_session"
     spike.baseline_kind, spike.baseline_windows, spike.p_value = BaselineKind.RECENT, 2, 3.2e-41
-    spike.first_revision, spike.revisions, spike.traces, spike.clients = "netra-backend-staging-00645-l8x", ["netra-backend-staging-00645-l8x"], 911, 0
+    spike.first_revision, spike.revisions, spike.traces, spike.clients = (
+        "netra-backend-staging-00645-l8x",
+        ["netra-backend-staging-00645-l8x"],
+        911,
+        0,
+    )
     spike.issue = IssueRef(2, Action.ESCALATE, "https://github.com/o/r/issues/2")
     new = pattern("4ed15c0000000002", 3, "ERROR")
     new.template = "[🔴] RACE CONDITION DETECTED: Startup phase <STR> did not reach <STR> within <NUM>s | pipes | escaped"

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry, if_exception_type
 
+from log_gardener.tasks.google_credentials import with_credentials
 from log_gardener.tasks.normalise import Window
 
 RESOURCE_TYPE = "cloud_run_revision"
@@ -85,7 +86,9 @@ class CloudLoggingSource:
                 client_options={"api_endpoint": self.endpoint},
             )
         else:
-            self.client = cloud_logging.Client(project=project, _use_grpc=False)
+            self.client = with_credentials(
+                f"Cloud Logging (project {project})", lambda: cloud_logging.Client(project=project, _use_grpc=False)
+            )
         retry = Retry(
             predicate=if_exception_type(*RETRYABLE), initial=initial_backoff, maximum=30.0, multiplier=2.0, timeout=retry_deadline
         )

@@ -24,6 +24,7 @@ import sqlglot
 from google.cloud import bigquery
 from sqlglot import exp
 
+from log_gardener.tasks.google_credentials import with_credentials
 from log_gardener.tasks.masking import mask_function_sql
 from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql, bound_parameters
 
@@ -50,7 +51,7 @@ def bigquery_client(project: str, location: str | None = None, endpoint: str | N
         from google.auth.credentials import AnonymousCredentials
 
         return bigquery.Client(project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint})
-    return bigquery.Client(project=project, location=location)
+    return with_credentials(f"BigQuery (project {project})", lambda: bigquery.Client(project=project, location=location))
 
 
 @cache
