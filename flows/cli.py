@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from log_gardener.flows.parameters import RunParameters, describe
+from log_gardener.flows.parameters import FleetParameters, RunParameters, describe
 from log_gardener.tasks.warehouses.base import DEFAULT_WAREHOUSE
 
 app = typer.Typer(
@@ -206,6 +206,61 @@ def backfill(
 
 
 @app.command()
+def fleet(
+    source: str = typer.Option(..., help=describe("source")),
+    start: str = typer.Option(..., help="Window start, ISO 8601 (e.g. 2025-09-15T00:00:00Z). Inclusive."),
+    end: str = typer.Option(..., help="Window end, ISO 8601. Exclusive."),
+    services: str = typer.Option("all", help=describe("services")),
+    max_parallel: int = typer.Option(4, "--max-parallel", help=describe("max_parallel")),
+    warehouse: str = typer.Option(DEFAULT_WAREHOUSE, envvar="GARDENER_WAREHOUSE", help=describe("warehouse")),
+    tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help=describe("tracker")),
+    rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help=describe("rules_path")),
+    min_severity: str = typer.Option("WARNING", help=describe("min_severity")),
+    logging_filter: str | None = typer.Option(None, "--filter", help=describe("logging_filter")),
+    worklogs: Path = typer.Option(Path("worklogs"), envvar="GARDENER_WORKLOGS", help=describe("worklog_dir")),
+    no_publish: bool = typer.Option(False, "--no-publish", help="Record the runs without touching the tracker."),
+    as_json: bool = typer.Option(
+        False, "--json", help='Print one JSON object: {"runs": [one `run --json` object per service], "failed": [...], "digest": PATH}.'
+    ),
+) -> None:
+    """Run the gardener for every service with WARNING+ entries in [START, END), a few at a time, and write one digest.
+
+    One service failing does not stop the others; the exit code is 1 when any failed, and the summary says which.
+    """
+    run_params = _parameters(source, "fleet", warehouse, tracker, rules, min_severity, logging_filter, worklogs, not no_publish)
+    try:
+        params = FleetParameters(services=services, max_parallel=max_parallel, **run_params.model_dump(exclude={"service"}))
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    _check_window(start, end)
+    _check_google_credentials(run_params)
+    _quiet_prefect()
+    from prefect import tags
+
+    from log_gardener.flows.fleet import fleet as fleet_flow
+
+    try:
+        with tags("log-gardener", "manual", "fleet"):
+            result = fleet_flow(params, start, end)
+    except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
+        _fail(str(exc))
+    except Exception as exc:
+        _crash(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+    else:
+        for summary in result["runs"]:
+            print_clusters(summary)
+        for item in result["failed"]:
+            err.print(f"[bold red]failed:[/] {item['service']}: {item['error']}", soft_wrap=True)
+        out.print(
+            f"{len(result['runs'])} services run, {len(result['failed'])} failed, {len(result['skipped'])} skipped; digest {result['digest']}"
+        )
+    if result["failed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
 def cluster(
     input: str = typer.Argument(..., help="Text file with one message per line, or - for stdin."),
     output: Path | None = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),
@@ -262,31 +317,30 @@ def demo(
     folder: Path = typer.Option(Path("demo"), help="Where the sample logs, the DuckDB warehouse and the worklogs go."),
     hours: int = typer.Option(3, min=1, help="Hourly windows to run."),
 ) -> None:
-    """Generate the sample logs and run the gardener for consecutive hourly windows, on embedded defaults."""
+    """Generate the sample logs (three services) and run the fleet for consecutive hourly windows, on embedded defaults."""
     from log_gardener.sample import DEFAULT_START, SERVICE, write_sample
 
     _quiet_prefect()
     from prefect import tags
 
-    from log_gardener.flows.gardener import gardener
+    from log_gardener.flows.fleet import fleet as fleet_flow
 
     folder.mkdir(parents=True, exist_ok=True)
     logs = folder / "sample-logs.ndjson"
     count = write_sample(logs, start=DEFAULT_START, hours=hours, fmt="ndjson", corrupt=2)
     out.print(f"[bold]sample logs:[/] {count} entries (+2 broken lines) in {logs}")
+    params = FleetParameters(
+        source=str(logs), warehouse=f"duckdb:///{folder / 'gardener.duckdb'}", tracker="local", worklog_dir=str(folder / "worklogs")
+    )
     for hour in range(hours):
         start = DEFAULT_START + timedelta(hours=hour)
-        params = RunParameters(
-            service=SERVICE,
-            source=str(logs),
-            warehouse=f"duckdb:///{folder / 'gardener.duckdb'}",
-            tracker="local",
-            worklog_dir=str(folder / "worklogs"),
-        )
-        with tags("log-gardener", "demo", f"service:{SERVICE}"):
-            summary = gardener(params, start.isoformat(), (start + timedelta(hours=1)).isoformat())
-        print_clusters(summary)
-    out.print(f"[bold]worklogs:[/] {folder / 'worklogs' / SERVICE}")
+        with tags("log-gardener", "demo"):
+            result = fleet_flow(params, start.isoformat(), (start + timedelta(hours=1)).isoformat())
+        for summary in result["runs"]:
+            if summary["service"] == SERVICE or hour == hours - 1:
+                print_clusters(summary)
+        out.print(f"[bold]fleet digest:[/] {result['digest']}")
+    out.print(f"[bold]worklogs:[/] {folder / 'worklogs'} (one folder per service, and _fleet/ with the digests)")
     out.print(
         f"[bold]warehouse:[/] {folder / 'gardener.duckdb'} (tables log_entries, clusters, cluster_counts, issue_actions, tracker_issues, ...)"
     )

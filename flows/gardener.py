@@ -31,6 +31,7 @@ from log_gardener.tasks.history import applied_actions, closed_issues, known_iss
 from log_gardener.tasks.load import load
 from log_gardener.tasks.measure import History, PatternMeasure, aggregate, prioritise
 from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.owners import assign_owners, owner_json
 from log_gardener.tasks.redact import redact
 from log_gardener.tasks.rules import Rules, load_rules
 from log_gardener.tasks.sources import open_source
@@ -140,9 +141,10 @@ def cluster_json(m: PatternMeasure) -> dict:
         "p_value": m.p_value,
         "baseline_kind": m.baseline_kind,
         "baseline_windows": m.baseline_windows,
-        "issue": {"number": m.issue.number, "action": m.issue.action},
+        "issue": {"number": m.issue.number, "action": m.issue.action, "url": m.issue.url or None},
         "revision": revision_json(m),
         "affected": {"traces": m.traces, "clients": m.clients},
+        "owner": owner_json(m.owner),
         "headline": m.headline,
         "source": source_text(m),
         "sample_insert_ids": m.sample_insert_ids,
@@ -245,7 +247,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
     rules_path, worklog_dir, publish_issues = params.rules_path, params.worklog_dir, params.publish_issues
     logger = get_run_logger()
     min_severity = params.min_severity
-    rules = load_rules(rules_path or None)
+    rules = load_rules(rules_path or None).for_service(service)
     log_source = open_source(source, params.logging_filter or None)
     wh = open_warehouse(warehouse)
     wh.setup()
@@ -295,6 +297,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
         )
         measures = prioritise_task(measures, history, rules)
         mark_new_revisions(wh, service, window, measures)
+        assign_owners(measures, rules)
         payloads = records.sample_payloads(wh, service, window, measures)
         samples = {fp: [issue_text.sample_json(p) for p in entries] for fp, entries in payloads.items()}
         for m in measures:

@@ -12,12 +12,11 @@ from log_gardener.tasks.normalise import severity_name
 from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE
 
 
-class RunParameters(BaseModel):
-    """Which service, where its logs come from, where results go, and what may be published."""
+class RunSettings(BaseModel):
+    """Where logs come from, where results go, and what may be published: all of a run but its service."""
 
     model_config = ConfigDict(extra="forbid")
 
-    service: str = Field(description="Service name: the Cloud Run service_name label of the entries.")
     source: str = Field(
         description="Where the entries come from: a LogEntry file (gcloud JSON array or NDJSON), "
         "cloud-logging:PROJECT (the Logging API) or bq-sink:PROJECT.DATASET.TABLE (a Log Router sink table)."
@@ -47,7 +46,7 @@ class RunParameters(BaseModel):
     def _known_severity(cls, value: str) -> str:
         return severity_name(value)
 
-    @field_validator("service", "source")
+    @field_validator("source")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
@@ -55,6 +54,44 @@ class RunParameters(BaseModel):
         return value.strip()
 
 
+class RunParameters(RunSettings):
+    """Which service, where its logs come from, where results go, and what may be published."""
+
+    service: str = Field(description="Service name: the Cloud Run service_name label of the entries.")
+
+    @field_validator("service")
+    @classmethod
+    def _service_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+
+class FleetParameters(RunSettings):
+    """A run over many services: the settings they share, which services, and how many at once."""
+
+    services: str = Field(
+        "all", description="all (every service with entries in the window, found in one pass) or a comma-separated list of names."
+    )
+    max_parallel: int = Field(4, ge=1, le=32, description="At most this many services run at once (DuckDB warehouses run one at a time).")
+
+    @field_validator("services")
+    @classmethod
+    def _services(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        if not names:
+            raise ValueError("must be all or a comma-separated list of service names")
+        return "all" if names == ["all"] else ",".join(names)
+
+    def names(self) -> list[str] | None:
+        """The listed services, or None for all."""
+        return None if self.services == "all" else self.services.split(",")
+
+    def for_service(self, service: str) -> RunParameters:
+        return RunParameters(service=service, **self.model_dump(exclude={"services", "max_parallel"}))
+
+
 def describe(field: str) -> str:
     """The description of a field, for the command line's help."""
-    return RunParameters.model_fields[field].description or ""
+    model = RunParameters if field in RunParameters.model_fields else FleetParameters
+    return model.model_fields[field].description or ""

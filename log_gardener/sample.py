@@ -34,6 +34,10 @@ BEACON_PER_HOUR = (8, 6, 9)
 REDIS_PER_HOUR = (0, 0, 45)
 NOISE_PER_HOUR = 600
 OTHER_SERVICE_PER_HOUR = 40
+# a third service, for the fleet: a background worker whose task retries grow and whose job fails in hour three
+WORKER_SERVICE = "netra-worker-staging"
+WORKER_RETRY_PER_HOUR = (20, 24, 22)
+WORKER_FAILURE_PER_HOUR = (0, 0, 12)
 
 
 def _per_hour(counts: tuple[int, ...], hour: int, scale: float) -> int:
@@ -170,6 +174,23 @@ class SampleLogs:
             88,
         )
 
+    def worker_retry(self, ts: datetime) -> dict:
+        entry = self._base(ts, "WARNING", WORKER_SERVICE)
+        entry["jsonPayload"] = {
+            "message": f"Task sync_invoices[{self._rng.getrandbits(64):016x}] retry in {self._rng.choice((10, 30, 60))}s: "
+            "upstream billing API did not answer in 10s",
+            "logger": "netra_worker.tasks.billing",
+        }
+        return entry
+
+    def worker_failure(self, ts: datetime) -> dict:
+        entry = self._base(ts, "ERROR", WORKER_SERVICE)
+        entry["jsonPayload"] = {
+            "message": f"Task sync_invoices gave up after 5 retries; {self._rng.randint(3, 40)} invoices left unsynced",
+            "logger": "netra_worker.tasks.billing",
+        }
+        return entry
+
     def other_service(self, ts: datetime) -> dict:
         entry = self._base(ts, "ERROR", OTHER_SERVICE)
         entry["jsonPayload"] = {"message": f"Failed to render page /chat/{self._rng.randint(1, 999)}"}
@@ -185,6 +206,8 @@ class SampleLogs:
             (REDIS_PER_HOUR, self.redis),
             ((NOISE_PER_HOUR,), self.noise),
             ((OTHER_SERVICE_PER_HOUR,), self.other_service),
+            (WORKER_RETRY_PER_HOUR, self.worker_retry),
+            (WORKER_FAILURE_PER_HOUR, self.worker_failure),
         ]
         for hour in range(self.hours):
             hour_start = self.start + timedelta(hours=hour)

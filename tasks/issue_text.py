@@ -10,6 +10,7 @@ from log_gardener.tasks.clustering import WILDCARD
 from log_gardener.tasks.headline import component, source_text
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.owners import owner_labels
 from log_gardener.tasks.redact import redact
 from log_gardener.tasks.trackers import ACTION_MARKER, FINGERPRINT_MARKER
 from log_gardener.tasks.vocabulary import Action
@@ -61,7 +62,7 @@ def retitled(current: str, prefix: str, priority: str) -> str | None:
 
 
 def labels(m: PatternMeasure, service: str) -> list[str]:
-    result = {m.priority, m.severity.lower(), f"service:{service}", "log-gardener"}
+    result = {m.priority, m.severity.lower(), f"service:{service}", "log-gardener", *owner_labels(m.owner)}
     if component(m.module):
         result.add(f"component:{component(m.module)}"[:50])
     return sorted(result)
@@ -99,11 +100,19 @@ def facts_table(m: PatternMeasure, service: str, context: dict, window: Window) 
         ("Source", source_text(m)),
         ("Revision", _revision(m, context)),
         ("Affected", f"{m.traces} requests (distinct traces), {m.clients} clients"),
+        ("Owner", _owner(m)),
         ("Location", context.get("location") or "-"),
         ("Priority", f"{m.priority} ({m.reason})" if m.reason else m.priority),
     ]
     lines = ["| | |", "|---|---|"] + [f"| {k} | {redact(str(v)).replace('|', '/')} |" for k, v in rows]
     return "\n".join(lines)
+
+
+def _owner(m: PatternMeasure) -> str:
+    if m.owner is None:
+        return "-"
+    who = ", ".join(f"@{login}" for login in m.owner.assignees)
+    return " ".join(part for part in (f"team {m.owner.team}" if m.owner.team else "", f"({who})" if who else "") if part) or "-"
 
 
 def _revision(m: PatternMeasure, context: dict) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.stats import binom
 
 from log_gardener.tasks.normalise import SEVERITY_RANK, Window
-from log_gardener.tasks.rules import Rules, more_urgent, raise_priority
+from log_gardener.tasks.rules import Owner, Rules, more_urgent, raise_priority
 from log_gardener.tasks.vocabulary import BaselineKind, IssueRef, Priority, Status
 
 
@@ -49,6 +49,7 @@ class PatternMeasure:
     revisions: list[str] = field(default_factory=list)  # every revision it was seen in, in this window
     revision_first_seen: object = None  # when first_revision first logged anything (see tasks.deploys)
     revision_is_new: bool = False  # first_revision first logged in this window or the one before
+    owner: Owner | None = None  # see tasks.owners
     traces: int = 0  # distinct traces (requests) with this pattern
     clients: int = 0  # distinct client addresses, counted and never shown
     p_value: float | None = None  # see spike_p_value

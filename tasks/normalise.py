@@ -223,7 +223,9 @@ def _source_location(entry: dict) -> tuple[str | None, str | None, int | None]:
     payload = entry.get("jsonPayload") if isinstance(entry.get("jsonPayload"), dict) else {}
     labels = payload.get("labels") if isinstance(payload.get("labels"), dict) else {}
     loc = entry.get("sourceLocation") or payload.get("logging.googleapis.com/sourceLocation") or {}
-    module = labels.get("module") or loc.get("file")
+    # the module label, else the source file, else the logger's name (structured loggers write `logger`)
+    logger = payload.get("logger") or payload.get("logger_name") or payload.get("logName")
+    module = labels.get("module") or loc.get("file") or (logger if isinstance(logger, str) else None)
     function = labels.get("function") or loc.get("function")
     line = labels.get("line") or loc.get("line")
     try:

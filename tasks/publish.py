@@ -178,7 +178,8 @@ def _apply_one(
         if existing:
             return existing.number, existing.url
         body = issue_text.issue_body(m, service, context, window, samples, project, related)
-        created = tracker.create(issue_text.title(rules.tracker.title_prefix, m), body, issue_text.labels(m, service))
+        assignees = list(m.owner.assignees) if m.owner else []  # on create only: never over a person's choice later
+        created = tracker.create(issue_text.title(rules.tracker.title_prefix, m), body, issue_text.labels(m, service), assignees)
         return created.number, created.url
     number = int(p.issue_number)
     marker = ACTION_MARKER.format(key=p.key)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from log_gardener.tasks.normalise import SEVERITY_RANK
 from log_gardener.tasks.vocabulary import Priority
@@ -53,11 +55,76 @@ class TrackerRules(BaseModel):
     update_every_hours: float = Field(24.0, gt=0)
 
 
+class Owner(BaseModel):
+    """Who a pattern belongs to: a team (the label team:NAME), GitHub logins assigned on create, extra labels."""
+
+    team: str | None = None
+    assignees: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
+
+
+class OwnerRule(Owner):
+    """An owner for the patterns whose module, logger name or request path matches `match` (a regular expression
+    in the subset RE2 shares with Python: no lookaround or backreferences)."""
+
+    match: str
+
+    @field_validator("match")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+        if re.search(r"\(\?[=!<]|\\[1-9]", value):
+            raise ValueError(f"{value!r} uses lookaround or a backreference, which RE2 does not support")
+        return value
+
+
+class ServiceOverride(BaseModel):
+    """`[services."NAME"]`: what one service does differently (thresholds, title prefix, owners)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: list[BaseRule] | None = None
+    escalation: dict[str, Any] = Field(default_factory=dict)
+    tracker: dict[str, Any] = Field(default_factory=dict)
+    owners: list[OwnerRule] | None = None
+    default_owner: Owner | None = None
+
+
 class Rules(BaseModel):
     base: list[BaseRule]
     escalation: Escalation = Escalation()
     identity: Identity = Identity()
     tracker: TrackerRules = TrackerRules()
+    owners: list[OwnerRule] = Field(default_factory=list)
+    default_owner: Owner | None = None
+    services: dict[str, ServiceOverride] = Field(default_factory=dict)
+
+    def for_service(self, service: str) -> Rules:
+        """These rules with `[services."<service>"]` applied: its sections replace or update the fleet-wide ones."""
+        override = self.services.get(service)
+        if override is None:
+            return self
+        data = self.model_dump()
+        if override.base is not None:
+            data["base"] = [rule.model_dump() for rule in override.base]
+        data["escalation"] |= override.escalation
+        data["tracker"] |= override.tracker
+        if override.owners is not None:
+            data["owners"] = [rule.model_dump() for rule in override.owners]
+        if override.default_owner is not None:
+            data["default_owner"] = override.default_owner.model_dump()
+        data["services"] = {}
+        return Rules.model_validate(data)
+
+    def owner_of(self, *texts: str | None) -> Owner | None:
+        """The first owner rule that matches one of `texts` (module, logger name, request path), else the default."""
+        for rule in self.owners:
+            if any(text and re.search(rule.match, text) for text in texts):
+                return rule
+        return self.default_owner
 
     def base_priority(self, severity: str, rate_per_min: float, clients: int = 0) -> str:
         """The first base rule that the severity, rate and clients reach, else the least urgent priority."""
@@ -98,6 +165,9 @@ def load_rules(path: str | Path | None = None) -> Rules:
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"rules file {path} is not valid TOML: {exc}") from None
     try:
-        return Rules.model_validate(data)
+        rules = Rules.model_validate(data)
+        for name in rules.services:
+            rules.for_service(name)  # an override must make valid rules too
+        return rules
     except Exception as exc:  # pydantic's message lists every bad field
         raise ValueError(f"rules file {path} is invalid: {exc}") from None

@@ -146,6 +146,9 @@ def render(
             lines.append(f"- **Seen:** {m.first_seen:%H:%M:%S} to {m.last_seen:%H:%M:%S} UTC")
         if m.module or m.function:
             lines.append(f"- **Source:** `{source_text(m)}`")
+        if m.owner is not None and (m.owner.team or m.owner.assignees):
+            who = ", ".join(f"@{login}" for login in m.owner.assignees)
+            lines.append(f"- **Owner:** {' '.join(p for p in (m.owner.team or '', f'({who})' if who else '') if p)}")
         if m.count:
             lines.append(f"- **Affected:** {m.traces} requests (distinct traces), {m.clients} clients")
         if m.first_revision:

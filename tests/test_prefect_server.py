@@ -74,7 +74,7 @@ def test_deployments_run_on_a_real_server(prefect_server, tmp_path):
     _prefect(env, "work-pool", "create", "gardener", "--type", "process")
     _prefect(env, "--no-prompt", "deploy", "--all")
     deployments = httpx.post(f"{api}/deployments/filter", json={}).json()
-    assert {d["name"] for d in deployments} == {"netra-backend-staging-hourly", "netra-frontend-staging-hourly", "backfill"}
+    assert {d["name"] for d in deployments} == {"netra-backend-staging-hourly", "netra-frontend-staging-hourly", "fleet-hourly", "backfill"}
     hourly = next(d for d in deployments if d["name"] == "netra-backend-staging-hourly")
     assert [s["schedule"]["cron"] for s in hourly["schedules"]] == ["7 * * * *"]
 

@@ -9,7 +9,7 @@ import typer
 import yaml
 
 from log_gardener.flows.cli import app
-from log_gardener.flows.parameters import RunParameters
+from log_gardener.flows.parameters import FleetParameters, RunParameters
 from log_gardener.flows.scheduled import last_full_hour
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +43,10 @@ def test_every_deployment_passes_valid_run_parameters_and_only_arguments_its_flo
     for deployment in DEPLOYMENTS:
         flow = _flow(deployment)
         signature = inspect.signature(flow.fn)
-        assert signature.parameters["params"].annotation in (RunParameters, "RunParameters")
+        annotation = signature.parameters["params"].annotation
+        model = {"RunParameters": RunParameters, "FleetParameters": FleetParameters}[getattr(annotation, "__name__", annotation)]
         parameters = dict(deployment["parameters"])
-        RunParameters.model_validate(parameters.pop("params"))
+        model.model_validate(parameters.pop("params"))
         assert set(parameters) <= set(signature.parameters), deployment["name"]
 
 
@@ -81,8 +82,9 @@ def test_the_run_form_describes_every_parameter_and_none_is_typed_none():
             kinds = [prop.get("type")] + [option.get("type") for option in prop.get("anyOf", [])]
             assert "null" not in kinds, f"{deployment['name']}: {name} may be None"
             assert prop.get("description"), f"{deployment['name']}: {name} has no description"
-        params = schema["definitions"]["RunParameters"]["properties"]
-        assert all(p.get("description") for p in params.values())
+        for model in ("RunParameters", "FleetParameters"):
+            for name, prop in schema["definitions"].get(model, {}).get("properties", {}).items():
+                assert prop.get("description"), f"{model}.{name} has no description"
 
 
 def test_the_backfill_deployment_has_a_concurrency_limit():

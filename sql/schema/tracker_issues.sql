@@ -4,6 +4,7 @@ create table if not exists tracker_issues (
   title string not null,
   body string,
   labels string,
+  assignees string,
   state string not null,
   created_at timestamp,
   updated_at timestamp,

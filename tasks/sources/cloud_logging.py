@@ -19,6 +19,7 @@ from google.api_core.retry import Retry, if_exception_type
 
 from log_gardener.tasks.google_credentials import with_credentials
 from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.sources.base import count_services
 
 RESOURCE_TYPE = "cloud_run_revision"
 PAGE_SIZE = 1000
@@ -40,11 +41,13 @@ def _rfc3339(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def build_filter(service: str, window: Window, min_severity: str, extra: str | None = None, resource_type: str = RESOURCE_TYPE) -> str:
-    """The Logging filter of one service, window and severity floor."""
+def build_filter(
+    service: str | None, window: Window, min_severity: str, extra: str | None = None, resource_type: str = RESOURCE_TYPE
+) -> str:
+    """The Logging filter of one service (None: every service), window and severity floor."""
     clauses = [
         f"resource.type={quote(resource_type)}",
-        f"resource.labels.service_name={quote(service)}",
+        *([f"resource.labels.service_name={quote(service)}"] if service is not None else []),
         f"severity>={min_severity}",
         f"timestamp>={quote(_rfc3339(window.start))}",
         f"timestamp<{quote(_rfc3339(window.end))}",
@@ -104,7 +107,14 @@ class CloudLoggingSource:
         where = f" via {self.endpoint}" if self.endpoint else ""
         return f"cloud-logging:{self.project}{where}"
 
+    def services(self, window: Window, min_severity: str) -> dict[str, int]:
+        """One listing of the window's entries of every service (pages of `page_size`), counted by service name."""
+        return count_services(self._listing(None, window, min_severity), window, min_severity)
+
     def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict]:
+        return self._listing(service, window, min_severity)
+
+    def _listing(self, service: str | None, window: Window, min_severity: str) -> Iterator[dict]:
         from google.cloud.logging import ASCENDING
 
         query = build_filter(service, window, min_severity, self.extra_filter, self.resource_type)

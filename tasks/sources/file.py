@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from log_gardener.tasks.normalise import Window
-from log_gardener.tasks.sources.base import CHUNK_CHARS, MAX_ENTRY_CHARS, RAW_KEEP_CHARS, Unparseable
+from log_gardener.tasks.sources.base import CHUNK_CHARS, MAX_ENTRY_CHARS, RAW_KEEP_CHARS, Unparseable, count_services
 
 
 class FileSource:
@@ -21,6 +21,9 @@ class FileSource:
 
     def describe(self) -> str:
         return f"file:{self.path}"
+
+    def services(self, window: Window, min_severity: str) -> dict[str, int]:
+        return count_services(self.entries("", window, min_severity), window, min_severity)
 
     def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict | Unparseable]:
         # The file holds every service and time; tasks.extract filters.

@@ -46,11 +46,27 @@ class SinkTableSource:
     def describe(self) -> str:
         return f"bq-sink:{self.table_id}"
 
+    def services(self, window: Window, min_severity: str) -> dict[str, int]:
+        """One query: entries per service in the window."""
+        name = "sink/services_sharded" if self.sharded else "sink/services"
+        statement = rename_table(bigquery_sql(name), "sink_table", self.table_id)
+        config = bigquery.QueryJobConfig(query_parameters=self._window_parameters(window, min_severity))
+        rows = self.client.query_and_wait(statement, job_config=config, location=self.location)
+        return {row["service"]: int(row["entries"]) for row in rows}
+
     def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict | Unparseable]:
         name = "sink/entries_sharded" if self.sharded else "sink/entries"
         statement = rename_table(bigquery_sql(name), "sink_table", self.table_id)
+        params = [bigquery.ScalarQueryParameter("service", "STRING", service), *self._window_parameters(window, min_severity)]
+        config = bigquery.QueryJobConfig(query_parameters=params)
+        for number, row in enumerate(self.client.query_and_wait(statement, job_config=config, location=self.location), 1):
+            try:
+                yield json.loads(row["entry"])
+            except (TypeError, json.JSONDecodeError) as exc:
+                yield Unparseable(str(row["entry"])[:4096], f"sink row is not JSON: {exc}", f"{self.table_id} row {number}")
+
+    def _window_parameters(self, window: Window, min_severity: str) -> list:
         params = [
-            bigquery.ScalarQueryParameter("service", "STRING", service),
             bigquery.ScalarQueryParameter("window_start", "TIMESTAMP", window.start),
             bigquery.ScalarQueryParameter("window_end", "TIMESTAMP", window.end),
             bigquery.ArrayQueryParameter("severities", "STRING", severities_from(min_severity)),
@@ -61,9 +77,4 @@ class SinkTableSource:
                 bigquery.ScalarQueryParameter("first_day", "STRING", f"{window.start:%Y%m%d}"),
                 bigquery.ScalarQueryParameter("last_day", "STRING", f"{last:%Y%m%d}"),
             ]
-        config = bigquery.QueryJobConfig(query_parameters=params)
-        for number, row in enumerate(self.client.query_and_wait(statement, job_config=config, location=self.location), 1):
-            try:
-                yield json.loads(row["entry"])
-            except (TypeError, json.JSONDecodeError) as exc:
-                yield Unparseable(str(row["entry"])[:4096], f"sink row is not JSON: {exc}", f"{self.table_id} row {number}")
+        return params

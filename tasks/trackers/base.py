@@ -30,6 +30,7 @@ class Issue:
     state: str  # open | closed
     url: str = ""
     comments: list[str] = field(default_factory=list)
+    assignees: list[str] = field(default_factory=list)
 
     @property
     def fingerprint(self) -> str | None:
@@ -47,7 +48,7 @@ class Tracker(Protocol):
 
     def state_of(self, number: int) -> str | None: ...
 
-    def create(self, title: str, body: str, labels: list[str]) -> Issue: ...
+    def create(self, title: str, body: str, labels: list[str], assignees: list[str] = ()) -> Issue: ...
 
     def comment(self, number: int, body: str) -> None: ...
 

@@ -60,7 +60,15 @@ def _token(settings: GitHubSettings) -> str:
 
 
 def _to_issue(issue) -> Issue:
-    return Issue(issue.number, issue.title, issue.body or "", [label.name for label in issue.labels], issue.state, issue.html_url)
+    return Issue(
+        issue.number,
+        issue.title,
+        issue.body or "",
+        [label.name for label in issue.labels],
+        issue.state,
+        issue.html_url,
+        assignees=[user.login for user in issue.assignees],
+    )
 
 
 class GitHubTracker:
@@ -210,11 +218,11 @@ class GitHubTracker:
                 return None
             raise
 
-    def create(self, title: str, body: str, labels: list[str]) -> Issue:
+    def create(self, title: str, body: str, labels: list[str], assignees: list[str] = ()) -> Issue:
         self._ensure_labels(labels)
         fingerprint = fingerprint_in(body)
         return self._write_once(
-            lambda: _to_issue(self.repo.create_issue(title=title, body=body, labels=labels)),
+            lambda: _to_issue(self.repo.create_issue(title=title, body=body, labels=labels, assignees=list(assignees))),
             lambda: self.find_by_fingerprint(fingerprint) if fingerprint else None,
         )
 

@@ -27,7 +27,15 @@ class LocalTracker:
     def _issues(self) -> list[Issue]:
         frame = self.warehouse.query("tracker/all_issues")
         return [
-            Issue(int(r.number), r.title, r.body or "", json.loads(r.labels or "[]"), r.state, f"local#{int(r.number)}")
+            Issue(
+                int(r.number),
+                r.title,
+                r.body or "",
+                json.loads(r.labels or "[]"),
+                r.state,
+                f"local#{int(r.number)}",
+                assignees=json.loads(r.assignees) if isinstance(r.assignees, str) else [],
+            )
             for r in frame.itertuples()
         ]
 
@@ -52,7 +60,7 @@ class LocalTracker:
     def state_of(self, number: int) -> str | None:
         return next((issue.state for issue in self._issues() if issue.number == number), None)
 
-    def create(self, title: str, body: str, labels: list[str]) -> Issue:
+    def create(self, title: str, body: str, labels: list[str], assignees: list[str] = ()) -> Issue:
         number = int(self.warehouse.query("tracker/next_issue_number").number.iloc[0])
         now = _now()
         row = {
@@ -60,13 +68,14 @@ class LocalTracker:
             "title": title,
             "body": body,
             "labels": json.dumps(sorted(set(labels))),
+            "assignees": json.dumps(list(dict.fromkeys(assignees))),
             "state": "open",
             "created_at": now,
             "updated_at": now,
             "closed_at": None,
         }
         self.warehouse.append("tracker_issues", pd.DataFrame([row]))
-        return Issue(number, title, body, sorted(set(labels)), "open", f"local#{number}")
+        return Issue(number, title, body, sorted(set(labels)), "open", f"local#{number}", assignees=list(dict.fromkeys(assignees)))
 
     def comment(self, number: int, body: str) -> None:
         self.get(number)

@@ -26,7 +26,7 @@ from sqlglot import exp
 
 from log_gardener.tasks.google_credentials import with_credentials
 from log_gardener.tasks.masking import mask_function_sql
-from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql, bound_parameters
+from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql, bound_parameters, migration_names
 
 _BQ_TYPES = {
     "STRING": "STRING",
@@ -152,6 +152,8 @@ class BigQueryWarehouse:
         self.client.create_dataset(dataset, exists_ok=True)
         for table in SCHEMA_TABLES:
             self._run(bigquery_sql(f"schema/{table}"), {})
+        for migration in migration_names():
+            self._run(self.qualify(bigquery_sql(migration)), {})
         for view in analyst_view_names():
             self._run(self.qualify(bigquery_sql(view)), {})
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from log_gardener.tasks.masking import mask_function_sql
 from log_gardener.tasks.warehouses.base import check_table
-from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bound_parameters, duckdb_sql
+from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bound_parameters, duckdb_sql, migration_names
 
 
 class DuckDBWarehouse:
@@ -46,6 +46,8 @@ class DuckDBWarehouse:
         with self._lock:
             for table in SCHEMA_TABLES:
                 self.con.execute(duckdb_sql(f"schema/{table}"))
+            for migration in migration_names():
+                self.con.execute(duckdb_sql(migration))
             self.con.execute(mask_function_sql("duckdb"))
             for view in analyst_view_names():
                 self.con.execute(duckdb_sql(view))

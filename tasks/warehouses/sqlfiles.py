@@ -76,6 +76,12 @@ def analyst_view_names() -> list[str]:
     return sorted(f"analyst/{p.stem}" for p in (SQL_DIR / "analyst").glob("*.sql"))
 
 
+def migration_names() -> list[str]:
+    """Statements of sql/migrations that bring tables of an older setup up to sql/schema, in name order; each is
+    idempotent (`add column if not exists`), so every setup runs them all."""
+    return sorted(f"migrations/{p.stem}" for p in (SQL_DIR / "migrations").glob("*.sql"))
+
+
 def all_sql_names() -> list[str]:
     """Every statement name under sql/ (for wiring tests)."""
     return sorted(str(p.relative_to(SQL_DIR).with_suffix("")) for p in SQL_DIR.rglob("*.sql"))

@@ -1,0 +1,142 @@
+"""The fleet: every service of a source in one window, owners routed, per-service overrides, one digest."""
+
+import json
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from log_gardener.flows.cli import app
+from log_gardener.sample import OTHER_SERVICE, SERVICE, WORKER_SERVICE
+from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.sources import open_source
+
+START, END = "2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z"
+RULES = """
+[[base]]
+severity = "ERROR"
+priority = "P1"
+
+[[base]]
+severity = "WARNING"
+priority = "P3"
+
+[[owners]]
+match = "^netra_worker\\\\."
+team = "billing"
+assignees = ["alice"]
+labels = ["golden-path"]
+
+[default_owner]
+team = "platform"
+
+[services."netra-frontend-staging".tracker]
+title_prefix = "FE-logs"
+"""
+
+
+def fleet(sample_file, folder, *extra):
+    result = CliRunner().invoke(
+        app,
+        [
+            "fleet",
+            "--source",
+            str(sample_file),
+            "--start",
+            START,
+            "--end",
+            END,
+            "--warehouse",
+            f"duckdb:///{folder / 'g.duckdb'}",
+            "--worklogs",
+            str(folder / "worklogs"),
+            "--json",
+            *extra,
+        ],
+    )
+    return result, (json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else None)
+
+
+@pytest.fixture(scope="module")
+def fleet_run(prefect_harness, sample_file, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fleet")
+    (folder / "rules.toml").write_text(RULES, encoding="utf-8")
+    result, summary = fleet(sample_file, folder, "--rules", str(folder / "rules.toml"))
+    assert result.exit_code == 0, result.output
+    return folder, summary
+
+
+def test_every_service_with_entries_runs_once_and_reports_like_run_json(fleet_run):
+    _, summary = fleet_run
+    assert sorted(r["service"] for r in summary["runs"]) == sorted([SERVICE, OTHER_SERVICE, WORKER_SERVICE])
+    assert summary["failed"] == [] and summary["skipped"] == []
+    for run in summary["runs"]:
+        assert {"run_id", "service", "window", "entries", "rejected", "worklog", "clusters"} <= set(run)
+
+
+def test_owners_route_labels_assignees_and_the_default(fleet_run):
+    folder, summary = fleet_run
+    worker = next(r for r in summary["runs"] if r["service"] == WORKER_SERVICE)
+    failure = next(c for c in worker["clusters"] if "gave up" in c["template"])
+    assert failure["owner"] == {"team": "billing", "assignees": ["alice"]}
+    backend = next(r for r in summary["runs"] if r["service"] == SERVICE)
+    assert all(c["owner"] == {"team": "platform", "assignees": []} for c in backend["clusters"])
+    with duckdb.connect(str(folder / "g.duckdb"), read_only=True) as con:
+        labels, assignees = con.execute(
+            "select labels, assignees from tracker_issues where number = ?", [failure["issue"]["number"]]
+        ).fetchone()
+    assert {"team:billing", "golden-path"} <= set(json.loads(labels)) and json.loads(assignees) == ["alice"]
+
+
+def test_a_service_override_changes_only_that_service(fleet_run):
+    folder, summary = fleet_run
+    with duckdb.connect(str(folder / "g.duckdb"), read_only=True) as con:
+        titles = dict(con.execute("select number, title from tracker_issues").fetchall())
+    for run in summary["runs"]:
+        prefix = "FE-logs | " if run["service"] == OTHER_SERVICE else "GCP-logs | "
+        created = [c["issue"]["number"] for c in run["clusters"] if c["issue"]["action"] == "create"]
+        assert created and all(titles[n].startswith(prefix) for n in created), run["service"]
+
+
+def test_the_digest_lists_services_and_what_needs_a_look_most_urgent_first(fleet_run):
+    _, summary = fleet_run
+    digest = open(summary["digest"], encoding="utf-8").read()
+    for name in (SERVICE, OTHER_SERVICE, WORKER_SERVICE):
+        assert f"| {name} |" in digest
+    table = digest.split("## What needs a look", 1)[1]
+    priorities = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| P") and not line.startswith("| Priority")]
+    assert priorities and priorities == sorted(priorities)
+    assert "](../netra-worker-staging/2025-09-15T0200Z_2025-09-15T0300Z.md)" in digest
+
+
+def test_a_rerun_of_the_fleet_window_posts_nothing_twice(fleet_run, sample_file):
+    folder, _ = fleet_run
+    with duckdb.connect(str(folder / "g.duckdb"), read_only=True) as con:
+        before = con.execute("select (select count(*) from tracker_issues), (select count(*) from tracker_comments)").fetchone()
+    result, summary = fleet(sample_file, folder, "--rules", str(folder / "rules.toml"))
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(folder / "g.duckdb"), read_only=True) as con:
+        after = con.execute("select (select count(*) from tracker_issues), (select count(*) from tracker_comments)").fetchone()
+    assert after == before
+
+
+def test_one_failing_service_does_not_stop_the_others(prefect_harness, sample_file, tmp_path):
+    (tmp_path / "worklogs").mkdir()
+    (tmp_path / "worklogs" / OTHER_SERVICE).write_text("a file where the service's worklog folder should be")
+    result, summary = fleet(sample_file, tmp_path)
+    assert result.exit_code == 1
+    assert [f["service"] for f in summary["failed"]] == [OTHER_SERVICE]
+    assert sorted(r["service"] for r in summary["runs"]) == sorted([SERVICE, WORKER_SERVICE])
+    assert f"| {OTHER_SERVICE} | failed:" in open(summary["digest"], encoding="utf-8").read()
+
+
+def test_listed_services_run_and_unknown_ones_are_skipped(prefect_harness, sample_file, tmp_path):
+    result, summary = fleet(sample_file, tmp_path, "--services", f"{WORKER_SERVICE},no-such-service")
+    assert result.exit_code == 0, result.output
+    assert [r["service"] for r in summary["runs"]] == [WORKER_SERVICE] and summary["skipped"] == ["no-such-service"]
+
+
+def test_services_are_found_in_one_pass_over_a_file(sample_file):
+    found = open_source(str(sample_file)).services(Window.parse(START, END), "WARNING")
+    assert set(found) == {SERVICE, OTHER_SERVICE, WORKER_SERVICE} and found[WORKER_SERVICE] == 22 + 12
+    assert open_source(str(sample_file)).services(Window.parse(START, END), "ERROR")[WORKER_SERVICE] == 12
