@@ -22,7 +22,7 @@ OTHER_SERVICE = "netra-frontend-staging"
 REVISION = "netra-backend-staging-00645-l8x"
 # the deploy of the third hour, which brings the Redis traceback
 DEPLOYED_REVISION = "netra-backend-staging-00646-kq7"
-DEPLOY_AFTER = timedelta(hours=2, minutes=1)
+DEPLOY_AFTER = timedelta(hours=2)
 LOCATION = "us-central1"
 DEFAULT_START = datetime(2025, 9, 15, 0, 0, tzinfo=UTC)
 

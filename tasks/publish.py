@@ -144,11 +144,12 @@ def apply(
     for p in planned:
         m = by_fp[p.fingerprint]
         if p.action == Action.NONE:
-            m.issue = IssueRef(p.issue_number)
+            m.issue = IssueRef(p.issue_number, url=tracker.issue_url(p.issue_number) if p.issue_number else "")
             continue
         if state.get(p.key) == ActionState.APPLIED:
             number = applied_number.get(p.key)
-            m.issue = IssueRef(int(number) if pd.notna(number) else p.issue_number, p.action, already_applied=True)
+            number = int(number) if pd.notna(number) else p.issue_number
+            m.issue = IssueRef(number, p.action, tracker.issue_url(number) if number else "", already_applied=True)
             continue
         if p.key not in state:
             _record(warehouse, run_id, service, window, p, m)

@@ -273,7 +273,7 @@ def test_the_redis_pattern_appeared_with_the_deploy_of_the_third_hour(three_hour
     redis = by_template(outputs[2], "redis.exceptions.ConnectionError")
     assert redis["status"] == "new"
     assert redis["revision"]["name"] == DEPLOYED_REVISION and redis["revision"]["new_in_window"] is True
-    assert redis["revision"]["first_seen"].startswith("2025-09-15T02:01")
+    assert redis["revision"]["first_seen"].startswith("2025-09-15T02:00")
     session = by_template(outputs[1], "Session access failed")
     assert session["status"] == "escalated" and session["revision"]["new_in_window"] is False  # the revision of the start
 

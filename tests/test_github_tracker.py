@@ -90,9 +90,19 @@ def test_lifecycle_links_creates_escalates_and_never_duplicates(prefect_harness,
     db = tmp_path / "g.duckdb"
     first = summary(run(sample_file, db, 0))
     # human-filed issues are linked, not duplicated; unrelated ones are left alone
-    assert cluster(first, "Session access failed")["issue"] == {"number": 1127, "action": "link"}
-    assert cluster(first, "Multiple manager instances")["issue"] == {"number": 889, "action": "link"}
-    assert cluster(first, "POST /ws/beacon 405")["issue"] == {"number": 1172, "action": "link"}
+    assert cluster(first, "Session access failed")["issue"] == {
+        "number": 1127,
+        "action": "link",
+        "url": "https://github.example/acme/backend/issues/1127",
+    }
+    assert (
+        cluster(first, "Multiple manager instances")["issue"]["number"] == 889
+        and cluster(first, "Multiple manager instances")["issue"]["action"] == "link"
+    )
+    assert (
+        cluster(first, "POST /ws/beacon 405")["issue"]["number"] == 1172
+        and cluster(first, "POST /ws/beacon 405")["issue"]["action"] == "link"
+    )
     created = {c["issue"]["number"] for c in first["clusters"] if c["issue"]["action"] == "create"}
     assert len(created) == 2 and not created & {1200, 1201, 1202}
     for number in (1200, 1201, 1202):

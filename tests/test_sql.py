@@ -123,3 +123,23 @@ def test_cluster_merge_widens_sightings_and_keeps_the_newer_priority(fresh_db):
     (row,) = fresh_db.query("clusters_for_service", service="svc").to_dict("records")
     assert row["first_seen"] == T0 - timedelta(hours=3) and row["last_seen"] == later
     assert row["current_priority"] == "P1" and row["issue_number"] == 7 and row["module"] == "m"
+
+
+def test_setup_brings_a_warehouse_of_an_older_release_up_to_the_schema(tmp_path):
+    import duckdb
+
+    from log_gardener.tasks.warehouses import open_warehouse
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:  # tracker_issues as an older release created it: no assignees column
+        con.execute(
+            "create table tracker_issues (number bigint not null, title varchar not null, body varchar, labels varchar, "
+            "state varchar not null, created_at timestamptz, updated_at timestamptz, closed_at timestamptz)"
+        )
+        con.execute("insert into tracker_issues values (1, 'GCP-logs | P3 | x', 'body', '[\"P3\"]', 'open', null, null, null)")
+    wh = open_warehouse(f"duckdb:///{path}")
+    wh.setup()
+    wh.setup()  # idempotent
+    issues = wh.query("tracker/all_issues")
+    wh.close()
+    assert list(issues.number) == [1] and "assignees" in issues.columns and issues.assignees.isna().all()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from log_gardener.sample import SERVICE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -72,6 +74,8 @@ def test_wheel_in_a_fresh_virtualenv_runs_the_demo_outside_the_repository(wheel,
         timeout=600,
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
-    worklogs = sorted((work / "out" / "worklogs").rglob("*.md"))
+    worklogs = sorted((work / "out" / "worklogs" / SERVICE).glob("*.md"))
     assert len(worklogs) == 2
     assert "## Summary" in worklogs[-1].read_text()
+    digests = sorted((work / "out" / "worklogs" / "_fleet").glob("*.md"))
+    assert len(digests) == 2 and "## What needs a look" in digests[-1].read_text()

@@ -218,6 +218,9 @@ class GitHubTracker:
                 return None
             raise
 
+    def issue_url(self, number: int) -> str:
+        return f"{self.repo.html_url}/issues/{number}"
+
     def create(self, title: str, body: str, labels: list[str], assignees: list[str] = ()) -> Issue:
         self._ensure_labels(labels)
         fingerprint = fingerprint_in(body)

@@ -57,6 +57,9 @@ class LocalTracker:
                 return issue
         raise KeyError(f"no issue #{number} in the local tracker")
 
+    def issue_url(self, number: int) -> str:
+        return f"local#{number}"
+
     def state_of(self, number: int) -> str | None:
         return next((issue.state for issue in self._issues() if issue.number == number), None)
 
