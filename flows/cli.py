@@ -154,7 +154,8 @@ def run(
 @app.command()
 def backfill(
     source: str = typer.Option(..., help=describe("source")),
-    service: str = typer.Option(..., help=describe("service")),
+    service: str | None = typer.Option(None, help=describe("service") + " Or give --services."),
+    services: str | None = typer.Option(None, help="Several services, comma-separated: each is backfilled in turn."),
     start: str = typer.Option(..., help="Start of the period, ISO 8601 (inclusive)."),
     end: str = typer.Option(..., help="End of the period, ISO 8601 (exclusive)."),
     step: str = typer.Option("1h", help="Window length: 30m, 1h, 1d."),
@@ -170,25 +171,42 @@ def backfill(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the windows run and skipped."),
 ) -> None:
     """Run the gardener over every window of a past period, oldest first; windows already done are skipped."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from log_gardener.flows import backfill as backfill_module
     from log_gardener.tasks.normalise import Window
 
-    params = _parameters(source, service, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish)
-    _check_google_credentials(params)
+    if (service is None) == (services is None):
+        _fail("give either --service NAME or --services A,B,C")
+    names = [service] if service else [name.strip() for name in services.split(",") if name.strip()]
+    if not names:
+        _fail("--services lists no service")
+    all_params = [_parameters(source, name, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish) for name in names]
+    _check_google_credentials(all_params[0])
     try:
         period = Window.parse(start, end)
         windows = backfill_module.split_windows(period, backfill_module.parse_step(step))
     except ValueError as exc:
         _fail(str(exc))
     _quiet_prefect()
+    results = {params.service: _backfill_one(backfill_module, params, start, end, step, len(windows)) for params in all_params}
+    if as_json:
+        result = results[names[0]] if service else {"services": results}
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+    else:
+        for name, result in results.items():
+            out.print(f"{name}: {result['windows']} windows: {result['ran']} run, {result['skipped']} already done")
+
+
+def _backfill_one(backfill_module, params: RunParameters, start: str, end: str, step: str, total: int) -> dict:
+    """One service's backfill with a progress bar on the terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    service = params.service
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as progress:
-        bar = progress.add_task(f"backfill {service}", total=len(windows))
+        bar = progress.add_task(f"backfill {service}", total=total)
 
         def advance(done, total, window, summary):
             note = "skipped (done)" if summary is None else f"{summary['entries']} entries, {len(summary['clusters'])} patterns"
-            progress.update(bar, completed=done, description=f"{window.start:%Y-%m-%d %H:%M} {note}")
+            progress.update(bar, completed=done, description=f"{service} {window.start:%Y-%m-%d %H:%M} {note}")
 
         backfill_module.progress_hook = advance
         try:
@@ -199,10 +217,7 @@ def backfill(
             _crash(exc)
         finally:
             backfill_module.progress_hook = None
-    if as_json:
-        sys.stdout.write(json.dumps(result, default=str) + "\n")
-    else:
-        out.print(f"{result['windows']} windows: {result['ran']} run, {result['skipped']} already done")
+    return result
 
 
 @app.command()

@@ -68,3 +68,16 @@ def test_backfill_bad_step_is_a_clear_error(four_hours):
         app, ["backfill", "--source", str(four_hours), "--service", SERVICE, "--start", HOUR[0], "--end", HOUR[1], "--step", "soon"]
     )
     assert result.exit_code == 2 and "step must look like" in result.output
+
+
+def test_backfill_of_several_services_runs_each_in_turn(prefect_harness, four_hours, tmp_path):
+    from log_gardener.sample import WORKER_SERVICE
+
+    db = f"duckdb:///{tmp_path / 'g.duckdb'}"
+    common = ["--source", str(four_hours), "--start", HOUR[0], "--end", HOUR[2], "--warehouse", db, "--worklogs", str(tmp_path)]
+    result = cli("backfill", "--services", f"{SERVICE},{WORKER_SERVICE}", *common, "--json")
+    assert {name: (r["windows"], r["ran"]) for name, r in result["services"].items()} == {SERVICE: (2, 2), WORKER_SERVICE: (2, 2)}
+    again = cli("backfill", "--services", f"{SERVICE},{WORKER_SERVICE}", *common, "--json")
+    assert all(r["skipped"] == 2 for r in again["services"].values())
+    both = CliRunner().invoke(app, ["backfill", "--service", SERVICE, "--services", WORKER_SERVICE, *common])
+    assert both.exit_code == 2 and "either --service NAME or --services" in both.output
