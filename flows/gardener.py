@@ -104,7 +104,9 @@ def publish_task(
     related: dict[str, set[int]],
 ) -> list[PatternMeasure]:
     """Plan one tracker action per pattern and apply each once (see tasks.publish); fills each pattern's issue."""
-    matches = matching.issues_describing(trk, measures, issues, rules.tracker.link_min_similarity)
+    matches = matching.issues_describing(
+        trk, measures, issues, rules.tracker.link_min_similarity, lambda m: rules.should_create(m.priority)
+    )
     touched = wh.query("last_actions", service=service, window_start=window.start)
     planned = publish.plan(
         measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)), applied
@@ -353,6 +355,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             "skipped": {k: extracted.stats[k] for k in ("other_service", "outside_window", "below_severity")},
             "worklog": str(path),
             "clusters": [cluster_json(m) for m in measures],
+            "tracker_budget": trk.usage() if publish_issues else {},
         }
         records.finish_run(wh, run_id, RunStatus.COMPLETED, extracted.stats, sum(1 for m in measures if m.count))
         completed = True

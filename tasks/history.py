@@ -151,5 +151,7 @@ def closed_issues(
     closed too, so a rerun reaches the same status (the tracker's state is read once per pattern present).
     """
     reopened = {fp for fp, (action, _, _) in applied.items() if action == Action.REOPEN}
-    # one light read per pattern present: its issue's state (an issue gone from the tracker is no issue)
-    return {fp: number for fp, number in issues.items() if fp in present and (fp in reopened or tracker.state_of(number) == "closed")}
+    # the states of the present patterns' issues, read together (an issue gone from the tracker is no issue)
+    mine = {fp: number for fp, number in issues.items() if fp in present}
+    states = tracker.states(mine.values())
+    return {fp: number for fp, number in mine.items() if fp in reopened or states.get(number) == "closed"}

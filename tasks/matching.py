@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
@@ -44,13 +44,19 @@ def best_matches(patterns: Sequence[str], issues: Sequence[Issue], threshold: fl
 
 
 def issues_describing(
-    tracker: Tracker, measures: Sequence[PatternMeasure], issues: Mapping[str, int], min_similarity: float
+    tracker: Tracker,
+    measures: Sequence[PatternMeasure],
+    issues: Mapping[str, int],
+    min_similarity: float,
+    wants_issue: Callable[[PatternMeasure], bool] = lambda m: True,
 ) -> dict[str, tuple[int, float]]:
     """Issues filed by people that describe an active pattern which has no issue yet: link instead of duplicate.
 
     Returns fingerprint -> (issue number, similarity); an issue already tied to a pattern is never offered.
+    wants_issue: whether a pattern would get an issue at all (below the create threshold it would not, and the
+        tracker is not asked for candidates on its account).
     """
-    wanting = [m for m in measures if m.fingerprint not in issues and m.count and m.status != Status.QUIET]
+    wanting = [m for m in measures if m.fingerprint not in issues and m.count and m.status != Status.QUIET and wants_issue(m)]
     if not wanting:
         return {}
     taken = set(issues.values())

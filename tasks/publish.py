@@ -191,6 +191,8 @@ def _apply_one(
     labels = set(issue.labels)
     if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK, Action.DEESCALATE):
         labels = set(_swap_priority(sorted(labels), m.priority))
+    if p.action == Action.LINK:
+        labels.add("log-gardener")  # a linked issue is the gardener's to follow: one listing then reads its state
     if p.action == Action.REOPEN:
         labels.discard("quiet")
     if p.action == Action.QUIET:

@@ -182,7 +182,7 @@ class FakeGitHub(LoopbackServer):
 
             def _page(self, items: list, query: dict) -> None:
                 page = int(query.get("page", ["1"])[0])
-                per_page = int(query.get("per_page", [str(fake.per_page)])[0])
+                per_page = min(int(query.get("per_page", [str(fake.per_page)])[0]), 100)  # GitHub serves at most 100 a page
                 chunk = items[(page - 1) * per_page : page * per_page]
                 headers = {}
                 if page * per_page < len(items):
@@ -240,7 +240,12 @@ class FakeGitHub(LoopbackServer):
                         issue = fake._create_issue(repo, self._body())
                         return self._send(201, fake._issue_json(repo, issue))
                     state = query.get("state", ["open"])[0]
-                    items = [fake._issue_json(repo, i) for i in fake.issues(repo) if state == "all" or i["state"] == state]
+                    wanted = [name for name in query.get("labels", [""])[0].split(",") if name]  # every one, as GitHub does
+                    items = [
+                        fake._issue_json(repo, i)
+                        for i in fake.issues(repo)
+                        if (state == "all" or i["state"] == state) and all(name in i["labels"] for name in wanted)
+                    ]
                     return self._page(items, query)
                 issue_match = re.fullmatch(r"/issues/(\d+)(/comments|/labels)?", rest)
                 if not issue_match or int(issue_match.group(1)) not in data["issues"]:
@@ -300,7 +305,7 @@ class FakeGitHub(LoopbackServer):
                         if all(p.lower() in text for p in phrases) and all(w.lower() in text for w in words):
                             items.append(fake._issue_json(repo, issue))
                 page = int(query.get("page", ["1"])[0])
-                per_page = int(query.get("per_page", [str(fake.per_page)])[0])
+                per_page = min(int(query.get("per_page", [str(fake.per_page)])[0]), 100)  # GitHub serves at most 100 a page
                 self._send(
                     200, {"total_count": len(items), "incomplete_results": False, "items": items[(page - 1) * per_page : page * per_page]}
                 )

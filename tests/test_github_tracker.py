@@ -322,3 +322,16 @@ def test_secrets_mentions_and_refs_never_reach_github_and_quiet_patterns_are_lab
     assert (quiet["status"], quiet["count"], quiet["issue"]["action"]) == ("quiet", 0, "quiet")
     assert "quiet" in {i["number"]: i for i in github.issues(REPO)}[number]["labels"]
     assert "Quiet" in github.comments(REPO, number)[-1]
+
+
+def test_a_rerun_that_changes_nothing_makes_a_few_reads_whatever_the_pattern_count(prefect_harness, github, sample_file, tmp_path):
+    db = tmp_path / "g.duckdb"
+    first = summary(run(sample_file, db, 0))
+    assert sum(c["issue"]["action"] in ("create", "link") for c in first["clusters"]) == len(first["clusters"]) >= 5
+    before = len(github.requests)
+    again = summary(run(sample_file, db, 0))
+    rerun = github.requests[before:]
+    print("\nrerun requests:", rerun)
+    assert all(method == "GET" for method, _, _ in rerun)
+    assert len(rerun) <= 2, rerun  # the repository, and one listing of the gardener's issues (100 a page)
+    assert again["tracker_budget"] == {"remaining": 4999, "limit": 5000}

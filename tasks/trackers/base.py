@@ -48,6 +48,14 @@ class Tracker(Protocol):
 
     def state_of(self, number: int) -> str | None: ...
 
+    def states(self, numbers) -> dict[int, str | None]:
+        """`state_of` for many issues, in as few requests as the tracker allows."""
+        ...
+
+    def usage(self) -> dict:
+        """What the run has left of the tracker's request budget (`remaining`, `limit`), when it has one."""
+        ...
+
     def issue_url(self, number: int) -> str:
         """Where a person opens issue `number`, known without asking the tracker."""
         ...

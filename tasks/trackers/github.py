@@ -104,6 +104,7 @@ class GitHubTracker:
             seconds_between_writes=write_interval,
             seconds_between_requests=request_interval,
             timeout=30,
+            per_page=100,  # listings in as few requests as GitHub allows
         )
         self.repo_name = repo
         try:
@@ -208,6 +209,20 @@ class GitHubTracker:
                 if found is not None:
                     return found
         raise AssertionError("unreachable")
+
+    def states(self, numbers) -> dict[int, str | None]:
+        """The state of each issue: one listing of the gardener's issues (100 a page), then one read per issue
+        not in it (a person's issue the gardener linked to)."""
+        wanted = set(numbers)
+        if not wanted:
+            return {}
+        found = {issue.number: issue.state for issue in self.repo.get_issues(state="all", labels=["log-gardener"])}
+        return {number: found[number] if number in found else self.state_of(number) for number in wanted}
+
+    def usage(self) -> dict:
+        """Requests left in this token's hour and its limit, from the last answer's headers (no request of its own)."""
+        remaining, limit = self.client.rate_limiting
+        return {"remaining": remaining, "limit": limit}
 
     def state_of(self, number: int) -> str | None:
         """open or closed; None for an issue deleted, transferred or out of the token's sight."""

@@ -60,6 +60,13 @@ class LocalTracker:
     def issue_url(self, number: int) -> str:
         return f"local#{number}"
 
+    def states(self, numbers) -> dict[int, str | None]:
+        known = {issue.number: issue.state for issue in self._issues()}
+        return {number: known.get(number) for number in numbers}
+
+    def usage(self) -> dict:
+        return {}
+
     def state_of(self, number: int) -> str | None:
         return next((issue.state for issue in self._issues() if issue.number == number), None)
 
