@@ -35,6 +35,7 @@ from log_gardener.tasks.owners import assign_owners, owner_json
 from log_gardener.tasks.redact import redact
 from log_gardener.tasks.rules import Rules, load_rules
 from log_gardener.tasks.sources import open_source
+from log_gardener.tasks.timings import StageClock
 from log_gardener.tasks.trackers import open_tracker
 from log_gardener.tasks.vocabulary import Action, IssueRef, RunStatus, Status
 from log_gardener.tasks.warehouses import Warehouse, open_warehouse, records
@@ -248,6 +249,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
     service, source, warehouse, tracker = params.service, params.source, params.warehouse, params.tracker
     rules_path, worklog_dir, publish_issues = params.rules_path, params.worklog_dir, params.publish_issues
     logger = get_run_logger()
+    clock = StageClock()
     min_severity = params.min_severity
     rules = load_rules(rules_path or None).for_service(service)
     log_source = open_source(source, params.logging_filter or None)
@@ -258,9 +260,11 @@ def _garden(params: RunParameters, window: Window) -> dict:
     # this run holds the service's slot: a run of the service still marked running was killed
     records.interrupt_stale_runs(wh, service)
     records.start_run(wh, run_id, service, window, log_source.describe(), params.model_dump())
+    clock.lap("setup")
     completed = False
     try:
         extracted: Extracted = extract_task(log_source, service, window, min_severity)
+        clock.lap("extract")
         logger.info(
             "%s %s to %s: %s entries kept of %s read, %s rejected, %s skipped (other services %s, outside the window %s, below %s %s)",
             service,
@@ -276,9 +280,12 @@ def _garden(params: RunParameters, window: Window) -> dict:
             extracted.stats["below_severity"],
         )
         loaded = load_task(wh, extracted, run_id, service, window, log_source.describe())
+        clock.lap("load")
         checkpoint("loaded")
         grouped = group_task(wh, service, window, min_severity)
+        clock.lap("mask_and_group")
         identities = identify_task(wh, service, grouped, rules.identity.min_similarity, window.start)
+        clock.lap("cluster_and_identify")
         checkpoint("identified")
         measures = measure_task(grouped, identities, window)
         issues, related = known_issues(wh, service)
@@ -306,6 +313,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             entries = sample_entries(payloads.get(m.fingerprint, []))
             m.headline, m.search_terms = headline(m, entries), search_terms(m, entries)
         context = wh.query("window_context", service=service, window_start=window.start, window_end=window.end).to_dict("records")
+        clock.lap("measure")
         if publish_issues:
             checkpoint("publishing")
             measures = publish_task(
@@ -326,6 +334,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
         else:
             for m in measures:
                 m.issue = IssueRef(issues.get(m.fingerprint))
+        clock.lap("publish")
         save_task(wh, run_id, service, window, measures)
         checkpoint("saved")
         _report(logger, service, measures)
@@ -343,8 +352,10 @@ def _garden(params: RunParameters, window: Window) -> dict:
             samples=samples,
             context=context,
             rejections=extracted.rejections,
+            timings=clock.report(),
         )
         artifacts_task(wh, service, window, markdown, measures)
+        clock.lap("report")
         summary = {
             "run_id": run_id,
             "service": service,
@@ -356,6 +367,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             "worklog": str(path),
             "clusters": [cluster_json(m) for m in measures],
             "tracker_budget": trk.usage() if publish_issues else {},
+            "timings": clock.report(),
         }
         records.finish_run(wh, run_id, RunStatus.COMPLETED, extracted.stats, sum(1 for m in measures if m.count))
         completed = True

@@ -90,6 +90,7 @@ def render(
     context: list[dict],
     rejections: list,
     published: bool = True,
+    timings: dict[str, float] | None = None,
 ) -> str:
     """Markdown for one run: summary, table, a section per pattern, actions, technical context."""
     active = [m for m in measures if m.count]
@@ -207,6 +208,9 @@ def render(
             lines.append(f"- {r.location}: {r.reason}")
         if len(rejections) > 20:
             lines.append(f"- … and {len(rejections) - 20} more (table `rejected_entries`)")
+    if timings:
+        stages = ", ".join(f"{stage.replace('_', ' ')} {seconds:.2f} s" for stage, seconds in timings.items())
+        lines += ["", "---", "", f"*Stage timings (before writing this worklog): {stages}.*"]
     lines.append("")
     return "\n".join(lines)
 

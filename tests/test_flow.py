@@ -302,3 +302,13 @@ def test_missing_google_credentials_are_one_actionable_line(prefect_harness, sam
     message = result.output.strip().splitlines()
     assert len(message) == 1 and f"no Google credentials for {what}" in message[0] and "gcloud auth application-default login" in message[0]
     assert "Traceback" not in result.output
+
+
+def test_json_and_worklog_say_how_long_each_stage_took(three_hours):
+    folder, _, outputs = three_hours
+    timings = outputs[2]["timings"]
+    stages = ["setup", "extract", "load", "mask_and_group", "cluster_and_identify", "measure", "publish", "report", "total"]
+    assert list(timings) == stages and all(value >= 0 for value in timings.values())
+    assert timings["total"] >= sum(v for k, v in timings.items() if k != "total") - 0.01
+    worklog = open(outputs[2]["worklog"], encoding="utf-8").read()
+    assert "*Stage timings (before writing this worklog): setup " in worklog and "cluster and identify" in worklog
