@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from log_gardener.flows.parameters import FleetParameters, RunParameters, describe
@@ -273,6 +274,48 @@ def fleet(
         )
     if result["failed"]:
         raise typer.Exit(1)
+
+
+@app.command()
+def explain(
+    message: str = typer.Argument(..., help="One log message, as the entry's text (use $'...' for a multi-line trace)."),
+    service: str = typer.Option(..., help=describe("service")),
+    warehouse: str = typer.Option(DEFAULT_WAREHOUSE, envvar="GARDENER_WAREHOUSE", help=describe("warehouse")),
+    rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help=describe("rules_path")),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of lines."),
+) -> None:
+    """Show how a message is grouped: the masked text, the masking rules that matched, its pattern and fingerprint."""
+    from log_gardener.tasks.explain import explain as explain_message
+    from log_gardener.tasks.rules import load_rules
+    from log_gardener.tasks.warehouses import open_warehouse
+
+    try:
+        threshold = load_rules(rules).for_service(service).identity.min_similarity
+        local = warehouse.startswith("duckdb://")
+        path = Path(warehouse.removeprefix("duckdb://").removeprefix("/")) if local else None
+        wh = open_warehouse(warehouse) if not local or path.is_file() else None  # no history yet: nothing to open
+        try:
+            if wh is not None:
+                wh.setup()
+            result = explain_message(message, service, wh, threshold)
+        finally:
+            if wh is not None:
+                wh.close()
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        _fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json()) + "\n")
+        return
+    for label, value in (
+        ("grouped by", result.grouped_text),
+        ("masked", result.masked),
+        ("masking rules", ", ".join(result.masking_rules) or "none"),
+        ("pattern", result.template),
+        ("fingerprint", result.fingerprint),
+        ("how", result.how),
+        ("issue", f"#{result.issue_number}" if result.issue_number else "-"),
+    ):
+        out.print(f"[bold]{label}:[/] {escape(str(value))}", soft_wrap=True, highlight=False)
 
 
 @app.command()

@@ -312,3 +312,21 @@ def test_json_and_worklog_say_how_long_each_stage_took(three_hours):
     assert timings["total"] >= sum(v for k, v in timings.items() if k != "total") - 0.01
     worklog = open(outputs[2]["worklog"], encoding="utf-8").read()
     assert "*Stage timings (before writing this worklog): setup " in worklog and "cluster and identify" in worklog
+
+
+def test_explain_shows_masking_pattern_and_fingerprint_of_a_message(three_hours):
+    _, db, outputs = three_hours
+    race = by_template(outputs[0], "RACE CONDITION DETECTED")
+    message = (
+        "[🔴] RACE CONDITION DETECTED: Startup phase 'services' did not reach 'websocket' within 0.7s - "
+        "this would cause WebSocket 1011 errors"
+    )
+    result = run_cli("explain", message, "--service", SERVICE, "--warehouse", f"duckdb:///{db}", "--json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["fingerprint"] == race["fingerprint"] and found["issue_number"] == race["issue"]["number"]
+    assert found["masking_rules"] == ["quoted", "number"] and "<STR>" in found["masked"]
+    assert found["how"].startswith(("known", "similar"))
+    text = run_cli("explain", "Payment provider timed out after 30s", "--service", SERVICE, "--warehouse", f"duckdb:///{db}")
+    assert text.exit_code == 0 and "how: new" in text.output and "masked: Payment provider timed out after <NUM>s" in text.output
+    assert "[🔴]" in run_cli("explain", message, "--service", SERVICE, "--warehouse", f"duckdb:///{db}").output  # printed as written
