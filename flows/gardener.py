@@ -30,6 +30,7 @@ from log_gardener.tasks.headline import headline, sample_entries, search_terms, 
 from log_gardener.tasks.history import applied_actions, closed_issues, known_issues, load_history
 from log_gardener.tasks.load import load
 from log_gardener.tasks.measure import History, PatternMeasure, aggregate, prioritise
+from log_gardener.tasks.mutes import apply_mutes
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.owners import assign_owners, owner_json
 from log_gardener.tasks.redact import redact
@@ -148,6 +149,7 @@ def cluster_json(m: PatternMeasure) -> dict:
         "revision": revision_json(m),
         "affected": {"traces": m.traces, "clients": m.clients},
         "owner": owner_json(m.owner),
+        "muted": m.mute,
         "headline": m.headline,
         "source": source_text(m),
         "sample_insert_ids": m.sample_insert_ids,
@@ -291,7 +293,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
         issues, related = known_issues(wh, service)
         # regressions reopen issues: without publishing (backfills) the tracker is not asked
         applied = applied_actions(wh, service, window) if publish_issues else {}
-        closed = closed_issues(trk, issues, {m.fingerprint for m in measures}, applied) if publish_issues else {}
+        closed, muted = closed_issues(trk, issues, {m.fingerprint for m in measures}, applied) if publish_issues else ({}, set())
         history = history_task(
             wh,
             service,
@@ -307,6 +309,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
         measures = prioritise_task(measures, history, rules)
         mark_new_revisions(wh, service, window, measures)
         assign_owners(measures, rules)
+        apply_mutes(measures, rules, window, muted)
         payloads = records.sample_payloads(wh, service, window, measures)
         samples = {fp: [issue_text.sample_json(p) for p in entries] for fp, entries in payloads.items()}
         for m in measures:

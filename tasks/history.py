@@ -144,14 +144,22 @@ def applied_actions(warehouse: Warehouse, service: str, window: Window) -> dict[
 
 def closed_issues(
     tracker: Tracker, issues: dict[str, int], present: set[str], applied: dict[str, tuple[str, int | None, str]]
-) -> dict[str, int]:
-    """The patterns of this window whose issue is closed: they came back, so they regress.
+) -> tuple[dict[str, int], set[str]]:
+    """What people decided on the issues of this window's patterns, read together in one go.
 
-    An issue that an earlier run of this same window reopened (`applied`, see `applied_actions`) counts as
-    closed too, so a rerun reaches the same status (the tracker's state is read once per pattern present).
+    Returns the patterns whose issue was closed as completed (they came back, so they regress) and the
+    patterns a person muted (issue closed as not planned, or labelled gardener:mute). An issue that an
+    earlier run of this same window reopened (`applied`, see `applied_actions`) counts as closed too, so a
+    rerun reaches the same status. An issue gone from the tracker is no issue.
     """
     reopened = {fp for fp, (action, _, _) in applied.items() if action == Action.REOPEN}
-    # the states of the present patterns' issues, read together (an issue gone from the tracker is no issue)
     mine = {fp: number for fp, number in issues.items() if fp in present}
     states = tracker.states(mine.values())
-    return {fp: number for fp, number in mine.items() if fp in reopened or states.get(number) == "closed"}
+    closed, muted = {}, set()
+    for fp, number in mine.items():
+        status = states.get(number)
+        if status is not None and status.mutes and fp not in reopened:
+            muted.add(fp)
+        elif fp in reopened or (status is not None and status.closed_as_completed):
+            closed[fp] = number
+    return closed, muted

@@ -50,6 +50,8 @@ class PatternMeasure:
     revision_first_seen: object = None  # when first_revision first logged anything (see tasks.deploys)
     revision_is_new: bool = False  # first_revision first logged in this window or the one before
     owner: Owner | None = None  # see tasks.owners
+    mute: str | None = None  # why the pattern is muted in this window (see tasks.mutes); None: not muted
+    unmuted: bool = False  # an escalation ended its mute in this window
     traces: int = 0  # distinct traces (requests) with this pattern
     clients: int = 0  # distinct client addresses, counted and never shown
     p_value: float | None = None  # see spike_p_value

@@ -19,6 +19,7 @@ from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.rules import Rules
 from log_gardener.tasks.trackers import ACTION_MARKER, Tracker
+from log_gardener.tasks.trackers.base import MUTE_LABEL
 from log_gardener.tasks.vocabulary import Action, ActionState, IssueRef, Status
 from log_gardener.tasks.warehouses import Warehouse
 
@@ -69,6 +70,9 @@ def plan(
             creations += done == Action.CREATE
             continue
         action, reason = Action.NONE, ""
+        if m.mute:
+            planned.append(PlannedAction(action_key(service, window, m.fingerprint, action), m.fingerprint, action, number, m.mute))
+            continue
         # any active pattern at the threshold wants an issue: new ones, and ones first seen by a backfill
         wants_issue = m.count > 0 and m.status != Status.QUIET and rules.should_create(m.priority)
         if number is None and wants_issue and m.fingerprint in matches:
@@ -195,6 +199,8 @@ def _apply_one(
         labels.add("log-gardener")  # a linked issue is the gardener's to follow: one listing then reads its state
     if p.action == Action.REOPEN:
         labels.discard("quiet")
+    if m.unmuted:
+        labels.discard(MUTE_LABEL)  # the escalation ended the mute a person set
     if p.action == Action.QUIET:
         labels.add("quiet")
     if labels != set(issue.labels):
@@ -202,8 +208,8 @@ def _apply_one(
     new_title = issue_text.retitled(issue.title, rules.tracker.title_prefix, m.priority)
     if new_title and p.action in (Action.ESCALATE, Action.REOPEN, Action.DEESCALATE):
         tracker.retitle(number, new_title)
-    if p.action == Action.REOPEN and issue.state != "open":
-        tracker.reopen(number)
+    if p.action in (Action.REOPEN, Action.ESCALATE) and issue.state != "open":
+        tracker.reopen(number)  # a regression, or an escalation that ends a "not planned" mute
     if p.action == Action.QUIET:
         if rules.tracker.close_quiet and issue.state == "open":
             tracker.close(number)

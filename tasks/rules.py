@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,49 @@ class OwnerRule(Owner):
         return value
 
 
+class Mute(BaseModel):
+    """`[[mutes]]`: patterns that are counted and shown but take no tracker action.
+
+    Chosen by `fingerprint` or by `match` (a regular expression on the template); muted `until` a time, or
+    `until_escalating` (an escalation ends the mute), or for good when neither is given.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    fingerprint: str | None = None
+    match: str | None = None
+    until: datetime | None = None
+    until_escalating: bool = False
+    reason: str = ""
+
+    @field_validator("until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+    @field_validator("match")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+        return value
+
+    def model_post_init(self, _context) -> None:
+        if (self.fingerprint is None) == (self.match is None):
+            raise ValueError("a mute needs exactly one of fingerprint or match")
+
+    def applies(self, fingerprint: str, template: str, at: datetime) -> bool:
+        chosen = fingerprint == self.fingerprint if self.fingerprint else bool(re.search(self.match or "", template))
+        return chosen and (self.until is None or at < self.until)
+
+    def describe(self) -> str:
+        when = f"until {self.until:%Y-%m-%d %H:%M} UTC" if self.until else "until it escalates" if self.until_escalating else "for good"
+        return f"muted by the rules file {when}" + (f" ({self.reason})" if self.reason else "")
+
+
 class ServiceOverride(BaseModel):
     """`[services."NAME"]`: what one service does differently (thresholds, title prefix, owners)."""
 
@@ -100,6 +144,7 @@ class Rules(BaseModel):
     tracker: TrackerRules = TrackerRules()
     owners: list[OwnerRule] = Field(default_factory=list)
     default_owner: Owner | None = None
+    mutes: list[Mute] = Field(default_factory=list)
     services: dict[str, ServiceOverride] = Field(default_factory=dict)
 
     def for_service(self, service: str) -> Rules:

@@ -117,16 +117,18 @@ def render(
     ]
     if measures:
         lines += [
-            "| # | Pattern | Severity | Count | Rate | Change | Status | Priority | Issue |",
+            # what decides first, so it fits a narrow panel; the long pattern text last
+            "| # | Status | Priority | Issue | Count | Rate | Change | Severity | Pattern |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for i, m in enumerate(measures, 1):
             template = redact(m.template).replace("|", "\\|")
             template = template if len(template) <= 70 else template[:69] + "…"
             priority = m.priority if m.previous_priority in (None, m.priority) else f"{m.previous_priority} → {m.priority}"
+            status = STATUS_MARK[m.status] + (" (muted)" if m.mute else "")
             lines.append(
-                f"| {i} | `{template}` | {m.severity} | {m.count} | {_rate(m.rate_per_min)} | {_change(m)} | "
-                f"{STATUS_MARK[m.status]} | {priority} | {m.issue.ref} {m.issue.action} |"
+                f"| {i} | {status} | {priority} | {m.issue.ref} {m.issue.action} | {m.count} | {_rate(m.rate_per_min)} | "
+                f"{_change(m)} | {m.severity} | `{template}` |"
             )
         lines.append("")
     lines += ["## Patterns", ""]
@@ -135,7 +137,8 @@ def render(
             f"### {i}. {inline(redact(m.template), 120)}",
             "",
             f"- **Status:** {STATUS_MARK[m.status]}, priority {m.priority}"
-            + (f" (was {m.previous_priority})" if m.previous_priority and m.previous_priority != m.priority else ""),
+            + (f" (was {m.previous_priority})" if m.previous_priority and m.previous_priority != m.priority else "")
+            + (f"; {m.mute}" if m.mute else ""),
             f"- **Why:** {m.reason}" if m.reason else "- **Why:** -",
             f"- **Severity:** {m.severity} (warning {m.warning_count}, error {m.error_count}, critical {m.critical_count})",
             f"- **Frequency:** {m.count} entries, {_rate(m.rate_per_min)}; baseline {_rate(m.baseline_rate_per_min)}"

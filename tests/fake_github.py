@@ -89,6 +89,7 @@ class FakeGitHub(LoopbackServer):
             "title": issue["title"],
             "body": issue["body"],
             "state": issue["state"],
+            "state_reason": issue.get("state_reason"),
             "labels": [self._label_json(repo, name) for name in issue["labels"]],
             "user": {"login": issue["user"], "id": 7},
             "assignees": [{"login": login, "id": 100 + i} for i, login in enumerate(issue.get("assignees", []))],
@@ -118,6 +119,7 @@ class FakeGitHub(LoopbackServer):
             "created_at": _now(),
             "updated_at": _now(),
             "closed_at": _now() if state == "closed" else None,
+            "state_reason": "completed" if state == "closed" else None,
         }
         return issues[number]
 
@@ -256,9 +258,14 @@ class FakeGitHub(LoopbackServer):
                     return self._send(200, fake._issue_json(repo, issue))
                 if sub is None and method == "PATCH":
                     body = self._body()
+                    before = issue["state"]
                     for key in ("title", "body", "state"):
                         if key in body:
                             issue[key] = body[key]
+                    if "state_reason" in body:
+                        issue["state_reason"] = body["state_reason"]
+                    elif issue["state"] != before:  # GitHub's defaults: closing completes, reopening reopens
+                        issue["state_reason"] = "completed" if issue["state"] == "closed" else "reopened"
                     if "labels" in body:
                         for name in body["labels"]:
                             fake._ensure_label(repo, name)

@@ -89,4 +89,17 @@ def test_closed_issues_counts_only_issues_closed_on_the_tracker_and_survives_one
     open_, closed = tracker.create("t", "b", []), tracker.create("t", "b", [])
     tracker.close(closed.number)
     issues = {"open": open_.number, "closed": closed.number, "gone": 999, "absent": closed.number}
-    assert closed_issues(tracker, issues, {"open", "closed", "gone"}, {}) == {"closed": closed.number}
+    assert closed_issues(tracker, issues, {"open", "closed", "gone"}, {}) == ({"closed": closed.number}, set())
+
+
+def test_a_person_mutes_by_closing_as_not_planned_or_by_label_and_that_is_no_regression(fresh_db):
+    from log_gardener.tasks.history import closed_issues
+    from log_gardener.tasks.trackers import LocalTracker
+
+    tracker = LocalTracker(fresh_db)
+    wontfix, labelled, fixed = tracker.create("a", "b", []), tracker.create("b", "b", ["gardener:mute"]), tracker.create("c", "b", [])
+    tracker.close(wontfix.number, reason="not_planned")
+    tracker.close(fixed.number)
+    issues = {"wontfix": wontfix.number, "labelled": labelled.number, "fixed": fixed.number}
+    closed, muted = closed_issues(tracker, issues, set(issues), {})
+    assert closed == {"fixed": fixed.number} and muted == {"wontfix", "labelled"}

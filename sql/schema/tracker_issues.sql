@@ -6,6 +6,7 @@ create table if not exists tracker_issues (
   labels string,
   assignees string,
   state string not null,
+  state_reason string,
   created_at timestamp,
   updated_at timestamp,
   closed_at timestamp

@@ -31,10 +31,32 @@ class Issue:
     url: str = ""
     comments: list[str] = field(default_factory=list)
     assignees: list[str] = field(default_factory=list)
+    state_reason: str | None = None  # completed | not_planned | reopened (GitHub's words)
 
     @property
     def fingerprint(self) -> str | None:
         return fingerprint_in(self.body)
+
+
+MUTE_LABEL = "gardener:mute"
+
+
+@dataclass(frozen=True)
+class IssueStatus:
+    """What a person may have decided about an issue: open or closed, why, and its labels."""
+
+    state: str
+    reason: str | None = None
+    labels: tuple[str, ...] = ()
+
+    @property
+    def closed_as_completed(self) -> bool:
+        return self.state == "closed" and self.reason != "not_planned"
+
+    @property
+    def mutes(self) -> bool:
+        """Closed as not planned, or labelled gardener:mute: its pattern is muted until it escalates."""
+        return (self.state == "closed" and self.reason == "not_planned") or MUTE_LABEL in self.labels
 
 
 class Tracker(Protocol):
@@ -48,8 +70,8 @@ class Tracker(Protocol):
 
     def state_of(self, number: int) -> str | None: ...
 
-    def states(self, numbers) -> dict[int, str | None]:
-        """`state_of` for many issues, in as few requests as the tracker allows."""
+    def states(self, numbers) -> dict[int, IssueStatus | None]:
+        """State, close reason and labels of many issues, in as few requests as the tracker allows (None: gone)."""
         ...
 
     def usage(self) -> dict:
@@ -72,6 +94,6 @@ class Tracker(Protocol):
 
     def reopen(self, number: int) -> None: ...
 
-    def close(self, number: int) -> None: ...
+    def close(self, number: int, reason: str = "completed") -> None: ...
 
     def candidates(self) -> list[Issue]: ...

@@ -23,7 +23,7 @@ from github.GithubException import BadCredentialsException, RateLimitExceededExc
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from log_gardener.tasks.trackers.base import FINGERPRINT_MARKER, Issue, fingerprint_in
+from log_gardener.tasks.trackers.base import FINGERPRINT_MARKER, Issue, IssueStatus, fingerprint_in
 
 T = TypeVar("T")
 _ACTION_RE = re.compile(r"<!-- log-gardener:action=[0-9a-f]+ -->")
@@ -59,6 +59,10 @@ def _token(settings: GitHubSettings) -> str:
     )
 
 
+def _status(issue) -> IssueStatus:
+    return IssueStatus(issue.state, issue.state_reason, tuple(label.name for label in issue.labels))
+
+
 def _to_issue(issue) -> Issue:
     return Issue(
         issue.number,
@@ -68,6 +72,7 @@ def _to_issue(issue) -> Issue:
         issue.state,
         issue.html_url,
         assignees=[user.login for user in issue.assignees],
+        state_reason=issue.state_reason,
     )
 
 
@@ -210,14 +215,21 @@ class GitHubTracker:
                     return found
         raise AssertionError("unreachable")
 
-    def states(self, numbers) -> dict[int, str | None]:
-        """The state of each issue: one listing of the gardener's issues (100 a page), then one read per issue
-        not in it (a person's issue the gardener linked to)."""
+    def states(self, numbers) -> dict[int, IssueStatus | None]:
+        """State, close reason and labels of each issue: one listing of the gardener's issues (100 a page), then
+        one read per issue not in it (a person's issue linked before it got the log-gardener label)."""
         wanted = set(numbers)
         if not wanted:
             return {}
-        found = {issue.number: issue.state for issue in self.repo.get_issues(state="all", labels=["log-gardener"])}
-        return {number: found[number] if number in found else self.state_of(number) for number in wanted}
+        found = {issue.number: _status(issue) for issue in self.repo.get_issues(state="all", labels=["log-gardener"])}
+        for number in wanted - set(found):
+            try:
+                found[number] = _status(self.repo.get_issue(number))
+            except GithubException as exc:
+                if exc.status not in (404, 410):
+                    raise
+                found[number] = None  # deleted, transferred or out of the token's sight
+        return {number: found[number] for number in wanted}
 
     def usage(self) -> dict:
         """Requests left in this token's hour and its limit, from the last answer's headers (no request of its own)."""
@@ -264,5 +276,5 @@ class GitHubTracker:
     def reopen(self, number: int) -> None:
         self.repo.get_issue(number).edit(state="open")
 
-    def close(self, number: int) -> None:
-        self.repo.get_issue(number).edit(state="closed")
+    def close(self, number: int, reason: str = "completed") -> None:
+        self.repo.get_issue(number).edit(state="closed", state_reason=reason)

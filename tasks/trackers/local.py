@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from log_gardener.tasks.trackers.base import Issue
+from log_gardener.tasks.trackers.base import Issue, IssueStatus
 from log_gardener.tasks.warehouses import Warehouse
 
 
@@ -35,6 +35,7 @@ class LocalTracker:
                 r.state,
                 f"local#{int(r.number)}",
                 assignees=json.loads(r.assignees) if isinstance(r.assignees, str) else [],
+                state_reason=r.state_reason if isinstance(r.state_reason, str) else None,
             )
             for r in frame.itertuples()
         ]
@@ -60,8 +61,8 @@ class LocalTracker:
     def issue_url(self, number: int) -> str:
         return f"local#{number}"
 
-    def states(self, numbers) -> dict[int, str | None]:
-        known = {issue.number: issue.state for issue in self._issues()}
+    def states(self, numbers) -> dict[int, IssueStatus | None]:
+        known = {issue.number: IssueStatus(issue.state, issue.state_reason, tuple(issue.labels)) for issue in self._issues()}
         return {number: known.get(number) for number in numbers}
 
     def usage(self) -> dict:
@@ -103,6 +104,7 @@ class LocalTracker:
             title=changes.get("title", issue.title),
             labels=json.dumps(sorted(set(labels))),
             state=state,
+            state_reason=changes.get("state_reason", issue.state_reason if state == issue.state else None),
             body=changes.get("body", issue.body),
             updated_at=_now(),
             closed_at=_now() if state == "closed" else None,
@@ -115,8 +117,8 @@ class LocalTracker:
         self._update(self.get(number), title=title)
 
     def reopen(self, number: int) -> None:
-        self._update(self.get(number), state="open")
+        self._update(self.get(number), state="open", state_reason="reopened")
 
-    def close(self, number: int) -> None:
-        """Close an issue (what a person does when a fix ships)."""
-        self._update(self.get(number), state="closed")
+    def close(self, number: int, reason: str = "completed") -> None:
+        """Close an issue: completed (a fix shipped) or not_planned (a person decided to live with it)."""
+        self._update(self.get(number), state="closed", state_reason=reason)
