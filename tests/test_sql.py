@@ -21,6 +21,7 @@ PARAMS = {
     "insert_ids": ["a"],
     "fingerprints": ["f"],
     "revisions": ["svc-00001-abc"],
+    "state_reason": "completed",
     "rejection_ids": ["r"],
     "max_windows": 24,
     "number": 1,
