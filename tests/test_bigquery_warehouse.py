@@ -120,3 +120,43 @@ def test_sharded_sink_query_limits_the_days():
     assert "_table_suffix BETWEEN @first_day AND @last_day" in statement
     with pytest.raises(ValueError, match="bad BigQuery table"):
         rename_table(bigquery_sql("sink/entries"), "sink_table", "p.d.x; drop table y")
+
+
+def test_services_of_a_sink_window_come_from_one_query(bigquery_api, sample_file):
+    from log_gardener.sample import OTHER_SERVICE, WORKER_SERVICE
+    from log_gardener.tasks.normalise import Window
+    from log_gardener.tasks.sources import open_source
+
+    bigquery_api.db.execute(f"create table run_googleapis_com_stderr as select * from read_json_auto('{sample_file}', ignore_errors=true)")
+    before = len(bigquery_api.queries)
+    found = open_source("bq-sink:acme-prod.logs.run_googleapis_com_stderr").services(Window.parse(*HOURS[1]), "WARNING")
+    assert set(found) == {SERVICE, OTHER_SERVICE, WORKER_SERVICE}
+    assert found == open_source(str(sample_file)).services(Window.parse(*HOURS[1]), "WARNING")  # the file agrees
+    assert len(bigquery_api.queries) == before + 1
+
+
+def test_a_fleet_on_bigquery_runs_services_in_parallel_as_child_flow_runs(prefect_harness, bigquery_api, sample_file, tmp_path):
+    from log_gardener.sample import OTHER_SERVICE, WORKER_SERVICE
+
+    start, end = HOURS[1]
+    args = ["fleet", "--source", str(sample_file), "--start", start, "--end", end, "--warehouse", "bigquery:acme-prod.log_gardener"]
+    result = CliRunner().invoke(app, [*args, "--max-parallel", "3", "--worklogs", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert sorted(r["service"] for r in summary["runs"]) == sorted([SERVICE, OTHER_SERVICE, WORKER_SERVICE])
+    rows = bigquery_api.db.execute("select service, count(*) from log_entries group by service order by service").fetchall()
+    assert dict(rows) == {r["service"]: r["entries"] for r in summary["runs"]}
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with get_client(sync_client=True) as client:
+        names = [f"{name} {start[:10]} {start[11:16]}Z" for name in (SERVICE, OTHER_SERVICE, WORKER_SERVICE)]
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=names)), sort=FlowRunSort.START_TIME_DESC)[
+            :3
+        ]
+        parents = {client.read_task_run(run.parent_task_run_id).flow_run_id for run in runs if run.parent_task_run_id}
+        fleet_run = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"fleet {start[:10]} {start[11:16]}Z"]))
+        )
+    assert len(runs) == 3 and parents == {fleet_run[0].id}  # each service's run is a child of the fleet's

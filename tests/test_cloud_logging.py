@@ -83,3 +83,15 @@ def test_gardener_run_from_cloud_logging_matches_the_file_source(prefect_harness
         (c["template"], c["count"], c["fingerprint"]) for c in file["clusters"]
     ]
     assert api["skipped"]["other_service"] == 0  # the API filtered server-side
+
+
+def test_services_of_a_window_come_from_one_listing(logging_api):
+    from log_gardener.sample import OTHER_SERVICE, WORKER_SERVICE
+
+    source = CloudLoggingSource(PROJECT, page_size=1000)
+    before = len(logging_api.requests)
+    found = source.services(Window.parse(*WINDOW), "WARNING")
+    assert set(found) == {SERVICE, OTHER_SERVICE, WORKER_SERVICE}
+    listing = logging_api.requests[before:]
+    assert len(listing) == 1 + sum(found.values()) // 1000  # pages of one listing, not one per service
+    assert "service_name" not in listing[0]["body"]["filter"]
