@@ -293,7 +293,8 @@ def _garden(params: RunParameters, window: Window) -> dict:
         issues, related = known_issues(wh, service)
         # regressions reopen issues: without publishing (backfills) the tracker is not asked
         applied = applied_actions(wh, service, window) if publish_issues else {}
-        closed, muted = closed_issues(trk, issues, {m.fingerprint for m in measures}, applied) if publish_issues else ({}, set())
+        # every pattern with an issue: those present may regress, and a muted one that goes quiet must stay silent
+        closed, muted = closed_issues(trk, issues, set(issues), applied) if publish_issues else ({}, set())
         history = history_task(
             wh,
             service,

@@ -29,6 +29,7 @@ MAX_TERM_CHARS = 80
 MIN_TERM_CHARS = 4
 MAX_TERMS = 2
 _PLACEHOLDER = re.compile(r"<[A-Z*]+>")
+_REDACTED_OR_PLACEHOLDER = re.compile(r"<[A-Z*]+>|\[REDACTED[^\]]*\]")
 _QUALIFIER = re.compile(r"^\([\w.]+\)\s*")  # "(psycopg2.OperationalError) connection …": the type again
 _SOURCE_SUFFIX = re.compile(r"\.(?:py|java|kt|go|rb|js|ts|cs|php|scala)$")
 
@@ -104,9 +105,11 @@ def headline(m: PatternMeasure, entries: Sequence[dict]) -> str:
     trace = parse_trace(messages[0]) if messages else None
     if trace is not None:
         frame = trace.top_application_frame
-        head = trace.exception.rsplit(".", 1)[-1] + (f" in {_short_function(frame.function)}" if frame else "")
+        # the exception line is redacted whole before it is taken apart: a key and its secret stay together
+        exception, _, detail = redact(f"{trace.exception}: {trace.message}").partition(": ")
+        head = exception.rsplit(".", 1)[-1] + (f" in {_short_function(frame.function)}" if frame else "")
         # redacted before masking: a secret cut into pieces by the masks would no longer be recognised
-        gist = shortened(mask(redact(_QUALIFIER.sub("", trace.message))))
+        gist = shortened(mask(_QUALIFIER.sub("", detail)))
         text = f"{head}: {gist}" if gist else head
     else:
         text = shortened(m.template)
@@ -127,7 +130,8 @@ def search_terms(m: PatternMeasure, entries: Sequence[dict]) -> list[str]:
         frame = trace.top_application_frame
         if frame is not None:
             candidates.append(frame.function)  # as the trace writes it: `in save_charge`, `at com.shop.Orders.load(`
-    stretches = [s.strip(" :=,;") for s in _PLACEHOLDER.split(m.template)]
+    # stretches of the redacted template: a secret is gone before the template is cut into terms
+    stretches = [s.strip(" :=,;") for s in _REDACTED_OR_PLACEHOLDER.split(redact(m.template))]
     candidates += sorted((s for s in stretches if len(s) >= MIN_TERM_CHARS), key=len, reverse=True)
     # a stretch the message was assembled from (`POST /ws/beacon 405` of a request log) is found by its words
     candidates += sorted({w for s in stretches for w in s.split() if len(w) >= MIN_TERM_CHARS}, key=lambda w: (-len(w), w))

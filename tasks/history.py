@@ -96,11 +96,11 @@ def load_history(
         if deescalate_after_windows > 1 and len(starts) >= deescalate_after_windows - 1:
             recent = set(starts[: deescalate_after_windows - 1])
             streak = active[active.window_start.isin(recent)]
-            latest = streak.sort_values("window_start").groupby("fingerprint").priority.last()
-            steady = streak.groupby("fingerprint").apply(
-                lambda g: bool((g.status == "ongoing").all() and (g.priority == latest[g.name]).all()), include_groups=False
-            )
-            calm = {fp for fp, ok in steady.items() if ok}
+            if not streak.empty:
+                by_pattern = streak.groupby("fingerprint")
+                ongoing = by_pattern.status.agg(lambda s: bool((s == "ongoing").all()))
+                one_priority = by_pattern.priority.nunique() == 1
+                calm = {str(fp) for fp in ongoing.index if ongoing[fp] and one_priority[fp]}
     priorities = warehouse.query("latest_priorities", service=service, window_start=window.start)
     seen = warehouse.query("fingerprints_seen_before", service=service, window_start=window.start)
     clusters = warehouse.query("clusters_for_service", service=service)

@@ -31,6 +31,7 @@ class BaseRule(BaseModel):
 
 
 class Escalation(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt knob is an error, not a silent default
     ratio: float = Field(3.0, gt=1.0)
     min_rate_per_min: float = Field(1.0, ge=0.0)
     levels: int = Field(1, ge=1, le=4)
@@ -47,6 +48,7 @@ class Identity(BaseModel):
 
 
 class TrackerRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     create_at_or_above: Priority = Priority.P3
     max_new_issues: int = Field(10, ge=0)
     title_prefix: str = "GCP-logs"
@@ -115,9 +117,11 @@ class Mute(BaseModel):
     def model_post_init(self, _context) -> None:
         if (self.fingerprint is None) == (self.match is None):
             raise ValueError("a mute needs exactly one of fingerprint or match")
+        if self.fingerprint is not None and not self.fingerprint.strip() or self.match == "":
+            raise ValueError("a mute's fingerprint or match must not be empty (it would mute every pattern)")
 
     def applies(self, fingerprint: str, template: str, at: datetime) -> bool:
-        chosen = fingerprint == self.fingerprint if self.fingerprint else bool(re.search(self.match or "", template))
+        chosen = fingerprint == self.fingerprint if self.fingerprint is not None else bool(re.search(self.match or "", template))
         return chosen and (self.until is None or at < self.until)
 
     def describe(self) -> str:

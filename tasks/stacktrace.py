@@ -128,7 +128,10 @@ def parse_trace(message: str) -> Trace | None:
             if match:
                 path = match.group(1)
                 frames.append(Frame(_basename(path), int(match.group(2)), match.group(3), bool(_PY_LIBRARY.search(path))))
-        last = next((line.strip() for line in reversed(lines) if line.strip() and not line[0].isspace()), "")
+        # the exception line: the last unindented line that names an exception (a trailing "Background on this
+        # error at: …" link or a message's own second line is not one), else the last unindented line
+        unindented = [line.strip() for line in lines if line.strip() and not line[0].isspace() and not line.startswith("Traceback")]
+        last = next((line for line in reversed(unindented) if _PY_EXC.match(line)), unindented[-1] if unindented else "")
         exc_match = _PY_EXC.match(last)
         exception = exc_match.group(1) if exc_match else last.split(":", 1)[0].strip() or "Traceback"
         detail = last[len(exception) :].lstrip(": ").strip() if last.startswith(exception) else ""

@@ -136,9 +136,25 @@ def test_search_terms_skip_what_redaction_would_change_and_what_the_samples_lack
     m = pattern("f5", 2)
     m.template = "Login failed for admin@example.com from <IP>"
     entry = _entry("Login failed for admin@example.com from 10.0.0.1")
-    assert search_terms(m, [entry]) == ["failed", "Login"]  # words that redaction leaves alone; the address never
+    assert search_terms(m, [entry]) == ["Login failed for", "from"]  # what redaction leaves of the template; the address never
     assert search_terms(m, [_entry("something else entirely")]) == []
 
 
 def test_sample_entries_skip_payloads_cut_at_the_storage_limit():
     assert sample_entries([json.dumps(_entry("x")), '{"cut": "at the li', "[1, 2]"]) == [_entry("x")]
+
+
+def test_secrets_never_reach_terms_or_titles_even_split_by_masks():
+    bearer = "auth failed Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789"
+    m = pattern("f6", 1)
+    m.template = "auth failed Authorization: Bearer abcdefghijklmnopqrstuvwxyz<NUM>"
+    assert all("abcdefghij" not in term for term in search_terms(m, [_entry(bearer)]))
+    m.template = "password: Sup<NUM>rS<NUM>cretPw for user app"
+    assert all("cretPw" not in term for term in search_terms(m, [_entry("password: Sup3rS3cretPw for user app")]))
+    trace = 'Traceback (most recent call last):\n  File "/app/h.py", line 3, in handler\n    x()\nValueError: login failed\npassword: correct-horse-battery'
+    assert "correct-horse" not in headline(pattern("f7", 1), [_entry(trace)])
+
+
+def test_the_exception_line_is_the_last_one_that_names_an_exception():
+    trace = SQLALCHEMY + "\n(Background on this error at: https://sqlalche.me/e/20/e3q8)"
+    assert parse_trace(trace).exception == "sqlalchemy.exc.OperationalError"

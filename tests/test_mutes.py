@@ -83,3 +83,24 @@ def test_what_people_decide_on_issues_is_respected_and_an_escalation_wakes_a_mut
     worklog = open(second["worklog"], encoding="utf-8").read()
     assert "muted on the tracker" in worklog and "(muted)" in worklog
     assert _run(sample_file, db, 1)["clusters"] == second["clusters"]  # a rerun decides the same
+
+
+def test_a_mute_for_good_keeps_the_priority_of_an_escalating_pattern_where_it_was():
+    m = pattern("f1", 900)
+    m.status, m.base_priority, m.previous_priority, m.priority = Status.ESCALATED, "P2", "P2", "P1"
+    apply_mutes([m], _rules(fingerprint="f1"), BEFORE, set())
+    assert m.mute and m.priority == "P2"
+
+
+def test_a_stricter_rules_file_mute_is_not_loosened_by_the_tracker():
+    m = pattern("f1", 900)
+    m.status = Status.ESCALATED
+    apply_mutes([m], _rules(fingerprint="f1"), BEFORE, {"f1"})
+    assert m.mute and not m.unmuted
+
+
+def test_an_empty_fingerprint_or_pattern_mutes_nothing_because_it_is_refused():
+    with pytest.raises(ValueError, match="must not be empty"):
+        Mute(fingerprint="")
+    with pytest.raises(ValueError, match="must not be empty"):
+        Mute(match="")

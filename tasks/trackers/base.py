@@ -51,12 +51,13 @@ class IssueStatus:
 
     @property
     def closed_as_completed(self) -> bool:
-        return self.state == "closed" and self.reason != "not_planned"
+        return self.state == "closed" and self.reason in (None, "completed")
 
     @property
     def mutes(self) -> bool:
-        """Closed as not planned, or labelled gardener:mute: its pattern is muted until it escalates."""
-        return (self.state == "closed" and self.reason == "not_planned") or MUTE_LABEL in self.labels
+        """Closed as not planned or as a duplicate (tracked elsewhere), or labelled gardener:mute: its pattern is
+        muted until it escalates."""
+        return (self.state == "closed" and self.reason in ("not_planned", "duplicate")) or MUTE_LABEL in self.labels
 
 
 class Tracker(Protocol):
