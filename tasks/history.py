@@ -78,6 +78,8 @@ def load_history(
     baseline: dict[str, int] = {}
     quiet: set[str] = set()
     calm: set[str] = set()
+    recent_counts: dict[str, int] = {}
+    recent_minutes = 0.0
     kind, chosen = BaselineKind.RECENT, []
     if not prior.empty:
         starts = [pd.Timestamp(s).to_pydatetime() for s in prior.window_start]  # newest first
@@ -90,6 +92,10 @@ def load_history(
         minutes = float(sum((end - start).total_seconds() / 60.0 for start, end in chosen))
         in_baseline = active[active.window_start.isin({start for start, _ in chosen})]
         baseline = in_baseline.groupby("fingerprint").entries.sum().astype(int).to_dict()
+        latest = spans[:baseline_windows]
+        recent_minutes = float(sum((end - start).total_seconds() / 60.0 for start, end in latest))
+        in_recent = active[active.window_start.isin({start for start, _ in latest})]
+        recent_counts = in_recent.groupby("fingerprint").entries.sum().astype(int).to_dict()
         if len(starts) >= quiet_after_windows:
             since = set().union(*(present.get(s, set()) for s in starts[: quiet_after_windows - 1]))
             quiet = present.get(starts[quiet_after_windows - 1], set()) - since
@@ -108,6 +114,9 @@ def load_history(
         baseline_minutes=minutes,
         baseline_kind=kind,
         baseline_windows=len(chosen),
+        recent_counts=recent_counts,
+        recent_minutes=recent_minutes,
+        recent_windows=min(baseline_windows, len(prior)),
         calm=calm,
         window_minutes=window.minutes,
         baseline_counts=baseline,

@@ -142,6 +142,21 @@ class History:
     baseline_kind: BaselineKind = BaselineKind.RECENT
     baseline_windows: int = 0  # how many windows make the baseline
     calm: set[str] = field(default_factory=set)  # fingerprints steady and within their baseline lately (see history)
+    # the latest windows, for a pattern younger than the seasonal baseline (absent from it, present lately)
+    recent_counts: dict[str, int] = field(default_factory=dict)
+    recent_minutes: float = 0.0
+    recent_windows: int = 0
+
+    def for_pattern(self, fingerprint: str) -> tuple[BaselineKind, int, int, float]:
+        """The baseline of one pattern: kind, windows, entries and minutes.
+
+        A seasonal baseline speaks for patterns it has seen; a pattern absent from it but seen in the latest
+        windows is younger than the cycle, and is measured against the latest windows, not against zero.
+        """
+        count = self.baseline_counts.get(fingerprint, 0)
+        if self.baseline_kind != BaselineKind.RECENT and count == 0 and self.recent_counts.get(fingerprint, 0) > 0:
+            return BaselineKind.RECENT, self.recent_windows, self.recent_counts[fingerprint], self.recent_minutes
+        return self.baseline_kind, self.baseline_windows, count, self.baseline_minutes
 
 
 def spike_p_value(count: int, window_minutes: float, baseline_count: int, baseline_minutes: float) -> float | None:
@@ -158,13 +173,13 @@ def spike_p_value(count: int, window_minutes: float, baseline_count: int, baseli
     return float(binom.sf(count - 1, total, share))
 
 
-def baseline_phrase(history: History) -> str:
+def baseline_phrase(kind: BaselineKind, windows: int, minutes: float) -> str:
     """How a reason names the baseline: `a 2-hour baseline`, `the same hour on 7 days`, `the same hour of the week in 3 weeks`."""
-    if history.baseline_kind == BaselineKind.HOUR_OF_DAY:
-        return f"the same hour on {history.baseline_windows} earlier days"
-    if history.baseline_kind == BaselineKind.HOUR_OF_WEEK:
-        return f"the same hour of the week in {history.baseline_windows} earlier weeks"
-    return f"a {history.baseline_minutes / 60:g}-hour baseline"
+    if kind == BaselineKind.HOUR_OF_DAY:
+        return f"the same hour on {windows} earlier days"
+    if kind == BaselineKind.HOUR_OF_WEEK:
+        return f"the same hour of the week in {windows} earlier weeks"
+    return f"a {minutes / 60:g}-hour baseline"
 
 
 def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -> list[PatternMeasure]:
@@ -175,12 +190,12 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
     `deescalate_after_windows` windows (see `History.calm`): priority is not sticky for ever.
     """
     for m in measures:
-        m.baseline_kind, m.baseline_windows = history.baseline_kind, history.baseline_windows
-        if history.baseline_minutes > 0:
-            m.baseline_rate_per_min = round(history.baseline_counts.get(m.fingerprint, 0) / history.baseline_minutes, 3)
+        m.baseline_kind, m.baseline_windows, baseline_count, baseline_minutes = history.for_pattern(m.fingerprint)
+        if baseline_minutes > 0:
+            m.baseline_rate_per_min = round(baseline_count / baseline_minutes, 3)
             if m.baseline_rate_per_min > 0:
                 m.ratio = round(m.rate_per_min / m.baseline_rate_per_min, 2)
-        p = spike_p_value(m.count, history.window_minutes, history.baseline_counts.get(m.fingerprint, 0), history.baseline_minutes)
+        p = spike_p_value(m.count, history.window_minutes, baseline_count, baseline_minutes)
         m.p_value = float(f"{p:.3g}") if p is not None else None
         m.previous_priority = Priority.most_urgent(history.previous_priority.get(m.fingerprint))
         m.base_priority = rules.base_priority(m.severity, m.rate_per_min, m.clients)
@@ -196,7 +211,8 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
             before = m.previous_priority or m.base_priority  # what the pattern's issue says now
             m.priority = raise_priority(m.priority, rules.escalation.levels)
             ratio = f"x{m.ratio:.1f}" if m.ratio else "from zero"
-            m.reason = f"{m.baseline_rate_per_min:g}/min to {m.rate_per_min:g}/min, {ratio} over {baseline_phrase(history)}: {before} to {m.priority}"
+            over = baseline_phrase(m.baseline_kind, m.baseline_windows, baseline_minutes)
+            m.reason = f"{m.baseline_rate_per_min:g}/min to {m.rate_per_min:g}/min, {ratio} over {over}: {before} to {m.priority}"
             if m.previous_priority and m.base_priority.rank < m.previous_priority.rank:
                 m.reason += f" ({m.severity} at this rate is {m.base_priority} by the base rules, one more level for the spike)"
         else:
