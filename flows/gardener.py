@@ -294,7 +294,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
         # regressions reopen issues: without publishing (backfills) the tracker is not asked
         applied = applied_actions(wh, service, window) if publish_issues else {}
         # every pattern with an issue: those present may regress, and a muted one that goes quiet must stay silent
-        closed, muted = closed_issues(trk, issues, set(issues), applied) if publish_issues else ({}, set())
+        closed, muted = closed_issues(trk, issues, set(issues), applied, service) if publish_issues else ({}, set())
         history = history_task(
             wh,
             service,

@@ -152,7 +152,11 @@ def applied_actions(warehouse: Warehouse, service: str, window: Window) -> dict[
 
 
 def closed_issues(
-    tracker: Tracker, issues: dict[str, int], present: set[str], applied: dict[str, tuple[str, int | None, str]]
+    tracker: Tracker,
+    issues: dict[str, int],
+    present: set[str],
+    applied: dict[str, tuple[str, int | None, str]],
+    service: str | None = None,
 ) -> tuple[dict[str, int], set[str]]:
     """What people decided on the issues of this window's patterns, read together in one go.
 
@@ -163,7 +167,7 @@ def closed_issues(
     """
     reopened = {fp for fp, (action, _, _) in applied.items() if action == Action.REOPEN}
     mine = {fp: number for fp, number in issues.items() if fp in present}
-    states = tracker.states(mine.values())
+    states = tracker.states(mine.values(), service)
     closed, muted = {}, set()
     for fp, number in mine.items():
         status = states.get(number)

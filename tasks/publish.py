@@ -196,7 +196,8 @@ def _apply_one(
     if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK, Action.DEESCALATE):
         labels = set(_swap_priority(sorted(labels), m.priority))
     if p.action == Action.LINK:
-        labels.add("log-gardener")  # a linked issue is the gardener's to follow: one listing then reads its state
+        # a linked issue is the gardener's to follow: its service's listing then reads its state
+        labels |= {"log-gardener", f"service:{service}"}
     if p.action == Action.REOPEN:
         labels.discard("quiet")
     if m.unmuted:

@@ -30,6 +30,7 @@ class FakeGitHub(LoopbackServer):
         self.repos = {name: {"issues": {}, "labels": {}, "comments": {}} for name in repos}
         self.faults: list[tuple[str, str, str]] = []  # (method, path regex, kind)
         self.requests: list[tuple[str, str, int]] = []
+        self.assignable: set[str] | None = None  # logins that can be assigned; None: any
         self._lock = threading.Lock()
         self._comment_id = 1000
         self._serve()
@@ -239,7 +240,14 @@ class FakeGitHub(LoopbackServer):
                     return self._send(201, fake._label_json(repo, body["name"]))
                 if rest == "/issues":
                     if method == "POST":
-                        issue = fake._create_issue(repo, self._body())
+                        body = self._body()
+                        unknown = [
+                            login for login in body.get("assignees") or [] if fake.assignable is not None and login not in fake.assignable
+                        ]
+                        if unknown:  # GitHub refuses the whole issue when one login cannot be assigned
+                            errors = [{"resource": "Issue", "field": "assignees", "code": "invalid", "value": unknown}]
+                            return self._send(422, {"message": "Validation Failed", "errors": errors})
+                        issue = fake._create_issue(repo, body)
                         return self._send(201, fake._issue_json(repo, issue))
                     state = query.get("state", ["open"])[0]
                     wanted = [name for name in query.get("labels", [""])[0].split(",") if name]  # every one, as GitHub does

@@ -333,5 +333,17 @@ def test_a_rerun_that_changes_nothing_makes_a_few_reads_whatever_the_pattern_cou
     rerun = github.requests[before:]
     print("\nrerun requests:", rerun)
     assert all(method == "GET" for method, _, _ in rerun)
-    assert len(rerun) <= 2, rerun  # the repository, and one listing of the gardener's issues (100 a page)
+    assert len(rerun) <= 2, rerun  # the repository, and one listing of the service's issues (100 a page)
     assert again["tracker_budget"] == {"remaining": 4999, "limit": 5000}
+
+
+def test_an_owner_login_github_cannot_assign_does_not_keep_the_issue_from_being_filed(github):
+    from log_gardener.tasks.trackers import GitHubTracker
+
+    github.assignable = {"alice"}
+    tracker = GitHubTracker.from_spec(f"github:{REPO}")
+    kept = tracker.create("GCP-logs | P1 | a", "body <!-- log-gardener:fingerprint=aa11 -->", ["P1"], ["alice"])
+    assert kept.assignees == ["alice"]
+    filed = tracker.create("GCP-logs | P1 | b", "body <!-- log-gardener:fingerprint=bb22 -->", ["P1"], ["alice", "left-the-company"])
+    assert filed.assignees == [] and github.issues(REPO)[-1]["title"] == "GCP-logs | P1 | b"
+    assert sum(1 for i in github.issues(REPO) if i["title"] == "GCP-logs | P1 | b") == 1

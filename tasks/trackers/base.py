@@ -71,8 +71,9 @@ class Tracker(Protocol):
 
     def state_of(self, number: int) -> str | None: ...
 
-    def states(self, numbers) -> dict[int, IssueStatus | None]:
-        """State, close reason and labels of many issues, in as few requests as the tracker allows (None: gone)."""
+    def states(self, numbers, service: str | None = None) -> dict[int, IssueStatus | None]:
+        """State, close reason and labels of many issues (of `service`, when given), in as few requests as the
+        tracker allows (None: gone)."""
         ...
 
     def usage(self) -> dict:

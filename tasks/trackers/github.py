@@ -11,6 +11,8 @@ backoff by PyGithub's `GithubRetry`.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -215,13 +217,15 @@ class GitHubTracker:
                     return found
         raise AssertionError("unreachable")
 
-    def states(self, numbers) -> dict[int, IssueStatus | None]:
-        """State, close reason and labels of each issue: one listing of the gardener's issues (100 a page), then
-        one read per issue not in it (a person's issue linked before it got the log-gardener label)."""
+    def states(self, numbers, service: str | None = None) -> dict[int, IssueStatus | None]:
+        """State, close reason and labels of each issue: one listing of the gardener's issues of the service
+        (labels log-gardener and service:NAME, 100 a page), then one read per issue not in it (a person's issue
+        linked before it got those labels)."""
         wanted = set(numbers)
         if not wanted:
             return {}
-        found = {issue.number: _status(issue) for issue in self.repo.get_issues(state="all", labels=["log-gardener"])}
+        labels = ["log-gardener"] + ([f"service:{service}"] if service else [])
+        found = {issue.number: _status(issue) for issue in self.repo.get_issues(state="all", labels=labels)}
         for number in wanted - set(found):
             try:
                 found[number] = _status(self.repo.get_issue(number))
@@ -251,10 +255,17 @@ class GitHubTracker:
     def create(self, title: str, body: str, labels: list[str], assignees: list[str] = ()) -> Issue:
         self._ensure_labels(labels)
         fingerprint = fingerprint_in(body)
-        return self._write_once(
-            lambda: _to_issue(self.repo.create_issue(title=title, body=body, labels=labels, assignees=list(assignees))),
-            lambda: self.find_by_fingerprint(fingerprint) if fingerprint else None,
-        )
+        try:
+            return self._write_once(
+                lambda: _to_issue(self.repo.create_issue(title=title, body=body, labels=labels, assignees=list(assignees))),
+                lambda: self.find_by_fingerprint(fingerprint) if fingerprint else None,
+            )
+        except GithubException as exc:
+            # a login that cannot be assigned (someone who left) must not keep the issue from being filed
+            if not assignees or exc.status != 422 or "assignee" not in json.dumps(exc.data or {}).lower():
+                raise
+            logging.getLogger(__name__).warning("GitHub refused assignees %s (%s): filing the issue unassigned", list(assignees), exc.data)
+            return self.create(title, body, labels, ())
 
     def comment(self, number: int, body: str) -> None:
         match = _ACTION_RE.search(body)

@@ -61,7 +61,7 @@ class LocalTracker:
     def issue_url(self, number: int) -> str:
         return f"local#{number}"
 
-    def states(self, numbers) -> dict[int, IssueStatus | None]:
+    def states(self, numbers, service: str | None = None) -> dict[int, IssueStatus | None]:
         known = {issue.number: IssueStatus(issue.state, issue.state_reason, tuple(issue.labels)) for issue in self._issues()}
         return {number: known.get(number) for number in numbers}
 
