@@ -2,7 +2,9 @@
 
 Cloud Run names the revision on every entry. A pattern's first revision (of its earliest entry in the
 window) is *new* when that revision's first kept entry of the service falls in this window or the one
-before, after entries of an earlier revision: the pattern most likely came with that deploy. Read from stored entries only, so a rerun or a
+before, and another revision was logging just before it (within two windows): one revision took over from
+another, so the pattern most likely came with that deploy. A revision that logged nothing kept for days
+before its first warning is not called new. Read from stored entries only, so a rerun or a
 backfill says the same.
 """
 
@@ -17,7 +19,7 @@ from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.vocabulary import Status
 from log_gardener.tasks.warehouses import Warehouse
 
-LOOKBACK = timedelta(days=30)  # a revision older than this counts as first seen at the lookback's start
+LOOKBACK = timedelta(days=7)  # a revision older than this counts as first seen at the lookback's start
 
 
 def mark_new_revisions(warehouse: Warehouse, service: str, window: Window, measures: list[PatternMeasure]) -> None:
@@ -29,13 +31,14 @@ def mark_new_revisions(warehouse: Warehouse, service: str, window: Window, measu
     since = window.start - LOOKBACK
     seen = warehouse.query("revisions_first_seen", service=service, revisions=revisions, since=since, window_end=window.end)
     first_seen = {r: pd.Timestamp(t).to_pydatetime() for r, t in zip(seen.revision, seen.first_seen)}
-    service_first = {r: pd.Timestamp(t).to_pydatetime() for r, t in zip(seen.revision, seen.service_first_seen)}
-    recent = window.start - (window.end - window.start)
+    other_last = {r: pd.Timestamp(t).to_pydatetime() for r, t in zip(seen.revision, seen.other_last_seen) if pd.notna(t)}
+    length = window.end - window.start
     for m in measures:
         when = first_seen.get(m.first_revision) if m.first_revision else None
         m.revision_first_seen = when
-        # new: first seen lately, and after another revision had logged (not simply the start of the record)
-        m.revision_is_new = when is not None and when >= recent and when > service_first[m.first_revision]
+        before = other_last.get(m.first_revision)
+        # new: first seen lately, taking over from a revision that was logging just before it
+        m.revision_is_new = when is not None and when >= window.start - length and before is not None and when - before <= 2 * length
         sentence = deploy_sentence(m)
         if sentence:
             m.reason = f"{m.reason}; {sentence}" if m.reason else sentence

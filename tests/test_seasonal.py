@@ -130,3 +130,34 @@ def test_calm_means_ongoing_at_one_priority_for_the_last_windows(warehouse):
     assert hist.calm == {"a"}  # five ongoing windows at P1 before this, the sixth
     hist = load_history(warehouse, "svc", Window(start + 5 * HOUR, start + 6 * HOUR), 24, deescalate_after_windows=6)
     assert hist.calm == set()  # the escalation is one of the last five
+
+
+def _entries(warehouse, rows: list[tuple[datetime, str]]) -> None:
+    frame = pd.DataFrame(
+        [
+            {
+                "insert_id": f"e{i}",
+                "timestamp": ts,
+                "severity": "ERROR",
+                "service": "svc",
+                "revision": rev,
+                "message": "m",
+                "pattern_text": "m",
+            }
+            for i, (ts, rev) in enumerate(rows)
+        ]
+    )
+    warehouse.append("log_entries", frame)
+
+
+@pytest.mark.parametrize("old_last_seen, new", [(timedelta(minutes=-5), True), (timedelta(days=-3), False)])
+def test_a_revision_is_new_when_it_takes_over_from_one_that_was_logging_just_before(fresh_db, old_last_seen, new):
+    from log_gardener.tasks.deploys import mark_new_revisions
+
+    window = Window(DAY0 + 10 * HOUR, DAY0 + 11 * HOUR)
+    _entries(fresh_db, [(window.start + old_last_seen, "svc-00001-old"), (window.start + timedelta(minutes=2), "svc-00002-new")])
+    m = pattern("a", 3, "ERROR")
+    m.first_revision, m.status = "svc-00002-new", Status.NEW
+    mark_new_revisions(fresh_db, "svc", window, [m])
+    assert m.revision_is_new is new
+    assert ("appeared with revision svc-00002-new" in m.reason) is new
