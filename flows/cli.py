@@ -269,9 +269,7 @@ def fleet(
             print_clusters(summary)
         for item in result["failed"]:
             err.print(f"[bold red]failed:[/] {item['service']}: {item['error']}", soft_wrap=True)
-        out.print(
-            f"{len(result['runs'])} services run, {len(result['failed'])} failed, {len(result['skipped'])} skipped; digest {result['digest']}"
-        )
+        out.print(f"{len(result['runs'])} services run, {len(result['failed'])} failed; digest {result['digest']}")
     if result["failed"]:
         raise typer.Exit(1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -17,6 +17,9 @@ from log_gardener.flows.parameters import FleetParameters
 from log_gardener.tasks.digest import render_digest, write_digest
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.sources import open_source
+from log_gardener.tasks.warehouses import open_warehouse
+
+KNOWN_FOR = timedelta(days=7)
 
 
 def fleet_run_name() -> str:
@@ -34,16 +37,33 @@ def discover_services(source: str, logging_filter: str, window: Window, min_seve
     return open_source(source, logging_filter or None).services(window, min_severity)
 
 
-def run_fleet(params: FleetParameters, window: Window, found: dict[str, int]) -> tuple[list[dict], list[dict], list[str]]:
-    """Run the gardener per service (see `fleet`); returns the runs, the failures and the services skipped."""
+@task(name="known-services", cache_policy=NO_CACHE)
+def known_services(warehouse: str, window: Window) -> list[str]:
+    """Services with a completed run in the week before the window (see sql/recent_services.sql)."""
+    wh = open_warehouse(warehouse)
+    try:
+        wh.setup()
+        return list(wh.query("recent_services", since=window.start - KNOWN_FOR).service)
+    finally:
+        wh.close()
+
+
+def run_fleet(params: FleetParameters, window: Window, found: dict[str, int], known: list[str]) -> tuple[list[dict], list[dict]]:
+    """Run the gardener per service (see `fleet`); returns the runs and the failures.
+
+    With `all`, the services are those with entries in the window and those run in the week before: a service
+    that falls silent is still run, so its patterns go quiet and its baseline counts the silent hours. Listed
+    services always run.
+    """
     logger = get_run_logger()
     listed = params.names()
-    services = sorted(found) if listed is None else listed
-    skipped = [] if listed is None else [name for name in listed if name not in found]
-    services = [name for name in services if name not in skipped]
+    services = sorted(set(found) | set(known)) if listed is None else listed
     # A DuckDB file has one writer at a time: its services run one after another.
     parallel = 1 if params.warehouse.startswith("duckdb:") else min(params.max_parallel, max(1, len(services)))
-    logger.info("%s services with entries, %s skipped, %s at a time: %s", len(services), len(skipped), parallel, ", ".join(services))
+    silent = [name for name in services if name not in found]
+    logger.info(
+        "%s services (%s without entries in the window), %s at a time: %s", len(services), len(silent), parallel, ", ".join(services)
+    )
 
     def one(name: str) -> dict:
         return gardener(params.for_service(name), window.start.isoformat(), window.end.isoformat())
@@ -58,7 +78,7 @@ def run_fleet(params: FleetParameters, window: Window, found: dict[str, int]) ->
             except Exception as exc:  # one service failing never stops the others
                 logger.warning("service %s failed: %s: %s", name, type(exc).__name__, exc)
                 failed.append({"service": name, "error": f"{type(exc).__name__}: {exc}"})
-    return runs, failed, skipped
+    return runs, failed
 
 
 @flow(name="fleet", flow_run_name=fleet_run_name, log_prints=True)
@@ -72,11 +92,12 @@ def fleet(params: FleetParameters, start: str, end: str) -> dict:
     """
     window = Window.parse(start, end)
     found = discover_services(params.source, params.logging_filter, window, params.min_severity)
-    runs, failed, skipped = run_fleet(params, window, found)
+    known = known_services(params.warehouse, window) if params.names() is None else []
+    runs, failed = run_fleet(params, window, found, known)
     folder = Path(params.worklog_dir)
-    markdown = render_digest(window, runs, failed, skipped, datetime.now(UTC), folder)
+    markdown = render_digest(window, runs, failed, datetime.now(UTC), folder)
     path = write_digest(folder, window, markdown)
     create_markdown_artifact(
         markdown=markdown, key="fleet-digest", description=f"{window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC · fleet digest"
     )
-    return {"runs": runs, "failed": failed, "skipped": skipped, "digest": str(path)}
+    return {"runs": runs, "failed": failed, "digest": str(path)}

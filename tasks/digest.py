@@ -18,8 +18,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "/")
 
 
-def render_digest(window: Window, runs: list[dict], failed: list[dict], skipped: list[str], generated_at: datetime, folder: Path) -> str:
-    """Services run, failed and skipped, then every new, escalated and regressed pattern, most urgent first.
+def render_digest(window: Window, runs: list[dict], failed: list[dict], generated_at: datetime, folder: Path) -> str:
+    """Services run (and how many logged nothing) and failed, then every new, escalated and regressed pattern,
+    most urgent first.
 
     runs: `gardener run --json` objects; failed: `{service, error}`; links to worklogs are relative to the digest.
     """
@@ -27,7 +28,7 @@ def render_digest(window: Window, runs: list[dict], failed: list[dict], skipped:
         f"# Fleet digest {window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC",
         "",
         f"Generated {generated_at:%Y-%m-%d %H:%M} UTC. "
-        f"{len(runs)} services run, {len(failed)} failed, {len(skipped)} skipped (no entries in the window).",
+        f"{len(runs)} services run ({sum(1 for r in runs if not r['entries'])} without entries in the window), {len(failed)} failed.",
         "",
         "## Services",
         "",
@@ -44,8 +45,6 @@ def render_digest(window: Window, runs: list[dict], failed: list[dict], skipped:
         )
     for item in failed:
         lines.append(f"| {_cell(item['service'])} | failed: {_cell(redact(item['error'])[:200])} | | | | | |")
-    for name in skipped:
-        lines.append(f"| {_cell(name)} | 0 (skipped) | | | | | |")
     changes = [(run, c) for run in runs for c in run["clusters"] if c["status"] in ATTENTION and c["count"]]
     changes.sort(key=lambda rc: (rc[1]["priority"], ATTENTION.index(rc[1]["status"]), -rc[1]["count"], rc[0]["service"]))
     lines += ["", "## What needs a look", ""]

@@ -69,7 +69,7 @@ def fleet_run(prefect_harness, sample_file, tmp_path_factory):
 def test_every_service_with_entries_runs_once_and_reports_like_run_json(fleet_run):
     _, summary = fleet_run
     assert sorted(r["service"] for r in summary["runs"]) == sorted([SERVICE, OTHER_SERVICE, WORKER_SERVICE])
-    assert summary["failed"] == [] and summary["skipped"] == []
+    assert summary["failed"] == []
     for run in summary["runs"]:
         assert {"run_id", "service", "window", "entries", "rejected", "worklog", "clusters"} <= set(run)
 
@@ -130,10 +130,33 @@ def test_one_failing_service_does_not_stop_the_others(prefect_harness, sample_fi
     assert f"| {OTHER_SERVICE} | failed:" in open(summary["digest"], encoding="utf-8").read()
 
 
-def test_listed_services_run_and_unknown_ones_are_skipped(prefect_harness, sample_file, tmp_path):
-    result, summary = fleet(sample_file, tmp_path, "--services", f"{WORKER_SERVICE},no-such-service")
+def test_listed_services_always_run_even_without_entries(prefect_harness, sample_file, tmp_path):
+    result, summary = fleet(sample_file, tmp_path, "--services", f"{WORKER_SERVICE},quiet-service")
     assert result.exit_code == 0, result.output
-    assert [r["service"] for r in summary["runs"]] == [WORKER_SERVICE] and summary["skipped"] == ["no-such-service"]
+    assert {r["service"]: r["entries"] for r in summary["runs"]} == {WORKER_SERVICE: 34, "quiet-service": 0}
+
+
+def test_a_service_that_falls_silent_still_runs_so_its_silent_hours_count(prefect_harness, tmp_path):
+    from log_gardener.sample import write_sample
+
+    logs = tmp_path / "logs.ndjson"
+    write_sample(logs, hours=3, fmt="ndjson")
+    early = tmp_path / "early.ndjson"  # the same logs without the worker's entries of the last hour
+    early.write_text(
+        "".join(line + "\n" for line in logs.read_text().splitlines() if not (WORKER_SERVICE in line and '"2025-09-15T02:' in line))
+    )
+    db = f"duckdb:///{tmp_path / 'g.duckdb'}"
+    for start, end in (("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z"), (START, END)):
+        result = CliRunner().invoke(
+            app, ["fleet", "--source", str(early), "--start", start, "--end", end, "--warehouse", db, "--worklogs", str(tmp_path), "--json"]
+        )
+        assert result.exit_code == 0, result.output
+    last = json.loads(result.stdout.strip().splitlines()[-1])
+    worker = next(r for r in last["runs"] if r["service"] == WORKER_SERVICE)
+    assert worker["entries"] == 0  # run although it logged nothing: its hour is a completed window of its history
+    with duckdb.connect(str(tmp_path / "g.duckdb"), read_only=True) as con:
+        windows = con.execute("select count(*) from runs where service = ? and status = 'completed'", [WORKER_SERVICE]).fetchone()[0]
+    assert windows == 2  # so its baseline counts the silent hour and its patterns can go quiet
 
 
 def test_services_are_found_in_one_pass_over_a_file(sample_file):
