@@ -161,6 +161,19 @@ class FakeBigQuery(LoopbackServer):
                 match = re.match(r"^/bigquery/v2/projects/[^/]+/jobs/([^/?]+)", self.path)
                 if match:
                     return self._send(200, self._job(match.group(1), "LOAD"))
+                match = re.match(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables/(\w+)$", self.path.split("?")[0])
+                if match:  # tables.get: the schema of a table the fake holds
+                    project, dataset, table = match.groups()
+                    with fake.lock:
+                        rows = fake.db.execute(
+                            "select column_name, data_type from information_schema.columns where table_name = ? order by ordinal_position",
+                            [table],
+                        ).fetchall()
+                    if not rows:
+                        return self._error(404, f"Not found: Table {project}:{dataset}.{table}", "notFound")
+                    fields = [{"name": name, "type": _bq_type(kind), "mode": "NULLABLE"} for name, kind in rows]
+                    reference = {"projectId": project, "datasetId": dataset, "tableId": table}
+                    return self._send(200, {"tableReference": reference, "schema": {"fields": fields}})
                 match = re.match(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/?]+)$", self.path.split("?")[0])
                 if match:
                     return self._send(

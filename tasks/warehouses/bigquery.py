@@ -153,9 +153,21 @@ class BigQueryWarehouse:
         for table in SCHEMA_TABLES:
             self._run(bigquery_sql(f"schema/{table}"), {})
         for migration in migration_names():
-            self._run(self.qualify(bigquery_sql(migration)), {})
+            # a table's metadata may change only a few times in ten seconds: alter only a table that needs it
+            if self._migration_needed(bigquery_sql(migration)):
+                self._run(self.qualify(bigquery_sql(migration)), {})
         for view in analyst_view_names():
             self._run(self.qualify(bigquery_sql(view)), {})
+
+    def _migration_needed(self, statement: str) -> bool:
+        """Whether an `alter table … add column` still has a column to add."""
+        tree = sqlglot.parse_one(statement, read="bigquery")
+        table = tree.find(exp.Table)
+        columns = {c.name for c in tree.find_all(exp.ColumnDef)}
+        if table is None or not columns:
+            return True
+        existing = {field.name for field in self.client.get_table(f"{self.project}.{self.dataset}.{table.name}").schema}
+        return not columns <= existing
 
     def qualify(self, statement: str) -> str:
         """`statement` with the warehouse tables and views named in full (a BigQuery view needs it)."""
