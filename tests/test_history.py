@@ -103,3 +103,20 @@ def test_a_person_mutes_by_closing_as_not_planned_or_by_label_and_that_is_no_reg
     issues = {"wontfix": wontfix.number, "labelled": labelled.number, "fixed": fixed.number}
     closed, muted = closed_issues(tracker, issues, set(issues), {})
     assert closed == {"fixed": fixed.number} and muted == {"wontfix", "labelled"}
+
+
+def test_the_calm_check_survives_windows_in_which_nothing_was_counted(fresh_db):
+    for hour in range(6):
+        _window(fresh_db, hour, {})  # completed windows without entries: a quiet night
+    history = load_history(fresh_db, "svc", Window(T0 + 6 * HOUR, T0 + 7 * HOUR), 24, deescalate_after_windows=6)
+    assert history.calm == set()
+
+
+def test_an_issue_closed_as_a_duplicate_mutes_rather_than_regresses(fresh_db):
+    from log_gardener.tasks.history import closed_issues
+    from log_gardener.tasks.trackers import LocalTracker
+
+    tracker = LocalTracker(fresh_db)
+    duplicate = tracker.create("a", "b", [])
+    tracker.close(duplicate.number, reason="duplicate")
+    assert closed_issues(tracker, {"dup": duplicate.number}, {"dup"}, {}) == ({}, {"dup"})

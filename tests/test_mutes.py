@@ -104,3 +104,10 @@ def test_an_empty_fingerprint_or_pattern_mutes_nothing_because_it_is_refused():
         Mute(fingerprint="")
     with pytest.raises(ValueError, match="must not be empty"):
         Mute(match="")
+
+
+def test_a_misspelt_escalation_knob_in_a_service_override_is_an_error(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text('[[base]]\nseverity = "ERROR"\npriority = "P1"\n\n[services."svc".escalation]\nratoi = 9\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="ratoi"):
+        load_rules(path)

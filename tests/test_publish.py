@@ -147,3 +147,13 @@ def test_a_calm_pattern_is_de_escalated_once_with_label_title_and_comment(fresh_
     after = tracker.get(issue.number)
     assert (sorted(after.labels), after.title) == (["P2", "log-gardener"], "GCP-logs | P2 | Payment provider timeout")
     assert len(after.comments) == 1 and after.comments[0].startswith("**De-escalated**: within its baseline for 6 windows")
+
+
+def test_a_muted_pattern_takes_no_action_even_when_it_goes_quiet_or_is_new():
+    quiet = measure("q", "quiet", count=0)
+    quiet.mute = "muted on the tracker"
+    new = measure("n", "new")
+    new.mute = "muted by the rules file for good"
+    planned = actions([quiet, new], {"q": 3})
+    assert (planned["q"].action, planned["n"].action) == (Action.NONE, Action.NONE)
+    assert planned["q"].reason == "muted on the tracker"
