@@ -386,8 +386,9 @@ WORST_FIRST = (Status.ESCALATED, Status.REGRESSED, Status.NEW)
 
 
 def worst_status(measures: list[PatternMeasure]) -> Status | None:
-    """The status a person should look at first: escalated, then regressed, then new; None when none."""
-    present = {m.status for m in measures if m.count}
+    """The status a person should look at first: escalated, then regressed, then new; None when none (muted
+    patterns do not count: a person chose not to look at them)."""
+    present = {m.status for m in measures if m.count and not m.mute}
     return next((s for s in WORST_FIRST if s in present), None)
 
 

@@ -137,3 +137,14 @@ def test_an_error_that_reaches_many_clients_is_p0_by_the_base_rules():
     assert RULES.base_priority("ERROR", 0.1, clients=50) == Priority.P0
     assert RULES.base_priority("ERROR", 0.1, clients=49) == Priority.P1
     assert RULES.base_priority("WARNING", 0.1, clients=500) == Priority.P3  # the rule is for errors
+
+
+def test_the_worst_status_of_a_run_skips_muted_patterns():
+    from log_gardener.flows.gardener import worst_status
+
+    escalated, new = pattern("a", 10), pattern("b", 10)
+    escalated.status, new.status = Status.ESCALATED, Status.NEW
+    assert worst_status([new, escalated]) == Status.ESCALATED
+    escalated.mute = "muted by the rules file for good"
+    assert worst_status([new, escalated]) == Status.NEW
+    assert worst_status([escalated]) is None
