@@ -285,13 +285,12 @@ def explain(
     """Show how a message is grouped: the masked text, the masking rules that matched, its pattern and fingerprint."""
     from log_gardener.tasks.explain import explain as explain_message
     from log_gardener.tasks.rules import load_rules
-    from log_gardener.tasks.warehouses import open_warehouse
+    from log_gardener.tasks.warehouses import duckdb_path, open_warehouse
 
     try:
         threshold = load_rules(rules).for_service(service).identity.min_similarity
-        local = warehouse.startswith("duckdb://")
-        path = Path(warehouse.removeprefix("duckdb://").removeprefix("/")) if local else None
-        wh = open_warehouse(warehouse) if not local or path.is_file() else None  # no history yet: nothing to open
+        path = duckdb_path(warehouse)
+        wh = open_warehouse(warehouse) if path is None or Path(path).is_file() else None  # no history yet: nothing to open
         try:
             if wh is not None:
                 wh.setup()

@@ -12,6 +12,13 @@ from log_gardener.tasks.normalise import severity_name
 from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE
 
 
+def _not_blank(value: str) -> str:
+    """The value without surrounding spaces; an empty one is refused."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
 class RunSettings(BaseModel):
     """Where logs come from, where results go, and what may be published: all of a run but its service."""
 
@@ -48,10 +55,8 @@ class RunSettings(BaseModel):
 
     @field_validator("source")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        return value.strip()
+    def _source_not_blank(cls, value: str) -> str:
+        return _not_blank(value)
 
 
 class RunParameters(RunSettings):
@@ -62,9 +67,7 @@ class RunParameters(RunSettings):
     @field_validator("service")
     @classmethod
     def _service_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        return value.strip()
+        return _not_blank(value)
 
 
 class FleetParameters(RunSettings):

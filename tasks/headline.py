@@ -29,7 +29,7 @@ MAX_TERM_CHARS = 80
 MIN_TERM_CHARS = 4
 MAX_TERMS = 2
 _PLACEHOLDER = re.compile(r"<[A-Z*]+>")
-_REDACTED_OR_PLACEHOLDER = re.compile(r"<[A-Z*]+>|\[REDACTED[^\]]*\]")
+PLACEHOLDER_OR_REDACTED = re.compile(r"<[A-Z*]+>|\[REDACTED[^\]]*\]")  # where a redacted template stops being constant
 _QUALIFIER = re.compile(r"^\([\w.]+\)\s*")  # "(psycopg2.OperationalError) connection …": the type again
 _SOURCE_SUFFIX = re.compile(r"\.(?:py|java|kt|go|rb|js|ts|cs|php|scala)$")
 
@@ -131,7 +131,7 @@ def search_terms(m: PatternMeasure, entries: Sequence[dict]) -> list[str]:
         if frame is not None:
             candidates.append(frame.function)  # as the trace writes it: `in save_charge`, `at com.shop.Orders.load(`
     # stretches of the redacted template: a secret is gone before the template is cut into terms
-    stretches = [s.strip(" :=,;") for s in _REDACTED_OR_PLACEHOLDER.split(redact(m.template))]
+    stretches = [s.strip(" :=,;") for s in PLACEHOLDER_OR_REDACTED.split(redact(m.template))]
     candidates += sorted((s for s in stretches if len(s) >= MIN_TERM_CHARS), key=len, reverse=True)
     # a stretch the message was assembled from (`POST /ws/beacon 405` of a request log) is found by its words
     candidates += sorted({w for s in stretches for w in s.split() if len(w) >= MIN_TERM_CHARS}, key=lambda w: (-len(w), w))

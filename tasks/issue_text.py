@@ -7,7 +7,7 @@ import re
 from urllib.parse import quote
 
 from log_gardener.tasks.clustering import WILDCARD
-from log_gardener.tasks.headline import component, source_text
+from log_gardener.tasks.headline import PLACEHOLDER_OR_REDACTED, component, source_text
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.owners import owner_labels
@@ -76,7 +76,7 @@ def console_link(m: PatternMeasure, service: str, project: str | None, window: W
     """
     terms = m.search_terms
     if not terms:
-        constant = max(re.split(r"<[A-Z*]+>|\[REDACTED[^\]]*\]", redact(m.template)), key=len).strip()[:80]
+        constant = max(PLACEHOLDER_OR_REDACTED.split(redact(m.template)), key=len).strip()[:80]
         terms = [constant] if constant else []
     query = f'resource.labels.service_name="{service}"\nseverity>=WARNING'
     for term in terms:

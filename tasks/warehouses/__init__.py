@@ -6,16 +6,23 @@ from log_gardener.tasks.warehouses.base import DEFAULT_WAREHOUSE, Warehouse
 from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse
 from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
 
-__all__ = ["DEFAULT_WAREHOUSE", "Warehouse", "DuckDBWarehouse", "BigQueryWarehouse", "open_warehouse"]
+__all__ = ["DEFAULT_WAREHOUSE", "Warehouse", "DuckDBWarehouse", "BigQueryWarehouse", "duckdb_path", "open_warehouse"]
+
+
+def duckdb_path(url: str) -> str | None:
+    """The file of a `duckdb://` URL, None for another warehouse."""
+    if not url.startswith("duckdb://"):
+        return None
+    path = url[len("duckdb://") :]
+    # SQLAlchemy's convention: three slashes for a relative path, four for an absolute one.
+    return (path[1:] if path.startswith("/") else path) or "gardener.duckdb"
 
 
 def open_warehouse(url: str = DEFAULT_WAREHOUSE) -> Warehouse:
     """A warehouse from its URL: `duckdb:///path.duckdb` or `bigquery:PROJECT.DATASET`."""
-    if url.startswith("duckdb://"):
-        path = url[len("duckdb://") :]
-        # SQLAlchemy's convention: three slashes for a relative path, four for an absolute one.
-        path = path[1:] if path.startswith("/") else path
-        return DuckDBWarehouse(path or "gardener.duckdb")
+    path = duckdb_path(url)
+    if path is not None:
+        return DuckDBWarehouse(path)
     if url.startswith("bigquery:"):
         return BigQueryWarehouse.from_url(url)
     raise ValueError(f"unknown warehouse {url!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")
