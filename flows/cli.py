@@ -8,6 +8,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -26,6 +27,19 @@ app = typer.Typer(
 # piped or redirected output is not folded at 80 columns
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 out = Console(width=None if sys.stdout.isatty() else 200)
+
+
+# The options that run, backfill, fleet and explain share, each declared once.
+SourceOption = Annotated[str, typer.Option(help=describe("source"))]
+ServiceOption = Annotated[str, typer.Option(help=describe("service"))]
+StartOption = Annotated[str, typer.Option(help="Window start, ISO 8601 (e.g. 2025-09-15T00:00:00Z). Inclusive.")]
+EndOption = Annotated[str, typer.Option(help="Window end, ISO 8601. Exclusive.")]
+WarehouseOption = Annotated[str, typer.Option(envvar="GARDENER_WAREHOUSE", help=describe("warehouse"))]
+TrackerOption = Annotated[str, typer.Option(envvar="GARDENER_TRACKER", help=describe("tracker"))]
+RulesOption = Annotated[Path | None, typer.Option(envvar="GARDENER_RULES", help=describe("rules_path"))]
+MinSeverityOption = Annotated[str, typer.Option(help=describe("min_severity"))]
+FilterOption = Annotated[str | None, typer.Option("--filter", help=describe("logging_filter"))]
+WorklogsOption = Annotated[Path, typer.Option(envvar="GARDENER_WORKLOGS", help=describe("worklog_dir"))]
 
 
 def _fail(message: str) -> None:
@@ -115,16 +129,16 @@ def print_clusters(summary: dict, console: Console = out) -> None:
 
 @app.command()
 def run(
-    source: str = typer.Option(..., help=describe("source")),
-    service: str = typer.Option(..., help=describe("service")),
-    start: str = typer.Option(..., help="Window start, ISO 8601 (e.g. 2025-09-15T00:00:00Z). Inclusive."),
-    end: str = typer.Option(..., help="Window end, ISO 8601. Exclusive."),
-    warehouse: str = typer.Option(DEFAULT_WAREHOUSE, envvar="GARDENER_WAREHOUSE", help=describe("warehouse")),
-    tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help=describe("tracker")),
-    rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help=describe("rules_path")),
-    min_severity: str = typer.Option("WARNING", help=describe("min_severity")),
-    logging_filter: str | None = typer.Option(None, "--filter", help=describe("logging_filter")),
-    worklogs: Path = typer.Option(Path("worklogs"), envvar="GARDENER_WORKLOGS", help=describe("worklog_dir")),
+    source: SourceOption,
+    service: ServiceOption,
+    start: StartOption,
+    end: EndOption,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    tracker: TrackerOption = "local",
+    rules: RulesOption = None,
+    min_severity: MinSeverityOption = "WARNING",
+    logging_filter: FilterOption = None,
+    worklogs: WorklogsOption = Path("worklogs"),
     no_publish: bool = typer.Option(False, "--no-publish", help="Record the run without touching the tracker."),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (run_id, service, window, entries, rejected, worklog, clusters)."
@@ -154,18 +168,18 @@ def run(
 
 @app.command()
 def backfill(
-    source: str = typer.Option(..., help=describe("source")),
+    source: SourceOption,
     service: str | None = typer.Option(None, help=describe("service") + " Or give --services."),
     services: str | None = typer.Option(None, help="Several services, comma-separated: each is backfilled in turn."),
     start: str = typer.Option(..., help="Start of the period, ISO 8601 (inclusive)."),
     end: str = typer.Option(..., help="End of the period, ISO 8601 (exclusive)."),
     step: str = typer.Option("1h", help="Window length: 30m, 1h, 1d."),
-    warehouse: str = typer.Option(DEFAULT_WAREHOUSE, envvar="GARDENER_WAREHOUSE", help=describe("warehouse")),
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help=describe("tracker") + " Used only with --publish."),
-    rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help=describe("rules_path")),
-    min_severity: str = typer.Option("WARNING", help=describe("min_severity")),
-    logging_filter: str | None = typer.Option(None, "--filter", help=describe("logging_filter")),
-    worklogs: Path = typer.Option(Path("worklogs"), envvar="GARDENER_WORKLOGS", help=describe("worklog_dir")),
+    rules: RulesOption = None,
+    min_severity: MinSeverityOption = "WARNING",
+    logging_filter: FilterOption = None,
+    worklogs: WorklogsOption = Path("worklogs"),
     publish: bool = typer.Option(
         False, "--publish", help="Also create and update tracker issues (off by default: a backfill builds the baseline)."
     ),
@@ -223,17 +237,17 @@ def _backfill_one(backfill_module, params: RunParameters, start: str, end: str, 
 
 @app.command()
 def fleet(
-    source: str = typer.Option(..., help=describe("source")),
-    start: str = typer.Option(..., help="Window start, ISO 8601 (e.g. 2025-09-15T00:00:00Z). Inclusive."),
-    end: str = typer.Option(..., help="Window end, ISO 8601. Exclusive."),
+    source: SourceOption,
+    start: StartOption,
+    end: EndOption,
     services: str = typer.Option("all", help=describe("services")),
     max_parallel: int = typer.Option(4, "--max-parallel", help=describe("max_parallel")),
-    warehouse: str = typer.Option(DEFAULT_WAREHOUSE, envvar="GARDENER_WAREHOUSE", help=describe("warehouse")),
-    tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help=describe("tracker")),
-    rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help=describe("rules_path")),
-    min_severity: str = typer.Option("WARNING", help=describe("min_severity")),
-    logging_filter: str | None = typer.Option(None, "--filter", help=describe("logging_filter")),
-    worklogs: Path = typer.Option(Path("worklogs"), envvar="GARDENER_WORKLOGS", help=describe("worklog_dir")),
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    tracker: TrackerOption = "local",
+    rules: RulesOption = None,
+    min_severity: MinSeverityOption = "WARNING",
+    logging_filter: FilterOption = None,
+    worklogs: WorklogsOption = Path("worklogs"),
     no_publish: bool = typer.Option(False, "--no-publish", help="Record the runs without touching the tracker."),
     as_json: bool = typer.Option(
         False, "--json", help='Print one JSON object: {"runs": [one `run --json` object per service], "failed": [...], "digest": PATH}.'
@@ -276,10 +290,10 @@ def fleet(
 
 @app.command()
 def explain(
-    message: str = typer.Argument(..., help="One log message, as the entry's text (use $'...' for a multi-line trace)."),
-    service: str = typer.Option(..., help=describe("service")),
-    warehouse: str = typer.Option(DEFAULT_WAREHOUSE, envvar="GARDENER_WAREHOUSE", help=describe("warehouse")),
-    rules: Path | None = typer.Option(None, envvar="GARDENER_RULES", help=describe("rules_path")),
+    message: Annotated[str, typer.Argument(help="One log message, as the entry's text (use $'...' for a multi-line trace).")],
+    service: ServiceOption,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    rules: RulesOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of lines."),
 ) -> None:
     """Show how a message is grouped: the masked text, the masking rules that matched, its pattern and fingerprint."""
