@@ -8,7 +8,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from log_gardener.flows.parameters import FleetParameters, RunParameters, describe
+from log_gardener.flows.parameters import FleetParameters, RunParameters, RunSettings, describe
 from log_gardener.tasks.warehouses.base import DEFAULT_WAREHOUSE
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app = typer.Typer(
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 out = Console(width=None if sys.stdout.isatty() else 200)
 
+M = TypeVar("M", bound=RunSettings)
 
 # The options that run, backfill, fleet and explain share, each declared once.
 SourceOption = Annotated[str, typer.Option(help=describe("source"))]
@@ -58,12 +59,13 @@ def _check_source(source: str) -> None:
         _fail(f"log source file not found: {source}")
 
 
-def _parameters(source, service, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish) -> RunParameters:
-    """The options as the one parameters model of the flows and deployments; a bad value is a clear error."""
+def _parameters(model: type[M], source, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish, **only) -> M:
+    """The options as the parameters model of the flows and deployments (RunParameters or FleetParameters, with
+    the fields `only` that model has); a bad value is a clear error."""
     _check_source(source)
     try:
-        return RunParameters(
-            service=service,
+        return model(
+            **only,
             source=source,
             warehouse=warehouse,
             tracker=tracker,
@@ -77,7 +79,7 @@ def _parameters(source, service, warehouse, tracker, rules, min_severity, loggin
         _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
 
 
-def _check_google_credentials(params: RunParameters) -> None:
+def _check_google_credentials(params: RunSettings) -> None:
     """Google-backed sources and warehouses need credentials: say so in one line before any run starts."""
     from log_gardener.tasks.google_credentials import MissingGoogleCredentials
     from log_gardener.tasks.sources import open_source
@@ -145,7 +147,9 @@ def run(
     ),
 ) -> None:
     """Run the gardener flow for one service and one window [START, END)."""
-    params = _parameters(source, service, warehouse, tracker, rules, min_severity, logging_filter, worklogs, not no_publish)
+    params = _parameters(
+        RunParameters, source, warehouse, tracker, rules, min_severity, logging_filter, worklogs, not no_publish, service=service
+    )
     _check_window(start, end)
     _check_google_credentials(params)
     _quiet_prefect()
@@ -194,7 +198,10 @@ def backfill(
     names = [service] if service else [name.strip() for name in services.split(",") if name.strip()]
     if not names:
         _fail("--services lists no service")
-    all_params = [_parameters(source, name, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish) for name in names]
+    all_params = [
+        _parameters(RunParameters, source, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish, service=name)
+        for name in names
+    ]
     _check_google_credentials(all_params[0])
     try:
         period = Window.parse(start, end)
@@ -257,13 +264,21 @@ def fleet(
 
     One service failing does not stop the others; the exit code is 1 when any failed, and the summary says which.
     """
-    run_params = _parameters(source, "fleet", warehouse, tracker, rules, min_severity, logging_filter, worklogs, not no_publish)
-    try:
-        params = FleetParameters(services=services, max_parallel=max_parallel, **run_params.model_dump(exclude={"service"}))
-    except ValidationError as exc:
-        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    params = _parameters(
+        FleetParameters,
+        source,
+        warehouse,
+        tracker,
+        rules,
+        min_severity,
+        logging_filter,
+        worklogs,
+        not no_publish,
+        services=services,
+        max_parallel=max_parallel,
+    )
     _check_window(start, end)
-    _check_google_credentials(run_params)
+    _check_google_credentials(params)
     _quiet_prefect()
     from prefect import tags
 
