@@ -69,8 +69,6 @@ class Tracker(Protocol):
 
     def get(self, number: int) -> Issue: ...
 
-    def state_of(self, number: int) -> str | None: ...
-
     def states(self, numbers, service: str | None = None) -> dict[int, IssueStatus | None]:
         """State, close reason and labels of many issues (of `service`, when given), in as few requests as the
         tracker allows (None: gone)."""

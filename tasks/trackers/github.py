@@ -226,24 +226,17 @@ class GitHubTracker:
             return {}
         labels = ["log-gardener"] + ([f"service:{service}"] if service else [])
         found = {issue.number: _status(issue) for issue in self.repo.get_issues(state="all", labels=labels)}
-        for number in wanted - set(found):
-            try:
-                found[number] = _status(self.repo.get_issue(number))
-            except GithubException as exc:
-                if exc.status not in (404, 410):
-                    raise
-                found[number] = None  # deleted, transferred or out of the token's sight
-        return {number: found[number] for number in wanted}
+        return {number: found[number] if number in found else self._status_of(number) for number in wanted}
 
     def usage(self) -> dict:
         """Requests left in this token's hour and its limit, from the last answer's headers (no request of its own)."""
         remaining, limit = self.client.rate_limiting
         return {"remaining": remaining, "limit": limit}
 
-    def state_of(self, number: int) -> str | None:
-        """open or closed; None for an issue deleted, transferred or out of the token's sight."""
+    def _status_of(self, number: int) -> IssueStatus | None:
+        """One issue's status; None for an issue deleted, transferred or out of the token's sight."""
         try:
-            return self.repo.get_issue(number).state
+            return _status(self.repo.get_issue(number))
         except GithubException as exc:
             if exc.status in (404, 410):
                 return None

@@ -68,9 +68,6 @@ class LocalTracker:
     def usage(self) -> dict:
         return {}
 
-    def state_of(self, number: int) -> str | None:
-        return next((issue.state for issue in self._issues() if issue.number == number), None)
-
     def create(self, title: str, body: str, labels: list[str], assignees: list[str] = ()) -> Issue:
         number = int(self.warehouse.query("tracker/next_issue_number").number.iloc[0])
         now = _now()
