@@ -6,8 +6,7 @@ import json
 import re
 from urllib.parse import quote
 
-from log_gardener.tasks.clustering import WILDCARD
-from log_gardener.tasks.headline import PLACEHOLDER_OR_REDACTED, component, source_text
+from log_gardener.tasks.headline import PLACEHOLDER_OR_REDACTED, component, headline, source_text
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.owners import owner_labels
@@ -36,20 +35,9 @@ def sample_json(payload: str | None) -> str:
     return _capped(redact(json.dumps(kept, indent=2, ensure_ascii=False, sort_keys=True)), MAX_SAMPLE_CHARS)
 
 
-def summary(m: PatternMeasure, width: int = 90) -> str:
-    """The pattern's headline (see headline.py), else its template's constant head and where it comes from."""
-    if m.headline:
-        return m.headline
-    text = re.sub(r"\s+", " ", m.template.replace(WILDCARD, "…")).strip()
-    text = redact(text)
-    if len(text) > width:
-        text = text[: width - 1].rstrip() + "…"
-    where = component(m.module)
-    return f"{text} ({where})" if where and where not in text else text
-
-
 def title(prefix: str, m: PatternMeasure) -> str:
-    return f"{prefix} | {m.priority} | {summary(m)}"
+    """`prefix | P | headline`; a pattern whose samples were not read is titled from its template alone."""
+    return f"{prefix} | {m.priority} | {m.headline or headline(m, [])}"
 
 
 def retitled(current: str, prefix: str, priority: str) -> str | None:
