@@ -20,7 +20,7 @@ from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.rules import Rules
 from log_gardener.tasks.trackers import ACTION_MARKER, Tracker
 from log_gardener.tasks.trackers.base import MUTE_LABEL
-from log_gardener.tasks.vocabulary import Action, ActionState, IssueRef, Status
+from log_gardener.tasks.vocabulary import Action, ActionState, IssueRef, Priority, Status
 from log_gardener.tasks.warehouses import Warehouse
 
 
@@ -118,8 +118,22 @@ def _record(warehouse: Warehouse, run_id: str, service: str, window: Window, p: 
     warehouse.append("issue_actions", pd.DataFrame([row]))
 
 
+def _is_priority_label(label: str) -> bool:
+    return len(label) == 2 and label[0] == "P" and label[1] in "01234"
+
+
+def kept_priority(labels: list[str], gardener_set: str | None, wanted: str) -> str:
+    """The priority an issue's label should say: `wanted`, unless a person labelled the issue with another
+    priority than the one the gardener last set (`gardener_set`); a person's choice stays unless `wanted` is
+    more urgent."""
+    chosen = Priority.most_urgent(*[label for label in labels if _is_priority_label(label) and label != gardener_set])
+    if chosen is None or Priority(wanted).rank < chosen.rank:
+        return wanted
+    return chosen
+
+
 def _swap_priority(labels: list[str], priority: str) -> list[str]:
-    return sorted({label for label in labels if not (len(label) == 2 and label[0] == "P" and label[1].isdigit())} | {priority})
+    return sorted({label for label in labels if not _is_priority_label(label)} | {priority})
 
 
 def apply(
@@ -193,8 +207,10 @@ def _apply_one(
         tracker.comment(number, issue_text.comment_body(m, service, context, window, samples, p.key, headline))
     issue = tracker.get(number)
     labels = set(issue.labels)
+    # a person who set the issue's priority label keeps it, unless the gardener escalates above it
+    shown = kept_priority(issue.labels, None if p.action == Action.LINK else m.previous_priority, m.priority)
     if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK, Action.DEESCALATE):
-        labels = set(_swap_priority(sorted(labels), m.priority))
+        labels = set(_swap_priority(sorted(labels), shown))
     if p.action == Action.LINK:
         # a linked issue is the gardener's to follow: its service's listing then reads its state
         labels |= {"log-gardener", f"service:{service}"}
@@ -206,7 +222,7 @@ def _apply_one(
         labels.add("quiet")
     if labels != set(issue.labels):
         tracker.set_labels(number, sorted(labels))  # one write: priority and quiet together
-    new_title = issue_text.retitled(issue.title, rules.tracker.title_prefix, m.priority)
+    new_title = issue_text.retitled(issue.title, rules.tracker.title_prefix, shown)
     if new_title and p.action in (Action.ESCALATE, Action.REOPEN, Action.DEESCALATE):
         tracker.retitle(number, new_title)
     if p.action in (Action.REOPEN, Action.ESCALATE) and issue.state != "open":

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from log_gardener.flows.cli import app
 from log_gardener.tasks.mutes import apply_mutes
 from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.publish import kept_priority
 from log_gardener.tasks.rules import Mute, Rules, load_rules
 from log_gardener.tasks.trackers import LocalTracker
 from log_gardener.tasks.vocabulary import Status
@@ -111,3 +112,39 @@ def test_a_misspelt_escalation_knob_in_a_service_override_is_an_error(tmp_path):
     path.write_text('[[base]]\nseverity = "ERROR"\npriority = "P1"\n\n[services."svc".escalation]\nratoi = 9\n', encoding="utf-8")
     with pytest.raises(ValueError, match="ratoi"):
         load_rules(path)
+
+
+@pytest.mark.parametrize(
+    "labels, gardener_set, wanted, kept",
+    [
+        (["P2", "bug"], "P2", "P1", "P1"),  # the gardener's own label follows its priority
+        (["P0"], "P2", "P1", "P0"),  # a person raised it: an escalation to P1 is not above P0
+        (["P3"], "P2", "P1", "P1"),  # a person lowered it: the escalation goes above it
+        (["P1"], "P2", "P3", "P1"),  # a person's label is not lowered by a de-escalation
+        (["P2"], "P2", "P3", "P3"),  # the gardener's own label is
+        (["bug"], None, "P2", "P2"),  # no priority label yet
+        (["P1"], None, "P2", "P1"),  # a person's issue, linked: its label stays
+    ],
+)
+def test_a_persons_priority_label_is_kept_unless_the_gardener_escalates_above_it(labels, gardener_set, wanted, kept):
+    assert kept_priority(labels, gardener_set, wanted) == kept
+
+
+@pytest.mark.parametrize("persons_label, expected", [("P0", "P0"), ("P3", "P1")])
+def test_an_escalation_keeps_a_persons_more_urgent_label_on_the_local_tracker(
+    prefect_harness, sample_file, tmp_path, persons_label, expected
+):
+    db = tmp_path / "g.duckdb"
+    number = by_template(_run(sample_file, db, 0), "Session access failed")["issue"]["number"]
+    wh = open_warehouse(f"duckdb:///{db}")
+    tracker = LocalTracker(wh)
+    issue = tracker.get(number)
+    tracker.set_labels(number, [label for label in issue.labels if label != "P2"] + [persons_label])  # a person relabels
+    wh.close()
+    session = by_template(_run(sample_file, db, 1), "Session access failed")
+    assert (session["status"], session["priority"], session["issue"]["action"]) == ("escalated", "P1", "escalate")
+    wh = open_warehouse(f"duckdb:///{db}")
+    issue = LocalTracker(wh).get(number)
+    wh.close()
+    assert [label for label in issue.labels if label[0] == "P" and len(label) == 2] == [expected]
+    assert f"| {expected} |" in issue.title
