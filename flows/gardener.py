@@ -30,7 +30,7 @@ from log_gardener.tasks.headline import headline, sample_entries, search_terms, 
 from log_gardener.tasks.history import applied_actions, closed_issues, known_issues, load_history
 from log_gardener.tasks.load import load
 from log_gardener.tasks.measure import History, PatternMeasure, aggregate, prioritise
-from log_gardener.tasks.mutes import apply_mutes
+from log_gardener.tasks.mutes import apply_mutes, mute_states, record_mute_events
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.owners import assign_owners, owner_json
 from log_gardener.tasks.redact import redact
@@ -310,7 +310,9 @@ def _garden(params: RunParameters, window: Window) -> dict:
         measures = prioritise_task(measures, history, rules)
         mark_new_revisions(wh, service, window, measures)
         assign_owners(measures, rules)
-        apply_mutes(measures, rules, window, muted)
+        mute_events = apply_mutes(measures, rules, window, muted, mute_states(wh, service))
+        if publish_issues:  # a mute's course is the live tracker's: a backfill without publishing records none
+            record_mute_events(wh, service, window, mute_events, datetime.now(UTC))
         payloads = records.sample_payloads(wh, service, window, measures)
         samples = {fp: [issue_text.sample_json(p) for p in entries] for fp, entries in payloads.items()}
         for m in measures:

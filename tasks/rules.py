@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from datetime import UTC, datetime
@@ -88,7 +89,10 @@ class Mute(BaseModel):
     """`[[mutes]]`: patterns that are counted and shown but take no tracker action.
 
     Chosen by `fingerprint` or by `match` (a regular expression on the template); muted `until` a time, or
-    `until_escalating` (an escalation ends the mute), or for good when neither is given.
+    `until_escalating`, or for good when neither is given. `until_escalating = true` ends the mute at the
+    pattern's first escalation; a number (`until_escalating = 3`) ends it when the pattern's rate reaches that
+    many times its rate in the window the mute began (and at least the escalation's `min_rate_per_min`). A
+    mute that ended stays ended, though the rule is still in the file.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -96,8 +100,20 @@ class Mute(BaseModel):
     fingerprint: str | None = None
     match: str | None = None
     until: datetime | None = None
-    until_escalating: bool = False
+    until_escalating: bool | float = False
     reason: str = ""
+
+    @field_validator("until_escalating")
+    @classmethod
+    def _factor(cls, value: bool | float) -> bool | float:
+        if not isinstance(value, bool) and value <= 1:
+            raise ValueError(f"until_escalating is true, false or a factor above 1, not {value!r}")
+        return value
+
+    @property
+    def key(self) -> str:
+        """Names this rule in `mute_events`: an edited rule is a new mute."""
+        return hashlib.sha1(self.model_dump_json().encode()).hexdigest()[:12]
 
     @field_validator("until")
     @classmethod
@@ -125,7 +141,14 @@ class Mute(BaseModel):
         return chosen and (self.until is None or at < self.until)
 
     def describe(self) -> str:
-        when = f"until {self.until:%Y-%m-%d %H:%M} UTC" if self.until else "until it escalates" if self.until_escalating else "for good"
+        if self.until:
+            when = f"until {self.until:%Y-%m-%d %H:%M} UTC"
+        elif self.until_escalating is True:
+            when = "until it escalates"
+        elif self.until_escalating:
+            when = f"until its rate is {self.until_escalating:g}x the rate when it was muted"
+        else:
+            when = "for good"
         return f"muted by the rules file {when}" + (f" ({self.reason})" if self.reason else "")
 
 

@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
-from log_gardener.tasks.mutes import apply_mutes
+from log_gardener.tasks.mutes import MuteState, apply_mutes
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.publish import kept_priority
-from log_gardener.tasks.rules import Mute, Rules, load_rules
+from log_gardener.tasks.rules import DEFAULT_RULES_PATH, Mute, Rules, load_rules
 from log_gardener.tasks.trackers import LocalTracker
 from log_gardener.tasks.vocabulary import Status
 from log_gardener.tasks.warehouses import open_warehouse
@@ -148,3 +148,61 @@ def test_an_escalation_keeps_a_persons_more_urgent_label_on_the_local_tracker(
     wh.close()
     assert [label for label in issue.labels if label[0] == "P" and len(label) == 2] == [expected]
     assert f"| {expected} |" in issue.title
+
+
+def test_a_mute_until_a_factor_over_its_rate_when_muted_wakes_when_the_rate_gets_there():
+    rules = _rules(fingerprint="f1", until_escalating=3)
+    key = rules.mutes[0].key
+    m = pattern("f1", 120)  # 2/min when the mute begins
+    events = apply_mutes([m], rules, BEFORE, set())
+    assert m.mute and [(e.event, e.rate_per_min) for e in events] == [("start", 2.0)]
+    began = {("f1", key): MuteState(BEFORE.start, 2.0, None)}
+    m = pattern("f1", 300)  # 5/min: not yet 3x
+    assert apply_mutes([m], rules, AFTER, set(), began) == [] and m.mute
+    m = pattern("f1", 360)  # 6/min: 3x, though the pattern's status is only ongoing
+    events = apply_mutes([m], rules, AFTER, set(), began)
+    assert not m.mute and m.unmuted and "3x its rate when muted" in m.reason and [e.event for e in events] == ["end"]
+
+
+def test_a_mute_ended_by_an_escalation_stays_ended_though_the_rule_is_still_in_the_file():
+    rules = _rules(fingerprint="f1", until_escalating=True)
+    ended = {("f1", rules.mutes[0].key): MuteState(BEFORE.start, 0.1, BEFORE.start)}
+    calm = pattern("f1", 9)
+    assert apply_mutes([calm], rules, AFTER, set(), ended) == [] and calm.mute is None and not calm.unmuted
+    rerun = pattern("f1", 9)  # a rerun of the window the mute ended in reports it ended there
+    assert apply_mutes([rerun], rules, BEFORE, set(), ended) == [] and rerun.unmuted
+    edited = _rules(fingerprint="f1", until_escalating=True, reason="edited")  # an edited rule is a new mute
+    again = pattern("f1", 9)
+    assert [e.event for e in apply_mutes([again], edited, AFTER, set(), ended)] == ["start"] and again.mute
+
+
+def test_a_mute_factor_must_be_above_one():
+    with pytest.raises(ValueError, match="factor above 1"):
+        Mute(fingerprint="f1", until_escalating=0.5)
+
+
+def test_a_rules_file_mute_that_an_escalation_ended_does_not_come_back_in_later_windows(prefect_harness, sample_file, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        (DEFAULT_RULES_PATH.read_text(encoding="utf-8")) + '\n[[mutes]]\nmatch = "Session access failed"\nuntil_escalating = true\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "g.duckdb"
+
+    def run(hour):
+        start, end = HOURS[hour]
+        args = [*run_args(sample_file, start, end, f"duckdb:///{db}"), "--rules", str(rules), "--worklogs", str(tmp_path), "--json"]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return by_template(json.loads(result.stdout.strip().splitlines()[-1]), "Session access failed")
+
+    first = run(0)
+    assert first["muted"] and first["issue"]["action"] == "none"
+    second = run(1)
+    # muted in hour 0, it has no issue yet: the escalation files one
+    assert second["status"] == "escalated" and not second["muted"] and second["issue"]["action"] == "create"
+    assert run(1) == second  # a rerun of the waking window decides the same
+    third = run(2)
+    assert not third["muted"]  # the mute ended in hour 1 and stays ended
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert sorted(e for (e,) in con.execute("select event from mute_events").fetchall()) == ["end", "start"]

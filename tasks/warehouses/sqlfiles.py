@@ -27,6 +27,7 @@ SCHEMA_TABLES = (
     "rejected_entries",
     "tracker_issues",
     "tracker_comments",
+    "mute_events",
 )
 
 
