@@ -311,19 +311,19 @@ def explain(
     rules: RulesOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of lines."),
 ) -> None:
-    """Show how a message is grouped: the masked text, the masking rules that matched, its pattern and fingerprint."""
+    """Show how a message is grouped: the masked text, the grouping and masking rules that matched, its pattern and fingerprint."""
     from log_gardener.tasks.explain import explain as explain_message
     from log_gardener.tasks.rules import load_rules
     from log_gardener.tasks.warehouses import duckdb_path, open_warehouse
 
     try:
-        threshold = load_rules(rules).for_service(service).identity.min_similarity
+        service_rules = load_rules(rules).for_service(service)
         path = duckdb_path(warehouse)
         wh = open_warehouse(warehouse) if path is None or Path(path).is_file() else None  # no history yet: nothing to open
         try:
             if wh is not None:
                 wh.setup()
-            result = explain_message(message, service, wh, threshold)
+            result = explain_message(message, service, wh, service_rules.identity.min_similarity, service_rules.grouping)
         finally:
             if wh is not None:
                 wh.close()

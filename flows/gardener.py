@@ -25,7 +25,7 @@ from log_gardener.flows.parameters import RunParameters
 from log_gardener.tasks import issue_text, matching, publish, worklog
 from log_gardener.tasks.deploys import mark_new_revisions, revision_json
 from log_gardener.tasks.extract import Extracted, extract
-from log_gardener.tasks.group import cluster_and_identify, grouped_messages
+from log_gardener.tasks.group import cluster_and_identify, grouped_messages, regrouped_keys
 from log_gardener.tasks.headline import headline, sample_entries, search_terms, source_text
 from log_gardener.tasks.history import applied_actions, closed_issues, known_issues, load_history
 from log_gardener.tasks.load import load
@@ -150,6 +150,7 @@ def cluster_json(m: PatternMeasure) -> dict:
         "affected": {"traces": m.traces, "clients": m.clients},
         "owner": owner_json(m.owner),
         "muted": m.mute,
+        "regrouped_from": m.regrouped_from,
         "headline": m.headline,
         "source": source_text(m),
         "sample_insert_ids": m.sample_insert_ids,
@@ -284,13 +285,18 @@ def _garden(params: RunParameters, window: Window) -> dict:
         loaded = load_task(wh, extracted, run_id, service, window, log_source.describe())
         clock.lap("load")
         checkpoint("loaded")
+        wh.use_grouping(rules.grouping)
         grouped = group_task(wh, service, window, min_severity)
+        aliases = regrouped_keys(wh, service, window, min_severity, rules.grouping)
         clock.lap("mask_and_group")
-        identities = identify_task(wh, service, grouped, rules.identity.min_similarity, window.start)
+        identities = identify_task(wh, service, grouped, rules.identity.min_similarity, window.start, aliases)
         clock.lap("cluster_and_identify")
         checkpoint("identified")
         measures = measure_task(grouped, identities, window)
         issues, related = known_issues(wh, service)
+        for m in measures:
+            m.regrouped_from = identities.regrouped_from.get(m.fingerprint)
+            m.regrouped_issue = issues.get(m.regrouped_from) if m.regrouped_from else None
         # regressions reopen issues: without publishing (backfills) the tracker is not asked
         applied = applied_actions(wh, service, window) if publish_issues else {}
         # every pattern with an issue: those present may regress, and a muted one that goes quiet must stay silent

@@ -14,8 +14,9 @@ with windowed as (
     case
       -- request logs: mask the path, keep the status (405 and 500 are different problems)
       when http_status is not null and message = concat(pattern_text, ' ', cast(http_status as string))
-        then concat(mask_message(pattern_text), ' ', cast(http_status as string))
-      else mask_message(pattern_text)
+        then concat(group_message(pattern_text), ' ', cast(http_status as string))
+      -- the built-in masking, with the rules file's [grouping] rules when it has some
+      else group_message(pattern_text)
     end as masked_message
   from log_entries
   where service = @service

@@ -24,11 +24,12 @@ when matched then update set
   issue_number = coalesce(s.issue_number, t.issue_number),
   issue_url = coalesce(s.issue_url, t.issue_url),
   current_priority = case when s.newer then s.current_priority else t.current_priority end,
-  updated_at = s.updated_at
+  updated_at = s.updated_at,
+  regrouped_from = coalesce(t.regrouped_from, s.regrouped_from)
 when not matched then insert (
   fingerprint, service, template, module, function, first_seen, last_seen, severity_max,
-  issue_number, issue_url, current_priority, updated_at
+  issue_number, issue_url, current_priority, updated_at, regrouped_from
 ) values (
   s.fingerprint, s.service, s.template, s.module, s.function, s.first_seen, s.last_seen, s.severity_max,
-  s.issue_number, s.issue_url, s.current_priority, s.updated_at
+  s.issue_number, s.issue_url, s.current_priority, s.updated_at, s.regrouped_from
 )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from log_gardener.tasks.grouping_rules import GroupingRules
 from log_gardener.tasks.identity import nearest_known, new_fingerprint
-from log_gardener.tasks.masking import MASK_RULES
 from log_gardener.tasks.normalise import clean_text
 from log_gardener.tasks.redact import redact
 from log_gardener.tasks.stacktrace import pattern_text
@@ -21,7 +21,7 @@ from log_gardener.tasks.warehouses import Warehouse
 class Explanation:
     grouped_text: str  # what the message is grouped by (a trace's signature, else the message on one line)
     masked: str
-    masking_rules: list[str]  # the rules that changed the text, in the order they ran
+    masking_rules: list[str]  # the grouping and masking rules that changed the text, in the order they ran
     how: str  # known key | similar to a known pattern | new pattern
     fingerprint: str
     template: str
@@ -31,23 +31,14 @@ class Explanation:
         return asdict(self)
 
 
-def masked_with_rules(text: str) -> tuple[str, list[str]]:
-    """The masked text, and which rules changed it."""
-    used = []
-    for rule in MASK_RULES:
-        if rule.needed is not None and not rule.needed.search(text):
-            continue
-        changed = rule.compiled.sub(rule.token, text)
-        if changed != text:
-            used.append(rule.name)
-            text = changed
-    return text, used
-
-
-def explain(message: str, service: str, warehouse: Warehouse | None, min_similarity: float = 0.75) -> Explanation:
-    """How `message` of `service` is grouped, against the patterns `warehouse` knows (None: no history)."""
+def explain(
+    message: str, service: str, warehouse: Warehouse | None, min_similarity: float = 0.75, grouping: GroupingRules | None = None
+) -> Explanation:
+    """How `message` of `service` is grouped, against the patterns `warehouse` knows (None: no history), with the
+    rules file's `[grouping]` rules."""
     grouped = pattern_text(clean_text(message))
-    masked, used = masked_with_rules(grouped)
+    masked, used = (grouping or GroupingRules()).explain(grouped)
+    former = GroupingRules().key(grouped)
     keys, templates, issues = {}, {}, {}
     if warehouse is not None:
         known = warehouse.query("cluster_keys_for_service", service=service)
@@ -57,6 +48,9 @@ def explain(message: str, service: str, warehouse: Warehouse | None, min_similar
         issues = {fp: int(n) for fp, n in zip(clusters.fingerprint, clusters.issue_number) if n == n and n is not None}
     if masked in keys:
         fp, how = keys[masked], "known: this masked text was seen before"
+    elif masked != former and former in keys:
+        fp = keys[former]
+        how = "regrouped by the grouping rules: takes over the pattern its messages had (other parts of a split become new patterns)"
     elif (near := nearest_known([masked], templates, min_similarity)[0]) is not None:
         fp, how = near, f"similar to a known pattern (cosine similarity at least {min_similarity:g})"
     else:

@@ -32,6 +32,7 @@ class Identities:
     template_of: dict[str, str]  # fingerprint -> template
     new_fingerprints: set[str] = field(default_factory=set)
     new_keys: dict[str, str] = field(default_factory=dict)  # masked messages seen for the first time
+    regrouped_from: dict[str, str] = field(default_factory=dict)  # new fingerprint -> the one grouping rules split it from
 
 
 def _template_tokens(template: str) -> list[str]:
@@ -64,8 +65,15 @@ def identify(
     known_keys: Mapping[str, str],
     known_templates: Mapping[str, str],
     min_similarity: float = 0.75,
+    aliases: Mapping[str, Mapping[str, int]] | None = None,
 ) -> Identities:
-    """Give every masked message of this run a fingerprint."""
+    """Give every masked message of this run a fingerprint.
+
+    aliases: key -> {former key: entries} where the rules file's grouping rules changed what messages are grouped
+    by. A pattern of such keys inherits the fingerprint its former keys had (most entries first), so a merge keeps
+    the issue of its largest part. A fingerprint goes to one pattern only: the other parts of a split are new
+    patterns, `regrouped_from` it, never joined back to it by similarity.
+    """
     fingerprint_of: dict[str, str] = {}
     template_of = dict(known_templates)
     members: dict[int, list[int]] = defaultdict(list)
@@ -90,9 +98,12 @@ def identify(
         else:
             unresolved.append(label)
 
+    unresolved, inherited, regrouped_from = _inherit(unresolved, members, messages, aliases or {}, known_keys, fingerprint_of)
     nearest = nearest_known([templates[label] for label in unresolved], known_templates, min_similarity)
     new: set[str] = set()
     for label, match in zip(unresolved, nearest):
+        if label in regrouped_from:
+            match = None  # split off a known pattern on purpose: not joined back to it
         fp = match or new_fingerprint(service, templates[label])
         if not match and fp not in template_of:
             template_of[fp] = templates[label]
@@ -101,7 +112,46 @@ def identify(
             fingerprint_of[messages[i]] = fp
     new_keys = {m: fp for m, fp in fingerprint_of.items() if m not in known_keys}
     _generalise_known_templates(template_of, new_keys, known_templates)
-    return Identities(fingerprint_of, template_of, new, new_keys)
+    for fp, label in inherited.items():
+        template_of[fp] = templates[label]  # the pattern now reads as the rules group it
+    split = {fingerprint_of[messages[members[label][0]]]: old for label, old in regrouped_from.items()}
+    return Identities(fingerprint_of, template_of, new, new_keys, {fp: old for fp, old in split.items() if fp != old})
+
+
+def _inherit(
+    unresolved: list[int],
+    members: Mapping[int, list[int]],
+    messages: Sequence[str],
+    aliases: Mapping[str, Mapping[str, int]],
+    known_keys: Mapping[str, str],
+    fingerprint_of: dict[str, str],
+) -> tuple[list[int], dict[str, int], dict[int, str]]:
+    """Patterns whose keys grouping rules made inherit the fingerprint of their former keys, one pattern per
+    fingerprint, most entries first. Returns the labels still unresolved, the fingerprints inherited (by which
+    label), and for the labels that lost a fingerprint to another part, the fingerprint they were split from."""
+    claims: list[tuple[int, int, str]] = []
+    for label in unresolved:
+        votes: Counter[str] = Counter()
+        for i in members[label]:
+            for former, entries in aliases.get(messages[i], {}).items():
+                if former in known_keys:
+                    votes[known_keys[former]] += entries
+        claims += [(entries, label, fp) for fp, entries in votes.items()]
+    taken: dict[str, int] = {}
+    resolved: set[int] = set()
+    regrouped_from: dict[int, str] = {}
+    for _entries, label, fp in sorted(claims, key=lambda c: (-c[0], c[1], c[2])):
+        if label in resolved:
+            continue
+        if fp in taken:
+            regrouped_from.setdefault(label, fp)
+            continue
+        taken[fp] = label
+        resolved.add(label)
+        regrouped_from.pop(label, None)
+        for i in members[label]:
+            fingerprint_of[messages[i]] = fp
+    return [label for label in unresolved if label not in resolved], taken, regrouped_from
 
 
 def _generalise_known_templates(template_of: dict[str, str], new_keys: Mapping[str, str], known_templates: Mapping[str, str]) -> None:

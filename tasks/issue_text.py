@@ -138,6 +138,9 @@ def issue_body(
     ]
     for sample in samples[:2]:
         parts += ["```json", sample, "```"]
+    if m.regrouped_from:
+        issue = f" (#{m.regrouped_issue})" if m.regrouped_issue else ""
+        parts += ["", f"**Split off** pattern `{m.regrouped_from}`{issue} by the rules file's `[grouping]` rules."]
     if related:
         parts += ["", "**Related Log Gardener issues** (same component): " + ", ".join(f"#{n}" for n in sorted(related))]
     parts += [

@@ -57,6 +57,8 @@ class PatternMeasure:
     p_value: float | None = None  # see spike_p_value
     headline: str = ""  # what a title says (see headline.py); set once the samples are read
     search_terms: list[str] = field(default_factory=list)  # strings in every sample entry, for the console link
+    regrouped_from: str | None = None  # the fingerprint the rules file's grouping rules split this pattern off
+    regrouped_issue: int | None = None  # ... and its issue
 
     def to_json(self) -> dict:
         data = asdict(self)

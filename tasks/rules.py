@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from log_gardener.tasks.grouping_rules import GroupingRules
 from log_gardener.tasks.normalise import SEVERITY_RANK
 from log_gardener.tasks.vocabulary import Priority
 
@@ -162,6 +163,7 @@ class ServiceOverride(BaseModel):
     tracker: dict[str, Any] = Field(default_factory=dict)
     owners: list[OwnerRule] | None = None
     default_owner: Owner | None = None
+    grouping: GroupingRules | None = None
 
 
 class Rules(BaseModel):
@@ -172,6 +174,7 @@ class Rules(BaseModel):
     owners: list[OwnerRule] = Field(default_factory=list)
     default_owner: Owner | None = None
     mutes: list[Mute] = Field(default_factory=list)
+    grouping: GroupingRules = GroupingRules()
     services: dict[str, ServiceOverride] = Field(default_factory=dict)
 
     def for_service(self, service: str) -> Rules:
@@ -188,6 +191,8 @@ class Rules(BaseModel):
             data["owners"] = [rule.model_dump() for rule in override.owners]
         if override.default_owner is not None:
             data["default_owner"] = override.default_owner.model_dump()
+        if override.grouping is not None:
+            data["grouping"] = override.grouping.model_dump()
         data["services"] = {}
         return Rules.model_validate(data)
 

@@ -23,7 +23,6 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from log_gardener.tasks.masking import mask_function_sql
 from log_gardener.tasks.normalise import parse_time
 from log_gardener.tasks.warehouses.sqlfiles import to_duckdb
 from tests.loopback import LoopbackServer
@@ -81,7 +80,6 @@ class FakeBigQuery(LoopbackServer):
         self.project = project
         self.db = duckdb.connect()
         self.db.execute("set TimeZone = 'UTC'")
-        self.db.execute(mask_function_sql("duckdb"))  # BigQuery runs the script's temp function; DuckDB has the same macro
         self.queries: list[dict] = []
         self.loads: list[dict] = []
         self.lock = threading.Lock()
@@ -93,7 +91,8 @@ class FakeBigQuery(LoopbackServer):
         schema, rows, affected = [], [], None
         for statement in statements:
             if isinstance(statement, exp.Create) and statement.args.get("kind") == "FUNCTION":
-                continue  # the masking function: installed once as a DuckDB macro
+                self._temp_function(statement)  # a script's temp function becomes a DuckDB macro
+                continue
             for table in statement.find_all(exp.Table):  # project.dataset.table -> table
                 table.set("db", None)
                 table.set("catalog", None)
@@ -107,6 +106,13 @@ class FakeBigQuery(LoopbackServer):
                 result = cursor.fetchall()
                 affected = int(result[0][0]) if result else 0
         return schema, rows, affected
+
+    def _temp_function(self, statement: exp.Create) -> None:
+        signature = statement.this
+        arguments = ", ".join(argument.name for argument in signature.expressions)
+        body = to_duckdb(exp.select(statement.expression.unnest()).sql("bigquery")).removeprefix("SELECT ")
+        name = signature.this.name if isinstance(signature.this, exp.Expression) else signature.this
+        self.db.execute(f"create or replace temp macro {name}({arguments}) as {body}")
 
     def load(self, config: dict, data: bytes) -> None:
         load = config["configuration"]["load"]

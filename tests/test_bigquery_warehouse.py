@@ -64,8 +64,8 @@ def test_gardener_runs_on_bigquery_with_bound_parameters_and_partitioned_tables(
     view = next(s for s in sent if "log_gardener.escalation_history as" in s.lower())
     assert "FROM `acme-prod`.log_gardener.cluster_counts" in view  # a BigQuery view names its tables in full
     assert "FROM escalations AS e" in view  # but not its CTEs
-    grouped = next(q for q in bigquery_api.queries if "mask_message(pattern_text)" in q["query"])
-    assert grouped["query"].startswith("create temp function mask_message")
+    grouped = next(q for q in bigquery_api.queries if "group_message(pattern_text)" in q["query"])
+    assert grouped["query"].startswith("create temp function mask_message")  # the function group_message calls comes first
     params = {p["name"]: p for p in grouped["queryParameters"]}
     assert params["service"]["parameterValue"]["value"] == SERVICE
     assert params["window_start"]["parameterType"]["type"] == "TIMESTAMP"

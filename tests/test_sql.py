@@ -66,6 +66,7 @@ def _staged(fresh_db) -> None:
         "issue_url": None,
         "current_priority": "P2",
         "updated_at": T0,
+        "regrouped_from": None,
     }
     fresh_db.con.register("staging_clusters", pd.DataFrame([cluster]))
 
@@ -111,6 +112,7 @@ def test_cluster_merge_widens_sightings_and_keeps_the_newer_priority(fresh_db):
         "issue_url": None,
         "current_priority": "P1",
         "updated_at": later,
+        "regrouped_from": None,
     }
     older = newer | {
         "first_seen": T0 - timedelta(hours=3),

@@ -11,6 +11,8 @@ create table if not exists clusters (
   issue_number int64,
   issue_url string,
   current_priority string,
-  updated_at timestamp
+  updated_at timestamp,
+  -- the pattern the rules file's [grouping] rules split this one off (null: not split off)
+  regrouped_from string
 )
 cluster by service, fingerprint

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from log_gardener.tasks.grouping_rules import GroupingRules
 from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES
 
 DEFAULT_WAREHOUSE = "duckdb:///gardener.duckdb"
@@ -22,6 +23,8 @@ class Warehouse(Protocol):
     url: str
 
     def setup(self) -> None: ...
+
+    def use_grouping(self, rules: GroupingRules) -> None: ...
 
     def query(self, name: str, **params: Any) -> pd.DataFrame: ...
 

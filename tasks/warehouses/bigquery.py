@@ -25,6 +25,7 @@ from google.cloud import bigquery
 from sqlglot import exp
 
 from log_gardener.tasks.google_credentials import with_credentials
+from log_gardener.tasks.grouping_rules import GroupingRules, group_function_sql
 from log_gardener.tasks.masking import mask_function_sql
 from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql, bound_parameters, migration_names
 
@@ -126,6 +127,7 @@ class BigQueryWarehouse:
         self.url = f"bigquery:{project}.{dataset}"
         self.client = bigquery_client(project, location, endpoint)
         self.default_dataset = bigquery.DatasetReference(project, dataset)
+        self.grouping = GroupingRules()
 
     @classmethod
     def from_url(cls, url: str) -> BigQueryWarehouse:
@@ -140,9 +142,15 @@ class BigQueryWarehouse:
             default_dataset=self.default_dataset,
             query_parameters=[_param(k, v) for k, v in bound_parameters(statement, params, "@").items()],
         )
+        if "group_message(" in statement:
+            statement = group_function_sql("bigquery", self.grouping) + ";\n" + statement
         if "mask_message(" in statement:
             statement = mask_function_sql("bigquery") + ";\n" + statement
         return self.client.query_and_wait(statement, job_config=config, location=self.location)
+
+    def use_grouping(self, rules: GroupingRules) -> None:
+        """Group messages by `rules` (the `group_message` temp function each grouping query starts with)."""
+        self.grouping = rules
 
     def setup(self) -> None:
         """Create the dataset and the tables of sql/schema (idempotent)."""

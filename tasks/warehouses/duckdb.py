@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from log_gardener.tasks.grouping_rules import GroupingRules, group_function_sql
 from log_gardener.tasks.masking import mask_function_sql
 from log_gardener.tasks.warehouses.base import check_table
 from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bound_parameters, duckdb_sql, migration_names
@@ -49,8 +50,14 @@ class DuckDBWarehouse:
             for migration in migration_names():
                 self.con.execute(duckdb_sql(migration))
             self.con.execute(mask_function_sql("duckdb"))
+            self.use_grouping(GroupingRules())
             for view in analyst_view_names():
                 self.con.execute(duckdb_sql(view))
+
+    def use_grouping(self, rules: GroupingRules) -> None:
+        """Group messages by `rules` (the `group_message` function of this connection)."""
+        with self._lock:
+            self.con.execute(group_function_sql("duckdb", rules))
 
     def query(self, name: str, **params: Any) -> pd.DataFrame:
         statement = duckdb_sql(name)

@@ -94,6 +94,7 @@ def save_measures(warehouse: Warehouse, run_id: str, service: str, window: Windo
             "issue_url": m.issue.url or None,
             "current_priority": m.priority,
             "updated_at": now,
+            "regrouped_from": m.regrouped_from,
         }
         for m in measures
     ]
