@@ -40,6 +40,7 @@ from log_gardener.tasks.timings import StageClock
 from log_gardener.tasks.trackers import open_tracker
 from log_gardener.tasks.vocabulary import Action, IssueRef, RunStatus, Status
 from log_gardener.tasks.warehouses import Warehouse, open_warehouse, records
+from log_gardener.tasks.worklog_repo import WorklogRepository
 
 extract_task = task(extract, name="extract", cache_policy=NO_CACHE)
 load_task = task(load, name="load", cache_policy=NO_CACHE)
@@ -122,6 +123,14 @@ def worklog_task(folder: Path, *, service: str, window: Window, **fields) -> tup
     """Render the window's worklog and write it under `folder` (see tasks.worklog); the markdown and its path."""
     markdown = worklog.render(service=service, window=window, **fields)
     return markdown, worklog.write(folder, service, window, markdown)
+
+
+@task(name="commit-worklog", task_run_name="commit worklog {service} {window.start:%Y-%m-%d %H:%MZ}", cache_policy=NO_CACHE)
+def commit_worklog_task(repo: WorklogRepository, *, service: str, window: Window, markdown: str) -> str:
+    """Commit the worklog to the GitHub repository of `worklog_repo`: created, updated or unchanged."""
+    outcome = repo.commit(service, window, markdown)
+    get_run_logger().info("worklog %s in %s: %s", outcome, repo.target.repo, repo.target.path(service, window))
+    return outcome
 
 
 @task(name="save-counts", cache_policy=NO_CACHE)
@@ -259,6 +268,8 @@ def _garden(params: RunParameters, window: Window) -> dict:
     wh = open_warehouse(warehouse)
     wh.setup()
     trk = open_tracker(tracker, wh)
+    # checked before any work: a bad token or repository stops the run before anything is published
+    worklog_repo = WorklogRepository.from_spec(params.worklog_repo) if params.worklog_repo and publish_issues else None
     run_id = _run_id()
     # this run holds the service's slot: a run of the service still marked running was killed
     records.interrupt_stale_runs(wh, service)
@@ -366,6 +377,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             rejections=extracted.rejections,
             timings=clock.report(),
         )
+        committed = commit_worklog_task(worklog_repo, service=service, window=window, markdown=markdown) if worklog_repo else None
         artifacts_task(wh, service, window, markdown, measures)
         clock.lap("report")
         summary = {
@@ -377,6 +389,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             "rejected": extracted.stats["rejected"],
             "skipped": {k: extracted.stats[k] for k in ("other_service", "outside_window", "below_severity")},
             "worklog": str(path),
+            "worklog_commit": committed,
             "clusters": [cluster_json(m) for m in measures],
             "tracker_budget": trk.usage() if publish_issues else {},
             "timings": clock.report(),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from log_gardener.tasks.normalise import severity_name
 from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE
+from log_gardener.tasks.worklog_repo import WorklogTarget
 
 
 def _not_blank(value: str) -> str:
@@ -42,6 +43,19 @@ class RunSettings(BaseModel):
         "(default: GARDENER_WORKLOGS on the worker, else ./worklogs).",
     )
     publish_issues: bool = Field(True, description="Create and update tracker issues; false records the run without touching the tracker.")
+    worklog_repo: str = Field(
+        default_factory=lambda: os.environ.get("GARDENER_WORKLOG_REPO", ""),
+        description="Also commit each worklog to a GitHub repository: OWNER/REPO[:FOLDER][@BRANCH] (default folder worklogs, "
+        "default branch the repository's), with the tracker's GITHUB_TOKEN; empty for none (default: GARDENER_WORKLOG_REPO). "
+        "Only runs that publish commit.",
+    )
+
+    @field_validator("worklog_repo")
+    @classmethod
+    def _worklog_target(cls, value: str) -> str:
+        if value.strip():
+            WorklogTarget.parse(value)
+        return value.strip()
 
     @field_validator("rules_path", "logging_filter", mode="before")
     @classmethod

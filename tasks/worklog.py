@@ -39,6 +39,10 @@ ACTION_NAMES = {
     Action.DEESCALATE: "de-escalated",
 }
 
+GENERATED = "**Generated:** "
+TIMINGS = "*Stage timings (before writing this worklog): "
+ALREADY_APPLIED = " (already applied by an earlier run of this window)"
+
 
 def inline(text: str, limit: int) -> str:
     """A template as an inline code span: placeholders such as <STR> render as written, never as HTML; cut with an ellipsis."""
@@ -72,7 +76,7 @@ def action_text(m: PatternMeasure) -> str:
     ref = m.issue.ref
     text = ACTION_TEXT[m.issue.action].format(ref=ref, on=f" (issue {ref})" if m.issue.number else "")
     if m.issue.already_applied:
-        text += " (already applied by an earlier run of this window)"
+        text += ALREADY_APPLIED
     return text
 
 
@@ -101,7 +105,7 @@ def render(
         "",
         f"**Window:** {window.start.isoformat()} to {window.end.isoformat()} (half-open, {window.minutes:g} min)  ",
         f"**Service:** {service}  ",
-        f"**Generated:** {generated_at:%Y-%m-%d %H:%M:%S} UTC, run `{run_id}`  ",
+        f"{GENERATED}{generated_at:%Y-%m-%d %H:%M:%S} UTC, run `{run_id}`  ",
         f"**Source:** {source}  ",
         f"**Tracker:** {tracker}",
         "",
@@ -213,9 +217,16 @@ def render(
             lines.append(f"- … and {len(rejections) - 20} more (table `rejected_entries`)")
     if timings:
         stages = ", ".join(f"{stage.replace('_', ' ')} {seconds:.2f} s" for stage, seconds in timings.items())
-        lines += ["", "---", "", f"*Stage timings (before writing this worklog): {stages}.*"]
+        lines += ["", "---", "", f"{TIMINGS}{stages}.*"]
     lines.append("")
     return "\n".join(lines)
+
+
+def facts(markdown: str) -> str:
+    """What a worklog says of its window: without the run that wrote it (when, which run, its stage timings, and
+    whether its actions were applied by an earlier run), so two runs of one window compare equal."""
+    kept = [line for line in markdown.splitlines() if not line.startswith((GENERATED, TIMINGS))]
+    return "\n".join(kept).replace(ALREADY_APPLIED, "")
 
 
 def write(root: Path, service: str, window: Window, markdown: str) -> Path:

@@ -8,6 +8,8 @@ calls failed and how many writes landed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import threading
@@ -27,7 +29,7 @@ class FakeGitHub(LoopbackServer):
     def __init__(self, token: str = "test-token", repos: tuple[str, ...] = ("acme/backend",), per_page: int = 30):
         self.token = token
         self.per_page = per_page
-        self.repos = {name: {"issues": {}, "labels": {}, "comments": {}} for name in repos}
+        self.repos = {name: {"issues": {}, "labels": {}, "comments": {}, "files": {}, "commits": []} for name in repos}
         self.faults: list[tuple[str, str, str]] = []  # (method, path regex, kind)
         self.requests: list[tuple[str, str, int]] = []
         self.assignable: set[str] | None = None  # logins that can be assigned; None: any
@@ -71,6 +73,33 @@ class FakeGitHub(LoopbackServer):
             "url": f"{self.url}/repos/{name}",
             "html_url": f"https://github.example/{name}",
             "private": False,
+            "default_branch": "main",
+        }
+
+    def file(self, repo: str, path: str, branch: str = "main") -> str | None:
+        """The text of a file on a branch, as the contents API stores it."""
+        stored = self.repos[repo]["files"].get((branch, path))
+        return None if stored is None else base64.b64decode(stored["content"]).decode("utf-8")
+
+    def commits(self, repo: str) -> list[dict]:
+        return list(self.repos[repo]["commits"])
+
+    def _file_json(self, repo: str, branch: str, path: str) -> dict:
+        stored = self.repos[repo]["files"][(branch, path)]
+        url = f"{self.url}/repos/{repo}/contents/{path}?ref={branch}"
+        return {
+            "type": "file",
+            "encoding": "base64",
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": stored["sha"],
+            "size": len(base64.b64decode(stored["content"])),
+            "content": stored["content"],
+            "url": url,
+            "html_url": f"https://github.example/{repo}/blob/{branch}/{path}",
+            "git_url": None,
+            "download_url": None,
+            "_links": {"self": url},
         }
 
     def _label_json(self, repo: str, name: str) -> dict:
@@ -230,6 +259,9 @@ class FakeGitHub(LoopbackServer):
                 data = fake.repos[repo]
                 if rest == "" and method == "GET":
                     return self._send(200, fake._repo_json(repo))
+                contents = re.fullmatch(r"/contents/(.+)", rest)
+                if contents:
+                    return self._contents(repo, contents.group(1), query)
                 if rest == "/labels":
                     if method == "GET":
                         return self._page([fake._label_json(repo, n) for n in data["labels"]], query)
@@ -306,6 +338,32 @@ class FakeGitHub(LoopbackServer):
                     issue["labels"] = list(dict.fromkeys(names if method == "PUT" else issue["labels"] + names))
                     return self._send(200, [fake._label_json(repo, n) for n in issue["labels"]])
                 return self._send(404, {"message": "Not Found"})
+
+            def _contents(self, repo: str, path: str, query: dict):
+                files = fake.repos[repo]["files"]
+                if self.command == "GET":
+                    branch = query.get("ref", ["main"])[0]
+                    if (branch, path) not in files:
+                        return self._send(404, {"message": "Not Found"})
+                    return self._send(200, fake._file_json(repo, branch, path))
+                if self.command != "PUT":
+                    return self._send(404, {"message": "Not Found"})
+                body = self._body()
+                branch = body.get("branch") or "main"
+                stored = files.get((branch, path))
+                if stored is not None and not body.get("sha"):
+                    return self._send(422, {"message": 'Invalid request.\n\n"sha" wasn\'t supplied.'})
+                if stored is not None and body["sha"] != stored["sha"]:
+                    return self._send(409, {"message": f"{path} does not match {body['sha']}"})
+                content = body["content"]
+                sha = hashlib.sha1(base64.b64decode(content)).hexdigest()
+                files[(branch, path)] = {"content": content, "sha": sha}
+                commit = {
+                    "sha": hashlib.sha1(f"{path}{sha}{len(fake.repos[repo]['commits'])}".encode()).hexdigest(),
+                    "message": body["message"],
+                }
+                fake.repos[repo]["commits"].append(commit | {"path": path, "branch": branch})
+                return self._send(201 if stored is None else 200, {"content": fake._file_json(repo, branch, path), "commit": commit})
 
             def _search(self, query: dict):
                 q = query.get("q", [""])[0]

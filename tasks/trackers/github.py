@@ -96,7 +96,7 @@ class GitHubTracker:
         if repo.count("/") != 1 or not all(repo.split("/")):
             raise ValueError(f"GitHub repository must be OWNER/REPO, not {repo!r}")
         # PyGithub retries only requests that are safe to repeat. A POST (new issue, new comment) whose
-        # answer was lost may have landed: `_write_once` asks GitHub before it writes again.
+        # answer was lost may have landed: `write_once` asks GitHub before it writes again.
         retry = GithubRetry(
             total=retries,
             backoff_factor=backoff,
@@ -148,7 +148,7 @@ class GitHubTracker:
             if name not in self._labels:
                 color = LABEL_COLORS.get(name, "ededed")
                 try:
-                    self._write_once(lambda n=name, c=color: self.repo.create_label(n, c), lambda n=name: self._label(n))
+                    self.write_once(lambda n=name, c=color: self.repo.create_label(n, c), lambda n=name: self._label(n))
                 except GithubException as exc:
                     if exc.status != 422:  # 422: created meanwhile
                         raise
@@ -195,7 +195,7 @@ class GitHubTracker:
         converted.comments = [c.body for c in issue.get_comments()]
         return converted
 
-    def _write_once(self, write: Callable[[], T], landed: Callable[[], T | None]) -> T:
+    def write_once(self, write: Callable[[], T], landed: Callable[[], T | None]) -> T:
         """Run a write that must not happen twice: after an answer that may hide a landed write (5xx, a
         timeout, a dropped connection), look for its result first and write again only when it is absent."""
         for attempt in range(self.retries + 1):
@@ -249,7 +249,7 @@ class GitHubTracker:
         self._ensure_labels(labels)
         fingerprint = fingerprint_in(body)
         try:
-            return self._write_once(
+            return self.write_once(
                 lambda: _to_issue(self.repo.create_issue(title=title, body=body, labels=labels, assignees=list(assignees))),
                 lambda: self.find_by_fingerprint(fingerprint) if fingerprint else None,
             )
@@ -262,7 +262,7 @@ class GitHubTracker:
 
     def comment(self, number: int, body: str) -> None:
         match = _ACTION_RE.search(body)
-        self._write_once(
+        self.write_once(
             lambda: self.repo.get_issue(number).create_comment(body),
             lambda: True if match and self.has_comment_with(number, match.group(0)) else None,
         )
