@@ -156,6 +156,32 @@ def test_closed_issue_that_comes_back_is_reopened(prefect_harness, github, sampl
     assert "Regressed" in github.comments(REPO, number)[-1]
 
 
+def test_what_people_do_on_github_issues_is_respected_across_runs_and_reruns(prefect_harness, github, sample_file, tmp_path):
+    db = tmp_path / "g.duckdb"
+    first = summary(run(sample_file, db, 0))
+    race = cluster(first, "RACE CONDITION")["issue"]["number"]
+    issues = github.repos[REPO]["issues"]
+    with github._lock:  # what people do in GitHub's UI between two runs
+        issues[race].update(state="closed", state_reason="not_planned")  # "we live with it"
+        issues[1127]["labels"] = [label for label in issues[1127]["labels"] if label != "P2"] + ["P0"]  # "this is urgent"
+        issues[1127]["title"] = "Session middleware missing on staging (our words)"
+        issues[1172]["labels"] = issues[1172]["labels"] + ["gardener:mute"]
+        for name in ("P0", "gardener:mute"):
+            github._ensure_label(REPO, name)
+    beacon_comments = len(github.comments(REPO, 1172))
+
+    second = summary(run(sample_file, db, 1))
+    session = cluster(second, "Session access failed")
+    assert (session["status"], session["issue"]["action"]) == ("escalated", "escalate")
+    assert "P0" in issues[1127]["labels"] and "P1" not in issues[1127]["labels"]  # the escalation to P1 is not above P0
+    assert issues[1127]["title"] == "Session middleware missing on staging (our words)"
+    assert cluster(second, "POST /ws/beacon")["muted"] and len(github.comments(REPO, 1172)) == beacon_comments
+    assert issues[race]["state"] == "closed" and issues[race]["state_reason"] == "not_planned"
+    before = writes(github)
+    summary(run(sample_file, db, 1))
+    assert writes(github) == before, "a rerun changed what people decided"
+
+
 def test_faults_are_retried_and_every_action_lands_once(prefect_harness, github, sample_file, tmp_path, capsys):
     github.inject("POST", r"/issues$", "502", times=2)
     github.inject("POST", r"/comments$", "secondary")
