@@ -161,3 +161,47 @@ def test_a_fleet_on_bigquery_runs_services_in_parallel_as_child_flow_runs(prefec
             flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"fleet {start[:10]} {start[11:16]}Z"]))
         )
     assert len(runs) == 3 and parents == {fleet_run[0].id}  # each service's run is a child of the fleet's
+
+
+def _bigquery_snapshot(fake: FakeBigQuery) -> dict:
+    rows = lambda sql: sorted(fake.db.execute(sql).fetchall())  # noqa: E731
+    return {
+        "entries": rows("select insert_id from log_entries"),
+        "keys": rows("select masked_message, fingerprint from cluster_keys"),
+        "counts": rows("select fingerprint, entries, status, priority from cluster_counts"),
+        "clusters": rows("select fingerprint, template, issue_number, current_priority from clusters"),
+        "issues": rows("select number, title, labels, state from tracker_issues"),
+        "comments": rows("select issue_number, body from tracker_comments"),
+        "actions": rows("select action_key, action, state from issue_actions"),
+    }
+
+
+def test_two_runs_of_one_window_at_once_on_bigquery_leave_one_set_of_rows_and_actions(prefect_harness, sample_file, tmp_path):
+    """Two processes (two workers, or a manual run beside a scheduled one) on one BigQuery dataset: the Prefect
+    server's per-service concurrency limit lets one in at a time, and the second finds the window done."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from prefect.settings import PREFECT_API_URL
+
+    gardener = Path(sys.executable).parent / "gardener"
+    start, end = HOURS[0]
+
+    def start_run(fake):
+        args = [str(gardener), *run_args(str(sample_file), start, end, "bigquery:acme-prod.log_gardener"), "--worklogs", str(tmp_path)]
+        env = os.environ | {"GARDENER_BIGQUERY_API_ENDPOINT": fake.url, "PREFECT_API_URL": PREFECT_API_URL.value()}
+        return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    with FakeBigQuery("acme-prod") as clean_api:
+        alone = start_run(clean_api)
+        assert alone.wait(timeout=600) == 0, alone.stderr.read().decode()[-2000:]
+        clean = _bigquery_snapshot(clean_api)
+    with FakeBigQuery("acme-prod") as api:
+        runs = [start_run(api), start_run(api)]
+        codes = [run.wait(timeout=600) for run in runs]
+        assert codes == [0, 0], [run.stderr.read().decode()[-2000:] for run in runs]
+        assert _bigquery_snapshot(api) == clean
+        spans = api.db.execute("select started_at, finished_at from runs where status = 'completed' order by started_at").fetchall()
+        assert len(spans) == 2 and spans[0][1] <= spans[1][0]  # one after the other: the second waited for the slot
