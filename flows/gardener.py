@@ -186,18 +186,16 @@ def artifact_key(kind: str, service: str) -> str:
 
 
 @task(name="artifacts", task_run_name="artifacts {service} {window.start:%Y-%m-%d %H:%MZ}", cache_policy=NO_CACHE)
-def artifacts_task(wh: Warehouse, service: str, window: Window, markdown: str, measures: list[PatternMeasure]) -> None:
+def artifacts_task(service: str, window: Window, markdown: str, measures: list[PatternMeasure], newest: bool) -> None:
     """The worklog, the pattern table and the issue links, attached to the flow run.
 
     They carry the service's artifact keys only when this is its newest completed window, so "latest" in
     the Prefect UI is the newest hour even after a backfill of older ones; an older window's artifacts are
     attached to its run without a key. Descriptions start with the window, so a cut one still says it.
     """
-    newer = wh.query("completed_windows", service=service, period_start=window.end, period_end=datetime.max.replace(tzinfo=UTC))
-    keyed = newer.empty
 
     def key(kind: str) -> str | None:
-        return artifact_key(kind, service) if keyed else None
+        return artifact_key(kind, service) if newest else None
 
     label = f"{window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC"
     create_markdown_artifact(markdown=markdown, key=key("worklog"), description=f"{label} · worklog of {service}")
@@ -217,6 +215,11 @@ def artifacts_task(wh: Warehouse, service: str, window: Window, markdown: str, m
         data = cluster_json(m) | {"template": redact(m.template), "issue": m.issue.ref if m.issue.number else ""}
         rows.append({column: data[column] for column in TABLE_COLUMNS})  # what decides first, the long text last
     create_table_artifact(table=rows, key=key("clusters"), description=f"{label} · patterns of {service}")
+
+
+def is_newest_window(wh: Warehouse, service: str, window: Window) -> bool:
+    """Whether no later window of the service has a completed run (a backfill's and a rerun's may)."""
+    return wh.query("completed_windows", service=service, period_start=window.end, period_end=datetime.max.replace(tzinfo=UTC)).empty
 
 
 def run_name() -> str:
@@ -311,7 +314,8 @@ def _garden(params: RunParameters, window: Window) -> dict:
         # regressions reopen issues: without publishing (backfills) the tracker is not asked
         applied = applied_actions(wh, service, window) if publish_issues else {}
         # every pattern with an issue: those present may regress, and a muted one that goes quiet must stay silent
-        closed, muted = closed_issues(trk, issues, set(issues), applied, service) if publish_issues else ({}, set())
+        newest = is_newest_window(wh, service, window)
+        closed, muted = closed_issues(trk, issues, set(issues), applied, service, newest) if publish_issues else ({}, set())
         history = history_task(
             wh,
             service,
@@ -378,7 +382,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             timings=clock.report(),
         )
         committed = commit_worklog_task(worklog_repo, service=service, window=window, markdown=markdown) if worklog_repo else None
-        artifacts_task(wh, service, window, markdown, measures)
+        artifacts_task(service, window, markdown, measures, newest)
         clock.lap("report")
         summary = {
             "run_id": run_id,

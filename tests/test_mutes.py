@@ -206,3 +206,19 @@ def test_a_rules_file_mute_that_an_escalation_ended_does_not_come_back_in_later_
     assert not third["muted"]  # the mute ended in hour 1 and stays ended
     with duckdb.connect(str(db), read_only=True) as con:
         assert sorted(e for (e,) in con.execute("select event from mute_events").fetchall()) == ["end", "start"]
+
+
+def test_a_rerun_of_an_older_window_never_reopens_an_issue_a_person_closed_since(prefect_harness, sample_file, tmp_path):
+    db = tmp_path / "g.duckdb"
+    for hour in (0, 1, 2):
+        number = by_template(_run(sample_file, db, hour), "Session access failed")["issue"]["number"]
+    wh = open_warehouse(f"duckdb:///{db}")
+    LocalTracker(wh).close(number)  # fixed, after hour 2
+    wh.close()
+    older = by_template(_run(sample_file, db, 1), "Session access failed")  # a rerun of hour 1: the issue was open then
+    assert older["status"] != "regressed" and older["issue"]["action"] != "reopen"
+    wh = open_warehouse(f"duckdb:///{db}")
+    assert LocalTracker(wh).get(number).state == "closed"
+    wh.close()
+    newest = by_template(_run(sample_file, db, 2), "Session access failed")  # the newest hour: it is back after the fix
+    assert (newest["status"], newest["issue"]["action"]) == ("regressed", "reopen")
