@@ -209,13 +209,34 @@ def backfill(
     except ValueError as exc:
         _fail(str(exc))
     _quiet_prefect()
-    results = {params.service: _backfill_one(backfill_module, params, start, end, step, len(windows)) for params in all_params}
+    if service:  # one service: its failure is the command's
+        try:
+            result = _backfill_one(backfill_module, all_params[0], start, end, step, len(windows))
+        except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
+            _fail(str(exc))
+        except Exception as exc:
+            _crash(exc)
+        results = {service: result}
+    else:  # several: one service failing does not stop the others (its finished windows are kept)
+        results = {}
+        for params in all_params:
+            try:
+                results[params.service] = _backfill_one(backfill_module, params, start, end, step, len(windows))
+            except Exception as exc:  # noqa: BLE001 - reported below, the exit code says it
+                results[params.service] = {"error": f"{type(exc).__name__}: {exc}"}
+    failed = sorted(name for name, result in results.items() if "error" in result)
     if as_json:
-        result = results[names[0]] if service else {"services": results}
+        result = results[names[0]] if service else {"services": results, "failed": failed}
         sys.stdout.write(json.dumps(result, default=str) + "\n")
     else:
         for name, result in results.items():
-            out.print(f"{name}: {result['windows']} windows: {result['ran']} run, {result['skipped']} already done")
+            if "error" in result:
+                err.print(f"[bold red]failed:[/] {name}: {result['error']}", soft_wrap=True)
+            else:
+                out.print(f"{name}: {result['windows']} windows: {result['ran']} run, {result['skipped']} already done")
+    if failed:
+        err.print(f"{len(failed)} of {len(results)} services failed; run the same command again to resume them.")
+        raise typer.Exit(1)
 
 
 def _backfill_one(backfill_module, params: RunParameters, start: str, end: str, step: str, total: int) -> dict:
@@ -232,14 +253,9 @@ def _backfill_one(backfill_module, params: RunParameters, start: str, end: str, 
 
         backfill_module.progress_hook = advance
         try:
-            result = backfill_module.backfill(params, start, end, step)
-        except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as exc:
-            _fail(str(exc))
-        except Exception as exc:
-            _crash(exc)
+            return backfill_module.backfill(params, start, end, step)
         finally:
             backfill_module.progress_hook = None
-    return result
 
 
 @app.command()

@@ -81,3 +81,16 @@ def test_backfill_of_several_services_runs_each_in_turn(prefect_harness, four_ho
     assert all(r["skipped"] == 2 for r in again["services"].values())
     both = CliRunner().invoke(app, ["backfill", "--service", SERVICE, "--services", WORKER_SERVICE, *common])
     assert both.exit_code == 2 and "either --service NAME or --services" in both.output
+
+
+def test_one_service_failing_in_a_backfill_of_several_does_not_stop_the_others(prefect_harness, four_hours, tmp_path):
+    from log_gardener.sample import WORKER_SERVICE
+
+    (tmp_path / SERVICE).write_text("a file where this service's worklog folder should go", encoding="utf-8")
+    db = f"duckdb:///{tmp_path / 'g.duckdb'}"
+    common = ["--source", str(four_hours), "--start", HOUR[0], "--end", HOUR[2], "--warehouse", db, "--worklogs", str(tmp_path)]
+    result = CliRunner().invoke(app, ["backfill", "--services", f"{SERVICE},{WORKER_SERVICE}", *common, "--json"])
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["failed"] == [SERVICE] and "error" in summary["services"][SERVICE]
+    assert (summary["services"][WORKER_SERVICE]["windows"], summary["services"][WORKER_SERVICE]["ran"]) == (2, 2)
