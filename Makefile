@@ -6,6 +6,13 @@ STAMP := $(VENV)/.installed
 # the versions the tests passed with (pip constraints); `make lock` regenerates them
 LOCK := requirements.lock
 
+# bqemulator, the BigQuery emulator the tests run against, lives in a virtualenv of its own: its pins clash with ours
+BQEMU := .bqemu
+BQEMU_STAMP := $(BQEMU)/.installed
+BQEMU_LOCK := requirements-bqemulator.lock
+# DuckDB looks for extensions under $$HOME/.duckdb; the spatial extension the emulator loads comes from a wheel
+BQEMU_EXTENSIONS := $(BQEMU)/home/.duckdb/extensions/v1.5.5/linux_amd64
+
 .PHONY: setup demo test lint bench lock clean
 
 $(STAMP): pyproject.toml $(LOCK)
@@ -18,6 +25,14 @@ $(STAMP): pyproject.toml $(LOCK)
 
 setup: $(STAMP)
 
+$(BQEMU_STAMP): $(BQEMU_LOCK)
+	$(PYTHON) -m venv $(BQEMU)/venv
+	$(BQEMU)/venv/bin/pip install --quiet --upgrade pip
+	$(BQEMU)/venv/bin/pip install --quiet -r $(BQEMU_LOCK)
+	mkdir -p $(BQEMU_EXTENSIONS)
+	cp $(BQEMU)/venv/lib/python*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension $(BQEMU_EXTENSIONS)/
+	touch $(BQEMU_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/gardener demo --folder demo
 
@@ -25,13 +40,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint $(BQEMU_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/grouping_quality.py
 	$(BIN)/python bench/clustering_speed.py
 	$(BIN)/python bench/extract_speed.py
+	$(BIN)/python bench/pipeline_speed.py
 
 # Re-resolve the dependencies in a scratch virtualenv and pin what was installed.
 lock:
@@ -44,4 +60,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf demo .pytest_cache
+	rm -rf demo .pytest_cache $(BQEMU)

@@ -9,8 +9,8 @@ They act on the text a message is grouped by, before the built-in masking and be
   messages with different values never share a pattern.
 
 Expressions are the subset of RE2 that Python shares (no look-around, no back-references), so the warehouse
-computes exactly what `GroupingRules.key` computes: the SQL function `group_message(s)` is built from the same
-rules (`group_function_sql`). Without rules, `group_message` is the built-in `mask_message`.
+computes exactly what `GroupingRules.key` computes: DuckDB's `group_message(s)` macro and the expression BigQuery
+queries carry are built from the same rules (`GroupingRules.expression`). Without rules, it is the built-in masking.
 """
 
 from __future__ import annotations
@@ -169,16 +169,8 @@ def is_merged(key: str) -> bool:
     return key.startswith(MARK_OPEN) and bool(marks(key))
 
 
-def group_function_sql(dialect: str, rules: GroupingRules) -> str:
-    """DDL for the `group_message(s)` SQL function in `dialect` (a DuckDB temporary macro, a BigQuery temp function)."""
-    if rules.empty:
-        body = exp.Anonymous(this="mask_message", expressions=[exp.column("s")])
-    else:
-        body = rules.expression(exp.column("s"))
-    if dialect == "duckdb":
-        return f"create or replace temp macro group_message(s) as {body.sql('duckdb')}"
-    if dialect == "bigquery":
-        for node in body.find_all(exp.RegexpReplace):
-            node.set("modifiers", None)  # BigQuery's REGEXP_REPLACE is always global and takes no modifiers
-        return f"create temp function group_message(s string) as ({body.sql('bigquery')})"
-    raise ValueError(f"no grouping function for dialect {dialect!r}")
+def group_function_sql(rules: GroupingRules) -> str:
+    """DDL for DuckDB's `group_message(s)` macro (temporary: each run has its service's rules). BigQuery gets the
+    same expression in place of each call (`BigQueryWarehouse.qualify`)."""
+    body = exp.Anonymous(this="mask_message", expressions=[exp.column("s")]) if rules.empty else rules.expression(exp.column("s"))
+    return f"create or replace temp macro group_message(s) as {body.sql('duckdb')}"

@@ -90,9 +90,6 @@ class FakeBigQuery(LoopbackServer):
         statements = [s for s in sqlglot.parse(script, read="bigquery") if s is not None]  # raises on invalid BigQuery SQL
         schema, rows, affected = [], [], None
         for statement in statements:
-            if isinstance(statement, exp.Create) and statement.args.get("kind") == "FUNCTION":
-                self._temp_function(statement)  # a script's temp function becomes a DuckDB macro
-                continue
             for table in statement.find_all(exp.Table):  # project.dataset.table -> table
                 table.set("db", None)
                 table.set("catalog", None)
@@ -106,13 +103,6 @@ class FakeBigQuery(LoopbackServer):
                 result = cursor.fetchall()
                 affected = int(result[0][0]) if result else 0
         return schema, rows, affected
-
-    def _temp_function(self, statement: exp.Create) -> None:
-        signature = statement.this
-        arguments = ", ".join(argument.name for argument in signature.expressions)
-        body = to_duckdb(exp.select(statement.expression.unnest()).sql("bigquery")).removeprefix("SELECT ")
-        name = signature.this.name if isinstance(signature.this, exp.Expression) else signature.this
-        self.db.execute(f"create or replace temp macro {name}({arguments}) as {body}")
 
     def load(self, config: dict, data: bytes) -> None:
         load = config["configuration"]["load"]

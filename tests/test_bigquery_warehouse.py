@@ -1,4 +1,5 @@
-"""BigQueryWarehouse through the real google-cloud-bigquery client against a loopback BigQuery API."""
+"""BigQueryWarehouse through the real google-cloud-bigquery client against bqemulator, an independent BigQuery
+emulator; the loopback fake (tests/fake_bigquery.py) only shows what is sent."""
 
 import json
 
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 from log_gardener.flows.cli import app
 from log_gardener.sample import SERVICE
 from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse, rename_table, table_schema
+from tests.bigquery_emulator import Emulator
 from tests.cli_args import run_args
 from tests.fake_bigquery import FakeBigQuery
 
@@ -17,9 +19,24 @@ HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00
 
 @pytest.fixture
 def bigquery_api(monkeypatch):
+    with Emulator("acme-prod") as emulator:
+        monkeypatch.setenv("GARDENER_BIGQUERY_API_ENDPOINT", emulator.url)
+        yield emulator
+
+
+@pytest.fixture
+def fake_bigquery(monkeypatch):
+    """The loopback fake: it records every request, so a test can read what the warehouse sends."""
     with FakeBigQuery("acme-prod") as fake:
         monkeypatch.setenv("GARDENER_BIGQUERY_API_ENDPOINT", fake.url)
         yield fake
+
+
+def _run(sample_file, tmp_path, start, end) -> dict:
+    args = [*run_args(str(sample_file), start, end, "bigquery:acme-prod.log_gardener"), "--worklogs", str(tmp_path), "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_schema_comes_from_the_ddl():
@@ -34,49 +51,39 @@ def test_staging_table_is_renamed_in_the_syntax_tree():
     assert "staging_1" in out and "staging_log_entries" not in out and "@x" in out
 
 
-def test_gardener_runs_on_bigquery_with_bound_parameters_and_partitioned_tables(prefect_harness, bigquery_api, sample_file, tmp_path):
-    summaries = []
-    for start, end in HOURS + HOURS[1:]:  # two hours, then a rerun of the second
-        result = CliRunner().invoke(
-            app,
-            [
-                *run_args(str(sample_file), start, end, "bigquery:acme-prod.log_gardener"),
-                "--worklogs",
-                str(tmp_path),
-                "--json",
-            ],
-        )
-        assert result.exit_code == 0, result.output
-        summaries.append(json.loads(result.stdout.strip().splitlines()[-1]))
+def test_gardener_runs_on_bigquery_and_a_rerun_adds_nothing(prefect_harness, bigquery_api, sample_file, tmp_path):
+    summaries = [_run(sample_file, tmp_path, start, end) for start, end in HOURS + HOURS[1:]]  # two hours, then a rerun
     session = next(c for c in summaries[1]["clusters"] if "Session access failed" in c["template"])
     assert (session["status"], session["previous_priority"], session["priority"]) == ("escalated", "P2", "P1")
     assert summaries[2]["clusters"] == summaries[1]["clusters"]  # rerun: same answer
-    rows = bigquery_api.db.execute("select count(*), count(distinct insert_id) from log_entries").fetchone()
+    rows = bigquery_api.rows("select count(*), count(distinct insert_id) from log_entries")[0]
     assert rows[0] == rows[1] == summaries[0]["entries"] + summaries[1]["entries"]  # the rerun added nothing
+    tables = bigquery_api.tables()
+    assert {"log_entries", "clusters", "issue_actions", "mute_events"} <= set(tables)
+    assert not [t for t in tables if t.startswith("staging")]  # staging tables are dropped
 
-    sent = [q["query"] for q in bigquery_api.queries]
+
+def test_what_the_bigquery_warehouse_sends_is_bigquery_sql_with_bound_parameters(prefect_harness, fake_bigquery, sample_file, tmp_path):
+    _run(sample_file, tmp_path, *HOURS[0])
+    sent = [q["query"] for q in fake_bigquery.queries]
     assert not [s for s in sent if s.lower().startswith("alter table")]  # tables made by this release need no migration
     for statement in sent:
-        sqlglot.parse(statement, read="bigquery")  # everything sent is BigQuery SQL
+        assert len(sqlglot.parse(statement, read="bigquery")) == 1  # one BigQuery statement, never a script
         assert SERVICE not in statement, "a value was formatted into SQL"
-    ddl = next(s for s in sent if "create table if not exists log_entries" in s)
-    assert "partition by date(timestamp)" in ddl and "cluster by service, severity" in ddl
+    ddl = next(s for s in sent if "log_gardener.log_entries (" in s)
+    assert "PARTITION BY DATE(timestamp)" in ddl.upper().replace("DATE(TIMESTAMP)", "DATE(timestamp)") and "CLUSTER BY" in ddl.upper()
     view = next(s for s in sent if "log_gardener.escalation_history as" in s.lower())
     assert "FROM `acme-prod`.log_gardener.cluster_counts" in view  # a BigQuery view names its tables in full
     assert "FROM escalations AS e" in view  # but not its CTEs
-    grouped = next(q for q in bigquery_api.queries if "group_message(pattern_text)" in q["query"])
-    assert grouped["query"].startswith("create temp function mask_message")  # the function group_message calls comes first
+    grouped = next(q for q in fake_bigquery.queries if "REGEXP_REPLACE(pattern_text" in q["query"])  # the masking, inlined
+    assert "group_message" not in grouped["query"] and "mask_message" not in grouped["query"]
     params = {p["name"]: p for p in grouped["queryParameters"]}
     assert params["service"]["parameterValue"]["value"] == SERVICE
     assert params["window_start"]["parameterType"]["type"] == "TIMESTAMP"
     assert params["severities"]["parameterType"] == {"type": "ARRAY", "arrayType": {"type": "STRING"}}
-    assert all(q.get("defaultDataset", {}).get("datasetId") == "log_gardener" for q in bigquery_api.queries)
-    loads = [load["configuration"]["load"] for load in bigquery_api.loads]
+    loads = [load["configuration"]["load"] for load in fake_bigquery.loads]
     assert any(load["destinationTable"]["tableId"].startswith("staging_log_entries_") for load in loads)
     assert all(load["sourceFormat"] == "NEWLINE_DELIMITED_JSON" for load in loads)
-    assert not [
-        t for (t,) in bigquery_api.db.execute("select table_name from information_schema.tables").fetchall() if t.startswith("staging")
-    ]
 
 
 def test_bad_warehouse_urls_are_clear_errors():
@@ -88,7 +95,7 @@ def test_bad_warehouse_urls_are_clear_errors():
 
 def test_sink_table_source_reads_the_window_from_bigquery(prefect_harness, bigquery_api, sample_file, tmp_path):
     # a partitioned sink table with LogEntry columns, as a Log Router sink writes it
-    bigquery_api.db.execute(f"create table run_googleapis_com_stderr as select * from read_json_auto('{sample_file}', ignore_errors=true)")
+    bigquery_api.load_sink_table("acme-prod.logs.run_googleapis_com_stderr", sample_file)
     start, end = HOURS[1]
     results = []
     for index, source in enumerate(("bq-sink:acme-prod.logs.run_googleapis_com_stderr", str(sample_file))):
@@ -106,8 +113,6 @@ def test_sink_table_source_reads_the_window_from_bigquery(prefect_harness, bigqu
     sink, file = results
     assert sink["entries"] == file["entries"] > 0
     assert [(c["fingerprint"], c["count"]) for c in sink["clusters"]] == [(c["fingerprint"], c["count"]) for c in file["clusters"]]
-    query = bigquery_api.queries[-1]
-    assert "logs.run_googleapis_com_stderr" in query["query"] and SERVICE not in query["query"]
 
 
 def test_sharded_sink_query_limits_the_days():
@@ -123,17 +128,18 @@ def test_sharded_sink_query_limits_the_days():
         rename_table(bigquery_sql("sink/entries"), "sink_table", "p.d.x; drop table y")
 
 
-def test_services_of_a_sink_window_come_from_one_query(bigquery_api, sample_file):
+def test_services_of_a_sink_window_come_from_one_query(fake_bigquery, sample_file):
     from log_gardener.sample import OTHER_SERVICE, WORKER_SERVICE
     from log_gardener.tasks.normalise import Window
     from log_gardener.tasks.sources import open_source
 
-    bigquery_api.db.execute(f"create table run_googleapis_com_stderr as select * from read_json_auto('{sample_file}', ignore_errors=true)")
-    before = len(bigquery_api.queries)
+    fake_bigquery.db.execute(f"create table run_googleapis_com_stderr as select * from read_json_auto('{sample_file}', ignore_errors=true)")
+    before = len(fake_bigquery.queries)
     found = open_source("bq-sink:acme-prod.logs.run_googleapis_com_stderr").services(Window.parse(*HOURS[1]), "WARNING")
     assert set(found) == {SERVICE, OTHER_SERVICE, WORKER_SERVICE}
     assert found == open_source(str(sample_file)).services(Window.parse(*HOURS[1]), "WARNING")  # the file agrees
-    assert len(bigquery_api.queries) == before + 1
+    assert len(fake_bigquery.queries) == before + 1
+    assert "logs.run_googleapis_com_stderr" in fake_bigquery.queries[-1]["query"]
 
 
 def test_a_fleet_on_bigquery_runs_services_in_parallel_as_child_flow_runs(prefect_harness, bigquery_api, sample_file, tmp_path):
@@ -145,7 +151,7 @@ def test_a_fleet_on_bigquery_runs_services_in_parallel_as_child_flow_runs(prefec
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert sorted(r["service"] for r in summary["runs"]) == sorted([SERVICE, OTHER_SERVICE, WORKER_SERVICE])
-    rows = bigquery_api.db.execute("select service, count(*) from log_entries group by service order by service").fetchall()
+    rows = bigquery_api.rows("select service, count(*) from log_entries group by service order by service")
     assert dict(rows) == {r["service"]: r["entries"] for r in summary["runs"]}
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
@@ -163,8 +169,8 @@ def test_a_fleet_on_bigquery_runs_services_in_parallel_as_child_flow_runs(prefec
     assert len(runs) == 3 and parents == {fleet_run[0].id}  # each service's run is a child of the fleet's
 
 
-def _bigquery_snapshot(fake: FakeBigQuery) -> dict:
-    rows = lambda sql: sorted(fake.db.execute(sql).fetchall())  # noqa: E731
+def _bigquery_snapshot(emulator: Emulator) -> dict:
+    rows = lambda sql: sorted(emulator.rows(sql))  # noqa: E731
     return {
         "entries": rows("select insert_id from log_entries"),
         "keys": rows("select masked_message, fingerprint from cluster_keys"),
@@ -194,14 +200,36 @@ def test_two_runs_of_one_window_at_once_on_bigquery_leave_one_set_of_rows_and_ac
         env = os.environ | {"GARDENER_BIGQUERY_API_ENDPOINT": fake.url, "PREFECT_API_URL": PREFECT_API_URL.value()}
         return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-    with FakeBigQuery("acme-prod") as clean_api:
+    with Emulator("acme-prod") as clean_api:
         alone = start_run(clean_api)
         assert alone.wait(timeout=600) == 0, alone.stderr.read().decode()[-2000:]
         clean = _bigquery_snapshot(clean_api)
-    with FakeBigQuery("acme-prod") as api:
+    with Emulator("acme-prod") as api:
         runs = [start_run(api), start_run(api)]
         codes = [run.wait(timeout=600) for run in runs]
         assert codes == [0, 0], [run.stderr.read().decode()[-2000:] for run in runs]
         assert _bigquery_snapshot(api) == clean
-        spans = api.db.execute("select started_at, finished_at from runs where status = 'completed' order by started_at").fetchall()
+        spans = api.rows("select started_at, finished_at from runs where status = 'completed' order by started_at")
         assert len(spans) == 2 and spans[0][1] <= spans[1][0]  # one after the other: the second waited for the slot
+
+
+def test_grouping_rules_group_the_same_way_on_bigquery_as_on_duckdb(prefect_harness, bigquery_api, sample_file, tmp_path):
+    from log_gardener.tasks.rules import DEFAULT_RULES_PATH
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        DEFAULT_RULES_PATH.read_text(encoding="utf-8")
+        + "\n[[grouping.merge]]\nname = \"startup\"\nmatch = 'RACE CONDITION DETECTED|Cannot wait for startup phase'\n"
+        + "\n[[grouping.split]]\nname = \"user\"\nmatch = 'instances for user (\\S+) '\n"
+        + "\n[[grouping.mask]]\nname = \"user id\"\nmatch = 'demo-user-[0-9]+'\n",
+        encoding="utf-8",
+    )
+    templates = []
+    for warehouse in ("bigquery:acme-prod.log_gardener", f"duckdb:///{tmp_path / 'g.duckdb'}"):
+        args = [*run_args(str(sample_file), *HOURS[0], warehouse), "--rules", str(rules), "--worklogs", str(tmp_path), "--json"]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        templates.append(sorted((c["template"], c["count"]) for c in json.loads(result.stdout.strip().splitlines()[-1])["clusters"]))
+    assert templates[0] == templates[1]
+    assert any(t == "⟪startup⟫" for t, _ in templates[0])
+    assert any("<USERID>" in t and "⟪user=demo-user-" in t for t, _ in templates[0])

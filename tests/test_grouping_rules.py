@@ -15,6 +15,7 @@ from log_gardener.tasks.masking import mask_function_sql
 from log_gardener.tasks.rules import DEFAULT_RULES_PATH, load_rules
 from log_gardener.tasks.trackers import LocalTracker
 from log_gardener.tasks.warehouses import open_warehouse
+from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse
 from tests.cli_args import run_args
 from tests.test_flow import HOURS, by_template
 
@@ -49,14 +50,18 @@ def test_each_kind_of_grouping_rule_shapes_the_key_as_documented(text, key):
 def test_the_warehouse_groups_by_exactly_the_key_python_computes():
     con = duckdb.connect()
     con.execute(mask_function_sql("duckdb"))
-    con.execute(group_function_sql("duckdb", RULES))
+    con.execute(group_function_sql(RULES))
     for text, key in KNOWN:
         assert con.execute("select group_message(?)", [text]).fetchone()[0] == key
-    con.execute(group_function_sql("duckdb", GroupingRules()))  # no rules: the built-in masking
+    con.execute(group_function_sql(GroupingRules()))  # no rules: the built-in masking
     assert (
         con.execute("select group_message('payment failed for ord_8FJ2KQ9Z')").fetchone()[0] == "payment failed for ord_<HEX>J<NUM>KQ<NUM>Z"
     )
-    sqlglot.parse(group_function_sql("bigquery", RULES), read="bigquery")
+    warehouse = BigQueryWarehouse.__new__(BigQueryWarehouse)  # qualify() needs no client
+    warehouse.project, warehouse.dataset, warehouse.grouping = "acme-prod", "log_gardener", RULES
+    inlined = warehouse.qualify("select group_message(pattern_text) as k from log_entries")
+    assert "group_message" not in inlined and "⟪upstream timeouts⟫" in inlined and "`acme-prod`.log_gardener.log_entries" in inlined
+    sqlglot.parse_one(inlined, read="bigquery")
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.rules import load_rules
 from log_gardener.tasks.vocabulary import BaselineKind, Priority, Status
 from log_gardener.tasks.warehouses import open_warehouse
-from tests.fake_bigquery import FakeBigQuery
+from tests.bigquery_emulator import Emulator
 from tests.test_measure import history, pattern
 
 RULES = load_rules()
@@ -29,8 +29,8 @@ def warehouse(request, monkeypatch, fresh_db):
     if request.param == "duckdb":
         yield fresh_db
         return
-    with FakeBigQuery("acme-prod") as fake:
-        monkeypatch.setenv("GARDENER_BIGQUERY_API_ENDPOINT", fake.url)
+    with Emulator("acme-prod") as emulator:
+        monkeypatch.setenv("GARDENER_BIGQUERY_API_ENDPOINT", emulator.url)
         wh = open_warehouse("bigquery:acme-prod.gardener")
         wh.setup()
         yield wh

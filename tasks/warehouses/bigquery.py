@@ -25,8 +25,8 @@ from google.cloud import bigquery
 from sqlglot import exp
 
 from log_gardener.tasks.google_credentials import with_credentials
-from log_gardener.tasks.grouping_rules import GroupingRules, group_function_sql
-from log_gardener.tasks.masking import mask_function_sql
+from log_gardener.tasks.grouping_rules import GroupingRules
+from log_gardener.tasks.masking import mask_expression
 from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql, bound_parameters, migration_names
 
 _BQ_TYPES = {
@@ -142,14 +142,12 @@ class BigQueryWarehouse:
             default_dataset=self.default_dataset,
             query_parameters=[_param(k, v) for k, v in bound_parameters(statement, params, "@").items()],
         )
-        if "group_message(" in statement:
-            statement = group_function_sql("bigquery", self.grouping) + ";\n" + statement
-        if "mask_message(" in statement:
-            statement = mask_function_sql("bigquery") + ";\n" + statement
+        # one statement, its tables named in full: no script, and no reliance on the job's default dataset
+        statement = self.qualify(statement)
         return self.client.query_and_wait(statement, job_config=config, location=self.location)
 
     def use_grouping(self, rules: GroupingRules) -> None:
-        """Group messages by `rules` (the `group_message` temp function each grouping query starts with)."""
+        """Group messages by `rules` (each grouping query carries their expression, see `qualify`)."""
         self.grouping = rules
 
     def setup(self) -> None:
@@ -178,8 +176,15 @@ class BigQueryWarehouse:
         return not columns <= existing
 
     def qualify(self, statement: str) -> str:
-        """`statement` with the warehouse tables and views named in full (a BigQuery view needs it)."""
+        """`statement` with the warehouse tables and views named in full (a BigQuery view needs it), and each call
+        of `group_message` / `mask_message` replaced by the function's expression (see tasks.grouping_rules)."""
         tree = sqlglot.parse_one(statement, read="bigquery")
+        for call in [c for c in tree.find_all(exp.Anonymous) if c.name.lower() in ("group_message", "mask_message")]:
+            argument = call.expressions[0].copy()
+            body = self.grouping.expression(argument) if call.name.lower() == "group_message" else mask_expression(argument)
+            for node in body.find_all(exp.RegexpReplace):
+                node.set("modifiers", None)  # BigQuery's REGEXP_REPLACE is always global and takes no modifiers
+            call.replace(body)
         ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
         for table in tree.find_all(exp.Table):
             if not table.args.get("db") and table.name not in ctes:

@@ -57,7 +57,7 @@ class DuckDBWarehouse:
     def use_grouping(self, rules: GroupingRules) -> None:
         """Group messages by `rules` (the `group_message` function of this connection)."""
         with self._lock:
-            self.con.execute(group_function_sql("duckdb", rules))
+            self.con.execute(group_function_sql(rules))
 
     def query(self, name: str, **params: Any) -> pd.DataFrame:
         statement = duckdb_sql(name)
