@@ -44,15 +44,16 @@ def _raw(entry) -> str:
 
 def nesting_depth(value, limit: int = MAX_DEPTH) -> int:
     """How deeply objects and arrays nest in `value`, counted without recursion and never past `limit` + 1."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            if deepest > limit:
-                return deepest
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
+    depth, level = 0, [value] if isinstance(value, dict | list) else []
+    while level:  # one level at a time: only containers are kept, scalars are looked at once
+        depth += 1
+        if depth > limit:
+            return depth
+        deeper = []
+        for item in level:
+            deeper.extend(child for child in (item.values() if isinstance(item, dict) else item) if isinstance(child, dict | list))
+        level = deeper
+    return depth
 
 
 def extract(source: LogSource, service: str, window: Window, min_severity: str = "WARNING") -> Extracted:
@@ -74,8 +75,6 @@ def extract(source: LogSource, service: str, window: Window, min_severity: str =
         try:
             if not isinstance(entry, dict):
                 raise RejectedEntry(f"entry is a JSON {type(entry).__name__}, not an object")
-            if nesting_depth(entry) > MAX_DEPTH:
-                raise RejectedEntry(f"nested deeper than {MAX_DEPTH} levels")
             owner = service_of(entry)
             if owner is not None and owner != service:
                 stats["other_service"] += 1
@@ -93,6 +92,9 @@ def extract(source: LogSource, service: str, window: Window, min_severity: str =
             if SEVERITY_RANK[severity_name(entry.get("severity"))] < floor:
                 stats["below_severity"] += 1
                 continue
+            # only an entry that would be kept is walked whole (skipping one reads a few top-level fields)
+            if nesting_depth(entry) > MAX_DEPTH:
+                raise RejectedEntry(f"nested deeper than {MAX_DEPTH} levels")
             if owner is None:
                 raise RejectedEntry("no service name in resource.labels")
             rows.append(normalise(entry))

@@ -101,6 +101,11 @@ def parse_time(value: str, what: str = "time") -> datetime:
     text = str(value).strip()
     if not text:
         raise ValueError(f"{what} is empty")
+    try:  # the common shape, parsed as it is
+        ts = datetime.fromisoformat(text)
+        return (ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts).astimezone(UTC)
+    except ValueError:
+        pass
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     # Python 3.11 accepts up to microseconds; Cloud Logging sends nanoseconds.
@@ -237,7 +242,7 @@ def _source_location(entry: dict) -> tuple[str | None, str | None, int | None]:
 
 def _utf8(value):
     """Strings that UTF-8 can hold (lone surrogates become U+FFFD); other values as they are."""
-    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) and not value.isascii() else value
 
 
 def synthetic_insert_id(entry: dict) -> str:
