@@ -7,6 +7,7 @@ import signal
 import uuid
 from contextlib import nullcontext
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -280,7 +281,9 @@ def _garden(params: RunParameters, window: Window) -> dict:
     clock.lap("setup")
     completed = False
     try:
-        extracted: Extracted = extract_task(log_source, service, window, min_severity)
+        # kept rows go to the warehouse a chunk at a time as they are read (an idempotent merge on insert_id)
+        to_warehouse = partial(wh.merge_entries, window_start=window.start, window_end=window.end)
+        extracted: Extracted = extract_task(log_source, service, window, min_severity, sink=to_warehouse)
         clock.lap("extract")
         logger.info(
             "%s %s to %s: %s entries kept of %s read, %s rejected, %s skipped (other services %s, outside the window %s, below %s %s)",
@@ -355,7 +358,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
                 rules,
                 context[0] if context else {},
                 samples,
-                _project_of(extracted),
+                extracted.project,
                 related,
             )
         else:
@@ -461,12 +464,3 @@ def _report(logger, service: str, measures: list[PatternMeasure]) -> None:
                     "reason": m.reason,
                 },
             )
-
-
-def _project_of(extracted: Extracted) -> str | None:
-    names = extracted.rows.log_name.dropna() if not extracted.rows.empty else []
-    for name in names:
-        parts = str(name).split("/")
-        if len(parts) > 1 and parts[0] == "projects":
-            return parts[1]
-    return None

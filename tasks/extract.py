@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -22,9 +23,14 @@ class Rejection:
 
 @dataclass
 class Extracted:
-    rows: pd.DataFrame
+    rows: pd.DataFrame  # the kept rows not handed to a sink yet (all of them without one)
     rejections: list[Rejection] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    new_entries: int = 0  # rows the sink stored that it had not stored before
+    project: str | None = None  # the Google Cloud project of the entries' logName, when they say
+
+
+CHUNK_ROWS = 20_000  # kept rows handed to the sink at a time: memory follows this, not the window
 
 
 def _rejection(raw: str, reason: str, where: str, source: str) -> Rejection:
@@ -56,16 +62,33 @@ def nesting_depth(value, limit: int = MAX_DEPTH) -> int:
     return depth
 
 
-def extract(source: LogSource, service: str, window: Window, min_severity: str = "WARNING") -> Extracted:
+def extract(
+    source: LogSource,
+    service: str,
+    window: Window,
+    min_severity: str = "WARNING",
+    sink: Callable[[pd.DataFrame], int] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Extracted:
     """Read `source`, keep `service` in `window` at `min_severity` or above, normalise each entry.
 
     Entries of other services, times or lower severities are counted as skipped;
-    entries that cannot be read are kept as rejections with their reason.
+    entries that cannot be read are kept as rejections with their reason. With a `sink` (the warehouse's
+    idempotent merge), kept rows are handed over `chunk_rows` at a time and not held: a busy hour's memory is
+    one chunk's, not the window's.
     """
     floor = SEVERITY_RANK[severity_name(min_severity)]
     stats = {"read": 0, "kept": 0, "rejected": 0, "other_service": 0, "outside_window": 0, "below_severity": 0}
     rows: list[dict] = []
     rejections: list[Rejection] = []
+    result = Extracted(pd.DataFrame(columns=list(ROW_COLUMNS)))
+
+    def flush() -> None:
+        if rows and sink is not None:
+            result.new_entries += sink(pd.DataFrame(rows, columns=list(ROW_COLUMNS)))
+            stats["kept"] += len(rows)
+            rows.clear()
+
     for position, entry in enumerate(source.entries(service, window, min_severity)):
         stats["read"] += 1
         where = f"entry {position + 1}"
@@ -97,12 +120,19 @@ def extract(source: LogSource, service: str, window: Window, min_severity: str =
                 raise RejectedEntry(f"nested deeper than {MAX_DEPTH} levels")
             if owner is None:
                 raise RejectedEntry("no service name in resource.labels")
-            rows.append(normalise(entry))
+            row = normalise(entry)
+            if result.project is None and str(row["log_name"] or "").startswith("projects/"):
+                result.project = str(row["log_name"]).split("/")[1] or None
+            rows.append(row)
+            if len(rows) >= chunk_rows:
+                flush()
         except RejectedEntry as exc:
             rejections.append(_rejection(_raw(entry), str(exc), where, source.describe()))
         except Exception as exc:  # an entry no rule foresaw is recorded, never the end of the run
             rejections.append(_rejection(_raw(entry), f"unreadable entry ({type(exc).__name__}: {exc})"[:500], where, source.describe()))
-    stats["kept"] = len(rows)
+    flush()
+    stats["kept"] += len(rows)
     stats["rejected"] = len(rejections)
-    frame = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
-    return Extracted(frame, rejections, stats)
+    result.rows = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
+    result.rejections, result.stats = rejections, stats
+    return result

@@ -12,8 +12,9 @@ from log_gardener.tasks.warehouses import Warehouse
 
 
 def load(warehouse: Warehouse, extracted: Extracted, run_id: str, service: str, window: Window, source: str) -> dict[str, int]:
-    """Store the window's rows and rejections; returns how many of each were new."""
-    new_rows = warehouse.merge_entries(extracted.rows, window_start=window.start, window_end=window.end)
+    """Store the window's rows (those extract did not hand to the warehouse already) and rejections; returns how
+    many of each were new."""
+    new_rows = extracted.new_entries + warehouse.merge_entries(extracted.rows, window_start=window.start, window_end=window.end)
     new_rejections = 0
     if extracted.rejections:
         ids = [r.rejection_id for r in extracted.rejections]

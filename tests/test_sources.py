@@ -1,5 +1,6 @@
 import json
 
+import pandas as pd
 import pytest
 
 from log_gardener.tasks.extract import extract
@@ -68,3 +69,19 @@ def test_ndjson_bad_lines_binary_and_filters_are_counted(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
         FileSource(tmp_path / "nope.json")
+
+
+def test_kept_rows_go_to_the_sink_a_chunk_at_a_time_and_are_not_held(tmp_path):
+    from log_gardener.sample import SERVICE, write_sample
+
+    path = tmp_path / "logs.ndjson"
+    write_sample(path, hours=1, fmt="ndjson", corrupt=2)
+    window = Window.parse("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z")
+    whole = extract(FileSource(path), SERVICE, window)
+    chunks = []
+    streamed = extract(FileSource(path), SERVICE, window, sink=lambda rows: chunks.append(rows) or len(rows), chunk_rows=50)
+    assert [len(c) for c in chunks[:-1]] == [50] * (len(chunks) - 1) and 0 < len(chunks[-1]) <= 50
+    assert streamed.rows.empty and streamed.new_entries == whole.stats["kept"] == sum(len(c) for c in chunks)
+    assert streamed.stats == whole.stats and len(streamed.rejections) == len(whole.rejections) == 2
+    assert list(pd.concat(chunks).insert_id) == list(whole.rows.insert_id)  # the same rows, in order
+    assert streamed.project == whole.project == "netra-staging"
