@@ -50,7 +50,7 @@ def explain(
         fp, how = keys[masked], "known: this masked text was seen before"
     elif masked != former and former in keys:
         fp = keys[former]
-        how = "regrouped by the grouping rules: takes over the pattern its messages had (other parts of a split become new patterns)"
+        how = "regrouped by the grouping rules: takes over the pattern its messages had, unless another part of a split holds it"
     elif (near := nearest_known([masked], templates, min_similarity)[0]) is not None:
         fp, how = near, f"similar to a known pattern (cosine similarity at least {min_similarity:g})"
     else:

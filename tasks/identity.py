@@ -137,13 +137,15 @@ def _inherit(
                 if former in known_keys:
                     votes[known_keys[former]] += entries
         claims += [(entries, label, fp) for fp, entries in votes.items()]
+    # a fingerprint a known key holds in this run is taken: a new part of a split never joins it
+    held = set(fingerprint_of.values())
     taken: dict[str, int] = {}
     resolved: set[int] = set()
     regrouped_from: dict[int, str] = {}
     for _entries, label, fp in sorted(claims, key=lambda c: (-c[0], c[1], c[2])):
         if label in resolved:
             continue
-        if fp in taken:
+        if fp in taken or fp in held:
             regrouped_from.setdefault(label, fp)
             continue
         taken[fp] = label

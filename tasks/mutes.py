@@ -61,25 +61,37 @@ def apply_mutes(
     states: dict[tuple[str, str], MuteState] | None = None,
 ) -> list[MuteEvent]:
     """Set `mute` (why the pattern is muted) on the patterns that stay muted in this window; `unmuted` on those
-    an escalation wakes. Returns the rules-file mutes that begin or end in this window, to record."""
+    an escalation wakes. Returns the rules-file mutes that begin or end in this window, to record.
+
+    A rules-file mute begins in the first window it applies to with entries (their rate is the factor's base),
+    can end only in a later window, and once ended stays ended for the windows after; a window before it began
+    (a rerun, a backfill) is muted and changes nothing. A rules-file mute that ended leaves the tracker's say.
+    """
     states = states or {}
     events: list[MuteEvent] = []
     for m in measures:
+        reason = woken = None
         rule = next((mute for mute in rules.mutes if mute.applies(m.fingerprint, m.template, window.start)), None)
         if rule is not None:
             state = states.get((m.fingerprint, rule.key), MuteState())
-            if state.ended is not None and state.ended < window.start:
-                continue  # an escalation ended this mute in an earlier window
-            reason = rule.describe()
-            woken = "its mute ended in this window" if state.ended == window.start else _wakes(rule, m, state, rules)
-            if woken and state.ended is None:
-                events.append(MuteEvent(m.fingerprint, rule.key, "end"))
-            if not woken and state.started is None:
-                events.append(MuteEvent(m.fingerprint, rule.key, "start", m.rate_per_min))
-        elif m.fingerprint in tracker_muted:
+            ended = state.ended if state.ended is not None and state.started is not None and state.ended > state.started else None
+            if ended is not None and ended < window.start:
+                rule = None  # an escalation ended this mute in an earlier window
+            else:
+                reason = rule.describe()
+                if ended == window.start:
+                    woken = "its mute ended in this window"
+                elif state.started is None:
+                    if m.count:  # the mute begins: its rate now is what the factor is measured against
+                        events.append(MuteEvent(m.fingerprint, rule.key, "start", m.rate_per_min))
+                elif window.start > state.started and ended is None:
+                    woken = _wakes(rule, m, state, rules)
+                    if woken:
+                        events.append(MuteEvent(m.fingerprint, rule.key, "end"))
+        if rule is None and m.fingerprint in tracker_muted:
             reason = TRACKER_MUTE
             woken = "the escalation ends its mute" if m.status == Status.ESCALATED else None
-        else:
+        if reason is None:
             continue
         if woken:
             m.reason = f"{m.reason}; {woken}" if m.reason else woken

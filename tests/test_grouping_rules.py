@@ -154,3 +154,16 @@ def test_explain_shows_the_grouping_rule_and_the_pattern_a_regrouped_message_tak
     explained = json.loads(result.stdout)
     assert explained["masked"] == "⟪startup⟫" and explained["masking_rules"] == ["grouping.merge startup"]
     assert explained["fingerprint"] == race["fingerprint"] and explained["how"].startswith("regrouped")
+
+
+def test_a_new_value_of_a_split_never_joins_the_part_that_kept_the_fingerprint():
+    # window 1 split "status <NUM>" (fingerprint fs) into 502 (kept fs) and 503 (new); window 2 brings a first 504
+    known_keys = {"status <NUM>": "fs", "status <NUM> ⟪s=502⟫": "fs", "status <NUM> ⟪s=503⟫": "f503"}
+    known_templates = {"fs": "status <NUM> ⟪s=502⟫", "f503": "status <NUM> ⟪s=503⟫"}
+    messages = ["status <NUM> ⟪s=502⟫", "status <NUM> ⟪s=504⟫"]
+    aliases = {messages[1]: {"status <NUM>": 9}}
+    found = identify("svc", messages, [5, 9], [0, 1], dict(enumerate(messages)), known_keys, known_templates, 0.5, aliases)
+    assert found.fingerprint_of[messages[0]] == "fs"
+    assert found.fingerprint_of[messages[1]] not in {"fs", "f503"}
+    assert found.regrouped_from == {found.fingerprint_of[messages[1]]: "fs"}
+    assert found.template_of["fs"] == "status <NUM> ⟪s=502⟫"

@@ -1,7 +1,7 @@
 """Mutes and what people decide on the tracker: respected across runs, woken by escalation."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -33,7 +33,7 @@ def _rules(**mute) -> Rules:
         ({"match": "^POST /ws", "until": datetime(2025, 9, 15, 2, tzinfo=UTC)}, BEFORE, Status.ONGOING, True),
         ({"match": "^POST /ws", "until": datetime(2025, 9, 15, 2, tzinfo=UTC)}, AFTER, Status.ONGOING, False),  # expired
         ({"fingerprint": "f1", "until_escalating": True}, BEFORE, Status.ONGOING, True),
-        ({"fingerprint": "f1", "until_escalating": True}, BEFORE, Status.ESCALATED, False),  # woken
+        ({"fingerprint": "f1", "until_escalating": True}, BEFORE, Status.ESCALATED, True),  # begins now: only a later window wakes it
         ({"fingerprint": "f1"}, BEFORE, Status.ESCALATED, True),  # for good: even an escalation stays quiet
         ({"fingerprint": "other"}, BEFORE, Status.ONGOING, False),
     ],
@@ -166,7 +166,7 @@ def test_a_mute_until_a_factor_over_its_rate_when_muted_wakes_when_the_rate_gets
 
 def test_a_mute_ended_by_an_escalation_stays_ended_though_the_rule_is_still_in_the_file():
     rules = _rules(fingerprint="f1", until_escalating=True)
-    ended = {("f1", rules.mutes[0].key): MuteState(BEFORE.start, 0.1, BEFORE.start)}
+    ended = {("f1", rules.mutes[0].key): MuteState(BEFORE.start - timedelta(hours=1), 0.1, BEFORE.start)}
     calm = pattern("f1", 9)
     assert apply_mutes([calm], rules, AFTER, set(), ended) == [] and calm.mute is None and not calm.unmuted
     rerun = pattern("f1", 9)  # a rerun of the window the mute ended in reports it ended there
@@ -222,3 +222,31 @@ def test_a_rerun_of_an_older_window_never_reopens_an_issue_a_person_closed_since
     wh.close()
     newest = by_template(_run(sample_file, db, 2), "Session access failed")  # the newest hour: it is back after the fix
     assert (newest["status"], newest["issue"]["action"]) == ("regressed", "reopen")
+
+
+def test_a_mute_wakes_only_in_a_window_after_it_began_and_its_course_is_kept_apart_from_older_windows():
+    rules = _rules(fingerprint="f1", until_escalating=3)
+    key = rules.mutes[0].key
+    began = {("f1", key): MuteState(AFTER.start, 2.0, None)}
+    older = pattern("f1", 900)  # a rerun of a window before the mute began, busy then
+    assert apply_mutes([older], rules, BEFORE, set(), began) == [] and older.mute  # muted, nothing recorded
+    quiet = pattern("f1", 0)  # a first window without entries gives the factor no base
+    assert apply_mutes([quiet], rules, BEFORE, set()) == [] and quiet.mute
+    escalating = pattern("f1", 900)
+    escalating.status = Status.ESCALATED
+    woken = apply_mutes(
+        [escalating],
+        _rules(fingerprint="f1", until_escalating=True),
+        AFTER,
+        set(),
+        {("f1", _rules(fingerprint="f1", until_escalating=True).mutes[0].key): MuteState(BEFORE.start, 1.0, None)},
+    )
+    assert escalating.unmuted and [e.event for e in woken] == ["end"]
+
+
+def test_once_a_rules_file_mute_ended_the_tracker_still_mutes():
+    rules = _rules(fingerprint="f1", until_escalating=True)
+    ended = {("f1", rules.mutes[0].key): MuteState(BEFORE.start - timedelta(hours=2), 1.0, BEFORE.start - timedelta(hours=1))}
+    m = pattern("f1", 9)
+    apply_mutes([m], rules, AFTER, {"f1"}, ended)  # a person closed its issue as not planned since
+    assert m.mute and "tracker" in m.mute
