@@ -106,6 +106,7 @@ def publish_task(
     samples: dict[str, list[str]],
     project: str | None,
     related: dict[str, set[int]],
+    held: dict[str, str],
 ) -> list[PatternMeasure]:
     """Plan one tracker action per pattern and apply each once (see tasks.publish); fills each pattern's issue."""
     matches = matching.issues_describing(
@@ -113,7 +114,7 @@ def publish_task(
     )
     touched = wh.query("last_actions", service=service, window_start=window.start)
     planned = publish.plan(
-        measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)), applied
+        measures, issues, rules, service, window, matches, dict(zip(touched.fingerprint, touched.last_window_start)), applied, held
     )
     publish.apply(wh, trk, run_id, service, window, measures, planned, context, samples, rules, project, related)
     return measures
@@ -318,7 +319,11 @@ def _garden(params: RunParameters, window: Window) -> dict:
         applied = applied_actions(wh, service, window) if publish_issues else {}
         # every pattern with an issue: those present may regress, and a muted one that goes quiet must stay silent
         newest = is_newest_window(wh, service, window)
-        closed, muted = closed_issues(trk, issues, set(issues), applied, service, newest) if publish_issues else ({}, set())
+        closed, muted = closed_issues(trk, issues, set(issues), applied, service) if publish_issues else ({}, set())
+        # The tracker says what is true now: only the newest window reads a closed issue as a regression. An older
+        # window (a rerun, a backfill) whose pattern was open then leaves an issue a person closed since alone.
+        held = {} if newest else {fp: CLOSED_SINCE for fp in closed if applied.get(fp, ("",))[0] != Action.REOPEN}
+        closed = {fp: number for fp, number in closed.items() if fp not in held}
         history = history_task(
             wh,
             service,
@@ -360,6 +365,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
                 samples,
                 extracted.project,
                 related,
+                held,
             )
         else:
             for m in measures:
@@ -409,6 +415,8 @@ def _garden(params: RunParameters, window: Window) -> dict:
             records.finish_run(wh, run_id, RunStatus.FAILED)
         wh.close()
 
+
+CLOSED_SINCE = "its issue was closed after this window: an older window leaves it closed"
 
 WORST_FIRST = (Status.ESCALATED, Status.REGRESSED, Status.NEW)
 

@@ -157,7 +157,6 @@ def closed_issues(
     present: set[str],
     applied: dict[str, tuple[str, int | None, str]],
     service: str | None = None,
-    newest: bool = True,
 ) -> tuple[dict[str, int], set[str]]:
     """What people decided on the issues of this window's patterns, read together in one go.
 
@@ -165,10 +164,6 @@ def closed_issues(
     patterns a person muted (issue closed as not planned, or labelled gardener:mute). An issue that an
     earlier run of this same window reopened (`applied`, see `applied_actions`) counts as closed too, so a
     rerun reaches the same status. An issue gone from the tracker is no issue.
-
-    newest: whether no later window of the service is done yet. The tracker says what is true now, so only the
-    newest window reads a closed issue as a regression: a rerun or backfill of an older hour, whose pattern
-    was still open then, never reopens an issue a person closed since.
     """
     reopened = {fp for fp, (action, _, _) in applied.items() if action == Action.REOPEN}
     mine = {fp: number for fp, number in issues.items() if fp in present}
@@ -178,6 +173,6 @@ def closed_issues(
         status = states.get(number)
         if status is not None and status.mutes and fp not in reopened:
             muted.add(fp)
-        elif fp in reopened or (newest and status is not None and status.closed_as_completed):
+        elif fp in reopened or (status is not None and status.closed_as_completed):
             closed[fp] = number
     return closed, muted

@@ -47,6 +47,7 @@ def plan(
     matches: dict[str, tuple[int, float]] | None = None,
     last_touched: dict[str, object] | None = None,
     applied: dict[str, tuple[str, int | None, str]] | None = None,
+    held: dict[str, str] | None = None,
 ) -> list[PlannedAction]:
     """Decide at most one action per pattern from its status and whether it has an issue.
 
@@ -54,7 +55,9 @@ def plan(
     last_touched: fingerprint -> start of the last window whose action touched its issue.
     applied: fingerprint -> (action, issue number, reason) an earlier run of this window already applied: a rerun
         plans the same action again (apply finds it done), so it reports what the window did.
+    held: fingerprint -> why its issue takes no action in this window (closed after an older window).
     """
+    held = held or {}
     planned = []
     creations = 0
     matches = matches or {}
@@ -70,6 +73,11 @@ def plan(
             creations += done == Action.CREATE
             continue
         action, reason = Action.NONE, ""
+        if m.fingerprint in held:
+            planned.append(
+                PlannedAction(action_key(service, window, m.fingerprint, action), m.fingerprint, action, number, held[m.fingerprint])
+            )
+            continue
         if m.mute:
             planned.append(PlannedAction(action_key(service, window, m.fingerprint, action), m.fingerprint, action, number, m.mute))
             continue

@@ -51,9 +51,10 @@ def test_a_mute_needs_one_way_to_choose_its_patterns():
         Mute(until_escalating=True)
 
 
-def _run(sample_file, db, hour: int) -> dict:
+def _run(sample_file, db, hour: int, *extra: str) -> dict:
     start, end = HOURS[hour]
-    result = CliRunner().invoke(app, [*run_args(sample_file, start, end, f"duckdb:///{db}"), "--worklogs", str(db.parent), "--json"])
+    args = [*run_args(sample_file, start, end, f"duckdb:///{db}"), "--worklogs", str(db.parent), "--json", *extra]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -250,3 +251,19 @@ def test_once_a_rules_file_mute_ended_the_tracker_still_mutes():
     m = pattern("f1", 9)
     apply_mutes([m], rules, AFTER, {"f1"}, ended)  # a person closed its issue as not planned since
     assert m.mute and "tracker" in m.mute
+
+
+def test_an_escalation_in_an_older_window_published_late_does_not_reopen_an_issue_closed_since(prefect_harness, sample_file, tmp_path):
+    db = tmp_path / "g.duckdb"
+    number = by_template(_run(sample_file, db, 0), "Session access failed")["issue"]["number"]
+    _run(sample_file, db, 1, "--no-publish")  # hour 1's run did not publish (its tracker was down)
+    _run(sample_file, db, 2)
+    wh = open_warehouse(f"duckdb:///{db}")
+    LocalTracker(wh).close(number)  # fixed, after hour 2
+    wh.close()
+    late = by_template(_run(sample_file, db, 1), "Session access failed")  # hour 1 published late: it escalated then
+    assert late["status"] == "escalated" and late["issue"]["action"] == "none"
+    wh = open_warehouse(f"duckdb:///{db}")
+    issue = LocalTracker(wh).get(number)
+    wh.close()
+    assert issue.state == "closed" and "P2" in issue.labels  # not reopened, not relabelled
