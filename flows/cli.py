@@ -41,6 +41,7 @@ RulesOption = Annotated[Path | None, typer.Option(envvar="GARDENER_RULES", help=
 MinSeverityOption = Annotated[str, typer.Option(help=describe("min_severity"))]
 FilterOption = Annotated[str | None, typer.Option("--filter", help=describe("logging_filter"))]
 WorklogsOption = Annotated[Path, typer.Option(envvar="GARDENER_WORKLOGS", help=describe("worklog_dir"))]
+WorklogRepoOption = Annotated[str, typer.Option("--worklog-repo", envvar="GARDENER_WORKLOG_REPO", help=describe("worklog_repo"))]
 
 
 def _fail(message: str) -> None:
@@ -59,7 +60,9 @@ def _check_source(source: str) -> None:
         _fail(f"log source file not found: {source}")
 
 
-def _parameters(model: type[M], source, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish, **only) -> M:
+def _parameters(
+    model: type[M], source, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish, worklog_repo="", **only
+) -> M:
     """The options as the parameters model of the flows and deployments (RunParameters or FleetParameters, with
     the fields `only` that model has); a bad value is a clear error."""
     _check_source(source)
@@ -74,6 +77,7 @@ def _parameters(model: type[M], source, warehouse, tracker, rules, min_severity,
             logging_filter=logging_filter,
             worklog_dir=str(worklogs),
             publish_issues=publish,
+            worklog_repo=worklog_repo,
         )
     except ValidationError as exc:
         _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
@@ -141,6 +145,7 @@ def run(
     min_severity: MinSeverityOption = "WARNING",
     logging_filter: FilterOption = None,
     worklogs: WorklogsOption = Path("worklogs"),
+    worklog_repo: WorklogRepoOption = "",
     no_publish: bool = typer.Option(False, "--no-publish", help="Record the run without touching the tracker."),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (run_id, service, window, entries, rejected, worklog, clusters)."
@@ -148,7 +153,17 @@ def run(
 ) -> None:
     """Run the gardener flow for one service and one window [START, END)."""
     params = _parameters(
-        RunParameters, source, warehouse, tracker, rules, min_severity, logging_filter, worklogs, not no_publish, service=service
+        RunParameters,
+        source,
+        warehouse,
+        tracker,
+        rules,
+        min_severity,
+        logging_filter,
+        worklogs,
+        not no_publish,
+        worklog_repo,
+        service=service,
     )
     _check_window(start, end)
     _check_google_credentials(params)
@@ -184,6 +199,7 @@ def backfill(
     min_severity: MinSeverityOption = "WARNING",
     logging_filter: FilterOption = None,
     worklogs: WorklogsOption = Path("worklogs"),
+    worklog_repo: WorklogRepoOption = "",
     publish: bool = typer.Option(
         False, "--publish", help="Also create and update tracker issues (off by default: a backfill builds the baseline)."
     ),
@@ -199,7 +215,9 @@ def backfill(
     if not names:
         _fail("--services lists no service")
     all_params = [
-        _parameters(RunParameters, source, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish, service=name)
+        _parameters(
+            RunParameters, source, warehouse, tracker, rules, min_severity, logging_filter, worklogs, publish, worklog_repo, service=name
+        )
         for name in names
     ]
     _check_google_credentials(all_params[0])
@@ -271,6 +289,7 @@ def fleet(
     min_severity: MinSeverityOption = "WARNING",
     logging_filter: FilterOption = None,
     worklogs: WorklogsOption = Path("worklogs"),
+    worklog_repo: WorklogRepoOption = "",
     no_publish: bool = typer.Option(False, "--no-publish", help="Record the runs without touching the tracker."),
     as_json: bool = typer.Option(
         False, "--json", help='Print one JSON object: {"runs": [one `run --json` object per service], "failed": [...], "digest": PATH}.'
@@ -290,6 +309,7 @@ def fleet(
         logging_filter,
         worklogs,
         not no_publish,
+        worklog_repo,
         services=services,
         max_parallel=max_parallel,
     )

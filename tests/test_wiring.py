@@ -24,6 +24,7 @@ OPTION_OF = {
     "min_severity": "--min-severity",
     "logging_filter": "--filter",
     "worklog_dir": "--worklogs",
+    "worklog_repo": "--worklog-repo",
 }
 
 
