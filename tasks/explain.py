@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from log_gardener.tasks.grouping_rules import GroupingRules
+from log_gardener.tasks.grouping_rules import GroupingRules, warehouse_key
 from log_gardener.tasks.identity import nearest_known, new_fingerprint
 from log_gardener.tasks.normalise import clean_text
 from log_gardener.tasks.redact import redact
@@ -37,7 +37,10 @@ def explain(
     """How `message` of `service` is grouped, against the patterns `warehouse` knows (None: no history), with the
     rules file's `[grouping]` rules."""
     grouped = pattern_text(clean_text(message))
-    masked, used = (grouping or GroupingRules()).explain(grouped)
+    grouping = grouping or GroupingRules()
+    masked, used = grouping.explain(grouped)  # which rules changed the text, in Python's reading
+    if not grouping.empty:
+        masked = warehouse_key(grouped, grouping)  # the key itself as the warehouse computes it
     former = GroupingRules().key(grouped)
     keys, templates, issues = {}, {}, {}
     if warehouse is not None:

@@ -167,3 +167,9 @@ def test_a_new_value_of_a_split_never_joins_the_part_that_kept_the_fingerprint()
     assert found.fingerprint_of[messages[1]] not in {"fs", "f503"}
     assert found.regrouped_from == {found.fingerprint_of[messages[1]]: "fs"}
     assert found.template_of["fs"] == "status <NUM> ⟪s=502⟫"
+
+
+@pytest.mark.parametrize("expression", ["a*+", "(?x)a b", "[[:digit:]]+", "a{,3}", "x*", "(?>ab)", r"end\Z"])
+def test_an_expression_python_and_re2_would_read_differently_is_refused_when_the_rules_load(expression):
+    with pytest.raises(ValueError):
+        GroupingRules.model_validate({"mask": [{"name": "m", "match": expression}]})
