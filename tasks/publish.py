@@ -132,12 +132,17 @@ def _is_priority_label(label: str) -> bool:
 
 def kept_priority(labels: list[str], gardener_set: str | None, wanted: str) -> str:
     """The priority an issue's label should say: `wanted`, unless a person labelled the issue with another
-    priority than the one the gardener last set (`gardener_set`); a person's choice stays unless `wanted` is
+    priority than the one the gardener last wrote (`gardener_set`); a person's choice stays unless `wanted` is
     more urgent."""
-    chosen = Priority.most_urgent(*[label for label in labels if _is_priority_label(label) and label != gardener_set])
+    chosen = persons_priority(labels, gardener_set)
     if chosen is None or Priority(wanted).rank < chosen.rank:
         return wanted
     return chosen
+
+
+def persons_priority(labels: list[str], gardener_set: str | None) -> Priority | None:
+    """The most urgent priority label on the issue that the gardener did not write."""
+    return Priority.most_urgent(*[label for label in labels if _is_priority_label(label) and label != gardener_set])
 
 
 def _swap_priority(labels: list[str], priority: str) -> list[str]:
@@ -164,6 +169,8 @@ def apply(
     """
     related = related if related is not None else {}
     done = warehouse.query("actions_for_window", service=service, window_start=window.start)
+    written = warehouse.query("labels_written", service=service)
+    labels_written = dict(zip(written.fingerprint, written.label_written))
     state = dict(zip(done.action_key, done.state))
     applied_number = dict(zip(done.action_key, done.issue_number))
     by_fp = {m.fingerprint: m for m in measures}
@@ -180,10 +187,13 @@ def apply(
         if p.key not in state:
             _record(warehouse, run_id, service, window, p, m)
         siblings = sorted(related.get(m.module, set())) if m.module else []
-        number, url = _apply_one(tracker, p, m, service, window, context, samples.get(m.fingerprint, []), rules, project, siblings)
+        gardener_set = labels_written.get(m.fingerprint)  # else the pattern's last priority (see _apply_one)
+        number, url, label = _apply_one(
+            tracker, p, m, service, window, context, samples.get(m.fingerprint, []), rules, project, siblings, gardener_set
+        )
         if m.module:
             related.setdefault(m.module, set()).add(number)
-        warehouse.execute("mark_action_applied", action_key=p.key, issue_number=number, applied_at=datetime.now(UTC))
+        warehouse.execute("mark_action_applied", action_key=p.key, issue_number=number, applied_at=datetime.now(UTC), label_written=label)
         m.issue = IssueRef(number, p.action, url)
 
 
@@ -198,16 +208,18 @@ def _apply_one(
     rules: Rules,
     project: str | None,
     related: list[int],
-) -> tuple[int, str]:
-    """Apply one action; returns the issue's number and URL."""
+    gardener_set: str | None = None,
+) -> tuple[int, str, str | None]:
+    """Apply one action; returns the issue's number and URL, and the priority label it wrote (None: none, or a
+    person's label left in place). `gardener_set`: the priority label the gardener last wrote on the issue."""
     if p.action == Action.CREATE:
         existing = tracker.find_by_fingerprint(m.fingerprint)  # a crashed run may have created it
         if existing:
-            return existing.number, existing.url
+            return existing.number, existing.url, m.priority
         body = issue_text.issue_body(m, service, context, window, samples, project, related)
         assignees = list(m.owner.assignees) if m.owner else []  # on create only: never over a person's choice later
         created = tracker.create(issue_text.title(rules.tracker.title_prefix, m), body, issue_text.labels(m, service), assignees)
-        return created.number, created.url
+        return created.number, created.url, m.priority
     number = int(p.issue_number)
     marker = ACTION_MARKER.format(key=p.key)
     if not tracker.has_comment_with(number, marker):
@@ -216,9 +228,14 @@ def _apply_one(
     issue = tracker.get(number)
     labels = set(issue.labels)
     # a person who set the issue's priority label keeps it, unless the gardener escalates above it
-    shown = kept_priority(issue.labels, None if p.action == Action.LINK else m.previous_priority, m.priority)
+    own = None if p.action == Action.LINK else gardener_set or m.previous_priority
+    shown = kept_priority(issue.labels, own, m.priority)
+    person = persons_priority(issue.labels, own)
+    label = None
     if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK, Action.DEESCALATE):
         labels = set(_swap_priority(sorted(labels), shown))
+        # a person's label that stays (even one equal to the gardener's priority) is still the person's
+        label = m.priority if person is None or Priority(m.priority).rank < person.rank else None
     if p.action == Action.LINK:
         # a linked issue is the gardener's to follow: its service's listing then reads its state
         labels |= {"log-gardener", f"service:{service}"}
@@ -238,4 +255,4 @@ def _apply_one(
     if p.action == Action.QUIET:
         if rules.tracker.close_quiet and issue.state == "open":
             tracker.close(number)
-    return number, issue.url
+    return number, issue.url, label

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from log_gardener.tasks.normalise import Window
-from log_gardener.tasks.publish import action_key, plan
+from log_gardener.tasks.publish import PlannedAction, action_key, plan
 from log_gardener.tasks.rules import load_rules
 from log_gardener.tasks.vocabulary import Action, Priority, Status
 from tests.test_measure import pattern
@@ -157,3 +157,20 @@ def test_a_muted_pattern_takes_no_action_even_when_it_goes_quiet_or_is_new():
     planned = actions([quiet, new], {"q": 3})
     assert (planned["q"].action, planned["n"].action) == (Action.NONE, Action.NONE)
     assert planned["q"].reason == "muted on the tracker"
+
+
+def test_a_persons_label_equal_to_an_escalation_is_still_theirs_when_the_pattern_calms(fresh_db):
+    from log_gardener.tasks.publish import _apply_one
+    from log_gardener.tasks.trackers import LocalTracker
+
+    tracker = LocalTracker(fresh_db)
+    issue = tracker.create("GCP-logs | P2 | Payment provider timeout", "body", ["P1", "log-gardener"])  # a person said P1
+    up = measure("a", "escalated", priority="P1")
+    up.previous_priority = Priority.P2
+    escalate = PlannedAction(action_key("svc", WINDOW, "a", "escalate"), "a", Action.ESCALATE, issue.number, "x3")
+    assert _apply_one(tracker, escalate, up, "svc", WINDOW, {}, [], RULES, None, [], "P2")[2] is None  # wrote no label
+    down = measure("a", "ongoing", priority="P2")
+    down.previous_priority, down.reason = Priority.P1, "within its baseline for 6 windows (0.2/min): P1 to P2"
+    deescalate = PlannedAction(action_key("svc", WINDOW, "a", "deescalate"), "a", Action.DEESCALATE, issue.number, "calm")
+    _apply_one(tracker, deescalate, down, "svc", WINDOW, {}, [], RULES, None, [], "P2")  # the gardener last wrote P2
+    assert [label for label in tracker.get(issue.number).labels if label.startswith("P")] == ["P1"]  # never lowered

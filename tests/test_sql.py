@@ -34,6 +34,7 @@ PARAMS = {
     "action_key": "k",
     "issue_number": 1,
     "applied_at": T0,
+    "label_written": "P2",
     "run_id": "r",
     "status": "completed",
     "finished_at": T0,

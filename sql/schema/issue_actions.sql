@@ -12,6 +12,8 @@ create table if not exists issue_actions (
   reason string,
   state string not null,
   planned_at timestamp,
-  applied_at timestamp
+  applied_at timestamp,
+  -- the priority label the action put on the issue; null when it left a person's label in place
+  label_written string
 )
 cluster by service, fingerprint
