@@ -10,8 +10,9 @@ LOCK := requirements.lock
 BQEMU := .bqemu
 BQEMU_STAMP := $(BQEMU)/.installed
 BQEMU_LOCK := requirements-bqemulator.lock
-# DuckDB looks for extensions under $$HOME/.duckdb; the spatial extension the emulator loads comes from a wheel
-BQEMU_EXTENSIONS := $(BQEMU)/home/.duckdb/extensions/v1.5.5/linux_amd64
+# DuckDB looks for extensions under $$HOME/.duckdb/extensions/<version>/<platform>; the spatial extension the
+# emulator loads comes from a wheel, copied where the emulator's DuckDB (asked for its platform) looks
+BQEMU_HOME := $(BQEMU)/home
 
 .PHONY: setup demo test lint bench lock clean
 
@@ -29,8 +30,9 @@ $(BQEMU_STAMP): $(BQEMU_LOCK)
 	$(PYTHON) -m venv $(BQEMU)/venv
 	$(BQEMU)/venv/bin/pip install --quiet --upgrade pip
 	$(BQEMU)/venv/bin/pip install --quiet -r $(BQEMU_LOCK)
-	mkdir -p $(BQEMU_EXTENSIONS)
-	cp $(BQEMU)/venv/lib/python*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension $(BQEMU_EXTENSIONS)/
+	folder=$(BQEMU_HOME)/.duckdb/extensions/v1.5.5/$$($(BQEMU)/venv/bin/python -c "import duckdb; print(duckdb.sql('pragma platform').fetchone()[0])") && \
+	mkdir -p $$folder && \
+	cp $(BQEMU)/venv/lib/python*/site-packages/duckdb_extension_spatial/extensions/v1.5.5/spatial.duckdb_extension $$folder/
 	touch $(BQEMU_STAMP)
 
 demo: $(STAMP)
@@ -41,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 test: lint $(BQEMU_STAMP)
-	$(BIN)/python -m pytest -q
+	GARDENER_REQUIRE_BQEMU=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/grouping_quality.py

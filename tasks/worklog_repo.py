@@ -31,9 +31,10 @@ class WorklogTarget:
     @classmethod
     def parse(cls, spec: str) -> WorklogTarget:
         match = _SPEC.fullmatch(spec.strip())
-        if not match or ".." in spec:
+        folder = (match["folder"] or "worklogs").strip("/") if match else ""
+        if not match or ".." in spec or folder in ("", "."):
             raise ValueError(f"worklog repository must be OWNER/REPO[:FOLDER][@BRANCH], not {spec!r}")
-        return cls(match["repo"], (match["folder"] or "worklogs").strip("/"), match["branch"])
+        return cls(match["repo"], folder, match["branch"])
 
     def path(self, service: str, window: Window) -> str:
         return f"{self.folder}/{service}/{window.label()}.md"
@@ -50,8 +51,14 @@ class WorklogRepository:
     """Commits each window's worklog to a folder and branch of a GitHub repository (PyGithub's contents API)."""
 
     def __init__(self, target: WorklogTarget, connection: GitHubTracker):
+        from github import GithubException
+
         self.target, self.github = target, connection
         self.branch = target.branch or connection.repo.default_branch
+        try:  # a branch that is not there stops the run before anything is published
+            connection.repo.get_branch(self.branch)
+        except GithubException as exc:
+            raise ValueError(f"worklog branch {self.branch!r} not found in {target.repo} ({exc.status})") from None
 
     @classmethod
     def from_spec(cls, spec: str) -> WorklogRepository:

@@ -33,6 +33,8 @@ class Emulator:
 
     def __init__(self, project: str = "acme-prod", dataset: str = "log_gardener"):
         if not available():
+            if os.environ.get("GARDENER_REQUIRE_BQEMU"):  # make test sets it: a missing emulator is a failure there
+                raise RuntimeError("bqemulator is not set up in .bqemu/ (make .bqemu/.installed)")
             pytest.skip("bqemulator is not set up: run `make test` (it makes .bqemu/)")
         self.project, self.dataset = project, dataset
         with socket.socket() as sock:

@@ -33,6 +33,7 @@ class FakeGitHub(LoopbackServer):
         self.faults: list[tuple[str, str, str]] = []  # (method, path regex, kind)
         self.requests: list[tuple[str, str, int]] = []
         self.assignable: set[str] | None = None  # logins that can be assigned; None: any
+        self.branches = {"main"}  # of every repository
         self._lock = threading.Lock()
         self._comment_id = 1000
         self._serve()
@@ -259,6 +260,11 @@ class FakeGitHub(LoopbackServer):
                 data = fake.repos[repo]
                 if rest == "" and method == "GET":
                     return self._send(200, fake._repo_json(repo))
+                branch = re.fullmatch(r"/branches/(.+)", rest)
+                if branch and method == "GET":
+                    if branch.group(1) not in fake.branches:
+                        return self._send(404, {"message": "Branch not found"})
+                    return self._send(200, {"name": branch.group(1), "commit": {"sha": "0" * 40, "url": ""}, "protected": False})
                 contents = re.fullmatch(r"/contents/(.+)", rest)
                 if contents:
                     return self._contents(repo, contents.group(1), query)

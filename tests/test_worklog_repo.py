@@ -41,13 +41,20 @@ def test_a_worklog_repository_names_its_folder_and_branch(spec, target):
     assert WorklogTarget.parse(spec) == target
 
 
-@pytest.mark.parametrize("spec", ["acme", "acme/ops:../etc", "https://github.com/acme/ops", "acme/ops:a b"])
+@pytest.mark.parametrize("spec", ["acme", "acme/ops:../etc", "https://github.com/acme/ops", "acme/ops:a b", "acme/ops:/", "acme/ops:."])
 def test_a_bad_worklog_repository_is_a_clear_error_of_the_parameters(spec):
     with pytest.raises(ValueError, match="OWNER/REPO"):
         RunParameters(source="x.json", service="svc", worklog_repo=spec)
 
 
+def test_a_branch_that_is_not_there_is_a_clear_error_before_anything_is_committed(github):
+    with pytest.raises(ValueError, match="branch 'release' not found"):
+        WorklogRepository.from_spec("acme/ops@release")
+
+
 def test_a_rerun_commits_nothing_when_only_the_timings_changed(github):
+    github.branches.add("release")
+    assert WorklogRepository.from_spec("acme/ops@release").branch == "release"
     repo = WorklogRepository.from_spec("acme/ops:gardener@main")
     assert repo.commit("svc", WINDOW, TEXT) == "created"
     assert repo.commit("svc", WINDOW, TEXT.replace("0.80", "0.95")) == "unchanged"
