@@ -81,6 +81,7 @@ class FakeBigQuery(LoopbackServer):
         self.db = duckdb.connect()
         self.db.execute("set TimeZone = 'UTC'")
         self.queries: list[dict] = []
+        self.datasets: dict[str, dict] = {}  # datasetId -> its resource (labels included)
         self.loads: list[dict] = []
         self.lock = threading.Lock()
         self._serve()
@@ -172,10 +173,18 @@ class FakeBigQuery(LoopbackServer):
                     return self._send(200, {"tableReference": reference, "schema": {"fields": fields}})
                 match = re.match(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/?]+)$", self.path.split("?")[0])
                 if match:
-                    return self._send(
-                        200, {"datasetReference": {"projectId": match.group(1), "datasetId": match.group(2)}, "location": "US"}
-                    )
+                    if match.group(2) not in fake.datasets:
+                        return self._error(404, f"Not found: Dataset {match.group(1)}:{match.group(2)}", "notFound")
+                    return self._send(200, fake.datasets[match.group(2)])
                 self._error(404, f"Not found: {self.path}", "notFound")
+
+            def do_PATCH(self):
+                match = re.match(r"^/bigquery/v2/projects/[^/]+/datasets/([^/?]+)$", self.path.split("?")[0])
+                if not match or match.group(1) not in fake.datasets:
+                    return self._error(404, f"Not found: {self.path}", "notFound")
+                changes = json.loads(self._body())
+                fake.datasets[match.group(1)] |= {k: v for k, v in changes.items() if k == "labels"}
+                return self._send(200, fake.datasets[match.group(1)])
 
             def do_DELETE(self):
                 match = re.match(r"^/bigquery/v2/projects/[^/]+/datasets/[^/]+/tables/(\w+)", self.path)
@@ -191,8 +200,12 @@ class FakeBigQuery(LoopbackServer):
                 path = self.path.split("?")[0]
                 body = self._body()
                 if re.fullmatch(r"/bigquery/v2/projects/[^/]+/datasets", path):
-                    data = json.loads(body)
-                    return self._send(200, data | {"location": "US"})
+                    data = json.loads(body) | {"location": "US"}
+                    name = data["datasetReference"]["datasetId"]
+                    if name in fake.datasets:
+                        return self._error(409, f"Already Exists: Dataset {fake.project}:{name}", "duplicate")
+                    fake.datasets[name] = data
+                    return self._send(200, data)
                 if re.fullmatch(r"/bigquery/v2/projects/[^/]+/queries", path):
                     return self._query(json.loads(body))
                 if re.fullmatch(r"/upload/bigquery/v2/projects/[^/]+/jobs", path) and "uploadType=multipart" in self.path:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from log_gardener.flows.cli import app
 from log_gardener.sample import SERVICE
 from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse, rename_table, table_schema
+from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES
 from tests.bigquery_emulator import Emulator
 from tests.cli_args import run_args
 from tests.fake_bigquery import FakeBigQuery
@@ -84,6 +85,12 @@ def test_what_the_bigquery_warehouse_sends_is_bigquery_sql_with_bound_parameters
     loads = [load["configuration"]["load"] for load in fake_bigquery.loads]
     assert any(load["destinationTable"]["tableId"].startswith("staging_log_entries_") for load in loads)
     assert all(load["sourceFormat"] == "NEWLINE_DELIMITED_JSON" for load in loads)
+    first_jobs = len(sent) + len(loads)
+    _run(sample_file, tmp_path, *HOURS[1])  # the next hourly run: the dataset's label says it is set up
+    later = [q["query"] for q in fake_bigquery.queries[len(sent) :]]
+    assert not [s for s in later if s.lower().startswith(("create", "alter"))], "setup ran again"
+    print(f"BigQuery jobs: first run {first_jobs}, next run {len(later) + len(fake_bigquery.loads) - len(loads)}")
+    assert len(later) < len(sent) - len(SCHEMA_TABLES)
 
 
 def test_bad_warehouse_urls_are_clear_errors():

@@ -21,13 +21,21 @@ from typing import Any
 
 import pandas as pd
 import sqlglot
+from google.api_core.exceptions import NotFound
 from google.cloud import bigquery
 from sqlglot import exp
 
 from log_gardener.tasks.google_credentials import with_credentials
 from log_gardener.tasks.grouping_rules import GroupingRules
 from log_gardener.tasks.masking import mask_expression
-from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bigquery_sql, bound_parameters, migration_names
+from log_gardener.tasks.warehouses.sqlfiles import (
+    SCHEMA_TABLES,
+    analyst_view_names,
+    bigquery_sql,
+    bound_parameters,
+    migration_names,
+    schema_version,
+)
 
 _BQ_TYPES = {
     "STRING": "STRING",
@@ -117,6 +125,9 @@ def rename_table(statement: str, old: str, new: str) -> str:
     return tree.sql("bigquery")
 
 
+SCHEMA_LABEL = "gardener_schema"
+
+
 class BigQueryWarehouse:
     """The warehouse in one BigQuery dataset."""
 
@@ -151,11 +162,19 @@ class BigQueryWarehouse:
         self.grouping = rules
 
     def setup(self) -> None:
-        """Create the dataset and the tables of sql/schema (idempotent)."""
+        """Create the dataset and the tables of sql/schema (idempotent). A dataset whose `gardener_schema` label
+        says this release's schema version is set up already: one read, no job (an hourly run pays nothing)."""
+        version = schema_version()
+        try:
+            existing = self.client.get_dataset(self.default_dataset)
+        except NotFound:
+            existing = None
+        if existing is not None and (existing.labels or {}).get(SCHEMA_LABEL) == version:
+            return
         dataset = bigquery.Dataset(self.default_dataset)
         if self.location:
             dataset.location = self.location
-        self.client.create_dataset(dataset, exists_ok=True)
+        dataset = existing or self.client.create_dataset(dataset, exists_ok=True)
         for table in SCHEMA_TABLES:
             self._run(bigquery_sql(f"schema/{table}"), {})
         for migration in migration_names():
@@ -164,6 +183,8 @@ class BigQueryWarehouse:
                 self._run(self.qualify(bigquery_sql(migration)), {})
         for view in analyst_view_names():
             self._run(self.qualify(bigquery_sql(view)), {})
+        dataset.labels = {**(dataset.labels or {}), SCHEMA_LABEL: version}
+        self.client.update_dataset(dataset, ["labels"])
 
     def _migration_needed(self, statement: str) -> bool:
         """Whether an `alter table … add column` still has a column to add."""

@@ -7,6 +7,7 @@ global flag of REGEXP_REPLACE are left to sqlglot's transpiler.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from functools import cache
@@ -81,6 +82,14 @@ def migration_names() -> list[str]:
     """Statements of sql/migrations that bring tables of an older setup up to sql/schema, in name order; each is
     idempotent (`add column if not exists`), so every setup runs them all."""
     return sorted(f"migrations/{p.stem}" for p in (SQL_DIR / "migrations").glob("*.sql"))
+
+
+def schema_version() -> str:
+    """A digest of every statement setup runs (tables, migrations, views): a warehouse set up with this version
+    needs no setup again."""
+    names = [f"schema/{t}" for t in SCHEMA_TABLES] + migration_names() + analyst_view_names()
+    digest = hashlib.sha1("\x1f".join(sql_path(n).read_text(encoding="utf-8") for n in names).encode()).hexdigest()
+    return digest[:16]
 
 
 def all_sql_names() -> list[str]:
