@@ -29,6 +29,9 @@ class DuckDBWarehouse:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.con = self._connect(lock_wait)
         self.con.execute("set TimeZone = 'UTC'")
+        # DuckDB caches up to most of the machine's memory by default; beyond this it spills to disk, so a busy
+        # hour's run stays within a worker's memory
+        self.con.execute("set memory_limit = ?", [os.environ.get("GARDENER_DUCKDB_MEMORY_LIMIT", "256MB")])
         self._lock = threading.RLock()
 
     def _connect(self, lock_wait: float) -> duckdb.DuckDBPyConnection:
