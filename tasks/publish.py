@@ -222,15 +222,17 @@ def _apply_one(
         return created.number, created.url, m.priority
     number = int(p.issue_number)
     marker = ACTION_MARKER.format(key=p.key)
-    if not tracker.has_comment_with(number, marker):
-        headline = issue_text.action_headline(p.action, m, p.reason, rules.tracker.quiet_after_windows, rules.tracker.close_quiet)
-        tracker.comment(number, issue_text.comment_body(m, service, context, window, samples, p.key, headline))
     issue = tracker.get(number)
     labels = set(issue.labels)
     # a person who set the issue's priority label keeps it, unless the gardener escalates above it
     own = None if p.action == Action.LINK else gardener_set or m.previous_priority
     shown = kept_priority(issue.labels, own, m.priority)
     person = persons_priority(issue.labels, own)
+    if not tracker.has_comment_with(number, marker):
+        headline = issue_text.action_headline(p.action, m, p.reason, rules.tracker.quiet_after_windows, rules.tracker.close_quiet)
+        if shown != m.priority and p.action in (Action.ESCALATE, Action.REOPEN, Action.DEESCALATE):
+            headline += f" The priority label {shown}, set by a person, stays."
+        tracker.comment(number, issue_text.comment_body(m, service, context, window, samples, p.key, headline))
     label = None
     if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK, Action.DEESCALATE):
         labels = set(_swap_priority(sorted(labels), shown))

@@ -173,4 +173,6 @@ def test_a_persons_label_equal_to_an_escalation_is_still_theirs_when_the_pattern
     down.previous_priority, down.reason = Priority.P1, "within its baseline for 6 windows (0.2/min): P1 to P2"
     deescalate = PlannedAction(action_key("svc", WINDOW, "a", "deescalate"), "a", Action.DEESCALATE, issue.number, "calm")
     _apply_one(tracker, deescalate, down, "svc", WINDOW, {}, [], RULES, None, [], "P2")  # the gardener last wrote P2
-    assert [label for label in tracker.get(issue.number).labels if label.startswith("P")] == ["P1"]  # never lowered
+    after = tracker.get(issue.number)
+    assert [label for label in after.labels if label.startswith("P")] == ["P1"]  # never lowered
+    assert "The priority label P1, set by a person, stays." in after.comments[-1]
