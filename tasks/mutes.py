@@ -107,7 +107,7 @@ def mute_states(warehouse, service: str) -> dict[tuple[str, str], MuteState]:
     """The recorded state of every rules-file mute of `service`'s patterns."""
     rows = warehouse.query("mute_states", service=service)
     return {
-        (fp, key): MuteState(_time(started), None if rate != rate or rate is None else float(rate), _time(ended))
+        (fp, key): MuteState(_time(started), None if pd.isna(rate) else float(rate), _time(ended))
         for fp, key, started, rate, ended in rows[["fingerprint", "mute_key", "started", "rate_at_start", "ended"]].itertuples(index=False)
     }
 
@@ -130,7 +130,4 @@ def record_mute_events(warehouse, service: str, window: Window, events: list[Mut
 
 
 def _time(value) -> datetime | None:
-    if value is None or pd.isna(value):
-        return None
-    stamp = pd.Timestamp(value)
-    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
+    return None if pd.isna(value) else pd.Timestamp(value).to_pydatetime()

@@ -134,15 +134,18 @@ def kept_priority(labels: list[str], gardener_set: str | None, wanted: str) -> s
     """The priority an issue's label should say: `wanted`, unless a person labelled the issue with another
     priority than the one the gardener last wrote (`gardener_set`); a person's choice stays unless `wanted` is
     more urgent."""
-    chosen = persons_priority(labels, gardener_set)
-    if chosen is None or Priority(wanted).rank < chosen.rank:
-        return wanted
-    return chosen
+    person = persons_priority(labels, gardener_set)
+    return wanted if _overrides(wanted, person) else person
 
 
 def persons_priority(labels: list[str], gardener_set: str | None) -> Priority | None:
     """The most urgent priority label on the issue that the gardener did not write."""
     return Priority.most_urgent(*[label for label in labels if _is_priority_label(label) and label != gardener_set])
+
+
+def _overrides(wanted: str, person: Priority | None) -> bool:
+    """Whether the gardener's priority replaces a person's label: there is none, or `wanted` is more urgent."""
+    return person is None or Priority(wanted).rank < person.rank
 
 
 def _swap_priority(labels: list[str], priority: str) -> list[str]:
@@ -226,8 +229,9 @@ def _apply_one(
     labels = set(issue.labels)
     # a person who set the issue's priority label keeps it, unless the gardener escalates above it
     own = None if p.action == Action.LINK else gardener_set or m.previous_priority
-    shown = kept_priority(issue.labels, own, m.priority)
     person = persons_priority(issue.labels, own)
+    overrides = _overrides(m.priority, person)
+    shown = m.priority if overrides else person
     if not tracker.has_comment_with(number, marker):
         headline = issue_text.action_headline(p.action, m, p.reason, rules.tracker.quiet_after_windows, rules.tracker.close_quiet)
         if shown != m.priority and p.action in (Action.ESCALATE, Action.REOPEN, Action.DEESCALATE):
@@ -237,7 +241,7 @@ def _apply_one(
     if p.action in (Action.ESCALATE, Action.REOPEN, Action.LINK, Action.DEESCALATE):
         labels = set(_swap_priority(sorted(labels), shown))
         # a person's label that stays (even one equal to the gardener's priority) is still the person's
-        label = m.priority if person is None or Priority(m.priority).rank < person.rank else None
+        label = m.priority if overrides else None
     if p.action == Action.LINK:
         # a linked issue is the gardener's to follow: its service's listing then reads its state
         labels |= {"log-gardener", f"service:{service}"}
