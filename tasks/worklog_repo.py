@@ -80,30 +80,31 @@ class WorklogRepository:
         from github import GithubException
 
         path = self.target.path(service, window)
-        existing = self._read(path)
-        if existing is not None and _same(existing.decoded_content.decode("utf-8"), markdown):
+
+        def says_it(file) -> bool:
+            return file is not None and _same(file.decoded_content.decode("utf-8"), markdown)
+
+        current = [self._read(path)]  # the file's present version: a PUT must name it
+        if says_it(current[0]):
             return "unchanged"
+        outcome = "created" if current[0] is None else "updated"
         message = f"Worklog of {service}, {window.start:%Y-%m-%d %H:%M}Z to {window.end:%H:%M}Z"
 
-        def landed():
-            current = self._read(path)
-            return "landed" if current is not None and _same(current.decoded_content.decode("utf-8"), markdown) else None
+        def landed() -> str | None:
+            current[0] = self._read(path)
+            return outcome if says_it(current[0]) else None
 
-        def write():
-            current = self._read(path)  # a retried PUT must name the file's present version
-            if current is not None and _same(current.decoded_content.decode("utf-8"), markdown):
-                return "landed"
+        def write() -> str:
             try:
-                if current is None:
+                if current[0] is None:
                     self.github.repo.create_file(path, message, markdown, branch=self.branch)
                 else:
-                    self.github.repo.update_file(path, message, markdown, current.sha, branch=self.branch)
+                    self.github.repo.update_file(path, message, markdown, current[0].sha, branch=self.branch)
             except GithubException as exc:
                 # 409/422: the file changed under us (e.g. an earlier attempt of this write landed)
                 if exc.status in (409, 422) and landed() is not None:
-                    return "landed"
+                    return outcome
                 raise
-            return "created" if current is None else "updated"
+            return outcome
 
-        result = self.github.write_once(write, landed)
-        return "updated" if result == "landed" and existing is not None else "created" if result == "landed" else result
+        return self.github.write_once(write, landed)
