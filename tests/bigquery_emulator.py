@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 import sqlglot
-from sqlglot import exp
+
+from log_gardener.tasks.warehouses.bigquery import name_tables_in_full
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = ROOT / ".bqemu"
@@ -82,12 +83,7 @@ class Emulator:
 
     def rows(self, statement: str) -> list[tuple]:
         """The rows of one query, its unqualified tables read from the warehouse dataset."""
-
-        tree = sqlglot.parse_one(statement, read="bigquery")
-        for table in tree.find_all(exp.Table):
-            if not table.args.get("db"):
-                table.set("db", exp.to_identifier(self.dataset))
-                table.set("catalog", exp.to_identifier(self.project))
+        tree = name_tables_in_full(sqlglot.parse_one(statement, read="bigquery"), self.project, self.dataset)
         client = self.client()
         try:
             return [tuple(row.values()) for row in client.query_and_wait(tree.sql("bigquery"))]

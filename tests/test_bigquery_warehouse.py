@@ -14,6 +14,7 @@ from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES
 from tests.bigquery_emulator import Emulator
 from tests.cli_args import run_args
 from tests.fake_bigquery import FakeBigQuery
+from tests.snapshots import run_outcome
 
 HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z")]
 
@@ -176,19 +177,6 @@ def test_a_fleet_on_bigquery_runs_services_in_parallel_as_child_flow_runs(prefec
     assert len(runs) == 3 and parents == {fleet_run[0].id}  # each service's run is a child of the fleet's
 
 
-def _bigquery_snapshot(emulator: Emulator) -> dict:
-    rows = lambda sql: sorted(emulator.rows(sql))  # noqa: E731
-    return {
-        "entries": rows("select insert_id from log_entries"),
-        "keys": rows("select masked_message, fingerprint from cluster_keys"),
-        "counts": rows("select fingerprint, entries, status, priority from cluster_counts"),
-        "clusters": rows("select fingerprint, template, issue_number, current_priority from clusters"),
-        "issues": rows("select number, title, labels, state from tracker_issues"),
-        "comments": rows("select issue_number, body from tracker_comments"),
-        "actions": rows("select action_key, action, state from issue_actions"),
-    }
-
-
 def test_two_runs_of_one_window_at_once_on_bigquery_leave_one_set_of_rows_and_actions(prefect_harness, sample_file, tmp_path):
     """Two processes (two workers, or a manual run beside a scheduled one) on one BigQuery dataset: the Prefect
     server's per-service concurrency limit lets one in at a time, and the second finds the window done."""
@@ -210,12 +198,12 @@ def test_two_runs_of_one_window_at_once_on_bigquery_leave_one_set_of_rows_and_ac
     with Emulator("acme-prod") as clean_api:
         alone = start_run(clean_api)
         assert alone.wait(timeout=600) == 0, alone.stderr.read().decode()[-2000:]
-        clean = _bigquery_snapshot(clean_api)
+        clean = run_outcome(clean_api.rows)
     with Emulator("acme-prod") as api:
         runs = [start_run(api), start_run(api)]
         codes = [run.wait(timeout=600) for run in runs]
         assert codes == [0, 0], [run.stderr.read().decode()[-2000:] for run in runs]
-        assert _bigquery_snapshot(api) == clean
+        assert run_outcome(api.rows) == clean
         spans = api.rows("select started_at, finished_at from runs where status = 'completed' order by started_at")
         assert len(spans) == 2 and spans[0][1] <= spans[1][0]  # one after the other: the second waited for the slot
 

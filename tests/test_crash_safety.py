@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from log_gardener.sample import SERVICE, write_sample
+from tests.snapshots import run_outcome
 
 GARDENER = Path(sys.executable).with_name("gardener")
 WINDOW = ("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z")
@@ -53,16 +54,7 @@ def snapshot(db: Path) -> dict:
     """What a run leaves behind, without ids and clocks."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = lambda sql: sorted(con.execute(sql).fetchall())  # noqa: E731
-        return {
-            "entries": rows("select insert_id from log_entries"),
-            "rejected": rows("select rejection_id, reason from rejected_entries"),
-            "keys": rows("select masked_message, fingerprint from cluster_keys"),
-            "counts": rows("select fingerprint, entries, status, priority from cluster_counts"),
-            "clusters": rows("select fingerprint, template, issue_number, current_priority from clusters"),
-            "issues": rows("select number, title, labels, state from tracker_issues"),
-            "comments": rows("select issue_number, body from tracker_comments"),
-            "actions": rows("select action_key, action, state from issue_actions"),
+        return run_outcome(lambda sql: con.execute(sql).fetchall()) | {
             "completed runs": con.execute("select count(*) from runs where status = 'completed'").fetchone()[0],
         }
     finally:

@@ -128,6 +128,16 @@ def rename_table(statement: str, old: str, new: str) -> str:
 SCHEMA_LABEL = "gardener_schema"
 
 
+def name_tables_in_full(tree: exp.Expression, project: str, dataset: str) -> exp.Expression:
+    """`tree` with each table that names no dataset (and is not one of its CTEs) read from `project.dataset`."""
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    for table in tree.find_all(exp.Table):
+        if not table.args.get("db") and table.name not in ctes:
+            table.set("db", exp.to_identifier(dataset))
+            table.set("catalog", exp.to_identifier(project))
+    return tree
+
+
 class BigQueryWarehouse:
     """The warehouse in one BigQuery dataset."""
 
@@ -206,12 +216,7 @@ class BigQueryWarehouse:
             for node in body.find_all(exp.RegexpReplace):
                 node.set("modifiers", None)  # BigQuery's REGEXP_REPLACE is always global and takes no modifiers
             call.replace(body)
-        ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
-        for table in tree.find_all(exp.Table):
-            if not table.args.get("db") and table.name not in ctes:
-                table.set("db", exp.to_identifier(self.dataset))
-                table.set("catalog", exp.to_identifier(self.project))
-        return tree.sql("bigquery")
+        return name_tables_in_full(tree, self.project, self.dataset).sql("bigquery")
 
     def query(self, name: str, **params: Any) -> pd.DataFrame:
         rows = self._run(bigquery_sql(name), params)
