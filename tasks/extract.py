@@ -81,11 +81,12 @@ def extract(
     stats = {"read": 0, "kept": 0, "rejected": 0, "other_service": 0, "outside_window": 0, "below_severity": 0}
     rows: list[dict] = []
     rejections: list[Rejection] = []
-    result = Extracted(pd.DataFrame(columns=list(ROW_COLUMNS)))
+    new_entries, project = 0, None
 
     def flush() -> None:
+        nonlocal new_entries
         if rows and sink is not None:
-            result.new_entries += sink(pd.DataFrame(rows, columns=list(ROW_COLUMNS)))
+            new_entries += sink(_frame(rows))
             stats["kept"] += len(rows)
             rows.clear()
 
@@ -121,8 +122,8 @@ def extract(
             if owner is None:
                 raise RejectedEntry("no service name in resource.labels")
             row = normalise(entry)
-            if result.project is None and str(row["log_name"] or "").startswith("projects/"):
-                result.project = str(row["log_name"]).split("/")[1] or None
+            if project is None and str(row["log_name"] or "").startswith("projects/"):
+                project = str(row["log_name"]).split("/")[1] or None
             rows.append(row)
             if len(rows) >= chunk_rows:
                 flush()
@@ -133,6 +134,8 @@ def extract(
     flush()
     stats["kept"] += len(rows)
     stats["rejected"] = len(rejections)
-    result.rows = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
-    result.rejections, result.stats = rejections, stats
-    return result
+    return Extracted(_frame(rows), rejections, stats, new_entries, project)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(ROW_COLUMNS))
