@@ -13,6 +13,7 @@ import ast
 import contextlib
 import csv
 import datetime as dt
+import email.utils
 import functools
 import os
 import random
@@ -300,8 +301,18 @@ def _url(rng: random.Random) -> str:
 
 
 def _timestamp(rng: random.Random) -> str:
+    """A moment as Python programs print one: ISO 8601 mostly, else `str(datetime)`, `time.ctime`, RFC 2822, syslog."""
     moment = dt.datetime(2024, 5, 17, tzinfo=dt.UTC) + dt.timedelta(seconds=rng.uniform(0, 30 * 86400))
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    shape = rng.random()
+    if shape < 0.6:
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if shape < 0.75:
+        return str(moment.replace(tzinfo=None))
+    if shape < 0.85:
+        return f"{moment:%a %b} {moment.day:2d} {moment:%H:%M:%S %Y}"  # time.ctime, in UTC
+    if shape < 0.95:
+        return email.utils.format_datetime(moment)
+    return f"{moment:%b} {moment.day:2d} {moment:%H:%M:%S}"
 
 
 GENERATORS: dict[str, Callable[[random.Random, int], object]] = {

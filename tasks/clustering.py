@@ -151,6 +151,29 @@ def _gaps(a: Sequence[str], b: Sequence[str]) -> tuple[list[tuple[Sequence[str],
     return [(middle_a, middle_b)], matched
 
 
+def generalise(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
+    """The template both `a` and `b` fit: their common tokens (see `_gaps`), each gap between them one wildcard."""
+    limit = min(len(a), len(b))
+    prefix = 0
+    while prefix < limit and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
+    middle: tuple[str, ...] = ()
+    if middle_a or middle_b:
+        middle = (WILDCARD,)
+        if middle_a and middle_b and not set(middle_a).isdisjoint(middle_b):
+            count_a, count_b = Counter(middle_a), Counter(middle_b)
+            for i, token in enumerate(middle_a):
+                if count_a[token] == 1 and count_b.get(token) == 1 and _is_word(token):
+                    j = middle_b.index(token)
+                    middle = (*generalise(middle_a[:i], middle_b[:j]), token, *generalise(middle_a[i + 1 :], middle_b[j + 1 :]))
+                    break
+    return collapse_wildcards((*a[:prefix], *middle, *a[len(a) - suffix :]))
+
+
 def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: token == WILDCARD) -> bool:
     """Whether two templates are one statement whose values took other tokens (see `_join_value_lengths`).
 
@@ -473,28 +496,51 @@ class PatternClusterer:
             return [("=", template), ("<>", template[:2], template[-2:]), ("<", template[:3]), (">", template[-3:])]
 
         # Largest first: each cluster joins the statement of the first larger cluster it matches. Two clusters
-        # that are both seen `min_support` times with their own words in between are two statements.
-        representative_of: dict[int, int] = {}
-        by_key: dict[tuple, list[int]] = defaultdict(list)
-        for label in sorted(templates, key=lambda x: (-support[x], templates[x])):
-            template = templates[label]
-            label_keys = keys(template)
-            target = None
-            for key in label_keys:
-                for other in by_key.get(key, ()):
-                    equal = templates[other] == template
-                    if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
-                        continue
-                    if equal or same_statement(templates[other], template, is_value):
-                        target = representative_of[other]
-                        break
-                if target is not None:
-                    break
-            representative_of[label] = label if target is None else target
-            for key in label_keys:
-                if len(by_key[key]) < self.max_candidates:
-                    by_key[key].append(label)
-        return np.array([representative_of[int(label)] for label in labels], dtype=int)
+        # that are both seen `min_support` times with their own words in between are two statements. A statement
+        # that took in values of other lengths compares with a wider template; a second pass lets the clusters
+        # that met it before it widened compare again, so the outcome does not hang on which came first.
+        order = sorted(templates, key=lambda x: (-support[x], templates[x]))
+        parent = {label: label for label in templates}  # union-find; a root is its group's earliest cluster
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for second in (False, True):
+            by_key: dict[tuple, list[int]] = defaultdict(list)
+            for label in order:
+                template = templates[label]
+                label_keys = keys(template)
+                if not second or parent[label] == label:
+                    target = self._first_match(label, template, label_keys, by_key, templates, support, is_value)
+                    if target is not None and find(target) != find(label):
+                        parent[find(label)] = find(target)
+                    indexed = [(label, label_keys)]
+                    if target is not None and templates[target] != template:
+                        # the statement now holds values of several lengths there: later clusters meet its wider template
+                        templates[target] = generalise(templates[target], template)
+                        indexed.append((target, keys(templates[target])))
+                else:
+                    indexed = [(label, label_keys)]
+                for indexed_label, indexed_keys in indexed:
+                    for key in indexed_keys:
+                        if len(by_key[key]) < self.max_candidates and indexed_label not in by_key[key]:
+                            by_key[key].append(indexed_label)
+        return np.array([find(int(label)) for label in labels], dtype=int)
+
+    def _first_match(self, label, template, label_keys, by_key, templates, support, is_value) -> int | None:
+        """The first indexed cluster that `template` is one statement with (see `_join_value_lengths`), or None."""
+        for key in label_keys:
+            for other in by_key.get(key, ()):
+                joined = templates[other]
+                equal = joined == template
+                if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
+                    continue
+                if equal or same_statement(joined, template, is_value):
+                    return other
+        return None
 
     def _templates(self, messages, token_lists, spans_of, labels, counts) -> dict[int, str]:
         """A readable template per cluster: its most frequent message with the varying spans as <*>."""

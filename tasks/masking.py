@@ -44,6 +44,18 @@ MASK_RULES: tuple[MaskRule, ...] = (
         "<TS>",
         needs="-",
     ),
+    # A date written with a month name is one value, whichever of the usual orders it takes: syslog's
+    # "Jun 19 23:54:40", ctime's "Sun Jun 19 23:54:40 2005", HTTP's "Tue, 15 Nov 1994 08:12:31 GMT",
+    # "Jun 19, 2005 11:02:03 PM". Month and weekday names take few values, so unmasked they would read as
+    # words of the statement and split it by the day it was written.
+    MaskRule(
+        "textual_date",
+        r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]{0,6},? +)?(?:\d{1,2} +)?"
+        r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.? +(?:\d{1,2}(?:st|nd|rd|th)?,? +)?(?:\d{4},? +)?"
+        r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?: ?[AaPp][Mm]\b)?(?: +(?:[A-Z]{3,4}\b|[+\-]\d{4}))?(?: +\d{4}\b)?",
+        "<TS>",
+        needs=":",
+    ),
     MaskRule("path", r"(?:/[\w.\-~%]+){3,}/?(?:\?[^\s\"']*)?", "<PATH>", needs="/"),
     MaskRule("uuid", r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", "<UUID>", needs="-"),
     MaskRule("ip", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?", "<IP>", needs="."),

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
 from log_gardener.tasks.cluster_lines import cluster_lines
-from log_gardener.tasks.clustering import merge_template, render_template, same_statement, statement_shape, tokenize
+from log_gardener.tasks.clustering import WILDCARD, generalise, merge_template, render_template, same_statement, statement_shape, tokenize
 
 REFERENCE = [
     # (message, expected group)
@@ -200,3 +200,34 @@ def test_quoted_values_of_a_few_words_are_masked_and_apostrophes_are_not_quotes(
         ]
     )
     assert labels[0] == labels[1] != labels[2]
+
+
+def test_generalise_keeps_common_words_and_makes_each_gap_one_value():
+    a = ("Export", "failed", ":", "forbidden")
+    b = ("Export", "failed", ":", "connection", "reset", "by", "peer")
+    assert generalise(a, b) == ("Export", "failed", ":", WILDCARD)
+    assert generalise(("copy", "<*>", "to", "a", "b"), ("copy", "x", "y", "to", "c")) == ("copy", WILDCARD, "to", WILDCARD)
+
+
+def test_a_one_word_value_joins_a_statement_whose_value_varied_in_length_whichever_came_first():
+    # "forbidden" and "refused" alone read like two statements ("VM Paused" / "VM Resumed"); once the statement
+    # has taken reasons of several words, the position is a value, even for the clusters compared before that
+    reasons = [
+        "forbidden",
+        "forbidden",
+        "refused",
+        "refused",
+        "connection reset by peer",
+        "deadline exceeded",
+        "no route to host",
+        "broken pipe",
+        "permission denied",
+        "quota exceeded for project",
+    ]
+    lines = [f"Export of the nightly report failed: {reason}" for reason in reasons]
+    for word in ("forbidden", "refused", "connection", "deadline", "broken", "permission", "quota", "no"):
+        # the reasons' words are free text elsewhere in the log too
+        lines += [f"Sync step {i} stopped with {word}" for i in range(3)] + [f"worker said {word}", f"retrying after {word}"]
+    labels, templates = cluster_lines(lines)
+    assert len(set(labels[: len(reasons)])) == 1
+    assert templates[labels[0]] == "Export of the nightly report failed: <*>"

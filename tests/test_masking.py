@@ -16,6 +16,13 @@ CASES = [
     ("mail to jane.doe@example.com bounced, see https://mail.example.com/x?id=9", "mail to <EMAIL> bounced, see <URL>"),
     ("cannot open /var/lib/app/data/file.db", "cannot open <PATH>"),
     ("pointer 0xc000010000 freed", "pointer <HEX> freed"),
+    # dates written with month names, in the orders syslog, ctime, HTTP and Java write them
+    ("connection from 10.1.2.3 at Sun Jun 19 23:54:40 2005", "connection from <IP> at <TS>"),
+    ("Jul  1 09:01:05 lease renewed", "<TS> lease renewed"),
+    ("cache entry expires Tue, 15 Nov 1994 08:12:31 GMT, refreshing", "cache entry expires <TS>, refreshing"),
+    ("job started Jun 19, 2005 11:02:03 PM and stalled", "job started <TS> and stalled"),
+    # a month name without a time is a word: "May" in a sentence stays
+    ("May 3 workers retry", "May <NUM> workers retry"),
 ]
 
 
