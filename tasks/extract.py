@@ -11,6 +11,7 @@ import pandas as pd
 
 from log_gardener.tasks.normalise import ROW_COLUMNS, SEVERITY_RANK, RejectedEntry, Window, normalise, parse_time, service_of, severity_name
 from log_gardener.tasks.sources.base import RAW_KEEP_CHARS, LogSource, Unparseable
+from log_gardener.tasks.sources.file import FileSource
 
 
 @dataclass
@@ -69,6 +70,7 @@ def extract(
     min_severity: str = "WARNING",
     sink: Callable[[pd.DataFrame], int] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    in_warehouse: Callable | None = None,
 ) -> Extracted:
     """Read `source`, keep `service` in `window` at `min_severity` or above, normalise each entry.
 
@@ -76,7 +78,24 @@ def extract(
     entries that cannot be read are kept as rejections with their reason. With a `sink` (the warehouse's
     idempotent merge), kept rows are handed over `chunk_rows` at a time and not held: a busy hour's memory is
     one chunk's, not the window's.
+
+    With `in_warehouse` (a DuckDB warehouse's `extract_file`), an NDJSON file is read, filtered and loaded by
+    SQL in the warehouse, and only the lines SQL leaves to Python are read here (see `tasks.file_extract`).
     """
+    if in_warehouse is not None and isinstance(source, FileSource):
+        done = in_warehouse(source.path, service, window, min_severity)
+        if done is not None:
+            rest = _extract(source.entries_at(done.python_positions), source.describe(), service, window, min_severity, sink, chunk_rows)
+            stats = {key: done.stats.get(key, 0) + rest.stats.get(key, 0) for key in rest.stats}
+            stats["read"] = done.stats["read"]  # the positions Python read are among the lines SQL counted
+            return Extracted(rest.rows, rest.rejections, stats, done.new_entries + rest.new_entries, done.project or rest.project)
+    return _extract(
+        enumerate(source.entries(service, window, min_severity)), source.describe(), service, window, min_severity, sink, chunk_rows
+    )
+
+
+def _extract(items, described: str, service: str, window: Window, min_severity: str, sink, chunk_rows: int) -> Extracted:
+    """`extract` over (position, entry) pairs."""
     floor = SEVERITY_RANK[severity_name(min_severity)]
     stats = {"read": 0, "kept": 0, "rejected": 0, "other_service": 0, "outside_window": 0, "below_severity": 0}
     rows: list[dict] = []
@@ -90,11 +109,11 @@ def extract(
             stats["kept"] += len(rows)
             rows.clear()
 
-    for position, entry in enumerate(source.entries(service, window, min_severity)):
+    for position, entry in items:
         stats["read"] += 1
         where = f"entry {position + 1}"
         if isinstance(entry, Unparseable):
-            rejections.append(_rejection(entry.raw, entry.reason, entry.where, source.describe()))
+            rejections.append(_rejection(entry.raw, entry.reason, entry.where, described))
             continue
         try:
             if not isinstance(entry, dict):
@@ -128,9 +147,9 @@ def extract(
             if len(rows) >= chunk_rows:
                 flush()
         except RejectedEntry as exc:
-            rejections.append(_rejection(_raw(entry), str(exc), where, source.describe()))
+            rejections.append(_rejection(_raw(entry), str(exc), where, described))
         except Exception as exc:  # an entry no rule foresaw is recorded, never the end of the run
-            rejections.append(_rejection(_raw(entry), f"unreadable entry ({type(exc).__name__}: {exc})"[:500], where, source.describe()))
+            rejections.append(_rejection(_raw(entry), f"unreadable entry ({type(exc).__name__}: {exc})"[:500], where, described))
     flush()
     stats["kept"] += len(rows)
     stats["rejected"] = len(rejections)

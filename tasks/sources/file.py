@@ -33,7 +33,12 @@ class FileSource:
             if first == "[":
                 yield from _json_array(handle)
             else:
-                yield from _ndjson(handle)
+                yield from (item for _, item in _ndjson(handle))
+
+    def entries_at(self, positions: set[int]) -> Iterator[tuple[int, dict | Unparseable]]:
+        """Only the entries at `positions` (counted as `entries` yields them) of an NDJSON file, with their position."""
+        with open(self.path, encoding="utf-8", errors="replace", newline="\n") as handle:
+            yield from _ndjson(handle, positions)
 
 
 def _first_char(handle) -> str:
@@ -46,8 +51,9 @@ def _first_char(handle) -> str:
             return stripped[0]
 
 
-def _ndjson(handle) -> Iterator[dict | Unparseable]:
-    number = 0
+def _ndjson(handle, wanted: set[int] | None = None) -> Iterator[tuple[int, dict | Unparseable]]:
+    """(position, entry) of each line that is not blank; with `wanted`, only those positions are decoded."""
+    number, position = 0, -1
     while True:
         # a line is read at most MAX_ENTRY_CHARS at a time: a huge line never sits in memory whole
         line = handle.readline(MAX_ENTRY_CHARS + 1)
@@ -59,17 +65,23 @@ def _ndjson(handle) -> Iterator[dict | Unparseable]:
             while line and not line.endswith("\n"):
                 line = handle.readline(CHUNK_CHARS)
                 size += len(line)
-            yield Unparseable(excerpt, f"entry of {size:,} characters, over the {MAX_ENTRY_CHARS:,}-character limit", f"line {number}")
+            position += 1
+            if wanted is None or position in wanted:
+                reason = f"entry of {size:,} characters, over the {MAX_ENTRY_CHARS:,}-character limit"
+                yield position, Unparseable(excerpt, reason, f"line {number}")
             continue
         text = line.strip().lstrip("\ufeff")  # a byte-order mark is not part of the entry
         if not text:
             continue
+        position += 1
+        if wanted is not None and position not in wanted:
+            continue
         try:
-            yield _DECODER.decode(text)
+            yield position, _DECODER.decode(text)
         except json.JSONDecodeError as exc:
-            yield Unparseable(text[:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg} at column {exc.colno}", f"line {number}")
+            yield position, Unparseable(text[:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg} at column {exc.colno}", f"line {number}")
         except RecursionError:
-            yield Unparseable(text[:RAW_KEEP_CHARS], "malformed JSON: nested too deeply to read", f"line {number}")
+            yield position, Unparseable(text[:RAW_KEEP_CHARS], "malformed JSON: nested too deeply to read", f"line {number}")
 
 
 # Control characters inside strings are read (and cleaned later), not a reason to lose the entry.

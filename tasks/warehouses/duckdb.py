@@ -13,6 +13,7 @@ import pandas as pd
 
 from log_gardener.tasks.grouping_rules import GroupingRules, group_function_sql
 from log_gardener.tasks.masking import mask_function_sql
+from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.warehouses.base import check_table
 from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES, analyst_view_names, bound_parameters, duckdb_sql, migration_names
 
@@ -87,6 +88,20 @@ class DuckDBWarehouse:
     def merge_entries(self, rows: pd.DataFrame, **params: Any) -> int:
         """Insert the entries whose insert_id is not loaded yet; returns how many were new."""
         return self.merge("merge_log_entries", "log_entries", rows, **params)
+
+    def extract_file(self, path: Path, service: str, window: Window, min_severity: str):
+        """Read, filter and load an NDJSON log file in SQL (see `tasks.file_extract`); None when Python must read it."""
+        from log_gardener.tasks.file_extract import extract_file  # it reads the sources package, which reads this one
+
+        def merge(staged: str) -> int:
+            self.con.execute(f"create or replace temp view staging_log_entries as select * from {staged}")
+            try:
+                return self.execute("merge_log_entries", window_start=window.start, window_end=window.end)
+            finally:
+                self.con.execute("drop view if exists staging_log_entries")
+
+        with self._lock:
+            return extract_file(self.con, Path(path), service, window, min_severity, merge)
 
     def merge(self, name: str, table: str, rows: pd.DataFrame, **params: Any) -> int:
         """Run the statement `name` over `rows` staged as `staging_<table>`; returns the rows it changed."""

@@ -1,0 +1,204 @@
+-- DuckDB only: sort every line of a log file ($path) into a verdict, and compute the
+-- columns of log_entries for the kept ones. A line whose reading could differ from tasks/normalise.py in
+-- any way gets the verdict 'python' and is read there. The order of the checks is the order of
+-- tasks/extract.py: service, timestamp, window, severity, then the entry itself.
+-- Placeholders filled by tasks/file_extract.py: the severity ranks and the message size limit.
+create or replace temp table _gardener_file_entries as
+with numbered as (
+  -- the position of each line that is not blank, counted as Python counts them (tasks/sources/file.py)
+  select row_number() over () - 1 as position, text, json_valid(text) as valid
+  from (
+    select trim(line, chr(32) || chr(9) || chr(10) || chr(65279)) as text
+    from read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(0), quote = '', escape = '',
+      auto_detect = false, max_line_size = $max_line_chars)
+  )
+  where text <> ''
+), rooted as (
+  select *, case when valid then json_type(text) end as root from numbered
+), fields as (
+  select
+    position,
+    text,
+    coalesce(root = 'OBJECT', false) as is_object,
+    case when root = 'OBJECT' then json_type(text, [
+      '$.insertId', '$.timestamp', '$.receiveTimestamp', '$.severity', '$.logName', '$.trace',
+      '$.textPayload', '$.jsonPayload.message', '$.jsonPayload.msg', '$.jsonPayload.error', '$.jsonPayload',
+      '$.resource', '$.resource.type', '$.resource.labels',
+      '$.resource.labels.service_name', '$.resource.labels.module_id', '$.resource.labels.function_name',
+      '$.resource.labels.container_name', '$.resource.labels.job_name',
+      '$.resource.labels.revision_name', '$.resource.labels.version_id',
+      '$.resource.labels.location', '$.resource.labels.region', '$.resource.labels.zone',
+      '$.httpRequest', '$.sourceLocation', '$.jsonPayload."logging.googleapis.com/sourceLocation"',
+      '$.jsonPayload.labels', '$.jsonPayload.labels.module', '$.jsonPayload.labels.function', '$.jsonPayload.labels.line',
+      '$.sourceLocation.file', '$.sourceLocation.function', '$.sourceLocation.line',
+      '$.jsonPayload."logging.googleapis.com/sourceLocation".file',
+      '$.jsonPayload."logging.googleapis.com/sourceLocation".function',
+      '$.jsonPayload."logging.googleapis.com/sourceLocation".line',
+      '$.jsonPayload.logger', '$.jsonPayload.logger_name', '$.jsonPayload.logName'
+    ]) end as t,
+    case when root = 'OBJECT' then json_extract_string(text, [
+      '$.insertId', '$.timestamp', '$.receiveTimestamp', '$.severity', '$.logName', '$.trace',
+      '$.textPayload', '$.jsonPayload.message', '$.jsonPayload.msg', '$.jsonPayload.error', '$.none',
+      '$.none', '$.resource.type', '$.none',
+      '$.resource.labels.service_name', '$.resource.labels.module_id', '$.resource.labels.function_name',
+      '$.resource.labels.container_name', '$.resource.labels.job_name',
+      '$.resource.labels.revision_name', '$.resource.labels.version_id',
+      '$.resource.labels.location', '$.resource.labels.region', '$.resource.labels.zone',
+      '$.none', '$.sourceLocation', '$.jsonPayload."logging.googleapis.com/sourceLocation"',
+      '$.none', '$.jsonPayload.labels.module', '$.jsonPayload.labels.function', '$.jsonPayload.labels.line',
+      '$.sourceLocation.file', '$.sourceLocation.function', '$.sourceLocation.line',
+      '$.jsonPayload."logging.googleapis.com/sourceLocation".file',
+      '$.jsonPayload."logging.googleapis.com/sourceLocation".function',
+      '$.jsonPayload."logging.googleapis.com/sourceLocation".line',
+      '$.jsonPayload.logger', '$.jsonPayload.logger_name', '$.jsonPayload.logName'
+    ]) end as s
+  from rooted
+), typed as (
+  select
+    *,
+    -- Python's truth of each field: a non-empty string or a non-zero whole number
+    [coalesce((t[i] = 'VARCHAR' and s[i] <> '') or (t[i] in ('BIGINT', 'UBIGINT') and s[i] <> '0'), false) for i in range(1, 41)] as u,
+    -- a field read as Python would: absent, null or a string (numbers and containers go to Python)
+    list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR') for i in [15, 16, 17, 18, 19]]) as service_plain,
+    coalesce(t[12], 'NULL') in ('NULL', 'OBJECT') and coalesce(t[14], 'NULL') in ('NULL', 'OBJECT') as resource_plain,
+    case
+      when u[15] then s[15]
+      when u[16] then s[16]
+      when u[17] then s[17]
+      when u[18] then s[18]
+      when u[19] then s[19]
+    end as owner,
+    coalesce(t[2], 'NULL') in ('NULL', 'VARCHAR') and coalesce(t[3], 'NULL') in ('NULL', 'VARCHAR') as stamps_plain,
+    case when u[2] then s[2] when u[3] then s[3] end as stamp,
+    case when u[3] then s[3] end as received_text,
+    case
+      when coalesce(t[4], 'NULL') = 'NULL' or (t[4] = 'VARCHAR' and s[4] = '') then 0
+      when t[4] = 'VARCHAR' then __SEVERITY_RANK__
+    end as severity_rank
+  from fields
+), stamped as (
+  select
+    *,
+    -- Python reads ISO 8601 with any fraction (cut to microseconds) and takes a time without a zone as UTC
+    case when regexp_full_match(stamp, '\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?') then
+      try_cast(regexp_replace(regexp_replace(stamp, '(\.\d{6})\d+', '\1'), '[Zz]$', '')
+        || case when regexp_matches(stamp, '[+-]\d{2}:\d{2}$') then '' else '+00:00' end as timestamptz)
+    end as ts,
+    case when regexp_full_match(received_text, '\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?') then
+      try_cast(regexp_replace(regexp_replace(received_text, '(\.\d{6})\d+', '\1'), '[Zz]$', '')
+        || case when regexp_matches(received_text, '[+-]\d{2}:\d{2}$') then '' else '+00:00' end as timestamptz)
+    end as received
+  from typed
+), messaged as (
+  select
+    *,
+    -- textPayload, else the first of jsonPayload's message, msg and error that holds text; a value whose
+    -- text Python might read as blank (no printable ASCII character) is left to Python
+    case
+      when t[7] = 'VARCHAR' and regexp_matches(s[7], '[!-~]') then s[7]
+      when t[7] = 'VARCHAR' and s[7] <> '' then null
+      when t[11] <> 'OBJECT' then null
+      when t[8] = 'VARCHAR' and regexp_matches(s[8], '[!-~]') then s[8]
+      when t[8] = 'VARCHAR' and s[8] <> '' then null
+      when t[9] = 'VARCHAR' and regexp_matches(s[9], '[!-~]') then s[9]
+      when t[9] = 'VARCHAR' and s[9] <> '' then null
+      when t[10] = 'VARCHAR' and regexp_matches(s[10], '[!-~]') then s[10]
+    end as written,
+    -- where the source location comes from: the entry's, else the one in jsonPayload (an empty one counts as none)
+    case
+      when t[26] = 'OBJECT' and s[26] <> '{}' then 'entry'
+      when t[11] = 'OBJECT' and t[27] = 'OBJECT' and s[27] <> '{}' then 'payload'
+    end as location_from,
+    t[11] = 'OBJECT' and t[28] = 'OBJECT' as has_labels
+  from stamped
+), located as (
+  select
+    *,
+    case location_from when 'entry' then 32 when 'payload' then 35 end as loc_at,
+    -- every source-location field is absent, null, a string or a whole number
+    list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT') for i in [29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40]])
+      and coalesce(t[26], 'NULL') in ('NULL', 'OBJECT') and coalesce(t[27], 'NULL') in ('NULL', 'OBJECT') as location_plain
+  from messaged
+), sourced as (
+  select
+    *,
+    case
+      when has_labels and u[29] then s[29]
+      when loc_at is not null and u[loc_at] then s[loc_at]
+      -- else the logger's name, when it is a string
+      when t[11] = 'OBJECT' then case
+        when u[38] then case when t[38] = 'VARCHAR' then s[38] end
+        when u[39] then case when t[39] = 'VARCHAR' then s[39] end
+        when u[40] and t[40] = 'VARCHAR' then s[40]
+      end
+    end as module,
+    case
+      when has_labels and u[30] then s[30]
+      when loc_at is not null and u[loc_at + 1] then s[loc_at + 1]
+    end as function,
+    case
+      when has_labels and u[31] then s[31]
+      -- Python's `a or b` is b when a is false, even a false b: a line of 0 stays 0
+      when loc_at is not null then s[loc_at + 2]
+    end as line_text
+  from located
+), judged as (
+select
+  position,
+  case
+    -- a line Python would read as blank (Unicode spaces alone) would shift every position after it
+    when not regexp_matches(text, '[!-~]') then 'odd'
+    when not is_object or not resource_plain or not service_plain then 'python'
+    when owner is not null and owner <> $service then 'other_service'
+    when not stamps_plain or ts is null then 'python'
+    when ts < $window_start or ts >= $window_end then 'outside_window'
+    when severity_rank is null then 'python'
+    when severity_rank < $floor then 'below_severity'
+    when owner is not null
+      and length(text) <= 65536
+      -- fewer brackets than the depth limit: the entry cannot nest deeper than it
+      and length(text) - length(replace(replace(text, '{', ''), '[', '')) <= 64
+      -- escapes of lone surrogates or NUL need Python's cleaning
+      and not regexp_matches(text, '\\u[dD][89a-fA-F]|\\u0000')
+      and t[1] = 'VARCHAR' and s[1] <> ''
+      and (received_text is null or received is not null)
+      and coalesce(t[5], 'NULL') in ('NULL', 'VARCHAR')
+      and coalesce(t[6], 'NULL') in ('NULL', 'VARCHAR')
+      and coalesce(t[13], 'NULL') in ('NULL', 'VARCHAR')
+      and list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR') for i in [20, 21, 22, 23, 24]])
+      and coalesce(t[25], 'NULL') = 'NULL'
+      and written is not null
+      and length(written) <= __MAX_MESSAGE_CHARS__
+      and location_plain
+      and (line_text is null or regexp_full_match(line_text, '-?\d{1,18}'))
+      then 'kept'
+    else 'python'
+  end as verdict,
+  s[1] as insert_id,
+  ts as timestamp,
+  received as receive_timestamp,
+  case
+    when severity_rank >= 800 then 'EMERGENCY' when severity_rank >= 700 then 'ALERT'
+    when severity_rank >= 600 then 'CRITICAL' when severity_rank >= 500 then 'ERROR'
+    when severity_rank >= 400 then 'WARNING' when severity_rank >= 300 then 'NOTICE'
+    when severity_rank >= 200 then 'INFO' when severity_rank >= 100 then 'DEBUG' else 'DEFAULT'
+  end as severity,
+  owner as service,
+  case when s[20] <> '' then s[20] else s[21] end as revision,
+  case when s[22] <> '' then s[22] when s[23] <> '' then s[23] else s[24] end as location,
+  s[5] as log_name,
+  s[13] as resource_type,
+  regexp_replace(written, '[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]', chr(65533), 'g') as message,
+  module,
+  function,
+  try_cast(line_text as bigint) as line,
+  s[6] as trace,
+  text as payload
+from sourced
+)
+-- only a kept line carries its text on: the others are counted, or read again by Python
+select * replace (
+  case when verdict = 'kept' then message end as message,
+  case when verdict = 'kept' then payload end as payload
+)
+from judged

@@ -1,0 +1,139 @@
+"""Extract of an NDJSON file inside DuckDB: the file is read, filtered and normalised by SQL, never entry by entry.
+
+`sql/file_entries.sql` sorts every line of the file: skipped (another service, outside the window, below the
+severity floor), kept (every column computed in SQL), or handed to Python. A line goes to Python when any rule
+of `tasks.normalise` could read it otherwise than the SQL does: malformed JSON, an unusual type in a field, a
+request log, a message that is not plain text, an entry near a size or depth limit. Python then reads only
+those lines, with the same code as every other source, so rejections keep their reasons and their ids.
+
+Python still computes what only it can, once per distinct message: the text a message is grouped by
+(`pattern_text`) and, for a stack trace without a source location, its top frame.
+
+A file DuckDB cannot split into lines as Python does (a JSON array, a carriage return, bytes that are not
+UTF-8, a line past the size limit) is left to the per-entry path whole: `extract_file` returns None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, SEVERITY_ALIASES, SEVERITY_RANK, Window, severity_name
+from log_gardener.tasks.sources.base import MAX_ENTRY_CHARS
+from log_gardener.tasks.stacktrace import parse_trace, pattern_text
+from log_gardener.tasks.warehouses.sqlfiles import sql_path
+
+SCAN_BYTES = 8 << 20
+
+
+@dataclass
+class FileExtract:
+    """What SQL made of a file: kept rows already merged, counts, and the positions Python must read."""
+
+    stats: dict[str, int]
+    new_entries: int
+    project: str | None
+    python_positions: set[int] = field(default_factory=set)
+
+
+def splits_like_python(path: Path) -> bool:
+    """Whether DuckDB's line reader sees the lines Python does: NDJSON (not an array) without carriage returns."""
+    first = None
+    with open(path, "rb") as handle:
+        while chunk := handle.read(SCAN_BYTES):
+            if b"\r" in chunk:
+                return False
+            if first is None:
+                stripped = chunk.lstrip(b"\xef\xbb\xbf \t\n")
+                first = stripped[:1] or None
+    return first != b"["
+
+
+def severity_case(column: str) -> str:
+    """SQL: the rank of a severity name or alias in `column` (upper case), NULL for anything else."""
+    names = {name: rank for name, rank in SEVERITY_RANK.items()}
+    names.update({alias: SEVERITY_RANK[target] for alias, target in SEVERITY_ALIASES.items()})
+    whens = " ".join(f"when '{name}' then {rank}" for name, rank in sorted(names.items()))
+    return f"case {column} {whens} end"
+
+
+def entries_sql() -> str:
+    return (
+        sql_path("duckdb/file_entries")
+        .read_text(encoding="utf-8")
+        .replace("__SEVERITY_RANK__", severity_case("upper(s[4])"))
+        .replace("__MAX_MESSAGE_CHARS__", str(MAX_MESSAGE_CHARS))
+    )
+
+
+def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, window: Window, min_severity: str, merge) -> FileExtract | None:
+    """Sort, filter and normalise the file's lines in `con`; merge the kept rows with `merge(staging_table)`.
+
+    None when the file must be read entry by entry (see the module's docstring).
+    """
+    if not splits_like_python(path):
+        return None
+    floor = SEVERITY_RANK[severity_name(min_severity)]
+    params = {"path": str(path), "max_line_chars": MAX_ENTRY_CHARS, "service": service, "floor": floor}
+    try:
+        try:
+            con.execute(entries_sql(), params | {"window_start": window.start, "window_end": window.end})
+        except duckdb.Error:
+            return None  # bytes that are not UTF-8, a NUL, a line past the size limit: Python reads the file
+        counts = dict(con.execute("select verdict, count(*) from _gardener_file_entries group by verdict").fetchall())
+        if counts.get("odd"):
+            return None
+        python_positions = {p for (p,) in con.execute("select position from _gardener_file_entries where verdict = 'python'").fetchall()}
+        project_row = con.execute(
+            "select split_part(log_name, '/', 2) from _gardener_file_entries "
+            "where verdict = 'kept' and log_name like 'projects/%' order by position limit 1"
+        ).fetchone()
+        new_entries = _stage_kept(con, merge)
+    finally:
+        con.execute("drop table if exists _gardener_file_entries")
+    stats = {
+        "read": sum(counts.values()),
+        "kept": counts.get("kept", 0),
+        "rejected": 0,
+        "other_service": counts.get("other_service", 0),
+        "outside_window": counts.get("outside_window", 0),
+        "below_severity": counts.get("below_severity", 0),
+    }
+    return FileExtract(stats, new_entries, (project_row[0] or None) if project_row else None, python_positions)
+
+
+def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:
+    """The kept rows, with Python's per-message columns joined in, merged through `merge`."""
+    messages = [m for (m,) in con.execute("select distinct message from _gardener_file_entries where verdict = 'kept'").fetchall()]
+    if not messages:
+        return 0
+    per_message = pd.DataFrame({"message": messages, "pattern_text": [pattern_text(m) for m in messages]})
+    frames = [_top_frame(m) for m in messages]
+    per_message["frame_module"] = [f[0] for f in frames]
+    per_message["frame_function"] = [f[1] for f in frames]
+    per_message["frame_line"] = pd.array([f[2] for f in frames], dtype="Int64")
+    per_message["has_frame"] = [f is not _NO_FRAME for f in frames]
+    con.register("_gardener_messages", per_message)
+    try:
+        con.execute(sql_path("duckdb/file_entries_staged").read_text(encoding="utf-8"))
+    finally:
+        con.unregister("_gardener_messages")
+    try:
+        return merge("_gardener_staged_entries")
+    finally:
+        con.execute("drop table if exists _gardener_staged_entries")
+
+
+_NO_FRAME = (None, None, None)
+
+
+def _top_frame(message: str) -> tuple[str | None, str | None, int | None]:
+    """The top frame of the service's own code in a stack trace (used when the entry names no source location)."""
+    if "\n" not in message:
+        return _NO_FRAME
+    trace = parse_trace(message)
+    frame = trace.top_application_frame if trace else None
+    return (frame.file, frame.function, frame.line) if frame is not None else _NO_FRAME
