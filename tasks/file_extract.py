@@ -10,7 +10,7 @@ Python still computes what only it can, once per distinct message: the text a me
 (`pattern_text`) and, for a stack trace without a source location, its top frame.
 
 A file DuckDB cannot split into lines as Python does (a JSON array, a carriage return, bytes that are not
-UTF-8, a line past the size limit) is left to the per-entry path whole: `extract_file` returns None.
+UTF-8, a line over SQL_LINE_CHARS) is left to the per-entry path whole: `extract_file` returns None.
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ import duckdb
 import pandas as pd
 
 from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, SEVERITY_ALIASES, SEVERITY_RANK, Window, severity_name
-from log_gardener.tasks.sources.base import MAX_ENTRY_CHARS
 from log_gardener.tasks.stacktrace import parse_trace, pattern_text
 from log_gardener.tasks.warehouses.sqlfiles import sql_path
 
 SCAN_BYTES = 8 << 20
+# DuckDB's line reader holds a buffer many lines long: a line past this limit (Cloud Logging's own is 256 KB) sends
+# the file to Python, which reads up to MAX_ENTRY_CHARS, and the buffer stays well inside the memory limit
+SQL_LINE_CHARS = 1 << 20
+SQL_BUFFER_CHARS = 8 << 20
 
 
 @dataclass
@@ -77,7 +80,7 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
     if not splits_like_python(path):
         return None
     floor = SEVERITY_RANK[severity_name(min_severity)]
-    params = {"path": str(path), "max_line_chars": MAX_ENTRY_CHARS, "service": service, "floor": floor}
+    params = {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS, "service": service, "floor": floor}
     try:
         try:
             con.execute(entries_sql(), params | {"window_start": window.start, "window_end": window.end})
@@ -119,12 +122,10 @@ def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:
     con.register("_gardener_messages", per_message)
     try:
         con.execute(sql_path("duckdb/file_entries_staged").read_text(encoding="utf-8"))
-    finally:
-        con.unregister("_gardener_messages")
-    try:
         return merge("_gardener_staged_entries")
     finally:
-        con.execute("drop table if exists _gardener_staged_entries")
+        con.execute("drop view if exists _gardener_staged_entries")
+        con.unregister("_gardener_messages")
 
 
 _NO_FRAME = (None, None, None)

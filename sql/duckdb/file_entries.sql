@@ -5,16 +5,12 @@
 -- Placeholders filled by tasks/file_extract.py: the severity ranks and the message size limit.
 create or replace temp table _gardener_file_entries as
 with numbered as (
-  -- the position of each line that is not blank, counted as Python counts them (tasks/sources/file.py)
-  select row_number() over () - 1 as position, text, json_valid(text) as valid
-  from (
-    select trim(line, chr(32) || chr(9) || chr(10) || chr(65279)) as text
-    from read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(0), quote = '', escape = '',
-      auto_detect = false, max_line_size = $max_line_chars)
-  )
-  where text <> ''
-), rooted as (
-  select *, case when valid then json_type(text) end as root from numbered
+  -- the position of each line that is not blank, counted as Python counts them (tasks/sources/file.py); a line
+  -- keeps its spaces and byte-order mark (JSON reads past spaces; a mark sends the line to Python)
+  select row_number() over () - 1 as position, line as text, try(json_type(line)) as root
+  from read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(0), quote = '', escape = '',
+    auto_detect = false, max_line_size = $max_line_chars, buffer_size = $buffer_chars)
+  where regexp_matches(line, '[^ \t\n\x{feff}]')
 ), fields as (
   select
     position,
@@ -52,7 +48,7 @@ with numbered as (
       '$.jsonPayload."logging.googleapis.com/sourceLocation".line',
       '$.jsonPayload.logger', '$.jsonPayload.logger_name', '$.jsonPayload.logName'
     ]) end as s
-  from rooted
+  from numbered
 ), typed as (
   select
     *,

@@ -1,7 +1,7 @@
 -- DuckDB only: the kept lines of a log file as log_entries rows, with the columns Python computed once per
 -- distinct message (_gardener_messages): the text it is grouped by, and the top frame of a stack trace for
 -- an entry that names no source location.
-create or replace temp table _gardener_staged_entries as
+create or replace temp view _gardener_staged_entries as
 select
   e.insert_id,
   e.timestamp,
