@@ -63,6 +63,20 @@ def severity_case(column: str) -> str:
     return f"case {column} {whens} end"
 
 
+# Python's truth of a JSON field (type, text): a non-empty string or a non-zero whole number
+TRUTHY_MACRO = (
+    "create or replace temp macro gardener_truthy(t, s) as "
+    "coalesce((t = 'VARCHAR' and s <> '') or (t in ('BIGINT', 'UBIGINT') and s <> '0'), false)"
+)
+# parse_time in SQL: ISO 8601 with any fraction (cut to microseconds), a time without a zone taken as UTC; NULL
+# for any other text, which Python then reads
+TIME_MACRO = r"""create or replace temp macro gardener_time(x) as
+  case when regexp_full_match(x, '\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?') then
+    try_cast(regexp_replace(regexp_replace(x, '(\.\d{6})\d+', '\1'), '[Zz]$', '')
+      || case when regexp_matches(x, '[+-]\d{2}:\d{2}$') then '' else '+00:00' end as timestamptz)
+  end"""
+
+
 def entries_sql() -> str:
     return (
         sql_path("duckdb/file_entries")
@@ -81,6 +95,8 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         return None
     floor = SEVERITY_RANK[severity_name(min_severity)]
     params = {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS, "service": service, "floor": floor}
+    con.execute(TRUTHY_MACRO)
+    con.execute(TIME_MACRO)
     try:
         try:
             con.execute(entries_sql(), params | {"window_start": window.start, "window_end": window.end})

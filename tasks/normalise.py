@@ -245,6 +245,13 @@ def _utf8(value):
     return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) and not value.isascii() else value
 
 
+def _text(value) -> str | None:
+    """A text column's value: a string as it is, any other JSON value as its JSON text (`false`, `5`, `{...}`)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def synthetic_insert_id(entry: dict) -> str:
     """A stable id for an entry without insertId, so a reload still finds it."""
     digest = hashlib.sha1(json.dumps(entry, sort_keys=True, default=str).encode()).hexdigest()
@@ -285,10 +292,10 @@ def normalise(entry: Any) -> dict:
         "receive_timestamp": received,
         "severity": severity_name(entry.get("severity")),
         "service": service_of(entry),
-        "revision": labels.get("revision_name") or labels.get("version_id"),
-        "location": labels.get("location") or labels.get("region") or labels.get("zone"),
-        "log_name": entry.get("logName"),
-        "resource_type": resource.get("type"),
+        "revision": _text(labels.get("revision_name") or labels.get("version_id")),
+        "location": _text(labels.get("location") or labels.get("region") or labels.get("zone")),
+        "log_name": _text(entry.get("logName")),
+        "resource_type": _text(resource.get("type")),
         "message": message,
         # A request log groups by method, path and status: the status must survive number masking,
         # so it is kept out of pattern_text and appended by masked_messages.sql.
@@ -296,11 +303,11 @@ def normalise(entry: Any) -> dict:
         "module": module,
         "function": function,
         "line": line,
-        "http_method": http.get("requestMethod"),
-        "http_url": http.get("requestUrl"),
+        "http_method": _text(http.get("requestMethod")),
+        "http_url": _text(http.get("requestUrl")),
         "http_status": http_status,
         "latency_ms": _latency_ms(http.get("latency")),
-        "trace": entry.get("trace"),
+        "trace": _text(entry.get("trace")),
         "payload": _SURROGATE.sub("\ufffd", json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str))[:65_536],
     }
     return {key: _utf8(value) for key, value in row.items()}

@@ -114,7 +114,7 @@ VARIANTS = [
     (("resource", "labels", "service_name"), ["", 7, "other", _DROP]),
     (("resource",), ["a string", [], None]),
     (("resource", "labels", "revision_name"), ["", 3]),
-    (("logName",), [5, "", None]),
+    (("logName",), [5, "", None, False]),  # a JSON value that is not text is stored as its JSON text either way
     (("httpRequest",), [{"requestMethod": "GET", "requestUrl": "https://x/y?z", "status": 503, "latency": "0.5s"}, None]),
     (("protoPayload",), [{"methodName": "m", "status": {"message": "denied"}}]),
     (

@@ -2,7 +2,8 @@
 -- columns of log_entries for the kept ones. A line whose reading could differ from tasks/normalise.py in
 -- any way gets the verdict 'python' and is read there. The order of the checks is the order of
 -- tasks/extract.py: service, timestamp, window, severity, then the entry itself.
--- Placeholders filled by tasks/file_extract.py: the severity ranks and the message size limit.
+-- Placeholders filled by tasks/file_extract.py: the severity ranks and the message size limit; the macros
+-- gardener_truthy and gardener_time are defined there too.
 create or replace temp table _gardener_file_entries as
 with numbered as (
   -- the position of each line that is not blank, counted as Python counts them (tasks/sources/file.py); a line
@@ -52,21 +53,19 @@ with numbered as (
 ), typed as (
   select
     *,
-    -- Python's truth of each field: a non-empty string or a non-zero whole number
-    [coalesce((t[i] = 'VARCHAR' and s[i] <> '') or (t[i] in ('BIGINT', 'UBIGINT') and s[i] <> '0'), false) for i in range(1, 41)] as u,
     -- a field read as Python would: absent, null or a string (numbers and containers go to Python)
     list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR') for i in [15, 16, 17, 18, 19]]) as service_plain,
     coalesce(t[12], 'NULL') in ('NULL', 'OBJECT') and coalesce(t[14], 'NULL') in ('NULL', 'OBJECT') as resource_plain,
     case
-      when u[15] then s[15]
-      when u[16] then s[16]
-      when u[17] then s[17]
-      when u[18] then s[18]
-      when u[19] then s[19]
+      when gardener_truthy(t[15], s[15]) then s[15]
+      when gardener_truthy(t[16], s[16]) then s[16]
+      when gardener_truthy(t[17], s[17]) then s[17]
+      when gardener_truthy(t[18], s[18]) then s[18]
+      when gardener_truthy(t[19], s[19]) then s[19]
     end as owner,
     coalesce(t[2], 'NULL') in ('NULL', 'VARCHAR') and coalesce(t[3], 'NULL') in ('NULL', 'VARCHAR') as stamps_plain,
-    case when u[2] then s[2] when u[3] then s[3] end as stamp,
-    case when u[3] then s[3] end as received_text,
+    case when gardener_truthy(t[2], s[2]) then s[2] when gardener_truthy(t[3], s[3]) then s[3] end as stamp,
+    case when gardener_truthy(t[3], s[3]) then s[3] end as received_text,
     case
       when coalesce(t[4], 'NULL') = 'NULL' or (t[4] = 'VARCHAR' and s[4] = '') then 0
       when t[4] = 'VARCHAR' then __SEVERITY_RANK__
@@ -75,15 +74,7 @@ with numbered as (
 ), stamped as (
   select
     *,
-    -- Python reads ISO 8601 with any fraction (cut to microseconds) and takes a time without a zone as UTC
-    case when regexp_full_match(stamp, '\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?') then
-      try_cast(regexp_replace(regexp_replace(stamp, '(\.\d{6})\d+', '\1'), '[Zz]$', '')
-        || case when regexp_matches(stamp, '[+-]\d{2}:\d{2}$') then '' else '+00:00' end as timestamptz)
-    end as ts,
-    case when regexp_full_match(received_text, '\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?') then
-      try_cast(regexp_replace(regexp_replace(received_text, '(\.\d{6})\d+', '\1'), '[Zz]$', '')
-        || case when regexp_matches(received_text, '[+-]\d{2}:\d{2}$') then '' else '+00:00' end as timestamptz)
-    end as received
+    gardener_time(stamp) as ts
   from typed
 ), messaged as (
   select
@@ -119,21 +110,21 @@ with numbered as (
   select
     *,
     case
-      when has_labels and u[29] then s[29]
-      when loc_at is not null and u[loc_at] then s[loc_at]
+      when has_labels and gardener_truthy(t[29], s[29]) then s[29]
+      when loc_at is not null and gardener_truthy(t[loc_at], s[loc_at]) then s[loc_at]
       -- else the logger's name, when it is a string
       when t[11] = 'OBJECT' then case
-        when u[38] then case when t[38] = 'VARCHAR' then s[38] end
-        when u[39] then case when t[39] = 'VARCHAR' then s[39] end
-        when u[40] and t[40] = 'VARCHAR' then s[40]
+        when gardener_truthy(t[38], s[38]) then case when t[38] = 'VARCHAR' then s[38] end
+        when gardener_truthy(t[39], s[39]) then case when t[39] = 'VARCHAR' then s[39] end
+        when gardener_truthy(t[40], s[40]) and t[40] = 'VARCHAR' then s[40]
       end
     end as module,
     case
-      when has_labels and u[30] then s[30]
-      when loc_at is not null and u[loc_at + 1] then s[loc_at + 1]
+      when has_labels and gardener_truthy(t[30], s[30]) then s[30]
+      when loc_at is not null and gardener_truthy(t[loc_at + 1], s[loc_at + 1]) then s[loc_at + 1]
     end as function,
     case
-      when has_labels and u[31] then s[31]
+      when has_labels and gardener_truthy(t[31], s[31]) then s[31]
       -- Python's `a or b` is b when a is false, even a false b: a line of 0 stays 0
       when loc_at is not null then s[loc_at + 2]
     end as line_text
@@ -155,9 +146,9 @@ select
       -- fewer brackets than the depth limit: the entry cannot nest deeper than it
       and length(text) - length(replace(replace(text, '{', ''), '[', '')) <= 64
       -- escapes of lone surrogates or NUL need Python's cleaning
-      and not regexp_matches(text, '\\u[dD][89a-fA-F]|\\u0000')
+      and not regexp_matches(text, '\\gardener_truthy(t[dD], s[dD])[89a-fA-F]|\\u0000')
       and t[1] = 'VARCHAR' and s[1] <> ''
-      and (received_text is null or received is not null)
+      and (received_text is null or gardener_time(received_text) is not null)
       and coalesce(t[5], 'NULL') in ('NULL', 'VARCHAR')
       and coalesce(t[6], 'NULL') in ('NULL', 'VARCHAR')
       and coalesce(t[13], 'NULL') in ('NULL', 'VARCHAR')
@@ -172,7 +163,7 @@ select
   end as verdict,
   s[1] as insert_id,
   ts as timestamp,
-  received as receive_timestamp,
+  received_text,
   case
     when severity_rank >= 800 then 'EMERGENCY' when severity_rank >= 700 then 'ALERT'
     when severity_rank >= 600 then 'CRITICAL' when severity_rank >= 500 then 'ERROR'
@@ -193,8 +184,8 @@ select
 from sourced
 )
 -- only a kept line carries its text on: the others are counted, or read again by Python
-select * replace (
+select * exclude (received_text) replace (
   case when verdict = 'kept' then message end as message,
   case when verdict = 'kept' then payload end as payload
-)
+), case when verdict = 'kept' then gardener_time(received_text) end as receive_timestamp
 from judged
