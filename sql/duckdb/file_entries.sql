@@ -8,7 +8,7 @@ create or replace temp table _gardener_file_entries as
 with numbered as (
   -- the position of each line that is not blank, counted as Python counts them (tasks/sources/file.py); a line
   -- keeps its spaces and byte-order mark (JSON reads past spaces; a mark sends the line to Python)
-  select row_number() over () - 1 as position, line as text, try(json_type(line)) as root
+  select row_number() over () - 1 as position, line as text
   from read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(0), quote = '', escape = '',
     auto_detect = false, max_line_size = $max_line_chars, buffer_size = $buffer_chars)
   where regexp_matches(line, '[^ \t\n\x{feff}]')
@@ -16,8 +16,8 @@ with numbered as (
   select
     position,
     text,
-    coalesce(root = 'OBJECT', false) as is_object,
-    case when root = 'OBJECT' then json_type(text, [
+    -- one pass for the types, the last one the entry's own (not JSON at all: NULL)
+    try(json_type(text, [
       '$.insertId', '$.timestamp', '$.receiveTimestamp', '$.severity', '$.logName', '$.trace',
       '$.textPayload', '$.jsonPayload.message', '$.jsonPayload.msg', '$.jsonPayload.error', '$.jsonPayload',
       '$.resource', '$.resource.type', '$.resource.labels',
@@ -31,9 +31,10 @@ with numbered as (
       '$.jsonPayload."logging.googleapis.com/sourceLocation".file',
       '$.jsonPayload."logging.googleapis.com/sourceLocation".function',
       '$.jsonPayload."logging.googleapis.com/sourceLocation".line',
-      '$.jsonPayload.logger', '$.jsonPayload.logger_name', '$.jsonPayload.logName'
-    ]) end as t,
-    case when root = 'OBJECT' then json_extract_string(text, [
+      '$.jsonPayload.logger', '$.jsonPayload.logger_name', '$.jsonPayload.logName', '$'
+    ])) as t,
+    -- one more for the texts, of an object only
+    case when t[41] = 'OBJECT' then json_extract_string(text, [
       '$.insertId', '$.timestamp', '$.receiveTimestamp', '$.severity', '$.logName', '$.trace',
       '$.textPayload', '$.jsonPayload.message', '$.jsonPayload.msg', '$.jsonPayload.error', '$.none',
       '$.none', '$.resource.type', '$.none',
@@ -53,6 +54,7 @@ with numbered as (
 ), typed as (
   select
     *,
+    coalesce(t[41] = 'OBJECT', false) as is_object,
     -- a field read as Python would: absent, null or a string (numbers and containers go to Python)
     list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR') for i in [15, 16, 17, 18, 19]]) as service_plain,
     coalesce(t[12], 'NULL') in ('NULL', 'OBJECT') and coalesce(t[14], 'NULL') in ('NULL', 'OBJECT') as resource_plain,
