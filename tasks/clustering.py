@@ -36,7 +36,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 WILDCARD = "<*>"
 MAX_TEMPLATE_CHARS = 1_000
-_TOKEN = re.compile(r"<[A-Z*]+>|[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]")
+_TOKEN = re.compile(r"[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]")
 _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
 _HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
 _JOINERS = frozenset(":=|()[]{}")
@@ -387,7 +387,30 @@ class PatternClusterer:
             kept = _words(key)
             # a statement is known by its words: a key that keeps too few of them joins nothing
             keys.append(key if freed <= kept else ("\x00", local))
-        return self._join(labels, keys)
+        labels = self._join(labels, keys)
+        return self._join_one_name_apart(block, shapes, labels)
+
+    def _join_one_name_apart(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray) -> np.ndarray:
+        """Join shapes that differ in one position only, where both hold a name that is not a plain word.
+
+        `acme-eu` / `globex-us`, `db_main` / `db_replica`: a token with punctuation or mixed case inside is
+        an identifier, and a statement that differs by nothing else is the same statement with another value
+        there. Plain words are left to `_split_statement_words` ("VM Paused" / "VM Resumed"), and the shapes
+        must share at least three words besides.
+        """
+        width = len(shapes[block[0]])
+        for pos in range(width):
+            keys = []
+            for local, i in enumerate(block):
+                shape = shapes[i]
+                token = shape[pos]
+                named = _is_word(token) and not _is_plain_word(token) and token not in _JOINERS
+                if named and _words(shape) - 1 >= 3:
+                    keys.append((pos, shape[:pos], shape[pos + 1 :]))
+                else:
+                    keys.append(("\x00", local))
+            labels = self._join(labels, keys)
+        return labels
 
     # -- fit ------------------------------------------------------------------------------------------------------
     def fit(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> PatternClusterer:

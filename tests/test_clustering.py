@@ -231,3 +231,27 @@ def test_a_one_word_value_joins_a_statement_whose_value_varied_in_length_whichev
     labels, templates = cluster_lines(lines)
     assert len(set(labels[: len(reasons)])) == 1
     assert templates[labels[0]] == "Export of the nightly report failed: <*>"
+
+
+def test_a_unit_glued_to_a_number_is_part_of_the_value():
+    # "367.0MB" and "12KB" are one value each, not a number and a word of the statement
+    lines = [
+        "Upload of the export finished: 367.0MB in 2.1s",
+        "Upload of the export finished: 12KB in 35ms",
+        "Upload of the export finished: 5GB in 1.2s",
+    ]
+    labels, templates = cluster_lines(lines)
+    assert len(set(labels)) == 1
+    assert tokenize("finished: <NUM>MB") == ["finished", ":", "<NUM>MB"]
+
+
+def test_statements_one_name_apart_are_one_statement_but_one_plain_word_apart_are_two():
+    lines = [
+        "Lag on db_main too high",
+        "Lag on db-replica-eu too high",
+        "Scheduler moved VM Paused to the drain queue",
+        "Scheduler moved VM Resumed to the drain queue",
+    ]
+    labels, _ = cluster_lines(lines)
+    assert labels[0] == labels[1]
+    assert labels[2] != labels[3]
