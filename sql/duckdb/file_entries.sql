@@ -144,9 +144,9 @@ select
     when severity_rank is null then 'python'
     when severity_rank < $floor then 'below_severity'
     when owner is not null
-      and length(text) <= 65536
+      and strlen(text) <= 65536
       -- fewer brackets than the depth limit: the entry cannot nest deeper than it
-      and length(text) - length(replace(replace(text, '{', ''), '[', '')) <= 64
+      and strlen(text) - strlen(replace(replace(text, '{', ''), '[', '')) <= 64
       -- escapes of lone surrogates or NUL need Python's cleaning
       and not regexp_matches(text, '\\gardener_truthy(t[dD], s[dD])[89a-fA-F]|\\u0000')
       and t[1] = 'VARCHAR' and s[1] <> ''
@@ -157,7 +157,7 @@ select
       and list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR') for i in [20, 21, 22, 23, 24]])
       and coalesce(t[25], 'NULL') = 'NULL'
       and written is not null
-      and length(written) <= __MAX_MESSAGE_CHARS__
+      and strlen(written) <= __MAX_MESSAGE_CHARS__
       and location_plain
       and (line_text is null or regexp_full_match(line_text, '-?\d{1,18}'))
       then 'kept'
