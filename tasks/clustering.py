@@ -398,15 +398,17 @@ class PatternClusterer:
         there. Plain words are left to `_split_statement_words` ("VM Paused" / "VM Resumed"), and the shapes
         must share at least three words besides.
         """
-        width = len(shapes[block[0]])
-        for pos in range(width):
+        worded = [_words(shapes[i]) - 1 >= 3 for i in block]
+        if sum(worded) < 2:
+            return labels
+        for pos in range(len(shapes[block[0]])):
+            if len({shapes[i][pos] for i in block}) < 2:
+                continue  # every shape has the same token there: nothing to join on
             keys = []
             for local, i in enumerate(block):
-                shape = shapes[i]
-                token = shape[pos]
-                named = _is_word(token) and not _is_plain_word(token) and token not in _JOINERS
-                if named and _words(shape) - 1 >= 3:
-                    keys.append((pos, shape[:pos], shape[pos + 1 :]))
+                token = shapes[i][pos]
+                if worded[local] and _is_word(token) and not _is_plain_word(token) and token not in _JOINERS:
+                    keys.append((pos, shapes[i][:pos], shapes[i][pos + 1 :]))
                 else:
                     keys.append(("\x00", local))
             labels = self._join(labels, keys)
@@ -531,23 +533,27 @@ class PatternClusterer:
                 x = parent[x]
             return x
 
+        keys_of = {label: keys(template) for label, template in templates.items()}
+        widened: set[int] = set()  # clusters whose template grew: the only ones worth a second comparison
         for second in (False, True):
             by_key: dict[tuple, list[int]] = defaultdict(list)
             for label in order:
                 template = templates[label]
-                label_keys = keys(template)
+                label_keys = keys_of[label]
+                indexed = [(label, label_keys)]
                 if not second or parent[label] == label:
                     target = self._first_match(label, template, label_keys, by_key, templates, support, is_value)
                     if target is not None and find(target) != find(label):
                         parent[find(label)] = find(target)
-                    indexed = [(label, label_keys)]
                     if target is not None and templates[target] != template:
                         # the statement now holds values of several lengths there: later clusters meet its wider template
                         templates[target] = generalise(templates[target], template)
-                        indexed.append((target, keys(templates[target])))
-                else:
-                    indexed = [(label, label_keys)]
+                        keys_of[target] = keys(templates[target])
+                        widened.add(target)
+                        indexed.append((target, keys_of[target]))
                 for indexed_label, indexed_keys in indexed:
+                    if second and indexed_label not in widened:
+                        continue  # the second pass compares with widened templates only
                     for key in indexed_keys:
                         if len(by_key[key]) < self.max_candidates and indexed_label not in by_key[key]:
                             by_key[key].append(indexed_label)
