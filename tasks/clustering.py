@@ -8,9 +8,10 @@ Three general observations about logging statements shape the method:
 1. A value that carries a digit (ids, counts, times, sizes, versions) or sits
    right after `=` is a variable, and a run of values joined only by
    punctuation (`00:02:13`, `1,024`, `10.0.0.1:80`) is one value of any
-   length. Each message is reduced to its *shape*: constant tokens with every
-   such run as one `<*>`, so a field that holds two tokens instead of one
-   does not split a statement. Many messages share a shape, so the rest of
+   length, and so is text glued to a value (`367.0MB`). Each message is
+   reduced to its *shape*: constant tokens with every such run as one `<*>`,
+   so a field that holds two tokens instead of one does not split a
+   statement. Many messages share a shape, so the rest of
    the work is on distinct shapes, never on lines.
 2. A statement rarely changes its token count or its first constant word:
    shapes are blocked by both, DBSCAN runs per block on TF-IDF vectors, so
@@ -18,8 +19,10 @@ Three general observations about logging statements shape the method:
 3. Within a block, a position where shapes take many distinct plain words is
    a free field (names, hosts, free text) and joins them; one where they take
    a few plain words is a word of the statement ("VM Paused" / "VM Resumed")
-   and splits them. Finally, patterns whose templates are equal once adjacent
-   wildcards are read as one value are the same statement.
+   and splits them; shapes one identifier apart (`db_main` / `db-replica-eu`)
+   join. Finally, patterns whose templates align on their words with a value
+   in each gap are the same statement, compared with the widened template
+   once a statement has taken values of several lengths.
 """
 
 from __future__ import annotations
