@@ -29,6 +29,7 @@ class Extracted:
     stats: dict[str, int] = field(default_factory=dict)
     new_entries: int = 0  # rows the sink stored that it had not stored before
     project: str | None = None  # the Google Cloud project of the entries' logName, when they say
+    project_position: int | None = None  # the position of the first kept entry that names it
 
 
 CHUNK_ROWS = 20_000  # kept rows handed to the sink at a time: memory follows this, not the window
@@ -88,7 +89,10 @@ def extract(
             rest = _extract(source.entries_at(done.python_positions), source.describe(), service, window, min_severity, sink, chunk_rows)
             stats = {key: done.stats.get(key, 0) + rest.stats.get(key, 0) for key in rest.stats}
             stats["read"] = done.stats["read"]  # the positions Python read are among the lines SQL counted
-            return Extracted(rest.rows, rest.rejections, stats, done.new_entries + rest.new_entries, done.project or rest.project)
+            # the project of the first kept entry, whichever path kept it
+            named = [(p, name) for p, name in ((done.project_position, done.project), (rest.project_position, rest.project)) if name]
+            project, position = min(named, key=lambda pair: pair[0])[::-1] if named else (None, None)
+            return Extracted(rest.rows, rest.rejections, stats, done.new_entries + rest.new_entries, project, position)
     return _extract(
         enumerate(source.entries(service, window, min_severity)), source.describe(), service, window, min_severity, sink, chunk_rows
     )
@@ -100,7 +104,7 @@ def _extract(items, described: str, service: str, window: Window, min_severity: 
     stats = {"read": 0, "kept": 0, "rejected": 0, "other_service": 0, "outside_window": 0, "below_severity": 0}
     rows: list[dict] = []
     rejections: list[Rejection] = []
-    new_entries, project = 0, None
+    new_entries, project, project_position = 0, None, None
 
     def flush() -> None:
         nonlocal new_entries
@@ -143,6 +147,7 @@ def _extract(items, described: str, service: str, window: Window, min_severity: 
             row = normalise(entry)
             if project is None and str(row["log_name"] or "").startswith("projects/"):
                 project = str(row["log_name"]).split("/")[1] or None
+                project_position = position
             rows.append(row)
             if len(rows) >= chunk_rows:
                 flush()
@@ -153,7 +158,7 @@ def _extract(items, described: str, service: str, window: Window, min_severity: 
     flush()
     stats["kept"] += len(rows)
     stats["rejected"] = len(rejections)
-    return Extracted(_frame(rows), rejections, stats, new_entries, project)
+    return Extracted(_frame(rows), rejections, stats, new_entries, project, project_position if project else None)
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:

@@ -40,6 +40,7 @@ class FileExtract:
     new_entries: int
     project: str | None
     python_positions: set[int] = field(default_factory=set)
+    project_position: int | None = None  # the position of the entry the project was read from
 
 
 def splits_like_python(path: Path) -> bool:
@@ -68,10 +69,11 @@ TRUTHY_MACRO = (
     "create or replace temp macro gardener_truthy(t, s) as "
     "coalesce((t = 'VARCHAR' and s <> '') or (t in ('BIGINT', 'UBIGINT') and s <> '0'), false)"
 )
-# parse_time in SQL: ISO 8601 with any fraction (cut to microseconds), a time without a zone taken as UTC; NULL
-# for any other text, which Python then reads
+# parse_time in SQL: ISO 8601 with any fraction (cut to microseconds), a time without a zone taken as UTC, an
+# offset under 24 hours, a year from 1000 to 8999 (no edge of Python's range to overflow); NULL for any other
+# text, which Python then reads
 TIME_MACRO = r"""create or replace temp macro gardener_time(x) as
-  case when regexp_full_match(x, '\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?') then
+  case when regexp_full_match(x, '[1-8]\d{3}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)?') then
     try_cast(regexp_replace(regexp_replace(x, '(\.\d{6})\d+', '\1'), '[Zz]$', '')
       || case when regexp_matches(x, '[+-]\d{2}:\d{2}$') then '' else '+00:00' end as timestamptz)
   end"""
@@ -102,13 +104,14 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             con.execute(entries_sql(), params | {"window_start": window.start, "window_end": window.end})
         except duckdb.Error:
             return None  # bytes that are not UTF-8, a NUL, a line past the size limit: Python reads the file
+        con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
         counts = dict(con.execute("select verdict, count(*) from _gardener_file_entries group by verdict").fetchall())
         if counts.get("odd"):
             return None
         python_positions = {p for (p,) in con.execute("select position from _gardener_file_entries where verdict = 'python'").fetchall()}
         project_row = con.execute(
-            "select split_part(log_name, '/', 2) from _gardener_file_entries "
-            "where verdict = 'kept' and log_name like 'projects/%' order by position limit 1"
+            "select split_part(log_name, '/', 2), position from _gardener_file_entries "
+            "where verdict = 'kept' and log_name like 'projects/%' and split_part(log_name, '/', 2) <> '' order by position limit 1"
         ).fetchone()
         new_entries = _stage_kept(con, merge)
     finally:
@@ -121,7 +124,8 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         "outside_window": counts.get("outside_window", 0),
         "below_severity": counts.get("below_severity", 0),
     }
-    return FileExtract(stats, new_entries, (project_row[0] or None) if project_row else None, python_positions)
+    project, project_position = (project_row[0] or None, project_row[1]) if project_row else (None, None)
+    return FileExtract(stats, new_entries, project, python_positions, project_position)
 
 
 def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:

@@ -151,6 +151,29 @@ def test_every_odd_field_is_read_alike_in_sql_and_in_python(tmp_path):
         json.dumps(BASE | {"insertId": "twice"}),
         "\ufeff" + json.dumps(BASE | {"insertId": "bom"}),
         '{"broken": ',
+        # JSON DuckDB reads otherwise than Python: keys twice (first or last wins), a trailing comma, bare nan
+        json.dumps(BASE | {"insertId": "sev-twice"})[:-1] + ', "severity": "INFO"}',
+        json.dumps(BASE | {"insertId": "resource-twice"})[:-1] + ', "resource": {"labels": {"service_name": "other"}}}',
+        json.dumps(BASE | {"insertId": "trailing-comma"})[:-1] + ",}",
+        json.dumps(BASE | {"insertId": "bare-nan"})[:-1] + ', "x": nan}',
+        # times DuckDB would read and Python does not
+        json.dumps(BASE | {"insertId": "offset-24", "timestamp": "2025-09-16T01:30:00+24:00"}),
+        json.dumps(BASE | {"insertId": "offset-60", "timestamp": "2025-09-15T01:30:00+00:60"}),
+        json.dumps(BASE | {"insertId": "year-0", "timestamp": "0000-01-01T00:00:00Z"}),
+        json.dumps(BASE | {"insertId": "overflow", "timestamp": "9999-12-31T23:59:59-01:00"}),
+        # a line whose dump by Python is past the payload limit though the line is not
+        json.dumps(
+            BASE | {"insertId": "wide", "jsonPayload": {"message": "m", "extra": {f"k{i:05d}": 1 for i in range(5800)}}},
+            separators=(",", ":"),
+        ),
+        # one insertId on a line Python reads and on a line SQL reads
+        json.dumps(
+            BASE | {"insertId": "dup-mixed", "timestamp": "2025-09-15T01:10:00Z", "jsonPayload": {"message": "日本語"}}, ensure_ascii=False
+        ),
+        json.dumps(BASE | {"insertId": "dup-mixed", "timestamp": "2025-09-15T01:20:00Z"}),
+        # Python reads a line of marks and spaces as an entry (and rejects it): it counts, and positions stay in step
+        "\ufeff \ufeff",
+        json.dumps(BASE | {"insertId": 42}),
         "[1, 2, 3]",
         '"just a string"',
         "   ",
@@ -172,6 +195,14 @@ def test_the_bundled_sample_is_read_in_sql_and_alike(tmp_path):
     # SQL keeps the plain entries itself; Python reads only the few it cannot (request logs)
     assert done is not None and done.stats["kept"] > 300 and len(done.python_positions) < 20
     assert_read_alike(path, tmp_path, SERVICE)
+
+
+def test_the_project_is_the_first_kept_entrys_whichever_path_kept_it(tmp_path):
+    first = BASE | {"insertId": 7, "logName": "projects/first/logs/x"}  # a number id: Python reads it
+    second = BASE | {"insertId": "plain", "logName": "projects/second/logs/x"}
+    path = tmp_path / "projects.ndjson"
+    path.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n", encoding="utf-8")
+    assert_read_alike(path, tmp_path)
 
 
 @pytest.mark.parametrize("text", ['[{"a": 1}]', '{"a": 1}\r\n{"b": 2}\r\n'])
