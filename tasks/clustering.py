@@ -377,7 +377,7 @@ class PatternClusterer:
                 data.append(np.maximum(1.0 - similarity.data[near], 1e-12))
         return csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
 
-    def _refine_block(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray) -> np.ndarray:
+    def _refine_block(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Statement words split a block's DBSCAN clusters, free fields join them."""
         if len(block) == 1:
             return np.zeros(1, dtype=int)
@@ -391,19 +391,35 @@ class PatternClusterer:
             # a statement is known by its words: a key that keeps too few of them joins nothing
             keys.append(key if freed <= kept else ("\x00", local))
         labels = self._join(labels, keys)
-        return self._join_one_name_apart(block, shapes, labels)
+        return self._join_one_name_apart(block, shapes, labels, weights)
 
-    def _join_one_name_apart(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray) -> np.ndarray:
-        """Join shapes that differ in one position only, where both hold a name that is not a plain word.
+    def _join_one_name_apart(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Join shapes that differ in one position only, where both hold an identifier.
 
-        `acme-eu` / `globex-us`, `db_main` / `db_replica`: a token with punctuation or mixed case inside is
-        an identifier, and a statement that differs by nothing else is the same statement with another value
-        there. Plain words are left to `_split_statement_words` ("VM Paused" / "VM Resumed"), and the shapes
-        must share at least three words besides.
+        `acme-eu` / `globex-us`, `db_main` / `db-replica-eu`: a token with a letter and a digit, `_`, `-` or
+        `.` inside is a name, and a statement that differs by nothing else is one statement with another
+        value there. Alphabetic words are left to `_split_statement_words` ("VM Paused" / "VM Resumed"), the
+        shapes must share at least three words besides, and, as in `_join_value_lengths`, two shapes each
+        seen `min_support` times stay two statements ("read-only" / "read-write" on a busy service).
         """
         worded = [_words(shapes[i]) - 1 >= 3 for i in block]
         if sum(worded) < 2:
             return labels
+        for pos in range(len(shapes[block[0]])):
+            if len({shapes[i][pos] for i in block}) < 2:
+                continue  # every shape has the same token there: nothing to join on
+            groups: dict[tuple, list[int]] = defaultdict(list)
+            for local, i in enumerate(block):
+                token = shapes[i][pos]
+                if worded[local] and _is_word(token) and not token.isalpha() and token not in _JOINERS:
+                    groups[(pos, shapes[i][:pos], shapes[i][pos + 1 :])].append(local)
+            keys: list[tuple] = [("\x00", local) for local in range(len(block))]
+            for key, members in groups.items():
+                if sum(1 for local in members if weights[block[local]] >= self.min_support) < 2:
+                    for local in members:
+                        keys[local] = key
+            labels = self._join(labels, keys)
+        return labels
         for pos in range(len(shapes[block[0]])):
             if len({shapes[i][pos] for i in block}) < 2:
                 continue  # every shape has the same token there: nothing to join on
@@ -465,7 +481,7 @@ class PatternClusterer:
                 # DBSCAN's pairs cost the square of a block: one that no shared word could split is joined
                 # by its free fields only, in linear time
                 seeds = dbscan[block] if len(block) <= self.max_block else np.arange(len(block))
-                local = self._refine_block(block, shapes, seeds)
+                local = self._refine_block(block, shapes, seeds, weights)
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
@@ -545,7 +561,7 @@ class PatternClusterer:
                 label_keys = keys_of[label]
                 indexed = [(label, label_keys)]
                 if not second or parent[label] == label:
-                    target = self._first_match(label, template, label_keys, by_key, templates, support, is_value)
+                    target = self._first_match(label, template, label_keys, by_key, templates, support, is_value, widened)
                     if target is not None and find(target) != find(label):
                         parent[find(label)] = find(target)
                     if target is not None and templates[target] != template:
@@ -562,12 +578,13 @@ class PatternClusterer:
                             by_key[key].append(indexed_label)
         return np.array([find(int(label)) for label in labels], dtype=int)
 
-    def _first_match(self, label, template, label_keys, by_key, templates, support, is_value) -> int | None:
+    def _first_match(self, label, template, label_keys, by_key, templates, support, is_value, widened) -> int | None:
         """The first indexed cluster that `template` is one statement with (see `_join_value_lengths`), or None."""
         for key in label_keys:
             for other in by_key.get(key, ()):
                 joined = templates[other]
-                equal = joined == template
+                # a widened template equal to this one is no proof: two large statements still need the test below
+                equal = joined == template and other not in widened
                 if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
                     continue
                 if equal or same_statement(joined, template, is_value):

@@ -50,9 +50,11 @@ MASK_RULES: tuple[MaskRule, ...] = (
     # words of the statement and split it by the day it was written.
     MaskRule(
         "textual_date",
-        r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]{0,6},? +)?(?:\d{1,2} +)?"
-        r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.? +(?:\d{1,2}(?:st|nd|rd|th)?,? +)?(?:\d{4},? +)?"
-        r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?: ?[AaPp][Mm]\b)?(?: +(?:[A-Z]{3,4}\b|[+\-]\d{4}))?(?: +\d{4}\b)?",
+        r"\b(?:(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|sday|nesday|rsday|urday)?\.?,? +)?(?:\d{1,2} +)?"
+        r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?"
+        r"|Nov(?:ember)?|Dec(?:ember)?)\.? +(?:\d{1,2}(?:st|nd|rd|th)?,? +)?(?:\d{4},? +)?"
+        r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?: ?[AaPp][Mm]\b)?"
+        r"(?: +(?:UTC|GMT|EST|EDT|CST|CDT|MST|MDT|PST|PDT|CET|CEST|BST|IST|JST|AEST|AEDT)\b|(?: +[+\-]\d{4}\b))?(?: +\d{4}\b)?",
         "<TS>",
         needs=":",
     ),

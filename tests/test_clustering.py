@@ -7,7 +7,16 @@ from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
 from log_gardener.tasks.cluster_lines import cluster_lines
-from log_gardener.tasks.clustering import WILDCARD, generalise, merge_template, render_template, same_statement, statement_shape, tokenize
+from log_gardener.tasks.clustering import (
+    WILDCARD,
+    PatternClusterer,
+    generalise,
+    merge_template,
+    render_template,
+    same_statement,
+    statement_shape,
+    tokenize,
+)
 
 REFERENCE = [
     # (message, expected group)
@@ -255,3 +264,27 @@ def test_statements_one_name_apart_are_one_statement_but_one_plain_word_apart_ar
     labels, _ = cluster_lines(lines)
     assert labels[0] == labels[1]
     assert labels[2] != labels[3]
+
+
+def test_two_busy_statements_stay_two_when_a_rare_one_widened_a_template_to_equal_the_other():
+    messages = [
+        "cache miss for key alpha beta in shard <NUM>",
+        "cache miss for key <NUM> in shard <NUM>",
+        "cache miss for key <NUM> gamma <NUM> in shard <NUM>",  # seen once: it joins the first, whose template widens
+        "unrelated one alpha here",
+        "unrelated two things alpha there",
+        "other three words then alpha",
+        "gamma ray one",
+        "x two gamma",
+        "dog cat gamma",
+    ]
+    clusterer = PatternClusterer().fit(messages, [100, 50, 1, 5, 5, 5, 5, 5, 5])
+    assert clusterer.labels_[0] != clusterer.labels_[1]
+
+
+def test_busy_statements_one_name_apart_stay_two():
+    busy = ["Lag on db_main too high"] * 40 + ["Lag on db-replica-eu too high"] * 40
+    labels, _ = cluster_lines(busy)
+    assert labels[0] != labels[40]  # both seen often with their own name: two statements
+    labels, _ = cluster_lines(busy[:40] + ["Lag on db-replica-eu too high"])
+    assert labels[0] == labels[-1]  # a rare variant joins the busy one

@@ -23,6 +23,9 @@ CASES = [
     ("job started Jun 19, 2005 11:02:03 PM and stalled", "job started <TS> and stalled"),
     # a month name without a time is a word: "May" in a sentence stays
     ("May 3 workers retry", "May <NUM> workers retry"),
+    # words that begin like a month, and words after a time, are not part of a date
+    ("Marker 12:30 reached", "Marker <NUM>:<NUM> reached"),
+    ("Jun 19 23:54:40 GET /index", "<TS> GET /index"),
 ]
 
 
