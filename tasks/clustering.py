@@ -413,11 +413,14 @@ class PatternClusterer:
                 token = shapes[i][pos]
                 if worded[local] and _is_word(token) and not token.isalpha() and token not in _JOINERS:
                     groups[(pos, shapes[i][:pos], shapes[i][pos + 1 :])].append(local)
+            joining = [members for members in groups.values() if len(members) > 1]
+            joining = [m for m in joining if sum(1 for local in m if weights[block[local]] >= self.min_support) < 2]
+            if not joining:
+                continue
             keys: list[tuple] = [("\x00", local) for local in range(len(block))]
-            for key, members in groups.items():
-                if sum(1 for local in members if weights[block[local]] >= self.min_support) < 2:
-                    for local in members:
-                        keys[local] = key
+            for number, members in enumerate(joining):
+                for local in members:
+                    keys[local] = ("=", number)
             labels = self._join(labels, keys)
         return labels
         for pos in range(len(shapes[block[0]])):
@@ -517,18 +520,22 @@ class PatternClusterer:
             for token in shape:
                 if before is not None and len(predecessors[token]) < self.min_value_contexts:
                     predecessors[token].add(before)
-                if token == WILDCARD or _WORD.search(token):
+                if token == WILDCARD or _is_word(token):
                     before = token
 
         def is_value(token: str) -> bool:
             return token == WILDCARD or len(predecessors[token]) >= self.min_value_contexts
 
         members: dict[int, list[int]] = defaultdict(list)
-        for s, label in enumerate(labels):
-            members[int(label)].append(s)
+        for s, label in enumerate(labels.tolist()):
+            members[label].append(s)
         templates: dict[int, tuple[str, ...]] = {}
         support: dict[int, float] = {}
         for label, idx in members.items():
+            if len(idx) == 1:  # most clusters hold one shape: it is their template
+                templates[label] = collapse_wildcards(shapes[idx[0]])
+                support[label] = float(weights[idx[0]])
+                continue
             widths = Counter(len(shapes[s]) for s in idx)
             width = widths.most_common(1)[0][0]
             templates[label] = collapse_wildcards(merge_template([shapes[s] for s in idx if len(shapes[s]) == width]))
