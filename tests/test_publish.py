@@ -176,3 +176,28 @@ def test_a_persons_label_equal_to_an_escalation_is_still_theirs_when_the_pattern
     after = tracker.get(issue.number)
     assert [label for label in after.labels if label.startswith("P")] == ["P1"]  # never lowered
     assert "The priority label P1, set by a person, stays." in after.comments[-1]
+
+
+def test_the_local_tracker_reads_once_until_it_writes_and_then_sees_its_writes(fresh_db):
+    from log_gardener.tasks.trackers import LocalTracker
+
+    reads = []
+    query = fresh_db.query
+
+    def counted(name, **params):
+        reads.append(name)
+        return query(name, **params)
+
+    fresh_db.query = counted
+    tracker = LocalTracker(fresh_db)
+    first = tracker.create("payments | P2 | Card declined", "body", ["P2"])
+    assert [i.number for i in tracker.all_issues()] == [first.number]
+    tracker.all_issues()
+    tracker.candidates()
+    assert reads.count("tracker/all_issues") == 1  # three questions, one read
+    tracker.all_issues()[0].labels.append("changed by a caller")
+    assert tracker.all_issues()[0].labels == ["P2"]  # a caller's change does not reach what was read
+    tracker.comment(first.number, "seen again")
+    tracker.set_labels(first.number, ["P1"])
+    issue = tracker.get(first.number)
+    assert issue.labels == ["P1"] and issue.comments == ["seen again"]  # its own writes are read back

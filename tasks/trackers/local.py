@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime
 
@@ -20,11 +21,24 @@ class LocalTracker:
 
     def __init__(self, warehouse: Warehouse):
         self.warehouse = warehouse
+        # what this tracker read, until it writes: one run asks about the same issues many times, and a
+        # warehouse read is a query job on BigQuery (a service's runs never overlap: it holds its slot)
+        self._read: list[Issue] | None = None
+        self._comments: dict[int, list[str]] = {}
 
     def describe(self) -> str:
         return f"local tracker in {self.warehouse.url}"
 
     def _issues(self) -> list[Issue]:
+        if self._read is None:
+            self._read = self._read_issues()
+        return [copy.deepcopy(issue) for issue in self._read]
+
+    def _written(self) -> None:
+        self._read = None
+        self._comments.clear()
+
+    def _read_issues(self) -> list[Issue]:
         frame = self.warehouse.query("tracker/all_issues")
         return [
             Issue(
@@ -54,7 +68,9 @@ class LocalTracker:
     def get(self, number: int) -> Issue:
         for issue in self._issues():
             if issue.number == number:
-                issue.comments = list(self.warehouse.query("tracker/comments", number=number).body)
+                if number not in self._comments:
+                    self._comments[number] = list(self.warehouse.query("tracker/comments", number=number).body)
+                issue.comments = list(self._comments[number])
                 return issue
         raise KeyError(f"no issue #{number} in the local tracker")
 
@@ -83,11 +99,13 @@ class LocalTracker:
             "closed_at": None,
         }
         self.warehouse.append("tracker_issues", pd.DataFrame([row]))
+        self._written()
         return Issue(number, title, body, sorted(set(labels)), "open", f"local#{number}", assignees=list(dict.fromkeys(assignees)))
 
     def comment(self, number: int, body: str) -> None:
         self.get(number)
         self.warehouse.append("tracker_comments", pd.DataFrame([{"issue_number": number, "body": body, "created_at": _now()}]))
+        self._written()
 
     def has_comment_with(self, number: int, marker: str) -> bool:
         return any(marker in body for body in self.get(number).comments)
@@ -106,6 +124,7 @@ class LocalTracker:
             updated_at=_now(),
             closed_at=_now() if state == "closed" else None,
         )
+        self._written()
 
     def set_labels(self, number: int, labels: list[str]) -> None:
         self._update(self.get(number), labels=labels)
