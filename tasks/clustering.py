@@ -126,54 +126,61 @@ def _words(tokens: Sequence[str]) -> int:
     return sum(1 for t in tokens if _is_word(t))
 
 
+def _common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
+    """How many tokens two templates share at their start, and then at their end."""
+    limit = min(len(a), len(b))
+    prefix = 0
+    while prefix < limit and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    return prefix, suffix
+
+
+def _landmark(middle_a: Sequence[str], middle_b: Sequence[str]) -> tuple[int, int] | None:
+    """Where the first word that occurs exactly once on each side sits in each, or None."""
+    if not middle_a or not middle_b or set(middle_a).isdisjoint(middle_b):
+        return None
+    count_a, count_b = Counter(middle_a), Counter(middle_b)
+    for i, token in enumerate(middle_a):
+        if count_a[token] == 1 and count_b.get(token) == 1 and _is_word(token):
+            return i, middle_b.index(token)
+    return None
+
+
 def _gaps(a: Sequence[str], b: Sequence[str]) -> tuple[list[tuple[Sequence[str], Sequence[str]]], int]:
     """Align two templates on their common tokens: the unmatched (a, b) segments, and how many words matched.
 
     Common prefix and suffix first; then, inside what is left, a word that occurs exactly once on each side
     is a landmark that splits the rest in two.
     """
-    limit = min(len(a), len(b))
-    prefix = 0
-    while prefix < limit and a[prefix] == b[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
-        suffix += 1
+    prefix, suffix = _common_ends(a, b)
     matched = sum(map(_is_word, a[:prefix])) + sum(map(_is_word, a[len(a) - suffix :]))
     middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     if not middle_a and not middle_b:
         return [], matched
-    if middle_a and middle_b and not set(middle_a).isdisjoint(middle_b):
-        count_a, count_b = Counter(middle_a), Counter(middle_b)
-        for i, token in enumerate(middle_a):
-            if count_a[token] == 1 and count_b.get(token) == 1 and _is_word(token):
-                j = middle_b.index(token)
-                left, left_matched = _gaps(middle_a[:i], middle_b[:j])
-                right, right_matched = _gaps(middle_a[i + 1 :], middle_b[j + 1 :])
-                return left + right, matched + 1 + left_matched + right_matched
-    return [(middle_a, middle_b)], matched
+    mark = _landmark(middle_a, middle_b)
+    if mark is None:
+        return [(middle_a, middle_b)], matched
+    i, j = mark
+    left, left_matched = _gaps(middle_a[:i], middle_b[:j])
+    right, right_matched = _gaps(middle_a[i + 1 :], middle_b[j + 1 :])
+    return left + right, matched + 1 + left_matched + right_matched
 
 
 def generalise(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
-    """The template both `a` and `b` fit: their common tokens (see `_gaps`), each gap between them one wildcard."""
-    limit = min(len(a), len(b))
-    prefix = 0
-    while prefix < limit and a[prefix] == b[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
-        suffix += 1
+    """The template both `a` and `b` fit: their common tokens (aligned as `_gaps` aligns them), each gap one wildcard."""
+    prefix, suffix = _common_ends(a, b)
     middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     middle: tuple[str, ...] = ()
     if middle_a or middle_b:
-        middle = (WILDCARD,)
-        if middle_a and middle_b and not set(middle_a).isdisjoint(middle_b):
-            count_a, count_b = Counter(middle_a), Counter(middle_b)
-            for i, token in enumerate(middle_a):
-                if count_a[token] == 1 and count_b.get(token) == 1 and _is_word(token):
-                    j = middle_b.index(token)
-                    middle = (*generalise(middle_a[:i], middle_b[:j]), token, *generalise(middle_a[i + 1 :], middle_b[j + 1 :]))
-                    break
+        mark = _landmark(middle_a, middle_b)
+        if mark is None:
+            middle = (WILDCARD,)
+        else:
+            i, j = mark
+            middle = (*generalise(middle_a[:i], middle_b[:j]), middle_a[i], *generalise(middle_a[i + 1 :], middle_b[j + 1 :]))
     return collapse_wildcards((*a[:prefix], *middle, *a[len(a) - suffix :]))
 
 
