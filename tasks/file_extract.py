@@ -66,6 +66,33 @@ def severity_case(column: str) -> str:
     return f"case {column} {whens} end"
 
 
+# The fields of a LogEntry the SQL reads, in the order of its lists t (types) and s (texts), 1-based there; the
+# text of the large objects among them (False) is never read, only their type.
+_SOURCE_LOCATION = '$.jsonPayload."logging.googleapis.com/sourceLocation"'
+FIELDS: tuple[tuple[str, bool], ...] = (
+    *((path, True) for path in ("$.insertId", "$.timestamp", "$.receiveTimestamp", "$.severity", "$.logName", "$.trace")),
+    *((path, True) for path in ("$.textPayload", "$.jsonPayload.message", "$.jsonPayload.msg", "$.jsonPayload.error")),
+    ("$.jsonPayload", False),  # 11
+    ("$.resource", False),
+    ("$.resource.type", True),
+    ("$.resource.labels", False),
+    *((f"$.resource.labels.{key}", True) for key in ("service_name", "module_id", "function_name", "container_name", "job_name")),
+    *((f"$.resource.labels.{key}", True) for key in ("revision_name", "version_id", "location", "region", "zone")),  # 20-24
+    ("$.httpRequest", False),  # 25
+    ("$.sourceLocation", True),
+    (_SOURCE_LOCATION, True),
+    ("$.jsonPayload.labels", False),
+    *((f"$.jsonPayload.labels.{key}", True) for key in ("module", "function", "line")),  # 29-31
+    *((f"$.sourceLocation.{key}", True) for key in ("file", "function", "line")),  # 32-34
+    *((f"{_SOURCE_LOCATION}.{key}", True) for key in ("file", "function", "line")),  # 35-37
+    *((f"$.jsonPayload.{key}", True) for key in ("logger", "logger_name", "logName")),  # 38-40
+)
+
+
+def _sql_list(paths) -> str:
+    return ", ".join(f"'{path}'" for path in paths)
+
+
 # Python's truth of a JSON field (type, text): a non-empty string or a non-zero whole number
 TRUTHY_MACRO = (
     "create or replace temp macro gardener_truthy(t, s) as "
@@ -85,6 +112,8 @@ def entries_sql() -> str:
     return (
         sql_path("duckdb/file_entries")
         .read_text(encoding="utf-8")
+        .replace("__FIELD_PATHS__", _sql_list(path for path, _ in FIELDS))
+        .replace("__FIELD_TEXT_PATHS__", _sql_list(path if text else "$.none" for path, text in FIELDS))
         .replace("__SEVERITY_RANK__", severity_case("upper(s[4])"))
         .replace("__MAX_MESSAGE_CHARS__", str(MAX_MESSAGE_CHARS))
     )

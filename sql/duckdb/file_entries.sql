@@ -2,8 +2,9 @@
 -- columns of log_entries for the kept ones. A line whose reading could differ from tasks/normalise.py in
 -- any way gets the verdict 'python' and is read there. The order of the checks is the order of
 -- tasks/extract.py: service, timestamp, window, severity, then the entry itself.
--- Placeholders filled by tasks/file_extract.py: the severity ranks and the message size limit; the macros
--- gardener_truthy and gardener_time are defined there too.
+-- Placeholders filled by tasks/file_extract.py: the fields read (t[i] and s[i] are the JSON type and the text
+-- of FIELDS[i - 1] there; t[41] is the entry's own type), the severity ranks and the message size limit; the
+-- macros gardener_truthy and gardener_time are defined there too.
 create or replace temp table _gardener_file_entries as
 with numbered as (
   -- the position of each line that is not blank, counted as Python counts them (tasks/sources/file.py); a line
@@ -18,39 +19,9 @@ with numbered as (
     position,
     text,
     -- one pass for the types, the last one the entry's own (not JSON at all: NULL)
-    try(json_type(text, [
-      '$.insertId', '$.timestamp', '$.receiveTimestamp', '$.severity', '$.logName', '$.trace',
-      '$.textPayload', '$.jsonPayload.message', '$.jsonPayload.msg', '$.jsonPayload.error', '$.jsonPayload',
-      '$.resource', '$.resource.type', '$.resource.labels',
-      '$.resource.labels.service_name', '$.resource.labels.module_id', '$.resource.labels.function_name',
-      '$.resource.labels.container_name', '$.resource.labels.job_name',
-      '$.resource.labels.revision_name', '$.resource.labels.version_id',
-      '$.resource.labels.location', '$.resource.labels.region', '$.resource.labels.zone',
-      '$.httpRequest', '$.sourceLocation', '$.jsonPayload."logging.googleapis.com/sourceLocation"',
-      '$.jsonPayload.labels', '$.jsonPayload.labels.module', '$.jsonPayload.labels.function', '$.jsonPayload.labels.line',
-      '$.sourceLocation.file', '$.sourceLocation.function', '$.sourceLocation.line',
-      '$.jsonPayload."logging.googleapis.com/sourceLocation".file',
-      '$.jsonPayload."logging.googleapis.com/sourceLocation".function',
-      '$.jsonPayload."logging.googleapis.com/sourceLocation".line',
-      '$.jsonPayload.logger', '$.jsonPayload.logger_name', '$.jsonPayload.logName', '$'
-    ])) as t,
-    -- one more for the texts, of an object only
-    case when t[41] = 'OBJECT' then json_extract_string(text, [
-      '$.insertId', '$.timestamp', '$.receiveTimestamp', '$.severity', '$.logName', '$.trace',
-      '$.textPayload', '$.jsonPayload.message', '$.jsonPayload.msg', '$.jsonPayload.error', '$.none',
-      '$.none', '$.resource.type', '$.none',
-      '$.resource.labels.service_name', '$.resource.labels.module_id', '$.resource.labels.function_name',
-      '$.resource.labels.container_name', '$.resource.labels.job_name',
-      '$.resource.labels.revision_name', '$.resource.labels.version_id',
-      '$.resource.labels.location', '$.resource.labels.region', '$.resource.labels.zone',
-      '$.none', '$.sourceLocation', '$.jsonPayload."logging.googleapis.com/sourceLocation"',
-      '$.none', '$.jsonPayload.labels.module', '$.jsonPayload.labels.function', '$.jsonPayload.labels.line',
-      '$.sourceLocation.file', '$.sourceLocation.function', '$.sourceLocation.line',
-      '$.jsonPayload."logging.googleapis.com/sourceLocation".file',
-      '$.jsonPayload."logging.googleapis.com/sourceLocation".function',
-      '$.jsonPayload."logging.googleapis.com/sourceLocation".line',
-      '$.jsonPayload.logger', '$.jsonPayload.logger_name', '$.jsonPayload.logName'
-    ]) end as s
+    try(json_type(text, [__FIELD_PATHS__, '$'])) as t,
+    -- one more for the texts, of an object only (a large object's text is not copied: '$.none' stands for it)
+    case when t[41] = 'OBJECT' then json_extract_string(text, [__FIELD_TEXT_PATHS__]) end as s
   from numbered
 ), typed as (
   select
