@@ -90,9 +90,8 @@ def extract(
             stats = {key: done.stats.get(key, 0) + rest.stats.get(key, 0) for key in rest.stats}
             stats["read"] = done.stats["read"]  # the positions Python read are among the lines SQL counted
             # the project of the first kept entry, whichever path kept it
-            named = [(p, name) for p, name in ((done.project_position, done.project), (rest.project_position, rest.project)) if name]
-            project, position = min(named, key=lambda pair: pair[0])[::-1] if named else (None, None)
-            return Extracted(rest.rows, rest.rejections, stats, done.new_entries + rest.new_entries, project, position)
+            first = min((x for x in (done, rest) if x.project), key=lambda x: x.project_position, default=rest)
+            return Extracted(rest.rows, rest.rejections, stats, done.new_entries + rest.new_entries, first.project, first.project_position)
     return _extract(
         enumerate(source.entries(service, window, min_severity)), source.describe(), service, window, min_severity, sink, chunk_rows
     )

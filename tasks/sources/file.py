@@ -36,9 +36,18 @@ class FileSource:
                 yield from (item for _, item in _ndjson(handle))
 
     def entries_at(self, positions: set[int]) -> Iterator[tuple[int, dict | Unparseable]]:
-        """Only the entries at `positions` (counted as `entries` yields them) of an NDJSON file, with their position."""
+        """Only the entries at `positions` (counted as `entries` yields them) of an NDJSON file, with their position.
+
+        The file is read only as far as the last of them.
+        """
+        if not positions:
+            return
+        last = max(positions)
         with open(self.path, encoding="utf-8", errors="replace", newline="\n") as handle:
-            yield from _ndjson(handle, positions)
+            for position, entry in _ndjson(handle, positions):
+                yield position, entry
+                if position >= last:
+                    return
 
 
 def _first_char(handle) -> str:
