@@ -36,7 +36,8 @@ class MaskRule:
 
 
 MASK_RULES: tuple[MaskRule, ...] = (
-    MaskRule("url", r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>()\[\]{},]+", "<URL>", needs=":"),
+    # A URL never ends in the punctuation of the sentence around it: "fetching https://h/p: timeout".
+    MaskRule("url", r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>()\[\]{},]*[^\s\"'<>()\[\]{},.:;!?]", "<URL>", needs=":"),
     MaskRule("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", "<EMAIL>", needs="@"),
     MaskRule(
         "timestamp",

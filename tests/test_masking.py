@@ -15,6 +15,13 @@ CASES = [
     ("request 3f2a9c1b-1234-4abc-8def-0123456789ab failed at 2025-09-15T01:52:25.002488Z", "request <UUID> failed at <TS>"),
     ("mail to jane.doe@example.com bounced, see https://mail.example.com/x?id=9", "mail to <EMAIL> bounced, see <URL>"),
     ("cannot open /var/lib/app/data/file.db", "cannot open <PATH>"),
+    # the punctuation of the sentence around a URL is not part of it
+    ("fetching https://api.example.com/v1/items: read timeout", "fetching <URL>: read timeout"),
+    ("see https://example.com/docs.", "see <URL>."),
+    (
+        "com.apple.ical.sync.x-coredata://DB05755C-483D-44B7-B93B-ED06E57FF420/CalDAVPrincipal/p11: scheduler_evaluate_activity told me",
+        "<URL>: scheduler_evaluate_activity told me",
+    ),
     ("pointer 0xc000010000 freed", "pointer <HEX> freed"),
     # dates written with month names, in the orders syslog, ctime, HTTP and Java write them
     ("connection from 10.1.2.3 at Sun Jun 19 23:54:40 2005", "connection from <IP> at <TS>"),
