@@ -47,6 +47,7 @@ _CHUNK_ROWS = 512
 _CLOSING = {"[": "]", "(": ")", "{": "}"}
 _WORD = re.compile(r"[A-Za-z]")
 _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
 def tokenize(message: str, max_tokens: int = 64) -> list[str]:
@@ -67,7 +68,16 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
     i = 0
     while i < n:
         token = tokens[i]
-        if is_variable(token) or (i > 0 and tokens[i - 1] == "=" and token not in _JOINERS):
+        if token == "=" and _empty_value(tokens, i):
+            # `logname= uid=0`: an empty value is a value too, and the key after it stays a word
+            shape.extend((token, WILDCARD))
+            spans.extend(((i, i + 1), (i + 1, i + 1)))
+            i += 1
+            if i < n:  # the key
+                shape.append(tokens[i])
+                spans.append((i, i + 1))
+                i += 1
+        elif is_variable(token) or (i > 0 and tokens[i - 1] == "=" and token not in _JOINERS):
             j = i + 1
             while j < n:
                 if is_variable(tokens[j]):
@@ -101,6 +111,13 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
             spans[k : k + 3] = [(spans[k][0], spans[k + 2][1])]
         k += 1
     return tuple(shape), tuple(spans)
+
+
+def _empty_value(tokens: Sequence[str], i: int) -> bool:
+    """Whether the `=` at `i` holds no value: the line ends there, or the next token is a key with a value of its own."""
+    if i + 1 == len(tokens):
+        return True
+    return i + 3 < len(tokens) and tokens[i + 2] == "=" and tokens[i + 3] != "=" and _KEY.match(tokens[i + 1]) is not None
 
 
 def collapse_wildcards(tokens: Sequence[str]) -> tuple[str, ...]:

@@ -288,3 +288,18 @@ def test_busy_statements_one_name_apart_stay_two():
     assert labels[0] != labels[40]  # both seen often with their own name: two statements
     labels, _ = cluster_lines(busy[:40] + ["Lag on db-replica-eu too high"])
     assert labels[0] == labels[-1]  # a rare variant joins the busy one
+
+
+def test_an_empty_value_after_equals_is_a_value_and_the_next_key_stays_a_word():
+    # PAM writes `ruser=` with nothing after it; the next key must not be read as its value, or a host
+    # written as a word (`rhost=gateway`) and one written as an address would make two statements
+    shape = statement_shape(tokenize("authentication failure; logname= uid=0 tty=ssh ruser= rhost=gateway"))[0]
+    assert shape[2:8] == ("logname", "=", WILDCARD, "uid", "=", WILDCARD)
+    assert shape[-6:] == ("ruser", "=", WILDCARD, "rhost", "=", WILDCARD)
+    assert statement_shape(tokenize("limit="))[0] == ("limit", "=", WILDCARD)
+    lines = [
+        f"authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={host}"
+        for host in ("gateway", "10.0.0.7", "relay.example.net", "db-3.internal", "bastion")
+    ] + [f"authentication failure; logname=ops uid=0 euid=0 tty=ssh ruser=ops rhost={host}" for host in ("gateway", "10.0.0.9")]
+    labels, templates = cluster_lines(lines)
+    assert len(set(labels)) == 1, templates
