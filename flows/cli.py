@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -400,10 +401,14 @@ def cluster(
     labels, templates = cluster_lines(lines, progress=progress)
     handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
     try:
-        writer = csv.writer(handle)
-        writer.writerow(["line", "cluster_id", "template"])
-        for number, label in enumerate(labels, 1):
-            writer.writerow([number, label, templates[label]])
+        csv.writer(handle).writerow(["line", "cluster_id", "template"])
+        # each pattern's `cluster_id,template` is quoted once, not once per line
+        tails = {}
+        for label, template in templates.items():
+            buffer = io.StringIO()
+            csv.writer(buffer).writerow([label, template])
+            tails[label] = buffer.getvalue()
+        handle.writelines(f"{number},{tails[label]}" for number, label in enumerate(labels, 1))
     finally:
         if output:
             handle.close()

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from log_gardener.tasks.warehouses.base import DEFAULT_WAREHOUSE, Warehouse
-from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse
-from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
+
+if TYPE_CHECKING:
+    from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse
+    from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
 
 __all__ = ["DEFAULT_WAREHOUSE", "Warehouse", "DuckDBWarehouse", "BigQueryWarehouse", "duckdb_path", "open_warehouse"]
+
+
+def __getattr__(name: str):
+    # each implementation is imported when it is used: a command that needs no warehouse starts without them
+    if name == "DuckDBWarehouse":
+        from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse
+    if name == "BigQueryWarehouse":
+        from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse
+
+        return BigQueryWarehouse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def duckdb_path(url: str) -> str | None:
@@ -22,7 +39,11 @@ def open_warehouse(url: str = DEFAULT_WAREHOUSE) -> Warehouse:
     """A warehouse from its URL: `duckdb:///path.duckdb` or `bigquery:PROJECT.DATASET`."""
     path = duckdb_path(url)
     if path is not None:
+        from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
+
         return DuckDBWarehouse(path)
     if url.startswith("bigquery:"):
+        from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse
+
         return BigQueryWarehouse.from_url(url)
     raise ValueError(f"unknown warehouse {url!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")

@@ -7,12 +7,14 @@ parameters; table names come from a fixed list, never from input.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pandas as pd
-
-from log_gardener.tasks.grouping_rules import GroupingRules
 from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from log_gardener.tasks.grouping_rules import GroupingRules
 
 DEFAULT_WAREHOUSE = "duckdb:///gardener.duckdb"
 
