@@ -447,18 +447,6 @@ class PatternClusterer:
                     keys[local] = ("=", number)
             labels = self._join(labels, keys)
         return labels
-        for pos in range(len(shapes[block[0]])):
-            if len({shapes[i][pos] for i in block}) < 2:
-                continue  # every shape has the same token there: nothing to join on
-            keys = []
-            for local, i in enumerate(block):
-                token = shapes[i][pos]
-                if worded[local] and _is_word(token) and not _is_plain_word(token) and token not in _JOINERS:
-                    keys.append((pos, shapes[i][:pos], shapes[i][pos + 1 :]))
-                else:
-                    keys.append(("\x00", local))
-            labels = self._join(labels, keys)
-        return labels
 
     # -- fit ------------------------------------------------------------------------------------------------------
     def fit(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> PatternClusterer:
