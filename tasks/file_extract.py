@@ -108,10 +108,16 @@ TIME_MACRO = r"""create or replace temp macro gardener_time(x) as
   end"""
 
 
+def _with_lines(name: str) -> str:
+    """The statement `name` with the file's lines (`duckdb/file_lines.sql`) in place of __LINES__."""
+    lines = sql_path("duckdb/file_lines").read_text(encoding="utf-8")
+    lines = "\n".join(line for line in lines.splitlines() if not line.startswith("--"))
+    return sql_path(name).read_text(encoding="utf-8").replace("__LINES__", lines)
+
+
 def entries_sql() -> str:
     return (
-        sql_path("duckdb/file_entries")
-        .read_text(encoding="utf-8")
+        _with_lines("duckdb/file_entries")
         .replace("__FIELD_PATHS__", _sql_list(path for path, _ in FIELDS))
         .replace("__FIELD_TEXT_PATHS__", _sql_list(path if text else "$.none" for path, text in FIELDS))
         .replace("__SEVERITY_RANK__", severity_case("upper(s[4])"))
@@ -127,23 +133,26 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
     if not splits_like_python(path):
         return None
     floor = SEVERITY_RANK[severity_name(min_severity)]
-    params = {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS, "service": service, "floor": floor}
+    lines = {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS}
+    params = lines | {"service": service, "floor": floor}
     con.execute(TRUTHY_MACRO)
     con.execute(TIME_MACRO)
     try:
+        # the table's rows need no order (a line is found again by its hash), and keeping one would hold the
+        # query to one thread once its rows outgrow the memory limit
+        (order,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
+        con.execute("set preserve_insertion_order = false")
         try:
             con.execute(entries_sql(), params | {"window_start": window.start, "window_end": window.end})
         except duckdb.Error:
             return None  # bytes that are not UTF-8, a NUL, a line past the size limit: Python reads the file
+        finally:
+            con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
         con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
         counts = dict(con.execute("select verdict, count(*) from _gardener_file_entries group by verdict").fetchall())
         if counts.get("odd"):
             return None
-        python_positions = {p for (p,) in con.execute("select position from _gardener_file_entries where verdict = 'python'").fetchall()}
-        project_row = con.execute(
-            "select split_part(log_name, '/', 2), position from _gardener_file_entries "
-            "where verdict = 'kept' and log_name like 'projects/%' and split_part(log_name, '/', 2) <> '' order by position limit 1"
-        ).fetchone()
+        positions, project_position, project = con.execute(_with_lines("duckdb/file_entries_positions"), lines).fetchone()
         new_entries = _stage_kept(con, merge)
     finally:
         con.execute("drop table if exists _gardener_file_entries")
@@ -155,8 +164,7 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         "outside_window": counts.get("outside_window", 0),
         "below_severity": counts.get("below_severity", 0),
     }
-    project, project_position = (project_row[0] or None, project_row[1]) if project_row else (None, None)
-    return FileExtract(stats, new_entries, project, python_positions, project_position)
+    return FileExtract(stats, new_entries, project or None, set(positions), project_position if project else None)
 
 
 def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:

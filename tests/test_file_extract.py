@@ -226,3 +226,29 @@ def test_entries_with_any_values_in_any_field_are_read_alike(tmp_path_factory, c
     path = tmp_path / "any.ndjson"
     path.write_text(json.dumps(BASE | {"insertId": "plain"}) + "\n" + json.dumps(entry) + "\n", encoding="utf-8")
     assert_read_alike(path, tmp_path)
+
+
+def test_lines_left_to_python_are_found_at_their_place_in_a_file_read_in_parallel(tmp_path):
+    # larger than DuckDB's read buffer, so the lines are read in chunks by several threads and the table of
+    # verdicts holds them in no particular order: each line is found again by its hash and length
+    lines, odd = [], []
+    for i in range(48_000):
+        if i % 4_999 == 17:
+            odd.append(len(lines))
+            lines.append(json.dumps(BASE | {"insertId": f"odd-{i}"})[:-1] + ', "x": [1,],}')  # trailing commas: Python's to read
+        elif i % 1_000 == 0:
+            lines.append("")  # blank: not counted as a line
+        elif i % 7 == 0:
+            lines.append(json.dumps(BASE | {"insertId": "same", "severity": "INFO"}))  # equal lines, one verdict
+        else:
+            lines.append(json.dumps(BASE | {"insertId": f"id-{i}", "logName": f"projects/p{i % 3}/logs/x", "padding": "p" * (i % 300)}))
+    path = tmp_path / "big.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    wh = DuckDBWarehouse(tmp_path / "probe.duckdb")
+    wh.setup()
+    done = wh.extract_file(path, "svc", WINDOW, "WARNING")
+    wh.close()
+    counted = [n for n, line in enumerate(lines) if line]  # positions count the lines that are not blank
+    assert done is not None and done.python_positions == {counted.index(n) for n in odd}
+    assert done.project == "p1" and done.project_position == 0
+    assert_read_alike(path, tmp_path)

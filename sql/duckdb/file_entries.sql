@@ -7,16 +7,15 @@
 -- macros gardener_truthy and gardener_time are defined there too.
 create or replace temp table _gardener_file_entries as
 with numbered as (
-  -- the position of each line that is not blank, counted as Python counts them (tasks/sources/file.py); a line
-  -- keeps its spaces and byte-order mark (JSON reads past spaces; a mark sends the line to Python)
-  select row_number() over () - 1 as position, line as text
-  from read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(0), quote = '', escape = '',
-    auto_detect = false, max_line_size = $max_line_chars, buffer_size = $buffer_chars)
-  -- Python's blank line: spaces, then byte-order marks, then spaces (any other line counts, even one it rejects)
-  where not regexp_full_match(line, '\s*\x{feff}*\s*')
+  -- every line that is not blank (file_lines.sql); a line keeps its spaces and byte-order mark (JSON reads past
+  -- spaces; a mark sends the line to Python). A line is known by its hash and length, not its position: numbering
+  -- the lines here would hold the whole query to one thread, so file_entries_positions.sql numbers them apart
+  select hash(line) as line_hash, strlen(line) as line_chars, line as text
+  from __LINES__
 ), fields as (
   select
-    position,
+    line_hash,
+    line_chars,
     text,
     -- one pass for the types, the last one the entry's own (not JSON at all: NULL)
     try(json_type(text, [__FIELD_PATHS__, '$'])) as t,
@@ -55,12 +54,34 @@ with numbered as (
     *,
     gardener_time(stamp) as ts
   from typed
+), screened as (
+  -- the verdicts every line needs, in Python's order; NULL for a line that reaches the entry itself. What
+  -- follows is computed for those lines only (each CASE below opens with `early is not null`), since most
+  -- lines of a busy hour are skipped here
+  select
+    *,
+    case
+      -- a line Python would read as blank (Unicode spaces alone) would shift every position after it
+      when not regexp_matches(text, '[!-~]') then 'odd'
+      when not is_object or not resource_plain or not service_plain then 'python'
+      -- JSON that DuckDB reads and Python does not (a trailing comma, bare nan or inf), or reads otherwise (a key
+      -- twice in one object: DuckDB takes the first, Python the last)
+      when regexp_matches(text, ',\s*[}\]]|[:\[,]\s*[-+]?(?i:nan|inf|infinity)\s*[,}\]]') then 'python'
+      when not keys_unique then 'python'
+      when owner is not null and owner <> $service then 'other_service'
+      when not stamps_plain or ts is null then 'python'
+      when ts < $window_start or ts >= $window_end then 'outside_window'
+      when severity_rank is null then 'python'
+      when severity_rank < $floor then 'below_severity'
+    end as early
+  from stamped
 ), messaged as (
   select
     *,
     -- textPayload, else the first of jsonPayload's message, msg and error that holds text; a value whose
     -- text Python might read as blank (no printable ASCII character) is left to Python
     case
+      when early is not null then null
       when t[7] = 'VARCHAR' and regexp_matches(s[7], '[!-~]') then s[7]
       when t[7] = 'VARCHAR' and s[7] <> '' then null
       when t[11] <> 'OBJECT' then null
@@ -72,23 +93,25 @@ with numbered as (
     end as written,
     -- where the source location comes from: the entry's, else the one in jsonPayload (an empty one counts as none)
     case
+      when early is not null then null
       when t[26] = 'OBJECT' and s[26] <> '{}' then 'entry'
       when t[11] = 'OBJECT' and t[27] = 'OBJECT' and s[27] <> '{}' then 'payload'
     end as location_from,
     t[11] = 'OBJECT' and t[28] = 'OBJECT' as has_labels
-  from stamped
+  from screened
 ), located as (
   select
     *,
     case location_from when 'entry' then 32 when 'payload' then 35 end as loc_at,
     -- every source-location field is absent, null, a string or a whole number
-    list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT') for i in [29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40]])
-      and coalesce(t[26], 'NULL') in ('NULL', 'OBJECT') and coalesce(t[27], 'NULL') in ('NULL', 'OBJECT') as location_plain
+    case when early is null then list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT') for i in [29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40]])
+      and coalesce(t[26], 'NULL') in ('NULL', 'OBJECT') and coalesce(t[27], 'NULL') in ('NULL', 'OBJECT') end as location_plain
   from messaged
 ), sourced as (
   select
     *,
     case
+      when early is not null then null
       when has_labels and gardener_truthy(t[29], s[29]) then s[29]
       when loc_at is not null and gardener_truthy(t[loc_at], s[loc_at]) then s[loc_at]
       -- else the logger's name, when it is a string
@@ -99,10 +122,12 @@ with numbered as (
       end
     end as module,
     case
+      when early is not null then null
       when has_labels and gardener_truthy(t[30], s[30]) then s[30]
       when loc_at is not null and gardener_truthy(t[loc_at + 1], s[loc_at + 1]) then s[loc_at + 1]
     end as function,
     case
+      when early is not null then null
       when has_labels and gardener_truthy(t[31], s[31]) then s[31]
       -- Python's `a or b` is b when a is false, even a false b: a line of 0 stays 0
       when loc_at is not null then s[loc_at + 2]
@@ -110,20 +135,10 @@ with numbered as (
   from located
 ), judged as (
 select
-  position,
+  line_hash,
+  line_chars,
   case
-    -- a line Python would read as blank (Unicode spaces alone) would shift every position after it
-    when not regexp_matches(text, '[!-~]') then 'odd'
-    when not is_object or not resource_plain or not service_plain then 'python'
-    -- JSON that DuckDB reads and Python does not (a trailing comma, bare nan or inf), or reads otherwise (a key
-    -- twice in one object: DuckDB takes the first, Python the last)
-    when regexp_matches(text, ',\s*[}\]]|[:\[,]\s*[-+]?(?i:nan|inf|infinity)\s*[,}\]]') then 'python'
-    when not keys_unique then 'python'
-    when owner is not null and owner <> $service then 'other_service'
-    when not stamps_plain or ts is null then 'python'
-    when ts < $window_start or ts >= $window_end then 'outside_window'
-    when severity_rank is null then 'python'
-    when severity_rank < $floor then 'below_severity'
+    when early is not null then early
     when owner is not null
       -- Python stores its dump of the entry cut at 65,536 characters; a dump is at most twice the line
       and strlen(text) <= 32768

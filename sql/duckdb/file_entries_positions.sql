@@ -1,0 +1,24 @@
+-- DuckDB only: where, counted as Python counts lines, are the lines left to Python, and the first kept line that
+-- names a project (tasks/extract.py takes the project from the first kept entry, whichever path kept it).
+-- file_entries.sql knows a line by its hash and length; this light pass numbers the lines and finds them again.
+-- Equal lines share their verdict, so a line found twice is two lines with one verdict.
+with wanted as (
+  select
+    line_hash,
+    line_chars,
+    bool_or(verdict = 'python') as to_python,
+    bool_or(verdict = 'kept') as kept,
+    any_value(split_part(log_name, '/', 2)) filter (where verdict = 'kept') as project
+  from _gardener_file_entries
+  where verdict = 'python' or (verdict = 'kept' and log_name like 'projects/%' and split_part(log_name, '/', 2) <> '')
+  group by line_hash, line_chars
+), numbered as (
+  select row_number() over () - 1 as position, hash(line) as line_hash, strlen(line) as line_chars
+  from __LINES__
+)
+select
+  coalesce(list(n.position order by n.position) filter (where w.to_python), []) as python_positions,
+  min(n.position) filter (where w.kept) as project_position,
+  arg_min(w.project, n.position) filter (where w.kept) as project
+from numbered as n
+join wanted as w on w.line_hash = n.line_hash and w.line_chars = n.line_chars
