@@ -309,11 +309,13 @@ def _garden(params: RunParameters, window: Window) -> dict:
         grouped = group_task(wh, service, window, min_severity)
         aliases = regrouped_keys(wh, service, window, min_severity, rules.grouping)
         clock.lap("mask_and_group")
-        identities = identify_task(wh, service, grouped, rules.identity.min_similarity, window.start, aliases)
+        # the service's patterns as stored: nothing changes them before save_task, so they are read once here
+        clusters = wh.query("clusters_for_service", service=service)
+        identities = identify_task(wh, service, grouped, rules.identity.min_similarity, window.start, aliases, clusters)
         clock.lap("cluster_and_identify")
         checkpoint("identified")
         measures = measure_task(grouped, identities, window)
-        issues, related = known_issues(wh, service)
+        issues, related = known_issues(wh, service, clusters)
         for m in measures:
             m.regrouped_from = identities.regrouped_from.get(m.fingerprint)
             m.regrouped_issue = issues.get(m.regrouped_from) if m.regrouped_from else None
@@ -337,6 +339,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             seasonal_weeks=rules.escalation.seasonal_weeks,
             min_seasonal_windows=rules.escalation.min_seasonal_windows,
             deescalate_after_windows=rules.escalation.deescalate_after_windows,
+            clusters=clusters,
         )
         measures = prioritise_task(measures, history, rules)
         mark_new_revisions(wh, service, window, measures)

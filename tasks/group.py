@@ -77,13 +77,16 @@ def cluster_and_identify(
     min_similarity: float,
     seen_at: datetime,
     aliases: dict[str, dict[str, int]] | None = None,
+    clusters: pd.DataFrame | None = None,
 ) -> Identities:
     """Cluster this window's masked messages and give each a stable fingerprint; stores new keys.
 
     aliases: key -> {key of the built-in masking: entries} where grouping rules changed a message's key: its
-    pattern inherits the fingerprint those keys had (see `identify`)."""
+    pattern inherits the fingerprint those keys had (see `identify`).
+    clusters: the service's `clusters_for_service` rows when the caller has read them already."""
     known = warehouse.query("cluster_keys_for_service", service=service)
-    clusters = warehouse.query("clusters_for_service", service=service)
+    if clusters is None:
+        clusters = warehouse.query("clusters_for_service", service=service)
     messages = list(grouped.masked_message)
     counts = [int(c) for c in grouped.entries]
     labels, templates = cluster_messages(messages, counts)

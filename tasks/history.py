@@ -57,6 +57,7 @@ def load_history(
     seasonal_weeks: int = 0,
     min_seasonal_windows: int = 3,
     deescalate_after_windows: int = 0,
+    clusters: pd.DataFrame | None = None,
 ) -> History:
     """Read the baseline (see `choose_baseline`) and pattern history from completed earlier windows.
 
@@ -109,7 +110,8 @@ def load_history(
                 calm = {str(fp) for fp in ongoing.index if ongoing[fp] and one_priority[fp]}
     priorities = warehouse.query("latest_priorities", service=service, window_start=window.start)
     seen = warehouse.query("fingerprints_seen_before", service=service, window_start=window.start)
-    clusters = warehouse.query("clusters_for_service", service=service)
+    if clusters is None:
+        clusters = warehouse.query("clusters_for_service", service=service)
     return History(
         baseline_minutes=minutes,
         baseline_kind=kind,
@@ -129,9 +131,10 @@ def load_history(
     )
 
 
-def known_issues(warehouse: Warehouse, service: str) -> tuple[dict[str, int], dict[str, set[int]]]:
+def known_issues(warehouse: Warehouse, service: str, clusters: pd.DataFrame | None = None) -> tuple[dict[str, int], dict[str, set[int]]]:
     """From one read of `clusters`: issue number per fingerprint, and issue numbers per module (cross-references)."""
-    clusters = warehouse.query("clusters_for_service", service=service)
+    if clusters is None:
+        clusters = warehouse.query("clusters_for_service", service=service)
     known = clusters[clusters.issue_number.notna()]
     by_fingerprint = {fp: int(n) for fp, n in zip(known.fingerprint, known.issue_number)}
     by_module: dict[str, set[int]] = {}

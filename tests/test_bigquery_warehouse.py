@@ -91,6 +91,8 @@ def test_what_the_bigquery_warehouse_sends_is_bigquery_sql_with_bound_parameters
     later = [q["query"] for q in fake_bigquery.queries[len(sent) :]]
     assert not [s for s in later if s.lower().startswith(("create", "alter"))], "setup ran again"
     print(f"BigQuery jobs: first run {first_jobs}, next run {len(later) + len(fake_bigquery.loads) - len(loads)}")
+    # the service's stored patterns are read once a run, not once per stage that needs them
+    assert sum("issue_url, current_priority, regrouped_from" in s for s in later) == 1
     assert len(later) < len(sent) - len(SCHEMA_TABLES)
 
 
