@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -82,19 +84,61 @@ def extract(
 
     With `in_warehouse` (a DuckDB warehouse's `extract_file`), an NDJSON file is read, filtered and loaded by
     SQL in the warehouse, and only the lines SQL leaves to Python are read here (see `tasks.file_extract`).
+    Entries of any other source (the Logging API's pages, a JSON array, a file SQL cannot split into lines)
+    are first written as they come to a temporary NDJSON file, which SQL reads the same way.
     """
-    if in_warehouse is not None and isinstance(source, FileSource):
+    args = (source.describe(), service, window, min_severity, sink, chunk_rows)
+    if in_warehouse is None:
+        return _extract(enumerate(source.entries(service, window, min_severity)), *args)
+    if isinstance(source, FileSource):
         done = in_warehouse(source.path, service, window, min_severity)
         if done is not None:
-            rest = _extract(source.entries_at(done.python_positions), source.describe(), service, window, min_severity, sink, chunk_rows)
-            stats = {key: done.stats.get(key, 0) + rest.stats.get(key, 0) for key in rest.stats}
-            stats["read"] = done.stats["read"]  # the positions Python read are among the lines SQL counted
-            # the project of the first kept entry, whichever path kept it
-            first = min((x for x in (done, rest) if x.project), key=lambda x: x.project_position, default=rest)
-            return Extracted(rest.rows, rest.rejections, stats, done.new_entries + rest.new_entries, first.project, first.project_position)
-    return _extract(
-        enumerate(source.entries(service, window, min_severity)), source.describe(), service, window, min_severity, sink, chunk_rows
-    )
+            return _joined(done, _extract(source.entries_at(done.python_positions), *args))
+    with tempfile.TemporaryDirectory(prefix="gardener-spool-") as folder:
+        spool = Path(folder, "entries.ndjson")
+        held = _spool(source.entries(service, window, min_severity), spool)
+        done = in_warehouse(spool, service, window, min_severity)
+        if done is None:  # a line SQL cannot read (one over its line limit): Python reads the spool whole
+            return _extract(_unspooled(enumerate(FileSource(spool).entries("", window, min_severity)), held), *args)
+        return _joined(done, _extract(_unspooled(FileSource(spool).entries_at(done.python_positions), held), *args))
+
+
+def _joined(done, rest: Extracted) -> Extracted:
+    """What SQL kept (`done`, a `FileExtract`) and what Python read of the rest, as one extract."""
+    stats = {key: done.stats.get(key, 0) + rest.stats.get(key, 0) for key in rest.stats}
+    stats["read"] = done.stats["read"]  # the positions Python read are among the lines SQL counted
+    # the project of the first kept entry, whichever path kept it
+    first = min((x for x in (done, rest) if x.project), key=lambda x: x.project_position, default=rest)
+    return Extracted(rest.rows, rest.rejections, stats, done.new_entries + rest.new_entries, first.project, first.project_position)
+
+
+def _spool(items, path: Path) -> dict[int, object]:
+    """Write each entry as one NDJSON line of `path`, in order; what cannot be written keeps its place as `null`.
+
+    Returns those held back by position (an entry its source could not read, one too deep to write): SQL leaves
+    a `null` line to Python, which takes the held item in its place, so it is judged as if never written.
+    """
+    held: dict[int, object] = {}
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        for position, item in enumerate(items):
+            line = None
+            if isinstance(item, dict):
+                try:
+                    # ASCII escapes: a lone surrogate or a line separator in a value is written as an escape
+                    line = json.dumps(item, ensure_ascii=True)
+                except (TypeError, ValueError, RecursionError):
+                    line = None
+            if line is None:
+                held[position] = item
+                line = "null"
+            out.write(line + "\n")
+    return held
+
+
+def _unspooled(items, held: dict[int, object]):
+    """(position, entry) pairs read back from a spool, with the held items in their places."""
+    for position, entry in items:
+        yield position, held.get(position, entry)
 
 
 def _extract(items, described: str, service: str, window: Window, min_severity: str, sink, chunk_rows: int) -> Extracted:

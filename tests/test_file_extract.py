@@ -252,3 +252,74 @@ def test_lines_left_to_python_are_found_at_their_place_in_a_file_read_in_paralle
     assert done is not None and done.python_positions == {counted.index(n) for n in odd}
     assert done.project == "p1" and done.project_position == 0
     assert_read_alike(path, tmp_path)
+
+
+def test_a_json_array_file_is_written_out_as_lines_and_read_in_sql_alike(tmp_path):
+    entries = [
+        BASE | {"insertId": "a"},
+        BASE | {"insertId": "b", "resource": {"type": "cloud_run_revision", "labels": {"service_name": "other"}}},
+        BASE | {"insertId": "c", "severity": "INFO"},
+        BASE | {"insertId": "d", "jsonPayload": {"message": "lone \ud800 surrogate"}},
+        BASE | {"insertId": "e", "jsonPayload": {"message": "ratio", "value": float("nan")}},
+        BASE | {"insertId": "f", "timestamp": "2025-09-15T03:00:00Z"},
+        BASE | {"insertId": "g", "jsonPayload": {"message": "line\u2028separator"}},
+    ]
+    text = json.dumps(entries)
+    text = text[:-1] + ', {"insertId": bad}, ' + json.dumps(BASE | {"insertId": "h"}) + "]"  # an element Python cannot read
+    path = tmp_path / "array.json"
+    path.write_text(text, encoding="utf-8")
+    assert not splits_like_python(path)
+    stats = assert_read_alike(path, tmp_path)
+    assert stats["kept"] >= 4 and stats["rejected"] == 1 and stats["other_service"] == 1 and stats["outside_window"] == 1
+
+
+class ListSource:
+    """A source of entries already decoded, as the Logging API's pages give them."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def describe(self) -> str:
+        return "list:test"
+
+    def entries(self, service, window, min_severity):
+        return iter(self.items)
+
+
+def test_entries_of_an_api_source_are_loaded_through_sql_alike(tmp_path):
+    from log_gardener.tasks.sources.base import Unparseable
+
+    deep: dict = {}
+    cursor = deep
+    for _ in range(5_000):  # too deep to write as JSON: held back and judged by Python in its place
+        cursor["x"] = {}
+        cursor = cursor["x"]
+    items = [BASE | {"insertId": f"id-{i}", "jsonPayload": {"message": f"payment {i} declined"}} for i in range(50)]
+    items[10] = Unparseable("{oops", "malformed JSON: test", "page 1")
+    items[20] = BASE | {"insertId": "deep", "jsonPayload": deep}
+    items[30] = BASE | {"insertId": 31}  # a number id: SQL leaves it to Python
+    results, in_sql_results = [], []
+
+    def recorded(extract_file):
+        def call(*args):
+            in_sql_results.append(extract_file(*args))
+            return in_sql_results[-1]
+
+        return call
+
+    for in_sql in (False, True):
+        wh = DuckDBWarehouse(tmp_path / f"api-{in_sql}.duckdb")
+        wh.setup()
+        sink = partial(wh.merge_entries, window_start=WINDOW.start, window_end=WINDOW.end)
+        in_warehouse = recorded(wh.extract_file) if in_sql else None
+        extracted = extract(ListSource(items), "svc", WINDOW, "WARNING", sink=sink, in_warehouse=in_warehouse)
+        load(wh, extracted, "run", "svc", WINDOW, "list:test")
+        rows = wh.con.execute("select insert_id, message, log_name from log_entries order by insert_id").fetchall()
+        rejections = wh.con.execute("select rejection_id, location, reason from rejected_entries order by 1").fetchall()
+        wh.close()
+        results.append((rows, rejections, extracted.stats, extracted.project))
+    assert results[0] == results[1]
+    # SQL read the spooled entries and kept the plain ones; Python read only the three it had to
+    assert len(in_sql_results) == 1 and in_sql_results[0].stats["kept"] == 47 and len(in_sql_results[0].python_positions) == 3
+    rows, rejections, stats, _ = results[1]
+    assert len(rows) == 48 and len(rejections) == 2 and stats["read"] == 50
