@@ -1,13 +1,14 @@
 """End-to-end speed and memory of `gardener run` on one busy hour, beside the DuckDB floor.
 
 For each size (default 200,000 and 1,000,000 entries of one hour, several services, from the sample generator),
-writes an NDJSON file, then prints:
+writes an NDJSON file (and, for the first size, the same entries as the JSON array `gcloud logging read
+--format=json` writes, which is read through a temporary NDJSON spool), then prints:
 - the floor: DuckDB reading the file and counting distinct messages, in this process;
 - a `gardener run` over an empty file (the fixed overhead: imports, Prefect, setup);
 - a `gardener run` over the file: seconds, entries/s, processing time (run minus the empty run) as a multiple
   of the floor, peak RSS of the process, and the run's own stage timings.
 
-Usage: bench/pipeline_speed.py [SIZE ...]
+Usage: bench/pipeline_speed.py [SIZE ...]   (a size written SIZE:json is written as a JSON array)
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ GARDENER = Path(sys.executable).parent / "gardener"
 WINDOW = Window.parse("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z")
 
 
-def floor_seconds(path: Path) -> tuple[float, int]:
+def floor_seconds(path: Path, fmt: str = "ndjson") -> tuple[float, int]:
     started = time.perf_counter()
     con = duckdb.connect()
+    objects = f"read_ndjson_objects('{path}')" if fmt == "ndjson" else f"read_json_objects('{path}', format = 'array')"
     distinct = con.execute(
         "select count(distinct coalesce(json_extract_string(json, '$.jsonPayload.message'), json_extract_string(json, '$.textPayload')))"
-        f" from read_ndjson_objects('{path}')"
+        f" from {objects}"
     ).fetchone()[0]
     con.close()
     return time.perf_counter() - started, distinct
@@ -60,26 +62,28 @@ def run(path: Path, folder: Path) -> tuple[float, float, dict]:
 
 
 def main() -> None:
-    sizes = [int(s) for s in sys.argv[1:]] or [200_000, 1_000_000]
+    runs = [(int(s.split(":")[0]), s.split(":")[1] if ":" in s else "ndjson") for s in sys.argv[1:]]
+    runs = runs or [(200_000, "ndjson"), (1_000_000, "ndjson"), (200_000, "json")]
     per_scale = sum(1 for _ in SampleLogs(WINDOW.start, 1, 7, 1.0).entries())
     print(
-        f"{'entries':>9} {'MiB':>6} {'floor s':>8} {'empty s':>8} {'run s':>7} {'entries/s':>10} {'x floor':>8} {'peak RSS MiB':>13}  stages"
+        f"{'entries':>9} {'format':>7} {'MiB':>6} {'floor s':>8} {'empty s':>8} {'run s':>7} {'entries/s':>10} {'x floor':>8} {'peak RSS MiB':>13}  stages"
     )
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         empty = folder / "empty.ndjson"
         empty.write_text("", encoding="utf-8")
         empty_seconds, _, _ = run(empty, folder)
-        for size in sizes:
-            path = folder / f"logs-{size}.ndjson"
-            written = write_sample(path, hours=1, scale=size / per_scale, fmt="ndjson", start=WINDOW.start)
-            floor, _ = floor_seconds(path)
+        for size, fmt in runs:
+            path = folder / f"logs-{size}.{fmt}"
+            written = write_sample(path, hours=1, scale=size / per_scale, fmt=fmt, start=WINDOW.start)
+            floor, _ = floor_seconds(path, fmt)
             seconds, rss, summary = run(path, folder)
             stages = ", ".join(f"{k} {v:.1f}" for k, v in summary.get("timings", {}).items())
             ratio = (seconds - empty_seconds) / floor
             mib = path.stat().st_size / 2**20
             print(
-                f"{written:>9} {mib:>6.0f} {floor:>8.2f} {empty_seconds:>8.2f} {seconds:>7.1f} {written / seconds:>10.0f} {ratio:>8.1f} {rss:>13.0f}  {stages}"
+                f"{written:>9} {fmt:>7} {mib:>6.0f} {floor:>8.2f} {empty_seconds:>8.2f} {seconds:>7.1f}",
+                f"{written / seconds:>10.0f} {ratio:>8.1f} {rss:>13.0f}  {stages}",
             )
             path.unlink()
 
