@@ -254,25 +254,6 @@ def test_lines_left_to_python_are_found_at_their_place_in_a_file_read_in_paralle
     assert_read_alike(path, tmp_path)
 
 
-def test_a_json_array_file_is_written_out_as_lines_and_read_in_sql_alike(tmp_path):
-    entries = [
-        BASE | {"insertId": "a"},
-        BASE | {"insertId": "b", "resource": {"type": "cloud_run_revision", "labels": {"service_name": "other"}}},
-        BASE | {"insertId": "c", "severity": "INFO"},
-        BASE | {"insertId": "d", "jsonPayload": {"message": "lone \ud800 surrogate"}},
-        BASE | {"insertId": "e", "jsonPayload": {"message": "ratio", "value": float("nan")}},
-        BASE | {"insertId": "f", "timestamp": "2025-09-15T03:00:00Z"},
-        BASE | {"insertId": "g", "jsonPayload": {"message": "line\u2028separator"}},
-    ]
-    text = json.dumps(entries)
-    text = text[:-1] + ', {"insertId": bad}, ' + json.dumps(BASE | {"insertId": "h"}) + "]"  # an element Python cannot read
-    path = tmp_path / "array.json"
-    path.write_text(text, encoding="utf-8")
-    assert not splits_like_python(path)
-    stats = assert_read_alike(path, tmp_path)
-    assert stats["kept"] >= 4 and stats["rejected"] == 1 and stats["other_service"] == 1 and stats["outside_window"] == 1
-
-
 class ListSource:
     """A source of entries already decoded, as the Logging API's pages give them."""
 
