@@ -47,6 +47,8 @@ _CHUNK_ROWS = 512
 _CLOSING = {"[": "]", "(": ")", "{": "}"}
 _WORD = re.compile(r"[A-Za-z]")
 _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
+# the words every language prints for a boolean or an absent value: a value whatever statement prints it
+_BOOLEANS = frozenset({"true", "false"})
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -56,8 +58,8 @@ def tokenize(message: str, max_tokens: int = 64) -> list[str]:
 
 
 def is_variable(token: str) -> bool:
-    """A placeholder, a token that carries a digit or a masked value (`blk_<NUM>`, `v2`, `db-7`), or a path."""
-    return bool(_HAS_VALUE.search(token))
+    """A placeholder, a token that carries a digit or a masked value (`blk_<NUM>`, `v2`, `db-7`), a path, or a boolean."""
+    return bool(_HAS_VALUE.search(token)) or token.lower() in _BOOLEANS
 
 
 def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:

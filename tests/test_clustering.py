@@ -303,3 +303,11 @@ def test_an_empty_value_after_equals_is_a_value_and_the_next_key_stays_a_word():
     ] + [f"authentication failure; logname=ops uid=0 euid=0 tty=ssh ruser=ops rhost={host}" for host in ("gateway", "10.0.0.9")]
     labels, templates = cluster_lines(lines)
     assert len(set(labels)) == 1, templates
+
+
+def test_a_boolean_printed_into_a_message_is_a_value_but_other_words_still_split():
+    lines = [f"Feature flag new-checkout enabled for tenant: {flag}" for flag in ("True", "False", "true", "false")]
+    lines += ["VM Paused on host", "VM Resumed on host"]
+    labels, _ = cluster_lines(lines)
+    assert len(set(labels[:4])) == 1
+    assert labels[4] != labels[5]
