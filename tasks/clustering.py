@@ -38,6 +38,7 @@ from sklearn.cluster import DBSCAN
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 WILDCARD = "<*>"
+_THEN_WILDCARD = "\x00<*>"  # in a template's tokens: this token, then a value (one that is empty in this message)
 MAX_TEMPLATE_CHARS = 1_000
 _TOKEN = re.compile(r"[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]")
 _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
@@ -117,9 +118,11 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
 
 def _empty_value(tokens: Sequence[str], i: int) -> bool:
     """Whether the `=` at `i` holds no value: the line ends there, or the next token is a key with a value of its own."""
-    if i + 1 == len(tokens):
+    n = len(tokens)
+    if i + 1 == n:
         return True
-    return i + 3 < len(tokens) and tokens[i + 2] == "=" and tokens[i + 3] != "=" and _KEY.match(tokens[i + 1]) is not None
+    # `ruser= rhost=` at the end of a line: the key's own value is empty too
+    return i + 2 < n and tokens[i + 2] == "=" and (i + 3 == n or tokens[i + 3] != "=") and _KEY.match(tokens[i + 1]) is not None
 
 
 def collapse_wildcards(tokens: Sequence[str]) -> tuple[str, ...]:
@@ -263,6 +266,9 @@ def render_template(message: str, template_tokens: Sequence[str], max_tokens: in
             break
         if template_tokens[position] == WILDCARD:
             out.append(message[last : match.start()] + WILDCARD)
+            last = match.end()
+        elif template_tokens[position] == _THEN_WILDCARD:  # a value that is empty here follows this token
+            out.append(message[last : match.end()] + WILDCARD)
             last = match.end()
     out.append(message[last:])
     return collapse_spaces("".join(out))[:MAX_TEMPLATE_CHARS]
@@ -632,6 +638,8 @@ class PatternClusterer:
                 a, b = rep_spans[pos]
                 for k in range(a, b):
                     tokens[k] = WILDCARD
+                if a == b and a > 0:  # the value is empty in this message (`user= host=x`): mark it after its `=`
+                    tokens[a - 1] = _THEN_WILDCARD
             templates[label] = render_template(messages[representative], tokens, self.max_tokens)
         return templates
 

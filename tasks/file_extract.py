@@ -46,7 +46,11 @@ class FileExtract:
 
 
 def splits_like_python(path: Path) -> bool:
-    """Whether DuckDB's line reader sees the lines Python does: NDJSON (not an array) without carriage returns."""
+    """Whether DuckDB's line reader sees the lines Python does: NDJSON (not an array) without carriage returns.
+
+    A last line longer than DuckDB's line limit is refused here too: DuckDB reports a long line anywhere else,
+    but a last line longer than its read buffer it drops without a word (DuckDB 2.0).
+    """
     first = None
     with open(path, "rb") as handle:
         while chunk := handle.read(SCAN_BYTES):
@@ -55,6 +59,11 @@ def splits_like_python(path: Path) -> bool:
             if first is None:
                 stripped = chunk.lstrip(b"\xef\xbb\xbf \t\n")
                 first = stripped[:1] or None
+        handle.seek(max(0, handle.tell() - SQL_LINE_CHARS - 2))
+        tail = handle.read()
+    last_line = tail.removesuffix(b"\n")
+    if len(last_line) > SQL_LINE_CHARS and b"\n" not in last_line:
+        return False
     return first != b"["
 
 
@@ -150,9 +159,12 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
         con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
         counts = dict(con.execute("select verdict, count(*) from _gardener_file_entries group by verdict").fetchall())
-        if counts.get("odd"):
+        if counts.get("odd") or _hashes_collide(con):
             return None
-        positions, project_position, project = con.execute(_with_lines("duckdb/file_entries_positions"), lines).fetchone()
+        try:
+            positions, project_position, project = con.execute(_with_lines("duckdb/file_entries_positions"), lines).fetchone()
+        except duckdb.Error:
+            return None  # numbering the lines did not fit in memory: Python reads the file
         new_entries = _stage_kept(con, merge)
     finally:
         con.execute("drop table if exists _gardener_file_entries")
@@ -165,6 +177,21 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         "below_severity": counts.get("below_severity", 0),
     }
     return FileExtract(stats, new_entries, project or None, set(positions), project_position if project else None)
+
+
+def _hashes_collide(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether two lines that differ share a hash and a length (equal lines always share their verdict).
+
+    Lines are found again by (hash, length); DuckDB's string hash is fast, not collision-proof, and log text
+    can be chosen by whoever writes it. Two different verdicts under one key mean two different lines there.
+    """
+    return (
+        con.execute(
+            "select count(*) from (select 1 from _gardener_file_entries group by line_hash, line_chars having count(distinct verdict) > 1"
+            " or count(distinct case when verdict = 'kept' then log_name end) > 1)"
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:

@@ -311,3 +311,11 @@ def test_a_boolean_printed_into_a_message_is_a_value_but_other_words_still_split
     labels, _ = cluster_lines(lines)
     assert len(set(labels[:4])) == 1
     assert labels[4] != labels[5]
+
+
+def test_an_empty_value_at_the_end_and_a_template_over_empty_values_keep_their_wildcards():
+    # two empty values end the line: the last key is still a key, not the first one's value
+    assert statement_shape(tokenize("auth failure ruser= rhost="))[0] == statement_shape(tokenize("auth failure ruser= rhost=gw"))[0]
+    # the most frequent message has the empty value: the template still marks a value there
+    labels, templates = cluster_lines(["login user= host=alpha"] * 3 + [f"login user={u} host=alpha" for u in ("bob", "carol", "dave")])
+    assert len(set(labels)) == 1 and templates[labels[0]] == "login user=<*> host=alpha"

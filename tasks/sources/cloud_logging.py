@@ -60,6 +60,9 @@ def build_filter(
 class CloudLoggingSource:
     """Entries of one Google Cloud project, read through the Logging API."""
 
+    # its entries are decoded JSON objects: a DuckDB warehouse spools them to NDJSON and reads them in SQL
+    entries_are_json = True
+
     def __init__(
         self,
         project: str,

@@ -28,6 +28,9 @@ from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql
 class SinkTableSource:
     """LogEntry rows of one sink table (or date-sharded table family) in BigQuery."""
 
+    # its entries are decoded JSON objects: a DuckDB warehouse spools them to NDJSON and reads them in SQL
+    entries_are_json = True
+
     def __init__(self, project: str, dataset: str, table: str, location: str | None = None):
         self.table_id = f"{project}.{dataset}.{table}"
         self.sharded = table.endswith("*")
