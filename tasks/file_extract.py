@@ -159,7 +159,7 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
         con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
         counts = dict(con.execute("select verdict, count(*) from _gardener_file_entries group by verdict").fetchall())
-        if counts.get("odd") or _hashes_collide(con):
+        if counts.get("odd") or _hashes_collide(con) or _keys_twice(con):
             return None
         try:
             positions, project_position, project = con.execute(_with_lines("duckdb/file_entries_positions"), lines).fetchone()
@@ -177,6 +177,15 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         "below_severity": counts.get("below_severity", 0),
     }
     return FileExtract(stats, new_entries, project or None, set(positions), project_position if project else None)
+
+
+def _keys_twice(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a line holds a key twice in an object: its insertId could be another one for Python.
+
+    Such a line is Python's to read, yet SQL alone decides which lines share an insertId (the duplicates
+    rule of file_entries_duplicates.sql), so the whole file is left to Python.
+    """
+    return con.execute("select count(*) from _gardener_file_entries where not keys_unique").fetchone()[0] > 0
 
 
 def _hashes_collide(con: duckdb.DuckDBPyConnection) -> bool:

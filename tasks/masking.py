@@ -32,7 +32,44 @@ class MaskRule:
     @cached_property
     def compiled(self) -> re.Pattern[str]:
         # RE2 classes (\d, \w, \b) are ASCII-only: keep Python in step.
-        return re.compile(self.pattern, re.ASCII)
+        return re.compile(as_re2_spaces(self.pattern), re.ASCII)
+
+
+_RE2_SPACE = "\\t\\n\\f\\r "  # RE2's \s; Python's (even with re.ASCII) adds the vertical tab
+
+
+def as_re2_spaces(pattern: str) -> str:
+    """`pattern` with `\\s` spelled out as RE2 reads it, so Python and the warehouses match the same text."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            pair = pattern[i : i + 2]
+            if pair == "\\s":
+                out.append(_RE2_SPACE if in_class else f"[{_RE2_SPACE}]")
+            elif pair == "\\S" and not in_class:
+                out.append(f"[^{_RE2_SPACE}]")
+            else:
+                out.append(pair)
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+            out.append(char)
+            # a `]` or `^]` right after the opening bracket is a member, not the end
+            if pattern[i + 1 : i + 2] == "^":
+                out.append("^")
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                out.append("]")
+                i += 1
+        elif char == "]" and in_class:
+            in_class = False
+            out.append(char)
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out)
 
 
 MASK_RULES: tuple[MaskRule, ...] = (

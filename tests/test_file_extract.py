@@ -358,3 +358,12 @@ def test_a_last_line_longer_than_sql_reads_is_never_dropped(tmp_path, chars):
     assert not splits_like_python(path)
     stats = assert_read_alike(path, tmp_path)
     assert stats["read"] == 2 and stats["kept"] + stats["rejected"] == 2
+
+
+def test_a_line_with_a_key_given_twice_cannot_hide_its_insert_id_from_the_duplicates_rule(tmp_path):
+    # DuckDB reads the first of two insertId keys, Python the last: the second line is the first's duplicate
+    later = BASE | {"insertId": "x", "timestamp": "2025-09-15T01:40:00Z", "jsonPayload": {"message": "later copy"}}
+    earlier = BASE | {"insertId": "x", "timestamp": "2025-09-15T01:10:00Z", "jsonPayload": {"message": "earlier copy"}}
+    path = tmp_path / "twice.ndjson"
+    path.write_text(json.dumps(later) + "\n" + '{"insertId": "decoy", ' + json.dumps(earlier)[1:] + "\n", encoding="utf-8")
+    assert_read_alike(path, tmp_path)

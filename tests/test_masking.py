@@ -18,6 +18,8 @@ CASES = [
     # the punctuation of the sentence around a URL is not part of it
     ("fetching https://api.example.com/v1/items: read timeout", "fetching <URL>: read timeout"),
     ("see https://example.com/docs.", "see <URL>."),
+    # a vertical tab is not a space to RE2, so it is not one to Python's masking either
+    ("fetch http://h.example/a\vb failed", "fetch <URL> failed"),
     (
         "com.apple.ical.sync.x-coredata://DB05755C-483D-44B7-B93B-ED06E57FF420/CalDAVPrincipal/p11: scheduler_evaluate_activity told me",
         "<URL>: scheduler_evaluate_activity told me",

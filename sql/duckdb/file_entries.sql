@@ -161,6 +161,8 @@ select
     else 'python'
   end as verdict,
   s[1] as insert_id,
+  -- false: an object holds a key twice, so the insertId SQL read may not be the one Python reads
+  keys_unique,
   ts as timestamp,
   received_text,
   case
