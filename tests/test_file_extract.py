@@ -367,3 +367,24 @@ def test_a_line_with_a_key_given_twice_cannot_hide_its_insert_id_from_the_duplic
     path = tmp_path / "twice.ndjson"
     path.write_text(json.dumps(later) + "\n" + '{"insertId": "decoy", ' + json.dumps(earlier)[1:] + "\n", encoding="utf-8")
     assert_read_alike(path, tmp_path)
+
+
+def test_when_numbering_the_lines_fails_python_reads_the_file(tmp_path, monkeypatch):
+    # the numbering pass holds every line's hash at once: out of memory there, Python reads the file instead
+    import log_gardener.tasks.file_extract as file_extract
+
+    real = file_extract._with_lines
+
+    def failing(name):
+        return "select error('out of memory (test)')" if name.endswith("file_entries_positions") else real(name)
+
+    monkeypatch.setattr(file_extract, "_with_lines", failing)
+    path = tmp_path / "plain.ndjson"
+    path.write_text(json.dumps(BASE) + "\n" + json.dumps(BASE | {"insertId": 7}) + "\n", encoding="utf-8")
+    wh = DuckDBWarehouse(tmp_path / "probe.duckdb")
+    wh.setup()
+    assert wh.extract_file(path, "svc", WINDOW, "WARNING") is None
+    assert wh.con.execute("select count(*) from log_entries").fetchone()[0] == 0  # nothing merged before it failed
+    wh.close()
+    stats = assert_read_alike(path, tmp_path)
+    assert stats["kept"] == 2
