@@ -48,7 +48,7 @@ _CHUNK_ROWS = 512
 _CLOSING = {"[": "]", "(": ")", "{": "}"}
 _WORD = re.compile(r"[A-Za-z]")
 _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
-# the words every language prints for a boolean or an absent value: a value whatever statement prints it
+# the words a boolean is printed as: a value whatever statement prints it (`yes`, `no`, `none` are ordinary words too)
 _BOOLEANS = frozenset({"true", "false"})
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 

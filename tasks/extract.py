@@ -91,22 +91,19 @@ def extract(
     returns) is read here: decoding it to write it out again costs more than it saves.
     """
     args = (source.describe(), service, window, min_severity, sink, chunk_rows)
-    if in_warehouse is None:
-        return _extract(enumerate(source.entries(service, window, min_severity)), *args)
-    if isinstance(source, FileSource):
+    if in_warehouse is not None and isinstance(source, FileSource):
         done = in_warehouse(source.path, service, window, min_severity)
-        if done is None:
-            return _extract(enumerate(source.entries(service, window, min_severity)), *args)
-        return _joined(done, _extract(source.entries_at(done.python_positions), *args))
-    if not getattr(source, "entries_are_json", False):
-        return _extract(enumerate(source.entries(service, window, min_severity)), *args)
-    with tempfile.TemporaryDirectory(prefix="gardener-spool-") as folder:
-        spool = Path(folder, "entries.ndjson")
-        held = _spool(source.entries(service, window, min_severity), spool)
-        done = in_warehouse(spool, service, window, min_severity)
-        if done is None:  # a line SQL cannot read (one over its line limit): Python reads the spool whole
-            return _extract(_unspooled(spool, held), *args)
-        return _joined(done, _extract(_unspooled(spool, held, done.python_positions), *args))
+        if done is not None:
+            return _joined(done, _extract(source.entries_at(done.python_positions), *args))
+    elif in_warehouse is not None and getattr(source, "entries_are_json", False):
+        with tempfile.TemporaryDirectory(prefix="gardener-spool-") as folder:
+            spool = Path(folder, "entries.ndjson")
+            held = _spool(source.entries(service, window, min_severity), spool)
+            done = in_warehouse(spool, service, window, min_severity)
+            if done is None:  # a line SQL cannot read (one over its line limit): Python reads the spool whole
+                return _extract(_unspooled(spool, held), *args)
+            return _joined(done, _extract(_unspooled(spool, held, done.python_positions), *args))
+    return _extract(enumerate(source.entries(service, window, min_severity)), *args)
 
 
 def _joined(done, rest: Extracted) -> Extracted:

@@ -71,7 +71,10 @@ class DuckDBWarehouse:
             return self.con.execute(statement, bound_parameters(statement, params, "$")).fetchdf()
 
     def execute(self, name: str, **params: Any) -> int:
-        statement = duckdb_sql(name)
+        return self._execute(duckdb_sql(name), params)
+
+    def _execute(self, statement: str, params: dict[str, Any]) -> int:
+        """Run one DuckDB statement with the parameters it names; the count it answers (rows changed), else 0."""
         with self._lock:
             result = self.con.execute(statement, bound_parameters(statement, params, "$")).fetchall()
         return int(result[0][0]) if result and result[0] and isinstance(result[0][0], int) else 0
@@ -99,8 +102,7 @@ class DuckDBWarehouse:
             self.con.execute(f"create or replace temp view staging_log_entries as select * from {staged}")
             try:
                 statement = _without_qualify(duckdb_sql("merge_log_entries"))
-                params = bound_parameters(statement, {"window_start": window.start, "window_end": window.end}, "$")
-                return int(self.con.execute(statement, params).fetchone()[0])
+                return self._execute(statement, {"window_start": window.start, "window_end": window.end})
             finally:
                 self.con.execute("drop view if exists staging_log_entries")
 
