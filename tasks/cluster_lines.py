@@ -6,6 +6,8 @@ lines and the distinct masked messages, never the number of lines.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from log_gardener.tasks.clustering import PatternClusterer
 from log_gardener.tasks.masking import mask
 from log_gardener.tasks.stacktrace import pattern_text
@@ -13,9 +15,7 @@ from log_gardener.tasks.stacktrace import pattern_text
 
 def cluster_lines(lines: list[str], progress=None, clusterer: PatternClusterer | None = None) -> tuple[list[int], dict[int, str]]:
     """Cluster id per line (in order) and the template of each cluster id."""
-    line_counts: dict[str, int] = {}
-    for line in lines:
-        line_counts[line] = line_counts.get(line, 0) + 1
+    line_counts = Counter(lines)
     masked_of = {line: mask(pattern_text(line)) for line in line_counts}
     distinct: dict[str, int] = {}
     for line, count in line_counts.items():
@@ -26,4 +26,5 @@ def cluster_lines(lines: list[str], progress=None, clusterer: PatternClusterer |
     messages = list(distinct)
     clusterer = (clusterer or PatternClusterer()).fit(messages, [distinct[m] for m in messages])
     label_of = dict(zip(messages, (int(label) for label in clusterer.labels_)))
-    return [label_of[masked_of[line]] for line in lines], {int(k): v for k, v in clusterer.templates_.items()}
+    label_of_line = {line: label_of[masked] for line, masked in masked_of.items()}
+    return list(map(label_of_line.__getitem__, lines)), {int(k): v for k, v in clusterer.templates_.items()}

@@ -34,8 +34,8 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.cluster import DBSCAN
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+from log_gardener.tasks.vectors import dbscan_one_per_core, tfidf
 
 WILDCARD = "<*>"
 _THEN_WILDCARD = "\x00<*>"  # in a template's tokens: this token, then a value (one that is empty in this message)
@@ -480,17 +480,14 @@ class PatternClusterer:
         shape_labels = np.full(len(shapes), -1, dtype=int)
         next_label = 0
         if shapes:
-            vectorizer = TfidfVectorizer(
-                # the length feature keeps the vocabulary non-empty when no message has a token
-                analyzer=lambda s: (
-                    [f"len:{len(shapes[s])}"]
-                    + [f"{pos}:{tok}" for pos, tok in enumerate(shapes[s])]
-                    + [tok for tok in shapes[s] if tok != WILDCARD]
+            vectors = tfidf(
+                (
+                    # the length feature gives every shape a feature, even one without a token
+                    [f"len:{len(shape)}"] + [f"{pos}:{tok}" for pos, tok in enumerate(shape)] + [tok for tok in shape if tok != WILDCARD]
+                    for shape in shapes
                 ),
-                lowercase=False,
                 sublinear_tf=True,
             )
-            vectors = vectorizer.fit_transform(range(len(shapes)))
             document_frequency: dict[str, int] = defaultdict(int)
             for shape in shapes:
                 for token in set(shape):
@@ -499,7 +496,8 @@ class PatternClusterer:
             blocks = self._blocks(shapes, list(range(len(shapes))), shared)
             # DBSCAN once over a block-diagonal graph of near pairs: a cluster never crosses a block
             graph = self._neighbour_graph(blocks, vectors, len(shapes))
-            dbscan = DBSCAN(eps=self.eps, min_samples=1, metric="precomputed").fit_predict(graph, sample_weight=weights)
+            # counts weigh at least one, so with min_samples=1 every shape is a core point whatever its weight
+            dbscan = dbscan_one_per_core(graph)
             for block in blocks:
                 # DBSCAN's pairs cost the square of a block: one that no shared word could split is joined
                 # by its free fields only, in linear time

@@ -14,10 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
-
 from log_gardener.tasks.clustering import WILDCARD, merge_template, render_template, tokenize
+from log_gardener.tasks.vectors import cosine, tfidf
 
 
 def new_fingerprint(service: str, template: str) -> str:
@@ -45,10 +43,9 @@ def nearest_known(templates: Sequence[str], known: Mapping[str, str], min_simila
         return [None] * len(templates)
     fingerprints = list(known)
     corpus = [_template_tokens(known[fp]) for fp in fingerprints] + [_template_tokens(t) for t in templates]
-    vectorizer = TfidfVectorizer(analyzer=lambda tokens: tokens, lowercase=False)
-    vectors = vectorizer.fit_transform(corpus)
+    vectors = tfidf(corpus)
     known_vectors, new_vectors = vectors[: len(fingerprints)], vectors[len(fingerprints) :]
-    similarity = cosine_similarity(new_vectors, known_vectors)
+    similarity = cosine(new_vectors, known_vectors)
     result: list[str | None] = []
     for row in similarity:
         best = int(row.argmax())

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import sqlglot
-from sqlglot import exp
+if TYPE_CHECKING:  # the SQL side is built on demand: masking plain lines starts without sqlglot
+    from sqlglot import exp
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ def mask(text: str, rules: tuple[MaskRule, ...] = MASK_RULES) -> str:
 
 def mask_expression(column: exp.Expression, rules: tuple[MaskRule, ...] = MASK_RULES) -> exp.Expression:
     """The nested REGEXP_REPLACE that applies `rules` to `column`, as a sqlglot tree."""
+    from sqlglot import exp
+
     expression = column
     for rule in rules:
         expression = exp.RegexpReplace(
@@ -137,6 +140,8 @@ def mask_expression(column: exp.Expression, rules: tuple[MaskRule, ...] = MASK_R
 
 def mask_function_sql(dialect: str) -> str:
     """DDL for a `mask_message(s)` SQL function in `dialect` (duckdb macro or BigQuery temp function)."""
+    from sqlglot import exp
+
     body = mask_expression(exp.column("s"))
     if dialect == "duckdb":
         return f"create or replace macro mask_message(s) as {body.sql('duckdb')}"
@@ -150,4 +155,6 @@ def mask_function_sql(dialect: str) -> str:
 
 def parse_check(dialect: str) -> None:
     """Raise if the generated masking function does not parse in `dialect`."""
+    import sqlglot
+
     sqlglot.parse_one(mask_function_sql(dialect), read=dialect)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
-
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.trackers import Issue, Tracker
+from log_gardener.tasks.vectors import cosine, tfidf
 from log_gardener.tasks.vocabulary import Status
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -33,9 +31,8 @@ def best_matches(patterns: Sequence[str], issues: Sequence[Issue], threshold: fl
     if not patterns or not issues:
         return [None] * len(patterns)
     issue_texts = [f"{i.title} {i.title} {i.body}" for i in issues]
-    vectorizer = TfidfVectorizer(analyzer=words, sublinear_tf=True)
-    vectors = vectorizer.fit_transform(issue_texts + list(patterns))
-    similarity = cosine_similarity(vectors[len(issues) :], vectors[: len(issues)])
+    vectors = tfidf([words(text) for text in issue_texts + list(patterns)], sublinear_tf=True)
+    similarity = cosine(vectors[len(issues) :], vectors[: len(issues)])
     result: list[tuple[Issue, float] | None] = []
     for row in similarity:
         best = int(row.argmax())

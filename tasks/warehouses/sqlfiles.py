@@ -13,9 +13,6 @@ import re
 from functools import cache
 from pathlib import Path
 
-import sqlglot
-from sqlglot import ErrorLevel
-
 # `sql/` sits two levels above this folder both in the repository and in the installed package.
 SQL_DIR = Path(__file__).resolve().parent.parent.parent / "sql"
 SCHEMA_TABLES = (
@@ -52,6 +49,9 @@ def duckdb_sql(name: str) -> str:
 
 
 def to_duckdb(statement: str) -> str:
+    import sqlglot  # imported on first translation: commands that touch no warehouse start without it
+    from sqlglot import ErrorLevel
+
     # Partitioning and clustering have no DuckDB meaning; sqlglot drops them with a log line.
     previous = logging.getLogger("sqlglot").level
     logging.getLogger("sqlglot").setLevel(logging.ERROR)

@@ -1,0 +1,90 @@
+"""tasks/vectors.py gives scikit-learn's answers: TF-IDF rows, cosine similarities and DBSCAN labels."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from sklearn.cluster import DBSCAN
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+from log_gardener.tasks.vectors import cosine, dbscan_one_per_core, tfidf
+
+
+def _documents(rng: random.Random) -> list[list[str]]:
+    documents = [[rng.choice("abcdefghij") for _ in range(rng.randint(0, 7))] for _ in range(rng.randint(1, 40))]
+    documents[0].append("a")  # scikit-learn refuses a corpus without a single feature
+    return documents
+
+
+def _sklearn_rows(documents: list[list[str]], sublinear_tf: bool) -> dict[tuple[int, str], float]:
+    vectorizer = TfidfVectorizer(analyzer=lambda d: d, lowercase=False, sublinear_tf=sublinear_tf)
+    matrix = vectorizer.fit_transform(documents).tocoo()
+    names = vectorizer.get_feature_names_out()
+    return {(int(r), str(names[c])): float(v) for r, c, v in zip(matrix.row, matrix.col, matrix.data)}
+
+
+def _our_rows(documents: list[list[str]], sublinear_tf: bool) -> dict[tuple[int, str], float]:
+    columns: dict[str, int] = {}
+    for document in documents:
+        for feature in document:
+            columns.setdefault(feature, len(columns))
+    names = list(columns)
+    matrix = tfidf(documents, sublinear_tf=sublinear_tf).tocoo()
+    return {(int(r), names[c]): float(v) for r, c, v in zip(matrix.row, matrix.col, matrix.data)}
+
+
+@pytest.mark.parametrize("sublinear_tf", [False, True])
+def test_tfidf_rows_are_scikit_learns(sublinear_tf):
+    rng = random.Random(7)
+    for _ in range(100):
+        documents = _documents(rng)
+        ours, theirs = _our_rows(documents, sublinear_tf), _sklearn_rows(documents, sublinear_tf)
+        assert ours.keys() == theirs.keys()
+        assert np.allclose([ours[k] for k in theirs], list(theirs.values()), rtol=1e-12, atol=1e-15)
+
+
+def test_tfidf_repeated_feature_counts_once_more_in_sublinear_mode():
+    # the known answer: "a" twice in one document of two -> tf 1 + ln 2, idf ln(3/3) + 1 = 1; "b" in one: idf ln(3/2) + 1
+    row = tfidf([["a", "a", "b"], ["a"]], sublinear_tf=True).toarray()[0]
+    expected = np.array([1 + np.log(2), np.log(1.5) + 1])
+    assert np.allclose(row, expected / np.linalg.norm(expected))
+
+
+def test_cosine_is_scikit_learns_and_a_row_without_features_is_zero():
+    rng = random.Random(3)
+    for _ in range(50):
+        documents = _documents(rng) + [[]]
+        vectors = tfidf(documents)
+        assert np.allclose(cosine(vectors, vectors), cosine_similarity(vectors), atol=1e-12)
+        assert not cosine(vectors, vectors)[-1].any()
+
+
+def test_cosine_leaves_its_arguments_unchanged():
+    matrix = csr_matrix(np.array([[3.0, 4.0], [0.0, 2.0]]))
+    cosine(matrix, matrix)
+    assert matrix.toarray().tolist() == [[3.0, 4.0], [0.0, 2.0]]
+
+
+def test_dbscan_one_per_core_labels_are_dbscans():
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        n = int(rng.integers(1, 60))
+        eps = float(rng.choice([0.05, 0.2, 0.5]))
+        distance = rng.random((n, n))
+        distance = (distance + distance.T) / 2
+        rows, cols = np.nonzero(distance <= eps)
+        graph = csr_matrix((np.maximum(distance[rows, cols], 1e-12), (rows, cols)), shape=(n, n))
+        graph = graph + csr_matrix((np.full(n, 1e-12), (np.arange(n), np.arange(n))), shape=(n, n))
+        expected = DBSCAN(eps=eps, min_samples=1, metric="precomputed").fit_predict(graph)
+        assert dbscan_one_per_core(graph).tolist() == expected.tolist()
+
+
+def test_dbscan_one_per_core_joins_a_chain_and_numbers_by_first_point():
+    # 3-1, 1-4 chain into one cluster; 0 and 2 stay alone; labels in order of each cluster's first point
+    pairs = [(3, 1), (1, 4)]
+    graph = csr_matrix((np.full(2, 0.1), ([a for a, _ in pairs], [b for _, b in pairs])), shape=(5, 5))
+    assert dbscan_one_per_core(graph).tolist() == [0, 1, 2, 1, 1]
