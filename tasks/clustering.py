@@ -145,6 +145,12 @@ def _is_plain_word(token: str) -> bool:
 
 
 def _words(tokens: Sequence[str]) -> int:
+    return _words_in(tuple(tokens))
+
+
+@lru_cache(maxsize=1 << 16)
+def _words_in(tokens: tuple[str, ...]) -> int:
+    # templates are compared many times each: their word count is counted once
     return sum(1 for t in tokens if _is_word(t))
 
 

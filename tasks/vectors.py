@@ -30,20 +30,17 @@ def tfidf(documents: Sequence[Iterable[str]], sublinear_tf: bool = False) -> csr
     column: dict[str, int] = {}
     indptr = [0]
     indices: list[int] = []
-    counts: list[int] = []
     for document in documents:
-        tally: dict[int, int] = {}
-        for feature in document:
-            j = column.setdefault(feature, len(column))
-            tally[j] = tally.get(j, 0) + 1
-        indices.extend(tally)
-        counts.extend(tally.values())
+        indices.extend([column.setdefault(feature, len(column)) for feature in document])
         indptr.append(len(indices))
     n = len(indptr) - 1
     matrix = csr_matrix(
-        (np.asarray(counts, dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+        (np.ones(len(indices)), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
         shape=(n, len(column)),
     )
+    # a feature seen k times in a document becomes one entry of k, and each row's columns are sorted, so the
+    # similarity of a with b sums the same products in the same order as that of b with a: exactly symmetric
+    matrix.sum_duplicates()
     if sublinear_tf:
         np.log(matrix.data, out=matrix.data)
         matrix.data += 1.0
@@ -65,14 +62,10 @@ def _unit_rows(matrix: csr_matrix) -> csr_matrix:
 
 
 def dbscan_one_per_core(near: csr_matrix) -> np.ndarray:
-    """DBSCAN's labels with `min_samples=1` on a graph whose stored entries are the pairs within `eps`.
+    """DBSCAN's labels with `min_samples=1` on a symmetric graph whose stored entries are the pairs within `eps`.
 
     Every point is a core point, so the clusters are the graph's connected
-    components; labels are numbered in order of each cluster's first point, as
-    DBSCAN numbers them.
+    components. scipy numbers them in order of each one's first point, as
+    DBSCAN numbers its clusters.
     """
-    _, components = connected_components(near, directed=False)
-    _, first = np.unique(components, return_index=True)
-    order = np.empty(len(first), dtype=np.int64)
-    order[np.argsort(first)] = np.arange(len(first))
-    return order[components]
+    return connected_components(near, directed=False)[1].astype(np.int64)

@@ -7,11 +7,15 @@ import random
 import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
-from sklearn.cluster import DBSCAN
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
+from scipy.sparse import random as sparse_random
 
+from log_gardener.tasks.identity import nearest_known
 from log_gardener.tasks.vectors import cosine, dbscan_one_per_core, tfidf
+
+# scikit-learn is the reference, installed with the dev extra only
+DBSCAN = pytest.importorskip("sklearn.cluster").DBSCAN
+TfidfVectorizer = pytest.importorskip("sklearn.feature_extraction.text").TfidfVectorizer
+cosine_similarity = pytest.importorskip("sklearn.metrics.pairwise").cosine_similarity
 
 
 def _documents(rng: random.Random) -> list[list[str]]:
@@ -63,6 +67,29 @@ def test_cosine_is_scikit_learns_and_a_row_without_features_is_zero():
         assert not cosine(vectors, vectors)[-1].any()
 
 
+def test_cosine_normalises_rows_of_any_length_as_scikit_learn_does():
+    for seed in range(20):
+        a = sparse_random(12, 9, density=0.4, format="csr", random_state=seed) * 7
+        b = sparse_random(5, 9, density=0.4, format="csr", random_state=seed + 100)
+        assert np.allclose(cosine(a, b), cosine_similarity(a, b), atol=1e-12)
+
+
+def test_similarities_of_tfidf_rows_are_exactly_symmetric():
+    # the neighbour graph is read as undirected: a pair near one way must be near the other way too
+    rng = random.Random(11)
+    documents = [[rng.choice("abcdefghijklmnop") for _ in range(rng.randint(1, 12))] for _ in range(300)]
+    vectors = tfidf(documents, sublinear_tf=True)
+    similarity = (vectors @ vectors.T).toarray()
+    assert (similarity == similarity.T).all()
+
+
+def test_no_features_anywhere_gives_zero_rows_and_no_known_pattern():
+    assert tfidf([[], []]).shape == (2, 0)
+    assert not cosine(tfidf([[], []]), tfidf([[], []])).any()
+    # a template of values only is like no known template
+    assert nearest_known(["<*>"], {"fp1": "<*> <*>"}, 0.75) == [None]
+
+
 def test_cosine_leaves_its_arguments_unchanged():
     matrix = csr_matrix(np.array([[3.0, 4.0], [0.0, 2.0]]))
     cosine(matrix, matrix)
@@ -85,6 +112,7 @@ def test_dbscan_one_per_core_labels_are_dbscans():
 
 def test_dbscan_one_per_core_joins_a_chain_and_numbers_by_first_point():
     # 3-1, 1-4 chain into one cluster; 0 and 2 stay alone; labels in order of each cluster's first point
-    pairs = [(3, 1), (1, 4)]
-    graph = csr_matrix((np.full(2, 0.1), ([a for a, _ in pairs], [b for _, b in pairs])), shape=(5, 5))
-    assert dbscan_one_per_core(graph).tolist() == [0, 1, 2, 1, 1]
+    pairs = [(3, 1), (1, 4), (4, 0)]
+    rows, cols = [a for a, _ in pairs] + [b for _, b in pairs], [b for _, b in pairs] + [a for a, _ in pairs]
+    graph = csr_matrix((np.full(len(rows), 0.1), (rows, cols)), shape=(6, 6))
+    assert dbscan_one_per_core(graph).tolist() == [0, 0, 1, 0, 0, 2]
