@@ -106,12 +106,16 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
             shape.append(token)
             spans.append((i, i + 1))
             i += 1
-    # a bracket that holds nothing but one value is that value: [<*>] reads like []
+    # a bracket that holds nothing but one value is that value: [<*>] reads like []. So is one word alone in
+    # parentheses, a name set apart (`Killed process 42 (java)`, `(root) CMD`): the parentheses stay in the template
     k = 0
     while k + 2 < len(shape):
         if shape[k] in _CLOSING and shape[k + 1] == WILDCARD and shape[k + 2] == _CLOSING[shape[k]]:
             shape[k : k + 3] = [WILDCARD]
             spans[k : k + 3] = [(spans[k][0], spans[k + 2][1])]
+        elif shape[k] == "(" and shape[k + 2] == ")" and shape[k + 1] not in _JOINERS:
+            shape[k : k + 3] = [WILDCARD]
+            spans[k : k + 3] = [spans[k + 1]]
         k += 1
     return tuple(shape), tuple(spans)
 

@@ -319,3 +319,19 @@ def test_an_empty_value_at_the_end_and_a_template_over_empty_values_keep_their_w
     # the most frequent message has the empty value: the template still marks a value there
     labels, templates = cluster_lines(["login user= host=alpha"] * 3 + [f"login user={u} host=alpha" for u in ("bob", "carol", "dave")])
     assert len(set(labels)) == 1 and templates[labels[0]] == "login user=<*> host=alpha"
+
+
+def test_one_word_alone_in_parentheses_is_a_name_and_the_parentheses_stay_in_the_template():
+    # the OOM killer names the process it killed: one statement whatever the process
+    lines = [
+        f"Out of memory: Killed process {pid} ({name}) total-vm:{vm}kB"
+        for pid, name, vm in ((4242, "java", 81234), (977, "postgres", 5120), (31337, "nginx", 20480), (5, "python3", 640))
+    ]
+    labels, templates = cluster_lines(lines)
+    assert len(set(labels)) == 1
+    assert templates[labels[0]] == "Out of memory: Killed process <*> (<*>) total-vm:<NUM>kB"
+    # words outside parentheses still split statements, and a bracket glued to a word is left as it is
+    assert statement_shape(tokenize("link (primary) up")) == (("link", WILDCARD, "up"), ((0, 1), (2, 3), (4, 5)))
+    assert statement_shape(tokenize("WWEN[enable]"))[0] == ("WWEN", "[", "enable", "]")
+    labels, _ = cluster_lines(["VM Paused (admin)", "VM Resumed (admin)", "VM Paused (ops)"])
+    assert labels[0] == labels[2] != labels[1]
