@@ -158,8 +158,9 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         finally:
             con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
         con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
-        counts = dict(con.execute("select verdict, count(*) from _gardener_file_entries group by verdict").fetchall())
-        if counts.get("odd") or _hashes_collide(con) or _keys_twice(con):
+        counts, keys_twice, hashes_collide = con.execute(sql_path("duckdb/file_entries_checks").read_text(encoding="utf-8")).fetchone()
+        counts = counts or {}
+        if counts.get("odd") or keys_twice or hashes_collide:
             return None
         try:
             positions, project_position, project = con.execute(_with_lines("duckdb/file_entries_positions"), lines).fetchone()
@@ -177,30 +178,6 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         "below_severity": counts.get("below_severity", 0),
     }
     return FileExtract(stats, new_entries, project or None, set(positions), project_position if project else None)
-
-
-def _keys_twice(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether a line holds a key twice in an object: its insertId could be another one for Python.
-
-    Such a line is Python's to read, yet SQL alone decides which lines share an insertId (the duplicates
-    rule of file_entries_duplicates.sql), so the whole file is left to Python.
-    """
-    return con.execute("select count(*) from _gardener_file_entries where not keys_unique").fetchone()[0] > 0
-
-
-def _hashes_collide(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether two lines that differ share a hash and a length (equal lines always share their verdict).
-
-    Lines are found again by (hash, length); DuckDB's string hash is fast, not collision-proof, and log text
-    can be chosen by whoever writes it. Two different verdicts under one key mean two different lines there.
-    """
-    return (
-        con.execute(
-            "select count(*) from (select 1 from _gardener_file_entries group by line_hash, line_chars having count(distinct verdict) > 1"
-            " or count(distinct case when verdict = 'kept' then log_name end) > 1)"
-        ).fetchone()[0]
-        > 0
-    )
 
 
 def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:

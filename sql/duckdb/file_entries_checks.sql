@@ -1,0 +1,19 @@
+-- DuckDB only: whether SQL's reading of the file stands, in one pass over the verdicts (file_entries.sql):
+--   lines: the lines per verdict;
+--   keys_twice: a line holds a key twice in an object, so its insertId could be another one for Python, yet
+--     SQL alone decides which lines share an insertId (file_entries_duplicates.sql);
+--   hashes_collide: two lines that differ share a hash and a length (equal lines always share their verdict and
+--     their log name). Lines are found again by (hash, length), and DuckDB's string hash is fast, not
+--     collision-proof, while log text can be chosen by whoever writes it.
+-- Either flag leaves the whole file to Python.
+select
+  (select map(list(verdict), list(lines)) from (
+    select verdict, count(*) as lines from _gardener_file_entries group by verdict
+  )) as lines,
+  (select coalesce(bool_or(not keys_unique), false) from _gardener_file_entries) as keys_twice,
+  exists (
+    select 1
+    from _gardener_file_entries
+    group by line_hash, line_chars
+    having count(distinct verdict) > 1 or count(distinct case when verdict = 'kept' then log_name end) > 1
+  ) as hashes_collide
