@@ -284,9 +284,12 @@ def _garden(params: RunParameters, window: Window) -> dict:
     try:
         # kept rows go to the warehouse a chunk at a time as they are read (an idempotent merge on insert_id)
         to_warehouse = partial(wh.merge_entries, window_start=window.start, window_end=window.end)
-        # a DuckDB warehouse reads a log file itself, in SQL
+        # a DuckDB warehouse reads a log file itself, in SQL; a BigQuery warehouse reads a sink table where it is
         in_warehouse = getattr(wh, "extract_file", None)
-        extracted: Extracted = extract_task(log_source, service, window, min_severity, sink=to_warehouse, in_warehouse=in_warehouse)
+        sink_in_warehouse = getattr(wh, "extract_sink", None)
+        extracted: Extracted = extract_task(
+            log_source, service, window, min_severity, sink=to_warehouse, in_warehouse=in_warehouse, sink_in_warehouse=sink_in_warehouse
+        )
         clock.lap("extract")
         logger.info(
             "%s %s to %s: %s entries kept of %s read, %s rejected, %s skipped (other services %s, outside the window %s, below %s %s)",

@@ -17,6 +17,11 @@ from tests.fake_bigquery import FakeBigQuery
 from tests.snapshots import run_outcome
 
 HOURS = [("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z"), ("2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z")]
+# every log_entries column but the payload: a path that reads the entry in SQL stores the entry's JSON as it came
+COMPARED_COLUMNS = [
+    "insert_id", "timestamp", "receive_timestamp", "severity", "service", "revision", "location", "log_name", "resource_type",
+    "message", "pattern_text", "module", "function", "line", "http_method", "http_url", "http_status", "latency_ms", "trace",
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -230,3 +235,120 @@ def test_grouping_rules_group_the_same_way_on_bigquery_as_on_duckdb(prefect_harn
     assert templates[0] == templates[1]
     assert any(t == "⟪startup⟫" for t, _ in templates[0])
     assert any("<USERID>" in t and "⟪user=demo-user-" in t for t, _ in templates[0])
+
+
+def test_a_sink_table_is_read_inside_bigquery_when_the_warehouse_is_bigquery(
+    prefect_harness, bigquery_api, sample_file, tmp_path, monkeypatch
+):
+    import log_gardener.tasks.sink_extract as sink_extract
+    import log_gardener.tasks.sources.sink_table as sink_table
+
+    bigquery_api.load_sink_table("acme-prod.logs.run_googleapis_com_stderr", sample_file)
+    decoded = []  # the entries that left BigQuery for Python, either way
+    read_by_python = sink_extract._python_entries
+    monkeypatch.setattr(sink_extract, "_python_entries", lambda *a: (decoded.append(e) or e for e in read_by_python(*a)))
+    monkeypatch.setattr(sink_table.SinkTableSource, "entries", lambda self, *a: pytest.fail("the sink's rows were pulled out of BigQuery"))
+    start, end = HOURS[1]
+    runs = [
+        ("bq-sink:acme-prod.logs.run_googleapis_com_stderr", "bigquery:acme-prod.log_gardener"),
+        (str(sample_file), f"duckdb:///{tmp_path / 'file.duckdb'}"),
+    ]
+    results = []
+    for source, warehouse in runs + runs[:1]:  # the sink window twice: a rerun adds nothing
+        result = CliRunner().invoke(app, [*run_args(source, start, end, warehouse), "--worklogs", str(tmp_path), "--json"])
+        assert result.exit_code == 0, result.output
+        results.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    sink, file, again = results
+    assert sink["entries"] == file["entries"] > 0
+    assert [(c["fingerprint"], c["count"]) for c in sink["clusters"]] == [(c["fingerprint"], c["count"]) for c in file["clusters"]]
+    assert again["clusters"] == sink["clusters"]
+    # most rows were judged and loaded by BigQuery; every column but the entry's own JSON as the file path stores it
+    assert 0 < len(decoded) < sink["entries"] / 2
+    columns = ", ".join(COMPARED_COLUMNS)
+    in_bigquery = bigquery_api.rows(f"select {columns} from log_entries order by insert_id")
+    from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
+
+    duck = DuckDBWarehouse(str(tmp_path / "file.duckdb"))
+    try:
+        in_duckdb = [tuple(r) for r in duck.con.execute(f"select {columns} from log_entries order by insert_id").fetchall()]
+    finally:
+        duck.close()
+    assert len(in_bigquery) == len(in_duckdb) == sink["entries"]
+    assert in_bigquery == in_duckdb
+    assert not [t for t in bigquery_api.tables() if t.startswith("staging")]
+
+
+def _sink_row(n: int, **fields) -> dict:
+    row = {
+        "insertId": f"id-{n:03d}",
+        "timestamp": f"2025-09-15T01:{n % 60:02d}:00.123456Z",
+        "receiveTimestamp": f"2025-09-15T01:{n % 60:02d}:01.000001Z",
+        "severity": "ERROR",
+        "logName": "projects/acme-prod/logs/run.googleapis.com%2Fstderr",
+        "resource": {
+            "type": "cloud_run_revision",
+            "labels": {"service_name": SERVICE, "revision_name": "rev-1", "location": "eu", "version_id": "v1"},
+        },
+        "trace": "projects/acme-prod/traces/abc",
+        "textPayload": "",
+        "jsonPayload": {"message": "", "logger": "", "labels": {"module": "", "function": "", "line": ""}},
+        "sourceLocation": {"file": "", "function": "", "line": 0},
+    }
+    for key, value in fields.items():
+        target = row
+        *path, last = key.split("__")
+        for part in path:
+            target = target[part]
+        target[last] = value
+    return row
+
+
+# Entries that exercise each rule of sql/sink/judged.sql: Python's `a or b` over empty and falsy values, control
+# characters, stack traces, request logs, repeated insertIds, blank and non-ASCII text
+SINK_ROWS = [
+    _sink_row(1, textPayload="Payment 42 declined for card 4000"),
+    _sink_row(2, jsonPayload__message="Cache miss for key user:7", jsonPayload__logger="app.cache"),
+    _sink_row(3, textPayload="   ", jsonPayload__message="Only the payload speaks"),
+    _sink_row(4, textPayload="tab\there, bell\x07 and delete\x7f"),
+    _sink_row(5, textPayload='Traceback (most recent call last):\n  File "/srv/app/pay.py", line 12, in charge\n    x()\nValueError: no'),
+    _sink_row(6, textPayload="located", jsonPayload__labels__module="billing", jsonPayload__labels__line="0"),
+    _sink_row(7, textPayload="from the entry", sourceLocation__file="svc.py", sourceLocation__function="run", sourceLocation__line=99),
+    _sink_row(8, textPayload="label line wins", jsonPayload__labels__line="17", sourceLocation__line=99),
+    _sink_row(9, textPayload="no revision", resource__labels__revision_name=""),
+    _sink_row(10, textPayload="no location", resource__labels__location=""),
+    _sink_row(11, textPayload="日本語だけ"),
+    _sink_row(12, textPayload="twice"),
+    _sink_row(12, textPayload="twice, later", timestamp="2025-09-15T01:12:30.000001Z"),
+    _sink_row(13, textPayload="", jsonPayload__message=""),
+    _sink_row(14, textPayload="x" * 20_000),
+    _sink_row(15, textPayload="no receive time", receiveTimestamp=None),
+    _sink_row(16, textPayload="warning only", severity="WARNING"),
+]
+
+
+def test_sink_rows_judged_in_bigquery_are_the_rows_python_makes_of_them(bigquery_api, tmp_path):
+    from log_gardener.tasks.extract import extract
+    from log_gardener.tasks.normalise import Window
+    from log_gardener.tasks.sources.sink_table import SinkTableSource
+
+    path = tmp_path / "sink.ndjson"
+    path.write_text("".join(json.dumps(row) + "\n" for row in SINK_ROWS), encoding="utf-8")
+    bigquery_api.load_sink_table("acme-prod.logs.crafted", path)
+    window = Window.parse(*HOURS[1])
+    source = SinkTableSource("acme-prod", "logs", "crafted")
+    columns = ", ".join(COMPARED_COLUMNS)
+    found = {}
+    for dataset, in_bigquery in (("judged", True), ("python", False)):
+        warehouse = BigQueryWarehouse("acme-prod", dataset)
+        warehouse.setup()
+        sink = lambda rows, w=warehouse: w.merge_entries(rows, window_start=window.start, window_end=window.end)  # noqa: E731
+        extracted = extract(
+            source, SERVICE, window, "WARNING", sink=sink, sink_in_warehouse=warehouse.extract_sink if in_bigquery else None
+        )
+        warehouse.merge_entries(extracted.rows, window_start=window.start, window_end=window.end)
+        found[dataset] = (extracted.stats, sorted(r.reason for r in extracted.rejections))
+        found[dataset + " rows"] = bigquery_api.rows(f"select {columns} from `acme-prod.{dataset}.log_entries` order by insert_id")
+        warehouse.close()
+    assert found["judged"] == found["python"]
+    assert found["judged rows"] == found["python rows"]
+    assert len(found["judged rows"]) == 16  # every entry but the later copy of id-012

@@ -57,10 +57,14 @@ class SinkTableSource:
         rows = self.client.query_and_wait(statement, job_config=config, location=self.location)
         return {row["service"]: int(row["entries"]) for row in rows}
 
-    def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict | Unparseable]:
+    def entries_query(self, service: str, window: Window, min_severity: str) -> tuple[str, list]:
+        """The query of the window's entries of `service` (one column, `entry`: the LogEntry as JSON) and its parameters."""
         name = "sink/entries_sharded" if self.sharded else "sink/entries"
         statement = rename_table(bigquery_sql(name), "sink_table", self.table_id)
-        params = [bigquery.ScalarQueryParameter("service", "STRING", service), *self._window_parameters(window, min_severity)]
+        return statement, [bigquery.ScalarQueryParameter("service", "STRING", service), *self._window_parameters(window, min_severity)]
+
+    def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict | Unparseable]:
+        statement, params = self.entries_query(service, window, min_severity)
         config = bigquery.QueryJobConfig(query_parameters=params)
         for number, row in enumerate(self.client.query_and_wait(statement, job_config=config, location=self.location), 1):
             try:

@@ -224,8 +224,18 @@ class BigQueryWarehouse:
         return pd.DataFrame([list(row.values()) for row in rows], columns=columns)
 
     def execute(self, name: str, **params: Any) -> int:
-        rows = self._run(bigquery_sql(name), params)
+        return self.execute_statement(bigquery_sql(name), **params)
+
+    def execute_statement(self, statement: str, **params: Any) -> int:
+        """Run one DML statement; returns the rows it changed."""
+        rows = self._run(statement, params)
         return int(getattr(rows, "num_dml_affected_rows", None) or 0)
+
+    def extract_sink(self, source, service: str, window, min_severity: str):
+        """Read, filter and load a sink table's window inside BigQuery (see `tasks.sink_extract`); None when it cannot."""
+        from log_gardener.tasks.sink_extract import extract_sink  # it reads the sources package, which reads this one
+
+        return extract_sink(self, source, service, window, min_severity)
 
     def _load(self, table_id: str, schema_of: str, rows: pd.DataFrame, disposition: str) -> None:
         records = [{k: _json_value(v) for k, v in record.items()} for record in rows.to_dict("records")]

@@ -1,0 +1,135 @@
+-- One service's window of a Log Router sink table, sorted inside BigQuery. The rows of sink/entries.sql (or
+-- sink/entries_sharded.sql) come in as the CTE `sink_entries`, each LogEntry as its JSON text, which is
+-- what tasks/normalise.py reads too. A row is:
+--   'kept': every log_entries column is computed here, as tasks/normalise.py computes it;
+--   'python': an entry Python could read otherwise, which Python reads: a request log, a message that is
+--     not plain text, a field of an unusual type, a missing or repeated insertId, a time SQL cannot read.
+-- The text a message is grouped by and the top frame of a stack trace are Python's, once per distinct message
+-- (sink/merge_judged.sql joins them in). `x_j` columns hold a field's JSON text: NULL when absent, 'null',
+-- '"…"' for a string.
+with fields as (
+  select
+    entry,
+    json_query(entry, '$.insertId') as insert_id_j,
+    json_query(entry, '$.timestamp') as stamp_j,
+    json_query(entry, '$.receiveTimestamp') as received_j,
+    json_value(entry, '$.severity') as severity,
+    json_value(entry, '$.resource.labels.service_name') as service,
+    json_query(entry, '$.resource.labels.revision_name') as revision_j,
+    json_query(entry, '$.resource.labels.version_id') as version_j,
+    json_query(entry, '$.resource.labels.location') as location_j,
+    json_query(entry, '$.resource.labels.region') as region_j,
+    json_query(entry, '$.resource.labels.zone') as zone_j,
+    json_query(entry, '$.logName') as log_name_j,
+    json_query(entry, '$.resource.type') as resource_type_j,
+    json_query(entry, '$.trace') as trace_j,
+    json_query(entry, '$.textPayload') as text_j,
+    json_query(entry, '$.jsonPayload') as payload_j,
+    json_query(entry, '$.jsonPayload.message') as message_j,
+    json_query(entry, '$.httpRequest') as http_j,
+    json_query(entry, '$.sourceLocation') as location_of_code_j,
+    json_query(entry, '$.jsonPayload.labels.module') as label_module_j,
+    json_query(entry, '$.jsonPayload.labels.function') as label_function_j,
+    json_query(entry, '$.jsonPayload.labels.line') as label_line_j,
+    json_query(entry, '$.sourceLocation.file') as code_file_j,
+    json_query(entry, '$.sourceLocation.function') as code_function_j,
+    json_query(entry, '$.sourceLocation.line') as code_line_j,
+    json_query(entry, '$.jsonPayload.logger') as logger_j,
+    json_query(entry, '$.jsonPayload.logger_name') as logger_name_j,
+    json_query(entry, '$.jsonPayload.logName') as payload_log_name_j,
+    -- an insertId on more than one row goes to Python on all of them, so which one is kept is decided in one place
+    count(*) over (partition by json_value(entry, '$.insertId')) as copies
+  from sink_entries
+), read_as_python as (
+  select
+    *,
+    -- Python's `a or b` over strings: the first that is not empty
+    case
+      when starts_with(text_j, '"') and regexp_contains(json_value(text_j, '$'), r'[!-~]') then json_value(text_j, '$')
+      when (text_j is null or text_j in ('null', '""')) and starts_with(payload_j, '{') and starts_with(message_j, '"')
+        and regexp_contains(json_value(message_j, '$'), r'[!-~]') then json_value(message_j, '$')
+    end as written,
+    case
+      when label_module_j not in ('null', '""') then json_value(label_module_j, '$')
+      when code_file_j not in ('null', '""') then json_value(code_file_j, '$')
+      when logger_j not in ('null', '""') then json_value(logger_j, '$')
+      when logger_name_j not in ('null', '""') then json_value(logger_name_j, '$')
+      when payload_log_name_j not in ('null', '""') then json_value(payload_log_name_j, '$')
+    end as module,
+    case
+      when label_function_j not in ('null', '""') then json_value(label_function_j, '$')
+      when code_function_j not in ('null', '""') then json_value(code_function_j, '$')
+    end as function,
+    -- a line number is a whole number or its text; 0 and "" are false to Python, "0" is not. Python's `a or b`
+    -- is b when a is false, even a false b: a source line of 0 stays 0
+    case
+      when label_line_j not in ('null', '""') and regexp_contains(label_line_j, r'^"|[1-9]') then json_value(label_line_j, '$')
+      else json_value(code_line_j, '$')
+    end as line_text,
+    -- every field read is absent, null or a string (a line number may be a whole number)
+    coalesce(
+      (stamp_j is null or starts_with(stamp_j, '"'))
+      and (received_j is null or received_j = 'null' or starts_with(received_j, '"'))
+      and (revision_j is null or revision_j = 'null' or starts_with(revision_j, '"'))
+      and (version_j is null or version_j = 'null' or starts_with(version_j, '"'))
+      and (location_j is null or location_j = 'null' or starts_with(location_j, '"'))
+      and (region_j is null or region_j = 'null' or starts_with(region_j, '"'))
+      and (zone_j is null or zone_j = 'null' or starts_with(zone_j, '"'))
+      and (log_name_j is null or log_name_j = 'null' or starts_with(log_name_j, '"'))
+      and (resource_type_j is null or resource_type_j = 'null' or starts_with(resource_type_j, '"'))
+      and (trace_j is null or trace_j = 'null' or starts_with(trace_j, '"'))
+      and (location_of_code_j is null or location_of_code_j = 'null' or starts_with(location_of_code_j, '{'))
+      and (label_module_j is null or label_module_j = 'null' or starts_with(label_module_j, '"'))
+      and (label_function_j is null or label_function_j = 'null' or starts_with(label_function_j, '"'))
+      and (code_file_j is null or code_file_j = 'null' or starts_with(code_file_j, '"'))
+      and (code_function_j is null or code_function_j = 'null' or starts_with(code_function_j, '"'))
+      and (logger_j is null or logger_j = 'null' or starts_with(logger_j, '"'))
+      and (logger_name_j is null or logger_name_j = 'null' or starts_with(logger_name_j, '"'))
+      and (payload_log_name_j is null or payload_log_name_j = 'null' or starts_with(payload_log_name_j, '"'))
+      and (label_line_j is null or label_line_j = 'null' or regexp_contains(label_line_j, r'^("-?[0-9]{1,18}"|"")$|^-?[0-9]{1,18}$'))
+      and (code_line_j is null or code_line_j = 'null' or regexp_contains(code_line_j, r'^("-?[0-9]{1,18}"|"")$|^-?[0-9]{1,18}$')),
+      false
+    ) as fields_plain
+  from fields
+), judged as (
+  select
+    *,
+    case
+      when starts_with(insert_id_j, '"') and insert_id_j <> '""' and copies = 1
+        and safe_cast(json_value(stamp_j, '$') as timestamp) is not null
+        and (received_j is null or received_j in ('null', '""') or safe_cast(json_value(received_j, '$') as timestamp) is not null)
+        and severity in ('DEFAULT', 'DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY')
+        and service is not null and service <> ''
+        and written is not null
+        and char_length(written) <= __MAX_MESSAGE_CHARS__
+        and (http_j is null or http_j = 'null')
+        and fields_plain
+        then 'kept'
+      else 'python'
+    end as verdict
+  from read_as_python
+)
+select
+  verdict,
+  case when verdict = 'python' then entry end as entry,
+  json_value(insert_id_j, '$') as insert_id,
+  safe_cast(json_value(stamp_j, '$') as timestamp) as timestamp,
+  case when received_j not in ('null', '""') then safe_cast(json_value(received_j, '$') as timestamp) end as receive_timestamp,
+  severity,
+  service,
+  case when revision_j not in ('null', '""') then json_value(revision_j, '$') else json_value(version_j, '$') end as revision,
+  case
+    when location_j not in ('null', '""') then json_value(location_j, '$')
+    when region_j not in ('null', '""') then json_value(region_j, '$')
+    else json_value(zone_j, '$')
+  end as location,
+  json_value(log_name_j, '$') as log_name,
+  json_value(resource_type_j, '$') as resource_type,
+  case when verdict = 'kept' then regexp_replace(written, r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]', code_points_to_string([65533])) end as message,
+  module,
+  function,
+  safe_cast(line_text as int64) as line,
+  json_value(trace_j, '$') as trace,
+  -- the entry as BigQuery writes it, cut where Python cuts its own writing of it
+  case when verdict = 'kept' then substr(entry, 1, 65536) end as payload
+from judged
