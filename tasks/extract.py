@@ -98,7 +98,7 @@ def extract(
     if sink_in_warehouse is not None and hasattr(source, "entries_query"):
         done = sink_in_warehouse(source, service, window, min_severity)
         if done is not None:
-            return _joined(done, _extract(enumerate(done.python_entries), *args))
+            return _joined(done, _extract(done.python_entries, *args))
     if in_warehouse is not None and isinstance(source, FileSource):
         done = in_warehouse(source.path, service, window, min_severity)
         if done is not None:

@@ -8,8 +8,9 @@ rows, with the same code as every other source, so rejections keep their reasons
 loaded back as a small table; `sql/sink/merge_judged.sql` adds the kept rows to `log_entries` inside BigQuery.
 
 Jobs: the sorting query, a summary of the verdicts and distinct messages, the load of the per-message table,
-the insert, and (only when there are any) the query of the rows Python reads. The staging tables are dropped
-at the end and expire after a day if the run dies before.
+the insert, and (only when there are any) the query of the rows Python reads. Besides those rows, only the
+distinct messages of the kept rows leave BigQuery. The staging tables are dropped at the end and expire after
+a day if the run dies before.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlglot
@@ -60,12 +62,18 @@ class SinkExtract:
     new_entries: int
     project: str | None
     project_position: int | None = None
-    python_entries: Iterator = field(default_factory=lambda: iter(()))
+    python_entries: Iterator = field(default_factory=lambda: iter(()))  # (position, entry) pairs
+
+
+# RFC 3339 / ISO 8601 as tasks.normalise.parse_time reads it and BigQuery casts it alike: a real date and time,
+# at most microseconds, UTC unless an offset says otherwise
+_TIME_PATTERN = r"r'^[1-8][0-9]{3}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$'"
 
 
 def judged_statement(entries: str) -> str:
     """`sql/sink/judged.sql` reading the rows of the query `entries` (sink/entries*.sql) as its CTE `sink_entries`."""
-    tree = sqlglot.parse_one(bigquery_sql("sink/judged").replace("__MAX_MESSAGE_CHARS__", str(MAX_MESSAGE_CHARS)), read="bigquery")
+    text = bigquery_sql("sink/judged").replace("__MAX_MESSAGE_CHARS__", str(MAX_MESSAGE_CHARS)).replace("__TIME_PATTERN__", _TIME_PATTERN)
+    tree = sqlglot.parse_one(text, read="bigquery")
     source = exp.CTE(this=sqlglot.parse_one(entries, read="bigquery"), alias=exp.TableAlias(this=exp.to_identifier("sink_entries")))
     ctes = tree.find(exp.With)
     ctes.set("expressions", [source, *ctes.expressions])
@@ -148,22 +156,30 @@ def _load_messages(client: bigquery.Client, table_id: str, messages: list[str], 
                 "has_frame": frame is not None,
             }
         )
+    # made first, so that it expires like the judged table if the run dies before it is dropped
+    table = bigquery.Table(table_id, schema=_MESSAGES_SCHEMA)
+    table.expires = datetime.now(UTC) + timedelta(days=1)
+    client.create_table(table)
     config = bigquery.LoadJobConfig(
         schema=_MESSAGES_SCHEMA,
         source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-        write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
     )
     client.load_table_from_json(records, table_id, job_config=config, location=location).result()
 
 
-def _python_entries(client: bigquery.Client, table_id: str, location: str | None) -> Iterator[dict | Unparseable]:
-    """The entries left to Python, decoded as the sink source decodes its rows; the table is dropped after the last."""
+def _python_entries(client: bigquery.Client, table_id: str, location: str | None) -> Iterator[tuple[int, dict | Unparseable]]:
+    """(position, entry) of the entries left to Python, decoded as the sink source decodes its rows.
+
+    They come in the order of their JSON text, so a rerun over the same rows numbers them alike and their
+    rejections keep their ids. The table is dropped after the last.
+    """
     try:
-        rows = client.query_and_wait(f"select entry from `{table_id}` where verdict = 'python'", location=location)
-        for number, row in enumerate(rows, 1):
+        rows = client.query_and_wait(f"select entry from `{table_id}` where verdict = 'python' order by entry", location=location)
+        for position, row in enumerate(rows):
             try:
-                yield json.loads(row["entry"])
+                yield position, json.loads(row["entry"])
             except (TypeError, json.JSONDecodeError) as exc:
-                yield Unparseable(str(row["entry"])[:RAW_KEEP_CHARS], f"sink row is not JSON: {exc}", f"sink row {number}")
+                yield position, Unparseable(str(row["entry"])[:RAW_KEEP_CHARS], f"sink row is not JSON: {exc}", f"sink row {position + 1}")
     finally:
         client.delete_table(table_id, not_found_ok=True)

@@ -96,8 +96,15 @@ with fields as (
     *,
     case
       when starts_with(insert_id_j, '"') and insert_id_j <> '""' and copies = 1
+        -- a time both read alike: RFC 3339 with at most microseconds (BigQuery's cast reads more shapes than Python)
+        and regexp_contains(json_value(stamp_j, '$'), __TIME_PATTERN__)
         and safe_cast(json_value(stamp_j, '$') as timestamp) is not null
-        and (received_j is null or received_j in ('null', '""') or safe_cast(json_value(received_j, '$') as timestamp) is not null)
+        and (
+          received_j is null or received_j in ('null', '""')
+          or (regexp_contains(json_value(received_j, '$'), __TIME_PATTERN__) and safe_cast(json_value(received_j, '$') as timestamp) is not null)
+        )
+        -- the structured logger's source location, which Python reads when the entry names none
+        and not coalesce(strpos(payload_j, 'logging.googleapis.com') > 0, false)
         and severity in ('DEFAULT', 'DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY')
         and service is not null and service <> ''
         and written is not null
