@@ -327,7 +327,9 @@ SINK_ROWS = [
 ]
 
 
-def test_sink_rows_judged_in_bigquery_are_the_rows_python_makes_of_them(bigquery_api, tmp_path):
+def test_sink_rows_judged_in_bigquery_are_the_rows_python_makes_of_them(bigquery_api, tmp_path, monkeypatch):
+    from google.cloud import bigquery
+
     from log_gardener.tasks.extract import extract
     from log_gardener.tasks.normalise import Window
     from log_gardener.tasks.sources.sink_table import SinkTableSource
@@ -338,10 +340,15 @@ def test_sink_rows_judged_in_bigquery_are_the_rows_python_makes_of_them(bigquery
     window = Window.parse(*HOURS[1])
     source = SinkTableSource("acme-prod", "logs", "crafted")
     columns = ", ".join(COMPARED_COLUMNS)
+    jobs = []
+    for method in ("query_and_wait", "load_table_from_json"):
+        original = getattr(bigquery.Client, method)
+        monkeypatch.setattr(bigquery.Client, method, lambda self, *a, _o=original, _m=method, **k: jobs.append(_m) or _o(self, *a, **k))
     found = {}
     for dataset, in_bigquery in (("judged", True), ("python", False), ("judged", True)):
         warehouse = BigQueryWarehouse("acme-prod", dataset)
         warehouse.setup()
+        jobs.clear()
         sink = lambda rows, w=warehouse: w.merge_entries(rows, window_start=window.start, window_end=window.end)  # noqa: E731
         extracted = extract(
             source, SERVICE, window, "WARNING", sink=sink, sink_in_warehouse=warehouse.extract_sink if in_bigquery else None
@@ -351,6 +358,10 @@ def test_sink_rows_judged_in_bigquery_are_the_rows_python_makes_of_them(bigquery
         if dataset in found:  # the rerun: nothing new, and the same rejections under the same ids
             assert extracted.new_entries == 0 and (extracted.stats, rejections) == found[dataset]
         found[dataset] = (extracted.stats, rejections)
+        if in_bigquery:
+            # the sorting query, its summary, the per-message load, the insert, the rows left to Python, their load
+            # and merge (the last merge_entries call has nothing left to load)
+            assert jobs.count("query_and_wait") <= 5 and len(jobs) <= 7, jobs
         found[dataset + " rows"] = bigquery_api.rows(f"select {columns} from `acme-prod.{dataset}.log_entries` order by insert_id")
         warehouse.close()
     assert found["judged"][0] == found["python"][0]
