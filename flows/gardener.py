@@ -286,9 +286,16 @@ def _garden(params: RunParameters, window: Window) -> dict:
         to_warehouse = partial(wh.merge_entries, window_start=window.start, window_end=window.end)
         # a DuckDB warehouse reads a log file itself, in SQL; a BigQuery warehouse reads a sink table where it is
         in_warehouse = getattr(wh, "extract_file", None)
-        sink_in_warehouse = getattr(wh, "extract_sink", None)
+        sink_in_warehouse, spool_in_warehouse = getattr(wh, "extract_sink", None), getattr(wh, "extract_spool", None)
         extracted: Extracted = extract_task(
-            log_source, service, window, min_severity, sink=to_warehouse, in_warehouse=in_warehouse, sink_in_warehouse=sink_in_warehouse
+            log_source,
+            service,
+            window,
+            min_severity,
+            sink=to_warehouse,
+            in_warehouse=in_warehouse,
+            sink_in_warehouse=sink_in_warehouse,
+            spool_in_warehouse=spool_in_warehouse,
         )
         clock.lap("extract")
         logger.info(

@@ -75,6 +75,7 @@ def extract(
     chunk_rows: int = CHUNK_ROWS,
     in_warehouse: Callable | None = None,
     sink_in_warehouse: Callable | None = None,
+    spool_in_warehouse: Callable | None = None,
 ) -> Extracted:
     """Read `source`, keep `service` in `window` at `min_severity` or above, normalise each entry.
 
@@ -92,7 +93,9 @@ def extract(
     returns) is read here: decoding it to write it out again costs more than it saves.
 
     With `sink_in_warehouse` (a BigQuery warehouse's `extract_sink`), a Log Router sink table is read, filtered
-    and loaded inside BigQuery, and only the rows SQL leaves to Python come here (see `tasks.sink_extract`).
+    and loaded inside BigQuery, and only the rows SQL leaves to Python come here; with `spool_in_warehouse`
+    (its `extract_spool`), the spool of decoded entries is loaded into BigQuery and read there (see
+    `tasks.bigquery_extract`). A DuckDB warehouse reads the spool with `in_warehouse`.
     """
     args = (source.describe(), service, window, min_severity, sink, chunk_rows)
     if sink_in_warehouse is not None and hasattr(source, "entries_query"):
@@ -103,11 +106,11 @@ def extract(
         done = in_warehouse(source.path, service, window, min_severity)
         if done is not None:
             return _joined(done, _extract(source.entries_at(done.python_positions), *args))
-    elif in_warehouse is not None and getattr(source, "entries_are_json", False):
+    elif (spool_in_warehouse or in_warehouse) is not None and getattr(source, "entries_are_json", False):
         with tempfile.TemporaryDirectory(prefix="gardener-spool-") as folder:
             spool = Path(folder, "entries.ndjson")
             held = _spool(source.entries(service, window, min_severity), spool)
-            done = in_warehouse(spool, service, window, min_severity)
+            done = (spool_in_warehouse or in_warehouse)(spool, service, window, min_severity)
             if done is None:  # a line SQL cannot read (one over its line limit): Python reads the spool whole
                 return _extract(_unspooled(spool, held), *args)
             return _joined(done, _extract(_unspooled(spool, held, done.python_positions), *args))

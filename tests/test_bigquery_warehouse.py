@@ -240,13 +240,13 @@ def test_grouping_rules_group_the_same_way_on_bigquery_as_on_duckdb(prefect_harn
 def test_a_sink_table_is_read_inside_bigquery_when_the_warehouse_is_bigquery(
     prefect_harness, bigquery_api, sample_file, tmp_path, monkeypatch
 ):
-    import log_gardener.tasks.sink_extract as sink_extract
+    import log_gardener.tasks.bigquery_extract as bigquery_extract
     import log_gardener.tasks.sources.sink_table as sink_table
 
     bigquery_api.load_sink_table("acme-prod.logs.run_googleapis_com_stderr", sample_file)
     decoded = []  # the entries that left BigQuery for Python, either way
-    read_by_python = sink_extract._python_entries
-    monkeypatch.setattr(sink_extract, "_python_entries", lambda *a: (decoded.append(e) or e for e in read_by_python(*a)))
+    read_by_python = bigquery_extract._python_entries
+    monkeypatch.setattr(bigquery_extract, "_python_entries", lambda *a: (decoded.append(e) or e for e in read_by_python(*a)))
     monkeypatch.setattr(sink_table.SinkTableSource, "entries", lambda self, *a: pytest.fail("the sink's rows were pulled out of BigQuery"))
     start, end = HOURS[1]
     runs = [
@@ -303,7 +303,7 @@ def _sink_row(n: int, **fields) -> dict:
     return row
 
 
-# Entries that exercise each rule of sql/sink/judged.sql: Python's `a or b` over empty and falsy values, control
+# Entries that exercise each rule of sql/bigquery/judged_entries.sql: Python's `a or b` over empty and falsy values, control
 # characters, stack traces, request logs, repeated insertIds, blank and non-ASCII text
 SINK_ROWS = [
     _sink_row(1, textPayload="Payment 42 declined for card 4000"),
@@ -368,3 +368,40 @@ def test_sink_rows_judged_in_bigquery_are_the_rows_python_makes_of_them(bigquery
     assert [reason for reason, _ in found["judged"][1]] == [reason for reason, _ in found["python"][1]]
     assert found["judged rows"] == found["python rows"]
     assert len(found["judged rows"]) == 16  # every entry but the later copy of id-012 and the unreadable receive time
+
+
+def test_logging_api_entries_are_staged_and_read_inside_bigquery(prefect_harness, bigquery_api, tmp_path, monkeypatch):
+    import log_gardener.tasks.bigquery_extract as bigquery_extract
+    from log_gardener.sample import PROJECT, SampleLogs
+    from tests.fake_logging import FakeCloudLogging
+
+    staged = []
+    original = bigquery_extract.extract_spool
+    monkeypatch.setattr(bigquery_extract, "extract_spool", lambda *a: staged.append(original(*a)) or staged[-1])
+    start, end = HOURS[1]
+    with FakeCloudLogging(list(SampleLogs(hours=2).entries())) as logging_api:
+        monkeypatch.setenv("GARDENER_LOGGING_API_ENDPOINT", logging_api.url)
+        results = []
+        for warehouse in ("bigquery:acme-prod.log_gardener", f"duckdb:///{tmp_path / 'api.duckdb'}", "bigquery:acme-prod.log_gardener"):
+            args = [*run_args(f"cloud-logging:{PROJECT}", start, end, warehouse), "--worklogs", str(tmp_path), "--json"]
+            result = CliRunner().invoke(app, args)
+            assert result.exit_code == 0, result.output
+            results.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    in_bigquery, in_duckdb, again = results
+    assert staged and all(done is not None and done.stats["kept"] > done.stats["read"] / 2 for done in staged)
+    assert in_bigquery["entries"] == in_duckdb["entries"] > 0
+    assert in_bigquery["rejected"] == in_duckdb["rejected"]
+    assert [(c["fingerprint"], c["count"]) for c in in_bigquery["clusters"]] == [
+        (c["fingerprint"], c["count"]) for c in in_duckdb["clusters"]
+    ]
+    assert again["clusters"] == in_bigquery["clusters"]
+    columns = ", ".join(COMPARED_COLUMNS)
+    from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
+
+    duck = DuckDBWarehouse(str(tmp_path / "api.duckdb"))
+    try:
+        rows_in_duckdb = [tuple(r) for r in duck.con.execute(f"select {columns} from log_entries order by insert_id").fetchall()]
+    finally:
+        duck.close()
+    assert bigquery_api.rows(f"select {columns} from log_entries order by insert_id") == rows_in_duckdb
+    assert not [t for t in bigquery_api.tables() if t.startswith("staging")]

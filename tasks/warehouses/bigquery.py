@@ -232,10 +232,16 @@ class BigQueryWarehouse:
         return int(getattr(rows, "num_dml_affected_rows", None) or 0)
 
     def extract_sink(self, source, service: str, window, min_severity: str):
-        """Read, filter and load a sink table's window inside BigQuery (see `tasks.sink_extract`); None when it cannot."""
-        from log_gardener.tasks.sink_extract import extract_sink  # it reads the sources package, which reads this one
+        """Read, filter and load a sink table's window inside BigQuery (see `tasks.bigquery_extract`); None when it cannot."""
+        from log_gardener.tasks.bigquery_extract import extract_sink  # it reads the sources package, which reads this one
 
         return extract_sink(self, source, service, window, min_severity)
+
+    def extract_spool(self, path, service: str, window, min_severity: str):
+        """Load a spool of the Logging API's entries and read, filter and load them inside BigQuery; None when it cannot."""
+        from log_gardener.tasks.bigquery_extract import extract_spool
+
+        return extract_spool(self, path, service, window, min_severity)
 
     def _load(self, table_id: str, schema_of: str, rows: pd.DataFrame, disposition: str) -> None:
         records = [{k: _json_value(v) for k, v in record.items()} for record in rows.to_dict("records")]

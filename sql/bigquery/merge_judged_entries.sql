@@ -1,5 +1,5 @@
--- The rows sink/judged.sql kept (staging_sink_judged), with the columns Python computed once per distinct
--- message (staging_sink_messages: the text a message is grouped by, and the top frame of a stack trace for an
+-- BigQuery only: the rows judged_entries.sql kept (staging_judged), with the columns Python computed once per
+-- distinct message (staging_messages: the text a message is grouped by, and the top frame of a stack trace for an
 -- entry that names no source location), added to log_entries unless loaded already; re-loading a window adds
 -- nothing. The judged rows hold each insertId once: a repeated one was left to Python.
 insert into log_entries (
@@ -28,8 +28,8 @@ select
   cast(null as float64),
   e.trace,
   e.payload
-from staging_sink_judged as e
-join staging_sink_messages as m on m.message = e.message
+from staging_judged as e
+join staging_messages as m on m.message = e.message
 where e.verdict = 'kept'
   and not exists (
     select 1 from log_entries as t

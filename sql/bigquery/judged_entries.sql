@@ -1,15 +1,18 @@
--- One service's window of a Log Router sink table, sorted inside BigQuery. The rows of sink/entries.sql (or
--- sink/entries_sharded.sql) come in as the CTE `sink_entries`, each LogEntry as its JSON text, which is
--- what tasks/normalise.py reads too. A row is:
+-- BigQuery only: one service's window of LogEntry JSON, sorted inside BigQuery. The entries come in as the CTE
+-- `incoming` (entry: the LogEntry's JSON text, which is what tasks/normalise.py reads too; position: its place
+-- in the source, or NULL): the rows of sink/entries.sql (or sink/entries_sharded.sql) for a sink table, or a
+-- staging table loaded from the entries of the Logging API. A row is:
 --   'kept': every log_entries column is computed here, as tasks/normalise.py computes it;
---   'python': an entry Python could read otherwise, which Python reads: a request log, a message that is
---     not plain text, a field of an unusual type, a missing or repeated insertId, a time SQL cannot read.
+--   'python': an entry Python could read otherwise, which Python reads: another service, time or severity, a
+--     request log, a message that is not plain text, a field of an unusual type, a missing or repeated
+--     insertId, a time SQL cannot read.
 -- The text a message is grouped by and the top frame of a stack trace are Python's, once per distinct message
--- (sink/merge_judged.sql joins them in). `x_j` columns hold a field's JSON text: NULL when absent, 'null',
+-- (merge_judged_entries.sql joins them in). `x_j` columns hold a field's JSON text: NULL when absent, 'null',
 -- '"…"' for a string.
 with fields as (
   select
     entry,
+    position,
     json_query(entry, '$.insertId') as insert_id_j,
     json_query(entry, '$.timestamp') as stamp_j,
     json_query(entry, '$.receiveTimestamp') as received_j,
@@ -39,7 +42,7 @@ with fields as (
     json_query(entry, '$.jsonPayload.logName') as payload_log_name_j,
     -- an insertId on more than one row goes to Python on all of them, so which one is kept is decided in one place
     count(*) over (partition by json_value(entry, '$.insertId')) as copies
-  from sink_entries
+  from incoming
 ), read_as_python as (
   select
     *,
@@ -105,8 +108,12 @@ with fields as (
         )
         -- the structured logger's source location, which Python reads when the entry names none
         and not coalesce(strpos(payload_j, 'logging.googleapis.com') > 0, false)
-        and severity in ('DEFAULT', 'DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY')
-        and service is not null and service <> ''
+        -- the service, window and severity floor (a sink's query chose them already; the Logging API's filter
+        -- should have): any other entry is Python's to count
+        and severity in unnest(@severities)
+        and service = @service
+        and safe_cast(json_value(stamp_j, '$') as timestamp) >= @window_start
+        and safe_cast(json_value(stamp_j, '$') as timestamp) < @window_end
         and written is not null
         and char_length(written) <= __MAX_MESSAGE_CHARS__
         and (http_j is null or http_j = 'null')
@@ -118,6 +125,7 @@ with fields as (
 )
 select
   verdict,
+  position,
   case when verdict = 'python' then entry end as entry,
   json_value(insert_id_j, '$') as insert_id,
   safe_cast(json_value(stamp_j, '$') as timestamp) as timestamp,
