@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -55,12 +56,16 @@ _MESSAGES_SCHEMA = [
     bigquery.SchemaField("frame_line", "INTEGER"),
     bigquery.SchemaField("has_frame", "BOOLEAN"),
 ]
+# the escape of half a surrogate pair, which BigQuery's JSON functions refuse (a whole pair is a character)
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
 _SPOOL_SCHEMA = [bigquery.SchemaField("position", "INTEGER"), bigquery.SchemaField("entry", "STRING")]
 # per verdict and distinct message: how many entries, and the first kept entry (by position) that names its
 # project, as `<position, 20 digits>|<project>` so that the smallest text is the first entry
 _SUMMARY = """
 select verdict, message, count(*) as entries,
-  min(case when verdict = 'kept' and starts_with(log_name, 'projects/') then
+  min(case when verdict = 'kept' and starts_with(log_name, 'projects/') and split(log_name, '/')[safe_offset(1)] <> '' then
     concat(lpad(cast(coalesce(position, 0) as string), 20, '0'), '|', split(log_name, '/')[safe_offset(1)]) end) as first_project
 from `{table}`
 group by verdict, message
@@ -129,7 +134,10 @@ def extract_spool(warehouse: BigQueryWarehouse, spool: Path, service: str, windo
         with tempfile.TemporaryFile("w+b") as staged:
             with open(spool, encoding="utf-8", newline="\n") as lines:
                 for position, line in enumerate(lines):
-                    staged.write(json.dumps({"position": position, "entry": line.rstrip("\n")}).encode() + b"\n")
+                    entry = line.rstrip("\n")
+                    if _LONE_SURROGATE.search(entry):
+                        entry = "null"  # BigQuery refuses the text; Python reads the entry at its position
+                    staged.write(json.dumps({"position": position, "entry": entry}).encode() + b"\n")
             staged.seek(0)
             _create(client, raw_id, _SPOOL_SCHEMA)
             config = bigquery.LoadJobConfig(

@@ -118,7 +118,7 @@ def extract(
 
 
 def _joined(done, rest: Extracted) -> Extracted:
-    """What SQL kept (`done`, a `FileExtract` or `SinkExtract`) and what Python read of the rest, as one extract."""
+    """What SQL kept (`done`, a `FileExtract` or `BigQueryExtract`) and what Python read of the rest, as one extract."""
     stats = {key: done.stats.get(key, 0) + rest.stats.get(key, 0) for key in rest.stats}
     stats["read"] = done.stats["read"]  # the positions Python read are among the lines SQL counted
     # the project of the first kept entry, whichever path kept it

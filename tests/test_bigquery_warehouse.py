@@ -405,3 +405,51 @@ def test_logging_api_entries_are_staged_and_read_inside_bigquery(prefect_harness
         duck.close()
     assert bigquery_api.rows(f"select {columns} from log_entries order by insert_id") == rows_in_duckdb
     assert not [t for t in bigquery_api.tables() if t.startswith("staging")]
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth):
+        value = {"child": value}
+    return value
+
+
+def test_spooled_api_entries_judged_in_bigquery_are_what_python_makes_of_them(bigquery_api, tmp_path):
+    from log_gardener.tasks.extract import extract
+    from log_gardener.tasks.normalise import Window
+    from tests.test_file_extract import ListSource
+
+    window = Window.parse(*HOURS[1])
+    items = [
+        _sink_row(1, textPayload="first, in a project without a name", logName="projects//logs/x"),
+        _sink_row(2, textPayload="the first entry that names its project"),
+        _sink_row(3, textPayload="deep one", jsonPayload=_nested(70)),
+        _sink_row(4, textPayload="ok " + "日本語" * 4_000),  # under the message limit, six times longer once escaped
+        _sink_row(5, textPayload="half a pair \ud800 of surrogates"),
+        _sink_row(6, textPayload="another service", resource__labels__service_name="other"),
+        _sink_row(7, textPayload="an hour early", timestamp="2025-09-15T00:07:00.000001Z"),
+        _sink_row(8, textPayload="below the floor", severity="INFO"),
+        ["not", "an", "object"],
+        *(_sink_row(n, textPayload=f"ordinary entry {n}") for n in range(10, 20)),
+    ]
+    found, judged = {}, []
+    for dataset, in_bigquery in (("spooled", True), ("python", False)):
+        warehouse = BigQueryWarehouse("acme-prod", dataset)
+        warehouse.setup()
+        sink = lambda rows, w=warehouse: w.merge_entries(rows, window_start=window.start, window_end=window.end)  # noqa: E731
+        spooled = (lambda *a, w=warehouse: judged.append(w.extract_spool(*a)) or judged[-1]) if in_bigquery else None
+        extracted = extract(ListSource(items), SERVICE, window, "WARNING", sink=sink, spool_in_warehouse=spooled)
+        warehouse.merge_entries(extracted.rows, window_start=window.start, window_end=window.end)
+        rejections = sorted((r.reason, r.rejection_id, r.location) for r in extracted.rejections)
+        rows = bigquery_api.rows(f"select {', '.join(COMPARED_COLUMNS)} from `acme-prod.{dataset}.log_entries` order by insert_id")
+        payloads = bigquery_api.rows(f"select payload from `acme-prod.{dataset}.log_entries`")
+        found[dataset] = (extracted.stats, rejections, extracted.project, extracted.project_position, rows)
+        assert all(json.loads(payload) for (payload,) in payloads)  # every stored payload is the whole entry
+        warehouse.close()
+    assert judged and judged[0] is not None  # BigQuery judged the entries: no fallback to Python
+    assert judged[0].python_positions == {2, 3, 4, 5, 6, 7, 8}  # the odd ones above, by position
+    assert found["spooled"] == found["python"]
+    stats, rejections, project, position, rows = found["spooled"]
+    assert (project, position) == ("acme-prod", 1)
+    assert [reason for reason, _, _ in rejections] == ["entry is a JSON list, not an object", "nested deeper than 64 levels"]
+    assert len(rows) == stats["kept"] == 14

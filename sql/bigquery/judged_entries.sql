@@ -116,6 +116,10 @@ with fields as (
         and safe_cast(json_value(stamp_j, '$') as timestamp) < @window_end
         and written is not null
         and char_length(written) <= __MAX_MESSAGE_CHARS__
+        -- the payload keeps the whole entry (Python keeps its own writing of it, cut at 65,536 characters, which
+        -- an escaped entry may exceed many times over), and fewer brackets than the depth limit
+        and char_length(entry) <= 32768
+        and char_length(entry) - char_length(replace(replace(entry, '{', ''), '[', '')) <= 64
         and (http_j is null or http_j = 'null')
         and fields_plain
         then 'kept'
