@@ -5,8 +5,8 @@ kept (every `log_entries` column computed in SQL) or left to Python (another ser
 log, a message that is not plain text, a field of an unusual type, a repeated insertId; see the SQL).
 Python then reads only those entries, with the same code as every other source, so rejections keep their
 reasons. What only Python computes (the text a message is grouped by, the top frame of a stack trace) it
-computes once per distinct message, loaded back as a small table; `sql/bigquery/merge_judged_entries.sql`
-adds the kept rows to `log_entries` inside BigQuery.
+computes once per distinct message, loaded back as a small table; the entries merge (`sql/merge_log_entries.sql`
+over `sql/extract/kept_rows.sql`) adds the kept rows to `log_entries` inside BigQuery.
 
 - A Log Router sink table (`extract_sink`): its rows never leave BigQuery but for those left to Python.
 - The Logging API's entries (`extract_spool`): they arrive in Python anyway, so they are written to a
@@ -92,10 +92,18 @@ def judged_statement(incoming: str) -> str:
     text = bigquery_sql("bigquery/judged_entries")
     text = text.replace("__MAX_MESSAGE_CHARS__", str(MAX_MESSAGE_CHARS)).replace("__TIME_PATTERN__", _TIME_PATTERN)
     tree = sqlglot.parse_one(text, read="bigquery")
-    source = exp.CTE(this=sqlglot.parse_one(incoming, read="bigquery"), alias=exp.TableAlias(this=exp.to_identifier("incoming")))
-    ctes = tree.find(exp.With)
-    ctes.set("expressions", [source, *ctes.expressions])
+    _first_cte(tree, "incoming", incoming)
     return tree.sql("bigquery")
+
+
+def _first_cte(select: exp.Expression, name: str, statement: str) -> None:
+    """Make the query `statement` the first CTE of `select`, under `name`."""
+    cte = exp.CTE(this=sqlglot.parse_one(statement, read="bigquery"), alias=exp.TableAlias(this=exp.to_identifier(name)))
+    ctes = select.args.get("with_")
+    if ctes is None:
+        select.set("with_", exp.With(expressions=[cte]))
+    else:
+        ctes.set("expressions", [cte, *ctes.expressions])
 
 
 def _window_parameters(service: str, window: Window, min_severity: str) -> list:
@@ -139,13 +147,7 @@ def extract_spool(warehouse: BigQueryWarehouse, spool: Path, service: str, windo
                         entry = "null"  # BigQuery refuses the text; Python reads the entry at its position
                     staged.write(json.dumps({"position": position, "entry": entry}).encode() + b"\n")
             staged.seek(0)
-            _create(client, raw_id, _SPOOL_SCHEMA)
-            config = bigquery.LoadJobConfig(
-                schema=_SPOOL_SCHEMA,
-                source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-                write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
-            )
-            client.load_table_from_file(staged, raw_id, job_config=config, location=location).result()
+            client.load_table_from_file(staged, raw_id, job_config=_new_table(client, raw_id, _SPOOL_SCHEMA), location=location).result()
     except GoogleAPIError as exc:
         logging.getLogger(__name__).warning("the entries cannot be staged in BigQuery (%s); they are read here instead", exc)
         client.delete_table(raw_id, not_found_ok=True)
@@ -185,9 +187,9 @@ def _judged(
         new_entries = 0
         if messages:
             _load_messages(client, messages_id, messages, location)
-            statement = rename_table(bigquery_sql("bigquery/merge_judged_entries"), "staging_judged", judged_id)
-            statement = rename_table(statement, "staging_messages", messages_id)
-            new_entries = warehouse.execute_statement(statement, window_start=window.start, window_end=window.end)
+            new_entries = warehouse.execute_statement(
+                _merge_statement(judged_id, messages_id), window_start=window.start, window_end=window.end
+            )
         left = counts.get("python", 0)
         python_positions: set[int] = set()
         python_entries: Iterator = iter(())
@@ -208,15 +210,28 @@ def _judged(
     return BigQueryExtract(stats, new_entries, project, position, python_positions, python_entries)
 
 
+def _merge_statement(judged_id: str, messages_id: str) -> str:
+    """The entries merge (`merge_log_entries.sql`) over the kept rows (`extract/kept_rows.sql` on the two staging
+    tables, as the CTE `kept_rows` in place of its staging table)."""
+    kept = rename_table(rename_table(bigquery_sql("extract/kept_rows"), "judged_entries", judged_id), "judged_messages", messages_id)
+    tree = sqlglot.parse_one(rename_table(bigquery_sql("merge_log_entries"), "staging_log_entries", "kept_rows"), read="bigquery")
+    _first_cte(tree.expression, "kept_rows", kept)
+    return tree.sql("bigquery")
+
+
 def _staging_id(warehouse: BigQueryWarehouse, what: str) -> str:
     return f"{warehouse.project}.{warehouse.dataset}.staging_{what}_{uuid.uuid4().hex[:12]}"
 
 
-def _create(client: bigquery.Client, table_id: str, schema: list) -> None:
-    """An empty staging table that expires in a day, should the run die before it is dropped."""
+def _new_table(client: bigquery.Client, table_id: str, schema: list) -> bigquery.LoadJobConfig:
+    """An empty staging table that expires in a day, should the run die before it is dropped, and the load
+    job configuration that appends NDJSON rows to it."""
     table = bigquery.Table(table_id, schema=schema)
     table.expires = datetime.now(UTC) + timedelta(days=1)
     client.create_table(table)
+    return bigquery.LoadJobConfig(
+        schema=schema, source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON, write_disposition=bigquery.WriteDisposition.WRITE_APPEND
+    )
 
 
 def _load_messages(client: bigquery.Client, table_id: str, messages: list[str], location: str | None) -> None:
@@ -237,13 +252,7 @@ def _load_messages(client: bigquery.Client, table_id: str, messages: list[str], 
                 "has_frame": frame is not None,
             }
         )
-    _create(client, table_id, _MESSAGES_SCHEMA)
-    config = bigquery.LoadJobConfig(
-        schema=_MESSAGES_SCHEMA,
-        source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
-    )
-    client.load_table_from_json(records, table_id, job_config=config, location=location).result()
+    client.load_table_from_json(records, table_id, job_config=_new_table(client, table_id, _MESSAGES_SCHEMA), location=location).result()
 
 
 def _python_entries(client: bigquery.Client, table_id: str, location: str | None) -> Iterator[tuple[int, dict | Unparseable]]:

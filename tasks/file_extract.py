@@ -25,7 +25,7 @@ import pandas as pd
 
 from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, SEVERITY_ALIASES, SEVERITY_RANK, Window, severity_name
 from log_gardener.tasks.stacktrace import parse_trace, pattern_text
-from log_gardener.tasks.warehouses.sqlfiles import sql_path
+from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, over_tables, sql_path, to_duckdb
 
 SCAN_BYTES = 8 << 20
 # DuckDB's line reader holds a buffer many lines long: a line past this limit (Cloud Logging's own is 256 KB) sends
@@ -193,7 +193,10 @@ def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:
     per_message["has_frame"] = [f is not _NO_FRAME for f in frames]
     con.register("_gardener_messages", per_message)
     try:
-        con.execute(sql_path("duckdb/file_entries_staged").read_text(encoding="utf-8"))
+        kept = over_tables(
+            bigquery_sql("extract/kept_rows"), {"judged_entries": "_gardener_file_entries", "judged_messages": "_gardener_messages"}
+        )
+        con.execute(f"create or replace temp view _gardener_staged_entries as {to_duckdb(kept)}")
         return merge("_gardener_staged_entries")
     finally:
         con.execute("drop view if exists _gardener_staged_entries")

@@ -73,9 +73,9 @@ def _staged(fresh_db) -> None:
     fresh_db.con.register("staging_clusters", pd.DataFrame([cluster]))
 
 
-# sink/ queries read a Log Router table in BigQuery, not the warehouse, and bigquery/ ones run in BigQuery only:
-# test_bigquery_warehouse runs them
-@pytest.mark.parametrize("name", [n for n in all_sql_names() if not n.startswith(("schema/", "sink/", "duckdb/", "bigquery/"))])
+# sink/ queries read a Log Router table in BigQuery, not the warehouse, bigquery/ ones run in BigQuery only, and
+# extract/ ones read an extract's staging tables: test_file_extract and test_bigquery_warehouse run them
+@pytest.mark.parametrize("name", [n for n in all_sql_names() if not n.startswith(("schema/", "sink/", "duckdb/", "bigquery/", "extract/"))])
 def test_runs_on_duckdb_with_the_columns_bigquery_would_return(fresh_db, name):
     _staged(fresh_db)
     tree = sqlglot.parse_one(bigquery_sql(name), read="bigquery")

@@ -7,7 +7,7 @@
 --     request log, a message that is not plain text, a field of an unusual type, a missing or repeated
 --     insertId, a time SQL cannot read.
 -- The text a message is grouped by and the top frame of a stack trace are Python's, once per distinct message
--- (merge_judged_entries.sql joins them in). `x_j` columns hold a field's JSON text: NULL when absent, 'null',
+-- (extract/kept_rows.sql joins them in). `x_j` columns hold a field's JSON text: NULL when absent, 'null',
 -- '"…"' for a string.
 with fields as (
   select

@@ -64,6 +64,18 @@ def to_duckdb(statement: str) -> str:
     return translated[0]
 
 
+def over_tables(statement: str, tables: dict[str, str]) -> str:
+    """`statement` (BigQuery dialect) reading each table named in `tables` from the table it maps to."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(statement, read="bigquery")
+    for table in tree.find_all(exp.Table):
+        if not table.args.get("db") and table.name in tables:
+            table.set("this", exp.to_identifier(tables[table.name]))
+    return tree.sql("bigquery")
+
+
 def bound_parameters(statement: str, params: dict, marker: str) -> dict:
     """The parameters `statement` uses (`@name` or `$name`, by `marker`); a missing one is a KeyError."""
     wanted = set(re.findall(re.escape(marker) + r"(\w+)", statement))
