@@ -368,6 +368,9 @@ def test_sink_rows_judged_in_bigquery_are_the_rows_python_makes_of_them(bigquery
     assert [reason for reason, _ in found["judged"][1]] == [reason for reason, _ in found["python"][1]]
     assert found["judged rows"] == found["python rows"]
     assert len(found["judged rows"]) == 16  # every entry but the later copy of id-012 and the unreadable receive time
+    client = bigquery_api.client()
+    assert not [t.table_id for t in client.list_tables("acme-prod.judged") if t.table_id.startswith("staging")]
+    client.close()
 
 
 def test_logging_api_entries_are_staged_and_read_inside_bigquery(prefect_harness, bigquery_api, tmp_path, monkeypatch):
@@ -453,3 +456,32 @@ def test_spooled_api_entries_judged_in_bigquery_are_what_python_makes_of_them(bi
     assert (project, position) == ("acme-prod", 1)
     assert [reason for reason, _, _ in rejections] == ["entry is a JSON list, not an object", "nested deeper than 64 levels"]
     assert len(rows) == stats["kept"] == 14
+
+
+def test_when_bigquery_cannot_judge_the_entries_python_reads_them_and_nothing_is_lost(bigquery_api, tmp_path, monkeypatch, caplog):
+    import log_gardener.tasks.bigquery_extract as bigquery_extract
+    from log_gardener.tasks.extract import extract
+    from log_gardener.tasks.normalise import Window
+    from log_gardener.tasks.sources.sink_table import SinkTableSource
+
+    path = tmp_path / "sink.ndjson"
+    path.write_text("".join(json.dumps(row) + "\n" for row in SINK_ROWS), encoding="utf-8")
+    bigquery_api.load_sink_table("acme-prod.logs.crafted", path)
+    window = Window.parse(*HOURS[1])
+    # the judging query fails, as it would for a sink in another location than the warehouse
+    monkeypatch.setattr(bigquery_extract, "judged_statement", lambda incoming: "select * from `acme-prod.nowhere.nothing`")
+    warehouse = BigQueryWarehouse("acme-prod", "fallback")
+    warehouse.setup()
+    sink = lambda rows: warehouse.merge_entries(rows, window_start=window.start, window_end=window.end)  # noqa: E731
+    source = SinkTableSource("acme-prod", "logs", "crafted")
+    extracted = extract(
+        source, SERVICE, window, "WARNING", sink=sink, sink_in_warehouse=warehouse.extract_sink, spool_in_warehouse=warehouse.extract_spool
+    )
+    warehouse.merge_entries(extracted.rows, window_start=window.start, window_end=window.end)
+    warehouse.close()
+    assert "cannot be read inside BigQuery" in caplog.text
+    # 17 entries kept, one insertId twice: 16 rows
+    assert extracted.stats["kept"] == 17 and bigquery_api.rows("select count(*) from `acme-prod.fallback.log_entries`") == [(16,)]
+    client = bigquery_api.client()
+    assert not [t.table_id for t in client.list_tables("acme-prod.fallback") if t.table_id.startswith("staging")]
+    client.close()
