@@ -54,3 +54,18 @@ def test_bigquery_function_parses():
 
     sqlglot.parse_one(mask_function_sql("bigquery"), read="bigquery")
     assert "REGEXP_REPLACE" in mask_function_sql("bigquery")
+
+
+def test_many_texts_masked_in_duckdb_are_masked_as_python_masks_them():
+    import random
+
+    from log_gardener.tasks.cluster_lines import _mask_in_duckdb, mask_all
+
+    rng = random.Random(5)
+    alphabet = "ab 1:/.=-_'\"\x00\x01\t\u00e9\u2028\U0001f600<>[]()@x9,;ffZ"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(5_000)]
+    texts += ["GET https://api.example.com/v1/items?id=7: timeout", "user alice@example.com at 2025-09-15T01:02:03Z from 10.0.0.1:8080"]
+    assert _mask_in_duckdb(texts) == [mask(t) for t in texts]
+    # a text DuckDB cannot take (half a surrogate pair) sends the whole batch to Python, still in order
+    odd = [*texts[:10], "half a pair \ud800 42", *texts[10:20]]
+    assert mask_all(odd, sql_from=1) == [mask(t) for t in odd]
