@@ -39,8 +39,9 @@ from sqlglot import exp
 
 from log_gardener.tasks.group import severities_from
 from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, Window
-from log_gardener.tasks.sources.base import RAW_KEEP_CHARS, Unparseable
-from log_gardener.tasks.stacktrace import parse_trace, pattern_text
+from log_gardener.tasks.sources.base import Unparseable
+from log_gardener.tasks.sources.sink_table import decoded_row
+from log_gardener.tasks.stacktrace import message_columns
 from log_gardener.tasks.warehouses.bigquery import rename_table
 from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql
 
@@ -236,22 +237,7 @@ def _new_table(client: bigquery.Client, table_id: str, schema: list) -> bigquery
 
 def _load_messages(client: bigquery.Client, table_id: str, messages: list[str], location: str | None) -> None:
     """The per-message columns only Python computes, as a staging table."""
-    records = []
-    for message in messages:
-        frame = None
-        if "\n" in message:
-            trace = parse_trace(message)
-            frame = trace.top_application_frame if trace else None
-        records.append(
-            {
-                "message": message,
-                "pattern_text": pattern_text(message),
-                "frame_module": frame.file if frame else None,
-                "frame_function": frame.function if frame else None,
-                "frame_line": frame.line if frame else None,
-                "has_frame": frame is not None,
-            }
-        )
+    records = [message_columns(message) for message in messages]
     client.load_table_from_json(records, table_id, job_config=_new_table(client, table_id, _MESSAGES_SCHEMA), location=location).result()
 
 
@@ -264,9 +250,6 @@ def _python_entries(client: bigquery.Client, table_id: str, location: str | None
     try:
         rows = client.query_and_wait(f"select entry from `{table_id}` where verdict = 'python' order by entry", location=location)
         for position, row in enumerate(rows):
-            try:
-                yield position, json.loads(row["entry"])
-            except (TypeError, json.JSONDecodeError) as exc:
-                yield position, Unparseable(str(row["entry"])[:RAW_KEEP_CHARS], f"sink row is not JSON: {exc}", f"sink row {position + 1}")
+            yield position, decoded_row(row["entry"], f"sink row {position + 1}")
     finally:
         client.delete_table(table_id, not_found_ok=True)

@@ -106,11 +106,11 @@ def extract(
         done = in_warehouse(source.path, service, window, min_severity)
         if done is not None:
             return _joined(done, _extract(source.entries_at(done.python_positions), *args))
-    elif (spool_in_warehouse or in_warehouse) is not None and getattr(source, "entries_are_json", False):
+    elif (read_spool := spool_in_warehouse or in_warehouse) is not None and getattr(source, "entries_are_json", False):
         with tempfile.TemporaryDirectory(prefix="gardener-spool-") as folder:
             spool = Path(folder, "entries.ndjson")
             held = _spool(source.entries(service, window, min_severity), spool)
-            done = (spool_in_warehouse or in_warehouse)(spool, service, window, min_severity)
+            done = read_spool(spool, service, window, min_severity)
             if done is None:  # a line SQL cannot read (one over its line limit): Python reads the spool whole
                 return _extract(_unspooled(spool, held), *args)
             return _joined(done, _extract(_unspooled(spool, held, done.python_positions), *args))

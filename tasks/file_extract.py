@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, SEVERITY_ALIASES, SEVERITY_RANK, Window, severity_name
-from log_gardener.tasks.stacktrace import parse_trace, pattern_text
+from log_gardener.tasks.stacktrace import message_columns
 from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, over_tables, sql_path, to_duckdb
 
 SCAN_BYTES = 8 << 20
@@ -185,12 +185,8 @@ def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:
     messages = [m for (m,) in con.execute("select distinct message from _gardener_file_entries where verdict = 'kept'").fetchall()]
     if not messages:
         return 0
-    per_message = pd.DataFrame({"message": messages, "pattern_text": [pattern_text(m) for m in messages]})
-    frames = [_top_frame(m) for m in messages]
-    per_message["frame_module"] = [f[0] for f in frames]
-    per_message["frame_function"] = [f[1] for f in frames]
-    per_message["frame_line"] = pd.array([f[2] for f in frames], dtype="Int64")
-    per_message["has_frame"] = [f is not _NO_FRAME for f in frames]
+    per_message = pd.DataFrame([message_columns(m) for m in messages])
+    per_message["frame_line"] = per_message["frame_line"].astype("Int64")
     con.register("_gardener_messages", per_message)
     try:
         kept = over_tables(
@@ -201,15 +197,3 @@ def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:
     finally:
         con.execute("drop view if exists _gardener_staged_entries")
         con.unregister("_gardener_messages")
-
-
-_NO_FRAME = (None, None, None)
-
-
-def _top_frame(message: str) -> tuple[str | None, str | None, int | None]:
-    """The top frame of the service's own code in a stack trace (used when the entry names no source location)."""
-    if "\n" not in message:
-        return _NO_FRAME
-    trace = parse_trace(message)
-    frame = trace.top_application_frame if trace else None
-    return (frame.file, frame.function, frame.line) if frame is not None else _NO_FRAME

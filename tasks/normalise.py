@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from log_gardener.tasks.stacktrace import parse_trace, pattern_text
+from log_gardener.tasks.stacktrace import pattern_text, top_frame
 
 SEVERITY_RANK = {
     "DEFAULT": 0,
@@ -274,12 +274,10 @@ def normalise(entry: Any) -> dict:
     message = clean_text(message_of(entry))
     is_request = _is_request_message(entry)
     module, function, line = _source_location(entry)
-    if module is None and function is None and "\n" in message:
-        # no source labels: the top frame of the service's own code in a stack trace says where it happened
-        trace = parse_trace(message)
-        frame = trace.top_application_frame if trace else None
-        if frame is not None:
-            module, function, line = frame.file, frame.function, frame.line
+    # no source labels: the top frame of the service's own code in a stack trace says where it happened
+    frame = top_frame(message) if module is None and function is None else None
+    if frame is not None:
+        module, function, line = frame.file, frame.function, frame.line
     http = entry.get("httpRequest") if isinstance(entry.get("httpRequest"), dict) else {}
     status = http.get("status")
     try:

@@ -182,3 +182,25 @@ def pattern_text(message: str) -> str:
             if signature:
                 return signature[:MAX_PATTERN_CHARS]
     return " ".join(message.split())[:MAX_PATTERN_CHARS]
+
+
+def top_frame(message: str) -> Frame | None:
+    """The top frame of the service's own code in a stack trace, None for a message that is not one."""
+    if "\n" not in message:
+        return None
+    trace = parse_trace(message)
+    return trace.top_application_frame if trace else None
+
+
+def message_columns(message: str) -> dict:
+    """What only Python computes of a message, once per distinct message when SQL computed the rest of a row:
+    the text it is grouped by, and the top frame of a stack trace (for an entry that names no source location)."""
+    frame = top_frame(message)
+    return {
+        "message": message,
+        "pattern_text": pattern_text(message),
+        "frame_module": frame.file if frame else None,
+        "frame_function": frame.function if frame else None,
+        "frame_line": frame.line if frame else None,
+        "has_frame": frame is not None,
+    }

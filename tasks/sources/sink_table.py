@@ -20,7 +20,7 @@ from google.cloud import bigquery
 
 from log_gardener.tasks.group import severities_from
 from log_gardener.tasks.normalise import Window
-from log_gardener.tasks.sources.base import Unparseable
+from log_gardener.tasks.sources.base import RAW_KEEP_CHARS, Unparseable
 from log_gardener.tasks.warehouses.bigquery import bigquery_client, rename_table
 from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql
 
@@ -67,10 +67,7 @@ class SinkTableSource:
         statement, params = self.entries_query(service, window, min_severity)
         config = bigquery.QueryJobConfig(query_parameters=params)
         for number, row in enumerate(self.client.query_and_wait(statement, job_config=config, location=self.location), 1):
-            try:
-                yield json.loads(row["entry"])
-            except (TypeError, json.JSONDecodeError) as exc:
-                yield Unparseable(str(row["entry"])[:4096], f"sink row is not JSON: {exc}", f"{self.table_id} row {number}")
+            yield decoded_row(row["entry"], f"{self.table_id} row {number}")
 
     def _window_parameters(self, window: Window, min_severity: str) -> list:
         params = [
@@ -85,3 +82,11 @@ class SinkTableSource:
                 bigquery.ScalarQueryParameter("last_day", "STRING", f"{last:%Y%m%d}"),
             ]
         return params
+
+
+def decoded_row(entry, where: str) -> dict | Unparseable:
+    """A sink row's LogEntry JSON, decoded; an Unparseable (with `where` it was) if it is not JSON."""
+    try:
+        return json.loads(entry)
+    except (TypeError, json.JSONDecodeError) as exc:
+        return Unparseable(str(entry)[:RAW_KEEP_CHARS], f"sink row is not JSON: {exc}", where)
