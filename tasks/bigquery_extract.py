@@ -42,8 +42,7 @@ from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, Window
 from log_gardener.tasks.sources.base import Unparseable
 from log_gardener.tasks.sources.sink_table import decoded_row
 from log_gardener.tasks.stacktrace import message_columns
-from log_gardener.tasks.warehouses.bigquery import rename_table
-from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql
+from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, rename_tables
 
 if TYPE_CHECKING:
     from log_gardener.tasks.sources.sink_table import SinkTableSource
@@ -214,8 +213,8 @@ def _judged(
 def _merge_statement(judged_id: str, messages_id: str) -> str:
     """The entries merge (`merge_log_entries.sql`) over the kept rows (`extract/kept_rows.sql` on the two staging
     tables, as the CTE `kept_rows` in place of its staging table)."""
-    kept = rename_table(rename_table(bigquery_sql("extract/kept_rows"), "judged_entries", judged_id), "judged_messages", messages_id)
-    tree = sqlglot.parse_one(rename_table(bigquery_sql("merge_log_entries"), "staging_log_entries", "kept_rows"), read="bigquery")
+    kept = rename_tables(bigquery_sql("extract/kept_rows"), {"judged_entries": judged_id, "judged_messages": messages_id})
+    tree = sqlglot.parse_one(rename_tables(bigquery_sql("merge_log_entries"), {"staging_log_entries": "kept_rows"}), read="bigquery")
     _first_cte(tree.expression, "kept_rows", kept)
     return tree.sql("bigquery")
 

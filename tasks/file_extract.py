@@ -25,7 +25,7 @@ import pandas as pd
 
 from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, SEVERITY_ALIASES, SEVERITY_RANK, Window, severity_name
 from log_gardener.tasks.stacktrace import message_columns
-from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, over_tables, sql_path, to_duckdb
+from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, rename_tables, sql_path, to_duckdb
 
 SCAN_BYTES = 8 << 20
 # DuckDB's line reader holds a buffer many lines long: a line past this limit (Cloud Logging's own is 256 KB) sends
@@ -189,7 +189,7 @@ def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:
     per_message["frame_line"] = per_message["frame_line"].astype("Int64")
     con.register("_gardener_messages", per_message)
     try:
-        kept = over_tables(
+        kept = rename_tables(
             bigquery_sql("extract/kept_rows"), {"judged_entries": "_gardener_file_entries", "judged_messages": "_gardener_messages"}
         )
         con.execute(f"create or replace temp view _gardener_staged_entries as {to_duckdb(kept)}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import uuid
 from datetime import date, datetime
 from functools import cache
@@ -30,10 +29,12 @@ from log_gardener.tasks.grouping_rules import GroupingRules
 from log_gardener.tasks.masking import mask_expression
 from log_gardener.tasks.warehouses.sqlfiles import (
     SCHEMA_TABLES,
+    TABLE_PART,
     analyst_view_names,
     bigquery_sql,
     bound_parameters,
     migration_names,
+    rename_tables,
     schema_version,
 )
 
@@ -50,7 +51,6 @@ _BQ_TYPES = {
     "BOOL": "BOOL",
     "DATE": "DATE",
 }
-_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
 def bigquery_client(project: str, location: str | None = None, endpoint: str | None = None) -> bigquery.Client:
@@ -107,22 +107,8 @@ def _json_value(value: Any) -> Any:
 
 
 def rename_table(statement: str, old: str, new: str) -> str:
-    """`statement` with every reference to table `old` pointing at `new` (by syntax tree, not text).
-
-    `new` may be qualified (`project.dataset.table`, the table part may end in `*`).
-    """
-    tree = sqlglot.parse_one(statement, read="bigquery")
-    parts = new.split(".")
-    if not all(_NAME.match(p.removesuffix("*")) for p in parts) or len(parts) > 3:
-        raise ValueError(f"bad BigQuery table name {new!r}")
-    for table in tree.find_all(exp.Table):
-        if table.name == old:
-            table.set("this", exp.to_identifier(parts[-1], quoted="*" in parts[-1]))
-            if len(parts) > 1:
-                table.set("db", exp.to_identifier(parts[-2]))
-            if len(parts) > 2:
-                table.set("catalog", exp.to_identifier(parts[-3]))
-    return tree.sql("bigquery")
+    """`statement` with every reference to table `old` pointing at `new` (see `rename_tables`)."""
+    return rename_tables(statement, {old: new})
 
 
 SCHEMA_LABEL = "gardener_schema"
@@ -142,7 +128,7 @@ class BigQueryWarehouse:
     """The warehouse in one BigQuery dataset."""
 
     def __init__(self, project: str, dataset: str, location: str | None = None, endpoint: str | None = None):
-        if not (_NAME.match(project) and _NAME.match(dataset)):
+        if not (TABLE_PART.match(project) and TABLE_PART.match(dataset)):
             raise ValueError(f"bad BigQuery project or dataset name: {project!r}.{dataset!r}")
         self.project, self.dataset, self.location = project, dataset, location
         self.url = f"bigquery:{project}.{dataset}"

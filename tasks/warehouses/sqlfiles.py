@@ -64,15 +64,32 @@ def to_duckdb(statement: str) -> str:
     return translated[0]
 
 
-def over_tables(statement: str, tables: dict[str, str]) -> str:
-    """`statement` (BigQuery dialect) reading each table named in `tables` from the table it maps to."""
+TABLE_PART = re.compile(r"^[A-Za-z0-9_\-]+$")  # one part of a project.dataset.table name
+
+
+def rename_tables(statement: str, names: dict[str, str]) -> str:
+    """`statement` (BigQuery dialect) with every reference to each table in `names` pointing at the name it maps
+    to (by syntax tree, not text). A new name may be qualified (`project.dataset.table`; the table part may end in
+    `*`)."""
     import sqlglot
     from sqlglot import exp
 
+    new_parts = {}
+    for old, new in names.items():
+        parts = new.split(".")
+        if not all(TABLE_PART.match(p.removesuffix("*")) for p in parts) or len(parts) > 3:
+            raise ValueError(f"bad BigQuery table name {new!r}")
+        new_parts[old] = parts
     tree = sqlglot.parse_one(statement, read="bigquery")
     for table in tree.find_all(exp.Table):
-        if not table.args.get("db") and table.name in tables:
-            table.set("this", exp.to_identifier(tables[table.name]))
+        parts = new_parts.get(table.name)
+        if parts is None:
+            continue
+        table.set("this", exp.to_identifier(parts[-1], quoted="*" in parts[-1]))
+        if len(parts) > 1:
+            table.set("db", exp.to_identifier(parts[-2]))
+        if len(parts) > 2:
+            table.set("catalog", exp.to_identifier(parts[-3]))
     return tree.sql("bigquery")
 
 
