@@ -2,9 +2,10 @@
 
 1. Lines: the shared loghub samples concatenated to 200k lines (the lines of a
    busy hour repeat), clustered by the code of `gardener cluster` in process
-   and by the `gardener cluster` command (start-up, file and CSV included),
-   beside Drain3's `add_log_message` on the same lines. The same again with
-   every line made distinct (a request number appended), the worst case.
+   and by the `gardener cluster` command (start-up, reading the file and
+   writing the CSV included), beside Drain3's `add_log_message` on the same
+   lines. The same again with every line made distinct (a request number
+   appended), the worst case. Each figure is the median of three runs.
 2. Distinct masked messages: 5k / 20k / 50k / 200k synthetic messages (many
    statements, two free-text fields each), seconds and peak traced memory.
 
@@ -58,10 +59,14 @@ def loghub_lines(folder: Path, total: int = LINES) -> list[str]:
     return (messages * (total // len(messages) + 1))[:total]
 
 
-def _time(function, *args) -> float:
-    started = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - started
+def _time(function, *args, runs: int = 3) -> float:
+    """Median seconds of `runs` calls."""
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function(*args)
+        seconds.append(time.perf_counter() - started)
+    return sorted(seconds)[len(seconds) // 2]
 
 
 def _drain3(lines: list[str]) -> None:
@@ -70,12 +75,9 @@ def _drain3(lines: list[str]) -> None:
         miner.add_log_message(line)
 
 
-def _command(lines: list[str]) -> None:
+def _command(source: Path) -> None:
     gardener = Path(sys.executable).with_name("gardener")
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder, "lines.txt")
-        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        subprocess.run([str(gardener), "cluster", str(source), "--output", str(Path(folder, "out.csv"))], check=True, capture_output=True)
+    subprocess.run([str(gardener), "cluster", str(source), "--output", str(source.with_suffix(".csv"))], check=True, capture_output=True)
 
 
 def lines_table(folder: Path) -> None:
@@ -85,9 +87,13 @@ def lines_table(folder: Path) -> None:
     print(f"{'lines':<10} {'what':<34} {'seconds':>8} {'lines/s':>10} {'x drain3':>9}")
     for name, lines in (("repeated", repeated), ("distinct", distinct)):
         drain = _time(_drain3, lines) if drain3_miner() is not None else float("nan")
+        with tempfile.TemporaryDirectory() as folder:
+            source = Path(folder, "lines.txt")
+            source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            command = _time(_command, source)
         for what, seconds in (
             ("gardener cluster (in process)", _time(cluster_lines, lines)),
-            ("gardener cluster (command)", _time(_command, lines)),
+            ("gardener cluster (command)", command),
             ("drain3 add_log_message", drain),
         ):
             print(f"{name:<10} {what:<34} {seconds:>8.2f} {len(lines) / seconds:>10,.0f} {drain / seconds:>9.1f}")

@@ -9,16 +9,18 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from log_gardener.flows.parameters import FleetParameters, RunParameters, RunSettings, describe
+from log_gardener.flows.field_help import describe
 from log_gardener.tasks.warehouses.base import DEFAULT_WAREHOUSE
+
+if TYPE_CHECKING:  # the parameter models are imported by the commands that run flows, not by `cluster`
+    from log_gardener.flows.parameters import RunParameters, RunSettings
 
 app = typer.Typer(
     help="Log Gardener: group a service's WARNING+ logs into patterns, track their rates, keep issues and a worklog up to date.",
@@ -29,7 +31,7 @@ app = typer.Typer(
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 out = Console(width=None if sys.stdout.isatty() else 200)
 
-M = TypeVar("M", bound=RunSettings)
+M = TypeVar("M", bound="RunSettings")
 
 # The options that run, backfill, fleet and explain share, each declared once.
 SourceOption = Annotated[str, typer.Option(help=describe("source"))]
@@ -66,6 +68,8 @@ def _parameters(
 ) -> M:
     """The options as the parameters model of the flows and deployments (RunParameters or FleetParameters, with
     the fields `only` that model has); a bad value is a clear error."""
+    from pydantic import ValidationError
+
     _check_source(source)
     try:
         return model(
@@ -153,6 +157,8 @@ def run(
     ),
 ) -> None:
     """Run the gardener flow for one service and one window [START, END)."""
+    from log_gardener.flows.parameters import RunParameters
+
     params = _parameters(
         RunParameters,
         source,
@@ -208,6 +214,7 @@ def backfill(
 ) -> None:
     """Run the gardener over every window of a past period, oldest first; windows already done are skipped."""
     from log_gardener.flows import backfill as backfill_module
+    from log_gardener.flows.parameters import RunParameters
     from log_gardener.tasks.normalise import Window
 
     if (service is None) == (services is None):
@@ -300,6 +307,8 @@ def fleet(
 
     One service failing does not stop the others; the exit code is 1 when any failed, and the summary says which.
     """
+    from log_gardener.flows.parameters import FleetParameters
+
     params = _parameters(
         FleetParameters,
         source,
@@ -443,6 +452,7 @@ def demo(
     hours: int = typer.Option(3, min=1, help="Hourly windows to run."),
 ) -> None:
     """Generate the sample logs (three services) and run the fleet for consecutive hourly windows, on embedded defaults."""
+    from log_gardener.flows.parameters import FleetParameters
     from log_gardener.sample import DEFAULT_START, SERVICE, write_sample
 
     _quiet_prefect()

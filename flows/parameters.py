@@ -8,6 +8,7 @@ import os
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from log_gardener.flows.field_help import FIELD_HELP
 from log_gardener.tasks.normalise import severity_name
 from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE
 from log_gardener.tasks.worklog_repo import WorklogTarget
@@ -25,29 +26,23 @@ class RunSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(
-        description="Where the entries come from: a LogEntry file (gcloud JSON array or NDJSON), "
-        "cloud-logging:PROJECT (the Logging API) or bq-sink:PROJECT.DATASET.TABLE (a Log Router sink table)."
-    )
-    warehouse: str = Field(DEFAULT_WAREHOUSE, description="duckdb:///path.duckdb (a local file) or bigquery:PROJECT.DATASET.")
-    tracker: str = Field("local", description="local (issues kept in the warehouse) or github:OWNER/REPO.")
-    rules_path: str = Field("", description="Priority rules TOML file; empty for the bundled default rules.")
-    min_severity: str = Field("WARNING", description="Lowest severity collected: WARNING, ERROR, CRITICAL, ALERT or EMERGENCY.")
+    source: str = Field(description=FIELD_HELP["source"])
+    warehouse: str = Field(DEFAULT_WAREHOUSE, description=FIELD_HELP["warehouse"])
+    tracker: str = Field("local", description=FIELD_HELP["tracker"])
+    rules_path: str = Field("", description=FIELD_HELP["rules_path"])
+    min_severity: str = Field("WARNING", description=FIELD_HELP["min_severity"])
     logging_filter: str = Field(
         "",
-        description='Extra query for cloud-logging sources, in gcloud logging read syntax (e.g. jsonPayload.module:"websocket"); empty for none.',
+        description=FIELD_HELP["logging_filter"],
     )
     worklog_dir: str = Field(
         default_factory=lambda: os.environ.get("GARDENER_WORKLOGS", "worklogs"),
-        description="Folder for the markdown worklogs; a relative path is taken from the worker's working directory "
-        "(default: GARDENER_WORKLOGS on the worker, else ./worklogs).",
+        description=FIELD_HELP["worklog_dir"],
     )
-    publish_issues: bool = Field(True, description="Create and update tracker issues; false records the run without touching the tracker.")
+    publish_issues: bool = Field(True, description=FIELD_HELP["publish_issues"])
     worklog_repo: str = Field(
         default_factory=lambda: os.environ.get("GARDENER_WORKLOG_REPO", ""),
-        description="Also commit each worklog to a GitHub repository: OWNER/REPO[:FOLDER][@BRANCH] (default folder worklogs, "
-        "default branch the repository's), with the tracker's GITHUB_TOKEN; empty for none (default: GARDENER_WORKLOG_REPO). "
-        "Only runs that publish commit.",
+        description=FIELD_HELP["worklog_repo"],
     )
 
     @field_validator("worklog_repo")
@@ -76,7 +71,7 @@ class RunSettings(BaseModel):
 class RunParameters(RunSettings):
     """Which service, where its logs come from, where results go, and what may be published."""
 
-    service: str = Field(description="Service name: the Cloud Run service_name label of the entries.")
+    service: str = Field(description=FIELD_HELP["service"])
 
     @field_validator("service")
     @classmethod
@@ -87,10 +82,8 @@ class RunParameters(RunSettings):
 class FleetParameters(RunSettings):
     """A run over many services: the settings they share, which services, and how many at once."""
 
-    services: str = Field(
-        "all", description="all (every service with entries in the window, found in one pass) or a comma-separated list of names."
-    )
-    max_parallel: int = Field(4, ge=1, le=32, description="At most this many services run at once (DuckDB warehouses run one at a time).")
+    services: str = Field("all", description=FIELD_HELP["services"])
+    max_parallel: int = Field(4, ge=1, le=32, description=FIELD_HELP["max_parallel"])
 
     @field_validator("services")
     @classmethod
@@ -106,9 +99,3 @@ class FleetParameters(RunSettings):
 
     def for_service(self, service: str) -> RunParameters:
         return RunParameters(service=service, **self.model_dump(exclude={"services", "max_parallel"}))
-
-
-def describe(field: str) -> str:
-    """The description of a field, for the command line's help."""
-    model = RunParameters if field in RunParameters.model_fields else FleetParameters
-    return model.model_fields[field].description or ""

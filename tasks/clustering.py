@@ -33,9 +33,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
-from log_gardener.tasks.vectors import dbscan_one_per_core, tfidf
+from log_gardener.tasks.vectors import SparseRows, dbscan_one_per_core, near_pairs, tfidf
 
 WILDCARD = "<*>"
 _THEN_WILDCARD = "\x00<*>"  # in a template's tokens: this token, then a value (one that is empty in this message)
@@ -44,7 +43,6 @@ _TOKEN = re.compile(r"[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]")
 _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
 _HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
 _JOINERS = frozenset(":=|()[]{}")
-_CHUNK_ROWS = 512
 _CLOSING = {"[": "]", "(": ")", "{": "}"}
 _WORD = re.compile(r"[A-Za-z]")
 _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
@@ -401,23 +399,17 @@ class PatternClusterer:
                 parent[a] = b
         return np.array([find(int(label)) for label in labels], dtype=int)
 
-    def _neighbour_graph(self, blocks: list[list[int]], vectors, n: int) -> csr_matrix:
-        """Cosine distances of the pairs within `eps` of each other, only inside a block (block-diagonal, sparse)."""
-        rows, cols, data = [np.arange(n)], [np.arange(n)], [np.full(n, 1e-12)]
-        for block in blocks:
-            if len(block) < 2 or len(block) > self.max_block:
-                continue  # a block no word could split is grouped by its free fields alone (see fit)
-            members = np.asarray(block)
-            sub = vectors[members]
-            # row chunks: memory follows chunk x block, even for a block that could not be split further
-            for begin in range(0, len(members), _CHUNK_ROWS):
-                similarity = (sub[begin : begin + _CHUNK_ROWS] @ sub.T).tocoo()
-                row = similarity.row + begin
-                near = (similarity.data >= 1.0 - self.eps) & (row != similarity.col)
-                rows.append(members[row[near]])
-                cols.append(members[similarity.col[near]])
-                data.append(np.maximum(1.0 - similarity.data[near], 1e-12))
-        return csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    def _dbscan(self, block: list[int], vectors: SparseRows) -> np.ndarray:
+        """DBSCAN's clusters of a block's shapes on cosine distance (a cluster never crosses a block).
+
+        DBSCAN's pairs cost the square of a block: one that no shared word could
+        split (over `max_block`) starts from one cluster per shape and is joined
+        by its free fields only, in linear time (see `_refine_block`).
+        """
+        if len(block) < 2 or len(block) > self.max_block:
+            return np.arange(len(block))
+        # counts weigh at least one, so with min_samples=1 every shape is a core point whatever its weight
+        return dbscan_one_per_core(len(block), *near_pairs(vectors, np.asarray(block), 1.0 - self.eps))
 
     def _refine_block(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Statement words split a block's DBSCAN clusters, free fields join them."""
@@ -504,15 +496,8 @@ class PatternClusterer:
                     document_frequency[token] += 1
             shared = {token for token, df in document_frequency.items() if df > 1 and token != WILDCARD}
             blocks = self._blocks(shapes, list(range(len(shapes))), shared)
-            # DBSCAN once over a block-diagonal graph of near pairs: a cluster never crosses a block
-            graph = self._neighbour_graph(blocks, vectors, len(shapes))
-            # counts weigh at least one, so with min_samples=1 every shape is a core point whatever its weight
-            dbscan = dbscan_one_per_core(graph)
             for block in blocks:
-                # DBSCAN's pairs cost the square of a block: one that no shared word could split is joined
-                # by its free fields only, in linear time
-                seeds = dbscan[block] if len(block) <= self.max_block else np.arange(len(block))
-                local = self._refine_block(block, shapes, seeds, weights)
+                local = self._refine_block(block, shapes, self._dbscan(block, vectors), weights)
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)

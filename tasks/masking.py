@@ -23,12 +23,12 @@ class MaskRule:
     name: str
     pattern: str
     token: str
-    # characters a match cannot do without (any one of them): Python skips the rule when none is in the text
+    # a pattern every match contains, cheap to search for: Python skips the rule when the text has none
     needs: str = ""
 
     @cached_property
     def needed(self) -> re.Pattern[str] | None:
-        return re.compile("[" + re.escape(self.needs) + "]") if self.needs else None
+        return re.compile(self.needs, re.ASCII) if self.needs else None
 
     @cached_property
     def compiled(self) -> re.Pattern[str]:
@@ -75,13 +75,13 @@ def as_re2_spaces(pattern: str) -> str:
 
 MASK_RULES: tuple[MaskRule, ...] = (
     # A URL never ends in the punctuation of the sentence around it: "fetching https://h/p: timeout".
-    MaskRule("url", r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>()\[\]{},]*[^\s\"'<>()\[\]{},.:;!?]", "<URL>", needs=":"),
-    MaskRule("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", "<EMAIL>", needs="@"),
+    MaskRule("url", r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>()\[\]{},]*[^\s\"'<>()\[\]{},.:;!?]", "<URL>", needs="://"),
+    MaskRule("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", "<EMAIL>", needs=r"@"),
     MaskRule(
         "timestamp",
         r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+\-]\d{2}:?\d{2})?",
         "<TS>",
-        needs="-",
+        needs=r"\d-\d",
     ),
     # A date written with a month name is one value, whichever of the usual orders it takes: syslog's
     # "Jun 19 23:54:40", ctime's "Sun Jun 19 23:54:40 2005", HTTP's "Tue, 15 Nov 1994 08:12:31 GMT",
@@ -95,22 +95,29 @@ MASK_RULES: tuple[MaskRule, ...] = (
         r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?: ?[AaPp][Mm]\b)?"
         r"(?: +(?:UTC|GMT|EST|EDT|CST|CDT|MST|MDT|PST|PDT|CET|CEST|BST|IST|JST|AEST|AEDT)\b|(?: +[+\-]\d{4}\b))?(?: +\d{4}\b)?",
         "<TS>",
-        needs=":",
+        needs="Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec",
     ),
     MaskRule("path", r"(?:/[\w.\-~%]+){3,}/?(?:\?[^\s\"']*)?", "<PATH>", needs="/"),
-    MaskRule("uuid", r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", "<UUID>", needs="-"),
-    MaskRule("ip", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?", "<IP>", needs="."),
+    MaskRule(
+        "uuid", r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", "<UUID>", needs=r"[0-9A-Fa-f]-[0-9A-Fa-f]"
+    ),
+    MaskRule("ip", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?", "<IP>", needs=r"\d\.\d"),
     # A single-quoted value (a repr, an SQL literal) of up to five words; the quote must open after a
     # non-word character, so apostrophes ("isn't ... don't") never pair up. A longer quoted text is a
     # message of its own, whose words say what happened. A double-quoted value has no spaces: a quoted
     # request line ("GET /x HTTP/1.1") keeps its method.
-    MaskRule("quoted", r"\"[^\"\s]{1,80}\"|(^|[^0-9A-Za-z])'[^'\s]{1,80}(?: [^'\s]{1,80}){0,4}'", r"\1<STR>", needs="\"'"),
-    MaskRule("hex", r"0[xX][0-9A-Fa-f]+", "<HEX>", needs="xX"),
+    MaskRule("quoted", r"\"[^\"\s]{1,80}\"|(^|[^0-9A-Za-z])'[^'\s]{1,80}(?: [^'\s]{1,80}){0,4}'", r"\1<STR>", needs="[\"']"),
+    MaskRule("hex", r"0[xX][0-9A-Fa-f]+", "<HEX>", needs="0[xX]"),
     # ids that mix hex digits and letters (usr_8f3a2b1c, 5e9ac0); the boundary is captured, RE2 has no look-behind
-    MaskRule("hex_id", r"(^|[^0-9A-Za-z])[0-9a-fA-F]*(?:[0-9][a-fA-F]|[a-fA-F][0-9])[0-9a-fA-F]*", r"\1<HEX>", needs="0123456789"),
-    MaskRule("number", r"\d+(?:\.\d+)*", "<NUM>", needs="0123456789"),
+    MaskRule(
+        "hex_id",
+        r"(^|[^0-9A-Za-z])[0-9a-fA-F]*(?:[0-9][a-fA-F]|[a-fA-F][0-9])[0-9a-fA-F]*",
+        r"\1<HEX>",
+        needs="[0-9][a-fA-F]|[a-fA-F][0-9]",
+    ),
+    MaskRule("number", r"\d+(?:\.\d+)*", "<NUM>", needs=r"\d"),
     # a comma-separated list of masked values is one value of variable length
-    MaskRule("list", r"(<[A-Z]+>)(?:, ?<[A-Z]+>)+", r"\1", needs=","),
+    MaskRule("list", r"(<[A-Z]+>)(?:, ?<[A-Z]+>)+", r"\1", needs=">, ?<"),
 )
 
 

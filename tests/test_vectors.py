@@ -1,4 +1,4 @@
-"""tasks/vectors.py gives scikit-learn's answers: TF-IDF rows, cosine similarities and DBSCAN labels."""
+"""tasks/vectors.py gives scikit-learn's answers: TF-IDF rows, cosine similarities, near pairs and DBSCAN labels."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse import random as sparse_random
 
 from log_gardener.tasks.identity import nearest_known
-from log_gardener.tasks.vectors import cosine, dbscan_one_per_core, tfidf
+from log_gardener.tasks.vectors import cosine, dbscan_one_per_core, near_pairs, tfidf
 
 # scikit-learn is the reference, installed with the dev extra only
 DBSCAN = pytest.importorskip("sklearn.cluster").DBSCAN
@@ -37,7 +37,7 @@ def _our_rows(documents: list[list[str]], sublinear_tf: bool) -> dict[tuple[int,
         for feature in document:
             columns.setdefault(feature, len(columns))
     names = list(columns)
-    matrix = tfidf(documents, sublinear_tf=sublinear_tf).tocoo()
+    matrix = tfidf(documents, sublinear_tf=sublinear_tf).csr().tocoo()
     return {(int(r), names[c]): float(v) for r, c, v in zip(matrix.row, matrix.col, matrix.data)}
 
 
@@ -63,7 +63,7 @@ def test_cosine_is_scikit_learns_and_a_row_without_features_is_zero():
     for _ in range(50):
         documents = _documents(rng) + [[]]
         vectors = tfidf(documents)
-        assert np.allclose(cosine(vectors, vectors), cosine_similarity(vectors), atol=1e-12)
+        assert np.allclose(cosine(vectors, vectors), cosine_similarity(vectors.csr()), atol=1e-12)
         assert not cosine(vectors, vectors)[-1].any()
 
 
@@ -78,13 +78,44 @@ def test_similarities_of_tfidf_rows_are_exactly_symmetric():
     # the neighbour graph is read as undirected: a pair near one way must be near the other way too
     rng = random.Random(11)
     documents = [[rng.choice("abcdefghijklmnop") for _ in range(rng.randint(1, 12))] for _ in range(300)]
-    vectors = tfidf(documents, sublinear_tf=True)
+    vectors = tfidf(documents, sublinear_tf=True).csr()
     similarity = (vectors @ vectors.T).toarray()
     assert (similarity == similarity.T).all()
 
 
+def _similar_pairs(vectors, members, threshold):
+    rows = vectors.toarray()[members]
+    similarity = rows @ rows.T
+    return {(i, j) for i in range(len(members)) for j in range(i + 1, len(members)) if similarity[i, j] >= threshold}
+
+
+@pytest.mark.parametrize("dense_cells", [0, 10**9])  # compared sparsely, then densely
+def test_near_pairs_are_the_pairs_within_the_threshold(dense_cells):
+    rng = random.Random(13)
+    for _ in range(30):
+        documents = [[rng.choice("abcdefgh") for _ in range(rng.randint(0, 6))] for _ in range(rng.randint(2, 50))]
+        vectors = tfidf(documents, sublinear_tf=True)
+        members = np.array(sorted(rng.sample(range(len(documents)), rng.randint(1, len(documents)))))
+        for threshold in (0.3, 0.7, 0.95):
+            # a threshold that falls on a similarity exactly is left out: summed in another order it may round either way
+            expected = _similar_pairs(vectors, members, threshold)
+            borderline = _similar_pairs(vectors, members, threshold - 1e-9) - _similar_pairs(vectors, members, threshold + 1e-9)
+            found = set(zip(*(a.tolist() for a in near_pairs(vectors, members, threshold, dense_cells=dense_cells))))
+            assert found - borderline == expected - borderline
+            assert all(i < j for i, j in found)
+
+
+def test_a_column_one_member_holds_alone_changes_no_pair():
+    # "x" and "y" belong to one row each: the rows still compare on "a" as their full vectors do
+    vectors = tfidf([["a", "x"], ["a", "y"], ["b"]])
+    first, second = near_pairs(vectors, np.array([0, 1, 2]), 0.2)
+    assert list(zip(first.tolist(), second.tolist())) == [(0, 1)]
+    assert cosine(vectors[0:1], vectors[1:2])[0, 0] >= 0.2
+
+
 def test_no_features_anywhere_gives_zero_rows_and_no_known_pattern():
     assert tfidf([[], []]).shape == (2, 0)
+    assert tfidf([]).shape == (0, 0)
     assert not cosine(tfidf([[], []]), tfidf([[], []])).any()
     # a template of values only is like no known template
     assert nearest_known(["<*>"], {"fp1": "<*> <*>"}, 0.75) == [None]
@@ -107,12 +138,14 @@ def test_dbscan_one_per_core_labels_are_dbscans():
         graph = csr_matrix((np.maximum(distance[rows, cols], 1e-12), (rows, cols)), shape=(n, n))
         graph = graph + csr_matrix((np.full(n, 1e-12), (np.arange(n), np.arange(n))), shape=(n, n))
         expected = DBSCAN(eps=eps, min_samples=1, metric="precomputed").fit_predict(graph)
-        assert dbscan_one_per_core(graph).tolist() == expected.tolist()
+        upper = rows < cols  # each pair once, as near_pairs gives them
+        assert dbscan_one_per_core(n, rows[upper], cols[upper]).tolist() == expected.tolist()
 
 
 def test_dbscan_one_per_core_joins_a_chain_and_numbers_by_first_point():
     # 3-1, 1-4 chain into one cluster; 0 and 2 stay alone; labels in order of each cluster's first point
     pairs = [(3, 1), (1, 4), (4, 0)]
-    rows, cols = [a for a, _ in pairs] + [b for _, b in pairs], [b for _, b in pairs] + [a for a, _ in pairs]
-    graph = csr_matrix((np.full(len(rows), 0.1), (rows, cols)), shape=(6, 6))
-    assert dbscan_one_per_core(graph).tolist() == [0, 0, 1, 0, 0, 2]
+    assert dbscan_one_per_core(6, [a for a, _ in pairs], [b for _, b in pairs]).tolist() == [0, 0, 1, 0, 0, 2]
+    # a long chain given from its far end: every link is followed
+    assert dbscan_one_per_core(50, list(range(49, 0, -1)), list(range(48, -1, -1))).tolist() == [0] * 50
+    assert dbscan_one_per_core(3, [], []).tolist() == [0, 1, 2]
