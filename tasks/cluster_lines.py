@@ -44,10 +44,16 @@ def _mask_in_duckdb(texts: list[str]) -> list[str]:
     return masked
 
 
-def cluster_lines(lines: list[str], progress=None, clusterer: PatternClusterer | None = None) -> tuple[list[int], dict[int, str]]:
-    """Cluster id per line (in order) and the template of each cluster id."""
+def cluster_lines(
+    lines: list[str] | list[bytes], progress=None, clusterer: PatternClusterer | None = None
+) -> tuple[list[int], dict[int, str]]:
+    """Cluster id per line (in order) and the template of each cluster id.
+
+    Lines given as bytes are read as UTF-8 (a bad byte becomes U+FFFD), each distinct line once.
+    """
     line_counts = Counter(lines)
-    masked_of = dict(zip(line_counts, mask_all([pattern_text(line) for line in line_counts])))
+    texts = (line.decode("utf-8", "replace") if isinstance(line, bytes) else line for line in line_counts)
+    masked_of = dict(zip(line_counts, mask_all([pattern_text(text) for text in texts])))
     distinct: dict[str, int] = {}
     for line, count in line_counts.items():
         m = masked_of[line]

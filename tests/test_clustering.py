@@ -3,6 +3,7 @@
 import csv
 import io
 
+import pytest
 from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
@@ -116,6 +117,23 @@ def test_cli_contract_order_and_stdin(tmp_path):
     piped = CliRunner().invoke(app, ["cluster", "-"], input="\n".join(lines) + "\n")
     assert piped.exit_code == 0
     assert list(csv.DictReader(io.StringIO(piped.stdout))) == rows
+
+
+@pytest.mark.parametrize("ending, odd", [(b"\n", b"disk sdb2 full"), (b"\r\n", b"disk sdb2 full\rdisk sdc3 full")])
+def test_cli_reads_a_file_as_utf8_text_with_bad_bytes_replaced_and_any_line_ending(tmp_path, ending, odd):
+    # a bad byte, a sequence cut short before the end of a line, a lone CR (a line end in text mode), no final newline
+    raw = ending.join([b"disk sda1 full", b"caf\xc3 not \xff served", odd, "日本 42".encode(), b"last"])
+    source = tmp_path / "in.txt"
+    source.write_bytes(raw)
+    result = CliRunner().invoke(app, ["cluster", str(source)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    with open(source, encoding="utf-8", errors="replace", newline="") as handle:
+        expected_lines = [line.rstrip("\r\n") for line in handle]
+    assert len(rows) == len(expected_lines) == 5 + odd.count(b"\r")
+    labels, templates = cluster_lines(expected_lines)
+    assert [(int(r["cluster_id"]), r["template"]) for r in rows] == [(label, templates[label]) for label in labels]
+    assert any("caf\ufffd not \ufffd served" in r["template"] for r in rows)
 
 
 # -- the rules of the method, each on its own -----------------------------------------------------------------------
