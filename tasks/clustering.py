@@ -49,6 +49,20 @@ _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
 # the words a boolean is printed as: a value whatever statement prints it (`yes`, `no`, `none` are ordinary words too)
 _BOOLEANS = frozenset({"true", "false"})
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+# A host name is a value: dot-separated labels that end in a generic top-level domain, or in a country's after a
+# generic second level (`mail.example.org`, `proxy.cs.univ.edu.hk`). Other dotted names (`NameSystem.delete`,
+# `mapred.task.id`, `com.apple.xpc`) are as often words of the statement.
+_HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    r"(?:com|net|org|edu|gov|mil|int|io|info|biz|local|lan|internal|localdomain|arpa|(?:co|com|net|org|edu|gov|ac)\.[a-z]{2})$",
+    re.IGNORECASE,
+)
+# So is a file name with a common file-type extension: which program, library or file (`chrome.exe`, `libssl.so`).
+_FILE_NAME = re.compile(
+    r"^[\w.+-]*\w\.(?:exe|dll|sys|so|jar|war|py|js|sh|bat|ps1|log|txt|json|xml|yaml|yml|conf|cfg|ini|csv|dat|db|tmp|pid|lock"
+    r"|sock|gz|zip|tar|tgz|pdf|png|jpg|html?)$",
+    re.IGNORECASE,
+)
 
 
 def tokenize(message: str, max_tokens: int = 64) -> list[str]:
@@ -57,8 +71,13 @@ def tokenize(message: str, max_tokens: int = 64) -> list[str]:
 
 
 def is_variable(token: str) -> bool:
-    """A placeholder, a token that carries a digit or a masked value (`blk_<NUM>`, `v2`, `db-7`), a path, or a boolean."""
-    return bool(_HAS_VALUE.search(token)) or token.lower() in _BOOLEANS
+    """A placeholder, a token that carries a digit or a masked value (`blk_<NUM>`, `v2`, `db-7`), a path, a boolean,
+    a host name or a file name."""
+    return (
+        _HAS_VALUE.search(token) is not None
+        or token.lower() in _BOOLEANS
+        or ("." in token and (_HOST.match(token) is not None or _FILE_NAME.match(token) is not None))
+    )
 
 
 def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:

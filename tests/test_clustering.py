@@ -12,6 +12,7 @@ from log_gardener.tasks.clustering import (
     WILDCARD,
     PatternClusterer,
     generalise,
+    is_variable,
     merge_template,
     render_template,
     same_statement,
@@ -353,3 +354,26 @@ def test_one_word_alone_in_parentheses_is_a_name_and_the_parentheses_stay_in_the
     assert statement_shape(tokenize("WWEN[enable]"))[0] == ("WWEN", "[", "enable", "]")
     labels, _ = cluster_lines(["VM Paused (admin)", "VM Resumed (admin)", "VM Paused (ops)"])
     assert labels[0] == labels[2] != labels[1]
+
+
+def test_host_names_and_file_names_are_values_but_other_dotted_names_are_words():
+    # which program reached which host is a value: a proxy client's lines are one statement
+    lines = [
+        f"{program} - {host}:443 close, {sent} bytes sent, {received} bytes received, lifetime 00:{seconds:02d}"
+        for program, host, sent, received, seconds in (
+            ("chrome.exe", "www.google.com", 1190, 1671, 2),
+            ("Dropbox.exe", "client.dropbox.com", 850, 4096, 31),
+            ("svchost.exe", "update.example.co.uk", 403, 12, 5),
+            ("firefox.exe", "10.2.3.4", 66, 9000, 59),
+        )
+    ]
+    labels, templates = cluster_lines(lines)
+    assert len(set(labels)) == 1
+    assert templates[labels[0]] == "<*> - <*> close, <NUM> bytes sent, <NUM> bytes received, lifetime <NUM>:<NUM>"
+    assert all(is_variable(t) for t in ("mail.example.org", "proxy.cs.univ.edu.hk", "libssl.so", "app.log"))
+    # a dotted name that is neither names the statement's own method or setting
+    assert not any(is_variable(t) for t in ("NameSystem.delete", "mapred.task.id", "com.apple.xpc.launchd", "example.internals"))
+    labels, _ = cluster_lines(
+        [f"BLOCK* NameSystem.{method}: blk_{block} is added" for method in ("addStoredBlock", "delete") for block in (11, 22, 33)]
+    )
+    assert labels[0] == labels[2] != labels[3] == labels[5]
