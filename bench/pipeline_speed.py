@@ -2,7 +2,7 @@
 
 For each size (default 200,000 and 1,000,000 entries of one hour, several services, from the sample generator),
 writes an NDJSON file (and, for the first size, the same entries as the JSON array `gcloud logging read
---format=json` writes, which DuckDB does not split into lines: it is read entry by entry), then prints:
+--format=json` writes, whose elements SQL reads in place of lines), then prints:
 - the floor: DuckDB reading the file and counting distinct messages, in this process;
 - a `gardener run` over an empty file (the fixed overhead: imports, Prefect, setup);
 - a `gardener run` over the file: seconds, entries/s, processing time (run minus the empty run) as a multiple

@@ -11,8 +11,13 @@ their reasons and their ids.
 Python still computes what only it can, once per distinct message: the text a message is grouped by
 (`pattern_text`) and, for a stack trace without a source location, its top frame.
 
-A file DuckDB cannot split into lines as Python does (a JSON array, a carriage return, bytes that are not
-UTF-8, a line over SQL_LINE_CHARS) is left to the per-entry path whole: `extract_file` returns None.
+A JSON array (`gcloud logging read --format=json`) is read the same way, its elements in place of lines
+(`sql/duckdb/file_elements.sql`): Python cannot seek to an element, so the few it must read come back from
+SQL as text, decoded here before anything is merged.
+
+A file DuckDB cannot read as Python does (a carriage return in NDJSON, bytes that are not UTF-8, a line over
+SQL_LINE_CHARS, an array DuckDB finds malformed or with an element over ARRAY_ELEMENT_CHARS) is left to the
+per-entry path whole: `extract_file` returns None.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import duckdb
 import pandas as pd
 
 from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, SEVERITY_ALIASES, SEVERITY_RANK, Window, severity_name
+from log_gardener.tasks.sources.base import CHUNK_CHARS, MAX_ENTRY_CHARS
 from log_gardener.tasks.stacktrace import message_columns
 from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, rename_tables, sql_path, to_duckdb
 
@@ -32,6 +38,9 @@ SCAN_BYTES = 8 << 20
 # the file to Python, which reads up to MAX_ENTRY_CHARS, and the buffer stays well inside the memory limit
 SQL_LINE_CHARS = 1 << 20
 SQL_BUFFER_CHARS = 8 << 20
+# Python's array reader decodes an element of up to MAX_ENTRY_CHARS; DuckDB refuses a larger one than this,
+# which sends the file to Python, so SQL never reads an element Python would have found too long
+ARRAY_ELEMENT_CHARS = MAX_ENTRY_CHARS - CHUNK_CHARS
 
 
 @dataclass
@@ -43,6 +52,18 @@ class FileExtract:
     project: str | None
     python_positions: set[int] = field(default_factory=set)
     project_position: int | None = None  # the position of the entry the project was read from
+    # of a JSON array: the entries at python_positions, decoded, as (position, entry)
+    python_entries: list[tuple[int, object]] | None = None
+
+
+def opens_an_array(path: Path) -> bool:
+    """Whether the file is a JSON array, as `FileSource` decides it: `[` first, after byte-order marks and spaces."""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(4096):
+            stripped = chunk.lstrip(b"\xef\xbb\xbf \t\r\n")
+            if stripped:
+                return stripped[:1] == b"["
+    return False
 
 
 def splits_like_python(path: Path) -> bool:
@@ -117,16 +138,16 @@ TIME_MACRO = r"""create or replace temp macro gardener_time(x) as
   end"""
 
 
-def _with_lines(name: str) -> str:
-    """The statement `name` with the file's lines (`duckdb/file_lines.sql`) in place of __LINES__."""
-    lines = sql_path("duckdb/file_lines").read_text(encoding="utf-8")
+def _with_lines(name: str, lines_from: str = "duckdb/file_lines") -> str:
+    """The statement `name` with the file's lines (`lines_from`: its lines, or an array's elements) in place of __LINES__."""
+    lines = sql_path(lines_from).read_text(encoding="utf-8")
     lines = "\n".join(line for line in lines.splitlines() if not line.startswith("--"))
     return sql_path(name).read_text(encoding="utf-8").replace("__LINES__", lines)
 
 
-def entries_sql() -> str:
+def entries_sql(lines_from: str = "duckdb/file_lines") -> str:
     return (
-        _with_lines("duckdb/file_entries")
+        _with_lines("duckdb/file_entries", lines_from)
         .replace("__FIELD_PATHS__", _sql_list(path for path, _ in FIELDS))
         .replace("__FIELD_TEXT_PATHS__", _sql_list(path if text else "$.none" for path, text in FIELDS))
         .replace("__SEVERITY_RANK__", severity_case("upper(s[4])"))
@@ -139,10 +160,14 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
 
     None when the file must be read entry by entry (see the module's docstring).
     """
-    if not splits_like_python(path):
+    if opens_an_array(path):
+        lines_from, lines = "duckdb/file_elements", {"path": str(path), "max_object_chars": ARRAY_ELEMENT_CHARS}
+    elif splits_like_python(path):
+        lines_from, lines = "duckdb/file_lines", {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS}
+    else:
         return None
+    array = lines_from == "duckdb/file_elements"
     floor = SEVERITY_RANK[severity_name(min_severity)]
-    lines = {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS}
     params = lines | {"service": service, "floor": floor}
     con.execute(TRUTHY_MACRO)
     con.execute(TIME_MACRO)
@@ -152,9 +177,9 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         (order,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
         con.execute("set preserve_insertion_order = false")
         try:
-            con.execute(entries_sql(), params | {"window_start": window.start, "window_end": window.end})
+            con.execute(entries_sql(lines_from), params | {"window_start": window.start, "window_end": window.end})
         except duckdb.Error:
-            return None  # bytes that are not UTF-8, a NUL, a line past the size limit: Python reads the file
+            return None  # bytes that are not UTF-8, a NUL, a line past the size limit, a malformed array: Python reads the file
         finally:
             con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
         con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
@@ -163,9 +188,15 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         if counts.get("odd") or keys_twice or hashes_collide:
             return None
         try:
-            positions, project_position, project = con.execute(_with_lines("duckdb/file_entries_positions"), lines).fetchone()
+            positions_sql = _with_lines("duckdb/file_entries_positions", lines_from)
+            positions, texts, project_position, project = con.execute(positions_sql, lines | {"with_texts": array}).fetchone()
         except duckdb.Error:
             return None  # numbering the lines did not fit in memory: Python reads the file
+        python_entries = None
+        if array:
+            python_entries = _decoded(positions, texts)
+            if python_entries is None:
+                return None
         new_entries = _stage_kept(con, merge)
     finally:
         con.execute("drop table if exists _gardener_file_entries")
@@ -177,7 +208,26 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         "outside_window": counts.get("outside_window", 0),
         "below_severity": counts.get("below_severity", 0),
     }
-    return FileExtract(stats, new_entries, project or None, set(positions), project_position if project else None)
+    return FileExtract(stats, new_entries, project or None, set(positions), project_position if project else None, python_entries)
+
+
+def _decoded(positions: list[int], texts: list[str]) -> list[tuple[int, object]] | None:
+    """The array elements left to Python, decoded as its array reader decodes them; None when one cannot be.
+
+    DuckDB read them, so each is JSON; one Python still cannot decode (nested past its recursion limit) would
+    be recorded by its reader with a position in characters and its resync, so the whole file goes to Python.
+    """
+    from log_gardener.tasks.sources.file import decode_entry  # the sources package reads this module
+
+    if len(texts) != len(positions):
+        return None
+    decoded = []
+    for position, text in zip(positions, texts):
+        try:
+            decoded.append((position, decode_entry(text)))
+        except (ValueError, RecursionError):
+            return None
+    return decoded
 
 
 def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:

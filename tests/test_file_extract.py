@@ -128,7 +128,8 @@ VARIANTS = [
 ]
 
 
-def test_every_odd_field_is_read_alike_in_sql_and_in_python(tmp_path):
+def _odd_lines() -> list[str]:
+    """Lines of every odd field value and shape of entry, malformed ones among them."""
     lines = [json.dumps(BASE)]
     for path, values in VARIANTS:
         for value in values:
@@ -179,10 +180,102 @@ def test_every_odd_field_is_read_alike_in_sql_and_in_python(tmp_path):
         "   ",
         "",
     ]
+    return lines
+
+
+def _read_in_sql(lines: list[str]) -> list[str]:
+    """The lines without those that send a whole file to Python (a key twice, a line Python reads as blank)."""
+    return [line for line in lines if "-twice" not in line and line.strip("\ufeff ")]
+
+
+def _sql_extract(path, tmp_path, service="svc"):
+    wh = DuckDBWarehouse(tmp_path / "probe.duckdb")
+    wh.setup()
+    done = wh.extract_file(path, service, WINDOW, "WARNING")
+    wh.close()
+    (tmp_path / "probe.duckdb").unlink()
+    return done
+
+
+def test_every_odd_field_is_read_alike_in_sql_and_in_python(tmp_path):
     path = tmp_path / "odd.ndjson"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(_odd_lines()) + "\n", encoding="utf-8")
+    assert _sql_extract(path, tmp_path) is None  # a key twice, a line of marks: the whole file goes to Python
     stats = assert_read_alike(path, tmp_path)
     assert stats["kept"] > 20 and stats["rejected"] > 5 and stats["below_severity"] and stats["other_service"] and stats["outside_window"]
+    # without them, SQL reads the file and leaves Python the odd lines
+    path.write_text("\n".join(_read_in_sql(_odd_lines())) + "\n", encoding="utf-8")
+    done = _sql_extract(path, tmp_path)
+    assert done is not None and done.stats["kept"] > 10 and len(done.python_positions) > 20
+    stats = assert_read_alike(path, tmp_path)
+    assert stats["kept"] > 20 and stats["rejected"] > 5 and stats["below_severity"] and stats["other_service"] and stats["outside_window"]
+
+
+def _json_elements(lines: list[str]) -> list[str]:
+    """The lines that are JSON as Python reads it, elements of an array as written (spaces, escapes and all)."""
+    elements = []
+    for line in lines:
+        try:
+            json.loads(line)
+        except ValueError:
+            continue
+        elements.append(line)
+    return elements
+
+
+def test_a_json_array_is_read_in_sql_and_alike(tmp_path):
+    # gcloud's --format=json: the odd entries above as one indented array; those left to Python come back as text
+    path = tmp_path / "odd.json"
+    elements = [e for e in _json_elements(_read_in_sql(_odd_lines())) if '"surrogate"' not in e]  # DuckDB refuses it
+    path.write_text("\ufeff[\n  " + ",\n  ".join(elements) + "\n]\n", encoding="utf-8")
+    done = _sql_extract(path, tmp_path)
+    assert done is not None and done.stats["kept"] > 10 and len(done.python_entries) > 20
+    assert [position for position, _ in done.python_entries] == sorted(done.python_positions)
+    stats = assert_read_alike(path, tmp_path)
+    assert stats["kept"] > 20 and stats["rejected"] >= 2 and stats["below_severity"] and stats["other_service"] and stats["outside_window"]
+
+
+def test_the_bundled_sample_as_a_json_array_is_read_in_sql_and_alike(tmp_path):
+    path = tmp_path / "sample.json"
+    write_sample(path, hours=1, scale=1, fmt="json", start=WINDOW.start)
+    done = _sql_extract(path, tmp_path, SERVICE)
+    assert done is not None and done.stats["kept"] > 300
+    assert_read_alike(path, tmp_path, SERVICE)
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ('[{"insertId": "a"}, {"broken": }, {"insertId": "b"}]', 3),  # a broken element: Python records it and resumes
+        ('[{"insertId": "a"}] trailing text', 3),
+        ('[{"insertId": "a"}][{"insertId": "b"}]', 3),  # appended output: two arrays
+        ('[{"insertId": "a"}, {"insertId": "b"}', 3),  # never closed
+        ('[{"insertId": "a"},, {"insertId": "b"}]', 3),
+        ('[{"insertId": "a", "x": nan}]', 0),
+        ('[{"insertId": "a", "insertId": "b"}]', 1),  # a key twice: Python takes the last, DuckDB the first
+        ('[{"insertId": "a", "m": "half a pair \\ud800"}]', 1),  # an escaped lone surrogate, which DuckDB's array reader refuses
+    ],
+)
+def test_an_array_duckdb_would_read_otherwise_is_left_to_python_and_nothing_is_lost(tmp_path, text, kept):
+    elements = [BASE | {"insertId": f"e{i}"} for i in range(3)]
+    body = ", ".join(json.dumps(e) for e in elements)
+    path = tmp_path / "odd.json"
+    path.write_text(text.replace('{"insertId": "a"}', body).replace('{"insertId": "a", ', json.dumps(BASE)[:-1] + ", "), encoding="utf-8")
+    assert _sql_extract(path, tmp_path) is None
+    stats = assert_read_alike(path, tmp_path)
+    assert stats["kept"] == kept and stats["read"] >= 1
+
+
+def test_an_array_element_python_cannot_decode_sends_the_file_to_python_before_anything_is_merged(tmp_path):
+    deep = "[" * 5_000 + "]" * 5_000  # JSON DuckDB reads, nested past Python's recursion limit
+    text = "[" + json.dumps(BASE) + ", " + json.dumps(BASE | {"insertId": "deep"})[:-1] + f', "x": {deep}}}' + "]"
+    path = tmp_path / "deep.json"
+    path.write_text(text, encoding="utf-8")
+    wh = DuckDBWarehouse(tmp_path / "probe.duckdb")
+    wh.setup()
+    assert wh.extract_file(path, "svc", WINDOW, "WARNING") is None
+    assert wh.con.execute("select count(*) from log_entries").fetchone()[0] == 0
+    wh.close()
 
 
 def test_the_bundled_sample_is_read_in_sql_and_alike(tmp_path):
@@ -205,10 +298,9 @@ def test_the_project_is_the_first_kept_entrys_whichever_path_kept_it(tmp_path):
     assert_read_alike(path, tmp_path)
 
 
-@pytest.mark.parametrize("text", ['[{"a": 1}]', '{"a": 1}\r\n{"b": 2}\r\n'])
-def test_a_file_duckdb_would_split_otherwise_is_left_to_python(tmp_path, text):
+def test_ndjson_with_carriage_returns_is_left_to_python(tmp_path):
     path = tmp_path / "other.json"
-    path.write_text(text, encoding="utf-8")
+    path.write_text('{"a": 1}\r\n{"b": 2}\r\n', encoding="utf-8")
     assert not splits_like_python(path)
 
 
@@ -375,8 +467,8 @@ def test_when_numbering_the_lines_fails_python_reads_the_file(tmp_path, monkeypa
 
     real = file_extract._with_lines
 
-    def failing(name):
-        return "select error('out of memory (test)')" if name.endswith("file_entries_positions") else real(name)
+    def failing(name, *lines_from):
+        return "select error('out of memory (test)')" if name.endswith("file_entries_positions") else real(name, *lines_from)
 
     monkeypatch.setattr(file_extract, "_with_lines", failing)
     path = tmp_path / "plain.ndjson"

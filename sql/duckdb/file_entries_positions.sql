@@ -1,7 +1,8 @@
 -- DuckDB only: where, counted as Python counts lines, are the lines left to Python, and the first kept line that
 -- names a project (tasks/extract.py takes the project from the first kept entry, whichever path kept it).
 -- file_entries.sql knows a line by its hash and length; this light pass numbers the lines and finds them again.
--- Equal lines share their verdict, so a line found twice is two lines with one verdict.
+-- Equal lines share their verdict, so a line found twice is two lines with one verdict. With $with_texts the
+-- texts of the lines left to Python come too (the elements of a JSON array, which Python cannot seek to).
 with wanted as (
   select
     line_hash,
@@ -13,11 +14,13 @@ with wanted as (
   where verdict = 'python' or (verdict = 'kept' and log_name like 'projects/%' and split_part(log_name, '/', 2) <> '')
   group by line_hash, line_chars
 ), numbered as (
-  select row_number() over () - 1 as position, hash(line) as line_hash, strlen(line) as line_chars
+  select row_number() over () - 1 as position, hash(line) as line_hash, strlen(line) as line_chars,
+    case when $with_texts then line end as line
   from __LINES__
 )
 select
   coalesce(list(n.position order by n.position) filter (where w.to_python), []) as python_positions,
+  coalesce(list(n.line order by n.position) filter (where w.to_python and n.line is not null), []) as python_texts,
   min(n.position) filter (where w.kept) as project_position,
   arg_min(w.project, n.position) filter (where w.kept) as project
 from numbered as n

@@ -100,6 +100,11 @@ _DECODER = json.JSONDecoder(strict=False)
 _RESYNC = re.compile(r",\s*(?=\{)")
 
 
+def decode_entry(text: str):
+    """One entry's text decoded as both readers decode it (control characters inside strings are allowed)."""
+    return _DECODER.decode(text)
+
+
 def _skip(buffer: str, start: int, search_from: int, reason: str, consumed: int) -> tuple[Unparseable, int | None]:
     """Record the text from `start` up to the next element that starts an object; where to resume, or None."""
     match = _RESYNC.search(buffer, search_from)
