@@ -558,6 +558,16 @@ class PatternClusterer:
         def is_value(token: str) -> bool:
             return token == WILDCARD or len(predecessors[token]) >= self.min_value_contexts
 
+        verdicts: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
+
+        def one_statement(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
+            # clusters of one template meet the same candidates again and again (most of the comparisons at 50k
+            # shapes): each pair of templates is compared once
+            pair = (joined, template)
+            if pair not in verdicts:
+                verdicts[pair] = same_statement(joined, template, is_value)
+            return verdicts[pair]
+
         members: dict[int, list[int]] = defaultdict(list)
         for s, label in enumerate(labels.tolist()):
             members[label].append(s)
@@ -600,7 +610,7 @@ class PatternClusterer:
                 label_keys = keys_of[label]
                 indexed = [(label, label_keys)]
                 if not second or parent[label] == label:
-                    target = self._first_match(label, template, label_keys, by_key, templates, support, is_value, widened)
+                    target = self._first_match(label, template, label_keys, by_key, templates, support, one_statement, widened)
                     if target is not None and find(target) != find(label):
                         parent[find(label)] = find(target)
                     if target is not None and templates[target] != template:
@@ -617,7 +627,7 @@ class PatternClusterer:
                             by_key[key].append(indexed_label)
         return np.array([find(int(label)) for label in labels], dtype=int)
 
-    def _first_match(self, label, template, label_keys, by_key, templates, support, is_value, widened) -> int | None:
+    def _first_match(self, label, template, label_keys, by_key, templates, support, one_statement, widened) -> int | None:
         """The first indexed cluster that `template` is one statement with (see `_join_value_lengths`), or None."""
         for key in label_keys:
             for other in by_key.get(key, ()):
@@ -626,7 +636,7 @@ class PatternClusterer:
                 equal = joined == template and other not in widened
                 if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
                     continue
-                if equal or same_statement(joined, template, is_value):
+                if equal or one_statement(joined, template):
                     return other
         return None
 
