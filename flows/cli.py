@@ -398,11 +398,13 @@ def cluster(
 ) -> None:
     """Group messages into patterns; writes CSV `line,cluster_id,template`, one row per input line, in order."""
     # a batch of many small objects and hardly a reference cycle among them: no collection passes meanwhile
+    collecting = gc.isenabled()
     gc.disable()
     try:
         _cluster(input, output)
     finally:
-        gc.enable()
+        if collecting:
+            gc.enable()
 
 
 def _file_lines(path: Path) -> list[str] | list[bytes]:

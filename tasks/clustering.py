@@ -50,16 +50,16 @@ _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
 _BOOLEANS = frozenset({"true", "false"})
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 # A host name is a value: dot-separated labels that end in a generic top-level domain, or in a country's after a
-# generic second level (`mail.example.org`, `proxy.cs.univ.edu.hk`). Other dotted names (`NameSystem.delete`,
-# `mapred.task.id`, `com.apple.xpc`) are as often words of the statement.
+# generic second level (`mail.example.org`, `proxy.cs.univ.edu.hk`), in lower case as hosts are written. A name
+# that opens with a package root is code (`java.io`, `org.apache.hadoop.io`), and other dotted names
+# (`NameSystem.delete`, `mapred.task.id`, `com.apple.xpc`) are as often words of the statement.
 _HOST = re.compile(
-    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
-    r"(?:com|net|org|edu|gov|mil|int|io|info|biz|local|lan|internal|localdomain|arpa|(?:co|com|net|org|edu|gov|ac)\.[a-z]{2})$",
-    re.IGNORECASE,
+    r"^(?!(?:java|javax|org|com|net|android|kotlin|scala|sun)\.)(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    r"(?:com|net|org|edu|gov|mil|io|local|lan|internal|localdomain|arpa|(?:co|com|net|org|edu|gov|ac)\.[a-z]{2})$"
 )
 # So is a file name with a common file-type extension: which program, library or file (`chrome.exe`, `libssl.so`).
 _FILE_NAME = re.compile(
-    r"^[\w.+-]*\w\.(?:exe|dll|sys|so|jar|war|py|js|sh|bat|ps1|log|txt|json|xml|yaml|yml|conf|cfg|ini|csv|dat|db|tmp|pid|lock"
+    r"^[\w.+-]*\w\.(?:exe|dll|so|jar|war|py|js|sh|bat|ps1|log|txt|json|xml|yaml|yml|conf|cfg|ini|csv|dat|db|tmp|pid"
     r"|sock|gz|zip|tar|tgz|pdf|png|jpg|html?)$",
     re.IGNORECASE,
 )

@@ -38,9 +38,12 @@ SCAN_BYTES = 8 << 20
 # the file to Python, which reads up to MAX_ENTRY_CHARS, and the buffer stays well inside the memory limit
 SQL_LINE_CHARS = 1 << 20
 SQL_BUFFER_CHARS = 8 << 20
-# Python's array reader decodes an element of up to MAX_ENTRY_CHARS; DuckDB refuses a larger one than this,
-# which sends the file to Python, so SQL never reads an element Python would have found too long
+# Python's array reader decodes an element of up to MAX_ENTRY_CHARS; an element longer than this (in bytes, so
+# in characters too) sends the file to Python, so SQL never reads an element Python would have found too long
 ARRAY_ELEMENT_CHARS = MAX_ENTRY_CHARS - CHUNK_CHARS
+# Python's decoder recurses once per level: a line with more opening brackets than this is read by Python (one
+# nested past its recursion limit is a rejection there), and an array element with as many sends the file there
+PYTHON_BRACKETS = 500
 
 
 @dataclass
@@ -56,14 +59,17 @@ class FileExtract:
     python_entries: list[tuple[int, object]] | None = None
 
 
-def opens_an_array(path: Path) -> bool:
-    """Whether the file is a JSON array, as `FileSource` decides it: `[` first, after byte-order marks and spaces."""
+def array_reads_like_python(path: Path) -> bool:
+    """Whether DuckDB's array reader sees the elements Python's does: no vertical tab or form feed in the file.
+
+    DuckDB reads either as a space between elements, where Python's reader stops at it and records a broken
+    element (inside an element both refuse it).
+    """
     with open(path, "rb") as handle:
-        while chunk := handle.read(4096):
-            stripped = chunk.lstrip(b"\xef\xbb\xbf \t\r\n")
-            if stripped:
-                return stripped[:1] == b"["
-    return False
+        while chunk := handle.read(SCAN_BYTES):
+            if b"\x0b" in chunk or b"\x0c" in chunk:
+                return False
+    return True
 
 
 def splits_like_python(path: Path) -> bool:
@@ -152,6 +158,7 @@ def entries_sql(lines_from: str = "duckdb/file_lines") -> str:
         .replace("__FIELD_TEXT_PATHS__", _sql_list(path if text else "$.none" for path, text in FIELDS))
         .replace("__SEVERITY_RANK__", severity_case("upper(s[4])"))
         .replace("__MAX_MESSAGE_CHARS__", str(MAX_MESSAGE_CHARS))
+        .replace("__PYTHON_BRACKETS__", str(PYTHON_BRACKETS))
     )
 
 
@@ -160,7 +167,11 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
 
     None when the file must be read entry by entry (see the module's docstring).
     """
+    from log_gardener.tasks.sources.file import opens_an_array  # the sources package reads this module
+
     if opens_an_array(path):
+        if not array_reads_like_python(path):
+            return None
         lines_from, lines = "duckdb/file_elements", {"path": str(path), "max_object_chars": ARRAY_ELEMENT_CHARS}
     elif splits_like_python(path):
         lines_from, lines = "duckdb/file_lines", {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS}
@@ -178,19 +189,20 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         con.execute("set preserve_insertion_order = false")
         try:
             con.execute(entries_sql(lines_from), params | {"window_start": window.start, "window_end": window.end})
-        except duckdb.Error:
+        except (duckdb.Error, UnicodeDecodeError):  # DuckDB's message may quote half a character
             return None  # bytes that are not UTF-8, a NUL, a line past the size limit, a malformed array: Python reads the file
         finally:
             con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
         con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
-        counts, keys_twice, hashes_collide = con.execute(sql_path("duckdb/file_entries_checks").read_text(encoding="utf-8")).fetchone()
+        checks = con.execute(sql_path("duckdb/file_entries_checks").read_text(encoding="utf-8")).fetchone()
+        counts, keys_twice, longest_chars, hashes_collide = checks
         counts = counts or {}
-        if counts.get("odd") or keys_twice or hashes_collide:
+        if counts.get("odd") or keys_twice or hashes_collide or (array and (longest_chars or 0) > ARRAY_ELEMENT_CHARS):
             return None
         try:
             positions_sql = _with_lines("duckdb/file_entries_positions", lines_from)
             positions, texts, project_position, project = con.execute(positions_sql, lines | {"with_texts": array}).fetchone()
-        except duckdb.Error:
+        except (duckdb.Error, UnicodeDecodeError):
             return None  # numbering the lines did not fit in memory: Python reads the file
         python_entries = None
         if array:
@@ -223,6 +235,8 @@ def _decoded(positions: list[int], texts: list[str]) -> list[tuple[int, object]]
         return None
     decoded = []
     for position, text in zip(positions, texts):
+        if text.count("[") + text.count("{") > PYTHON_BRACKETS:
+            return None  # near the recursion limit, the reader (deeper in the stack) might fail where this does not
         try:
             decoded.append((position, decode_entry(text)))
         except (ValueError, RecursionError):

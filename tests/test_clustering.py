@@ -373,6 +373,8 @@ def test_host_names_and_file_names_are_values_but_other_dotted_names_are_words()
     assert all(is_variable(t) for t in ("mail.example.org", "proxy.cs.univ.edu.hk", "libssl.so", "app.log"))
     # a dotted name that is neither names the statement's own method or setting
     assert not any(is_variable(t) for t in ("NameSystem.delete", "mapred.task.id", "com.apple.xpc.launchd", "example.internals"))
+    # nor are names of code: a package, a framework, a method
+    assert not any(is_variable(t) for t in ("java.io", "org.apache.hadoop.io", "ASP.NET", "Socket.IO", "logger.info", "mutex.lock"))
     labels, _ = cluster_lines(
         [f"BLOCK* NameSystem.{method}: blk_{block} is added" for method in ("addStoredBlock", "delete") for block in (11, 22, 33)]
     )

@@ -254,6 +254,10 @@ def test_the_bundled_sample_as_a_json_array_is_read_in_sql_and_alike(tmp_path):
         ('[{"insertId": "a", "x": nan}]', 0),
         ('[{"insertId": "a", "insertId": "b"}]', 1),  # a key twice: Python takes the last, DuckDB the first
         ('[{"insertId": "a", "m": "half a pair \\ud800"}]', 1),  # an escaped lone surrogate, which DuckDB's array reader refuses
+        # a vertical tab or form feed between elements: DuckDB reads past it, Python records a broken element
+        ('[{"insertId": "a"}\x0c, {"insertId": "b"}]', 3),
+        ('[\x0b{"insertId": "a"}, {"insertId": "b"}]', 2),
+        ('[{"insertId": "a"}]\x0c', 3),
     ],
 )
 def test_an_array_duckdb_would_read_otherwise_is_left_to_python_and_nothing_is_lost(tmp_path, text, kept):
@@ -264,6 +268,36 @@ def test_an_array_duckdb_would_read_otherwise_is_left_to_python_and_nothing_is_l
     assert _sql_extract(path, tmp_path) is None
     stats = assert_read_alike(path, tmp_path)
     assert stats["kept"] == kept and stats["read"] >= 1
+
+
+@pytest.mark.parametrize("start", [" \ufeff", "\n\ufeff\n", "\ufeff \ufeff", "\n" * ((1 << 20) + 3)])
+def test_marks_and_spaces_of_any_length_before_an_array_are_read_alike(tmp_path, start):
+    path = tmp_path / "start.json"
+    path.write_text(start + "[" + ", ".join(json.dumps(BASE | {"insertId": f"e{i}"}) for i in range(3)) + "]", encoding="utf-8")
+    assert assert_read_alike(path, tmp_path)["kept"] == 3
+
+
+def test_an_array_element_longer_than_python_reads_sends_the_file_to_python(tmp_path, monkeypatch):
+    import log_gardener.tasks.file_extract as file_extract
+
+    monkeypatch.setattr(file_extract, "ARRAY_ELEMENT_CHARS", 2_000)  # DuckDB's own object size limit is not applied
+    path = tmp_path / "long.json"
+    path.write_text("[" + json.dumps(BASE) + ", " + json.dumps(BASE | {"insertId": "long", "x": "y" * 3_000}) + "]", encoding="utf-8")
+    assert _sql_extract(path, tmp_path) is None
+    monkeypatch.setattr(file_extract, "ARRAY_ELEMENT_CHARS", 4_000)
+    assert _sql_extract(path, tmp_path) is not None
+
+
+def test_a_line_nested_past_pythons_recursion_limit_is_rejected_in_both_whatever_its_service(tmp_path):
+    deep = "[" * 3_000 + "]" * 3_000
+    other = BASE | {"insertId": "deep", "resource": {"labels": {"service_name": "other"}}}
+    lines = [json.dumps(BASE), json.dumps(other)[:-1] + f', "x": {deep}}}']
+    path = tmp_path / "deep.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = _sql_extract(path, tmp_path)
+    assert done is not None and done.python_positions == {1}
+    stats = assert_read_alike(path, tmp_path)
+    assert stats["kept"] == 1 and stats["rejected"] == 1 and stats["other_service"] == 0
 
 
 def test_an_array_element_python_cannot_decode_sends_the_file_to_python_before_anything_is_merged(tmp_path):

@@ -63,6 +63,9 @@ with numbered as (
     case
       -- a line Python would read as blank (Unicode spaces alone) would shift every position after it
       when not regexp_matches(text, '[!-~]') then 'odd'
+      -- nested deeper than Python's decoder may go: Python reads it (and may reject it), never skipped here
+      when strlen(text) > 2 * __PYTHON_BRACKETS__
+        and strlen(text) - strlen(replace(replace(text, '{', ''), '[', '')) > __PYTHON_BRACKETS__ then 'python'
       when not is_object or not resource_plain or not service_plain then 'python'
       -- JSON that DuckDB reads and Python does not (a trailing comma, bare nan or inf), or reads otherwise (a key
       -- twice in one object: DuckDB takes the first, Python the last)

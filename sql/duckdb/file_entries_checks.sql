@@ -4,13 +4,15 @@
 --     SQL alone decides which lines share an insertId (file_entries_duplicates.sql);
 --   hashes_collide: two lines that differ share a hash and a length (equal lines always share their verdict and
 --     their log name). Lines are found again by (hash, length), and DuckDB's string hash is fast, not
---     collision-proof, while log text can be chosen by whoever writes it.
--- Either flag leaves the whole file to Python.
+--     collision-proof, while log text can be chosen by whoever writes it;
+--   longest_chars: the longest line (an array's element), which DuckDB's array reader does not limit.
+-- Either flag, or an element longer than Python's array reader takes, leaves the whole file to Python.
 select
   (select map(list(verdict), list(lines)) from (
     select verdict, count(*) as lines from _gardener_file_entries group by verdict
   )) as lines,
   (select coalesce(bool_or(not keys_unique), false) from _gardener_file_entries) as keys_twice,
+  (select max(line_chars) from _gardener_file_entries) as longest_chars,
   exists (
     select 1
     from _gardener_file_entries

@@ -28,7 +28,7 @@ class FileSource:
     def entries(self, service: str, window: Window, min_severity: str) -> Iterator[dict | Unparseable]:
         # The file holds every service and time; tasks.extract filters.
         with open(self.path, encoding="utf-8", errors="replace", newline="\n") as handle:
-            first = _first_char(handle)
+            first = first_char(handle)
             handle.seek(0)
             if first == "[":
                 yield from _json_array(handle)
@@ -50,7 +50,13 @@ class FileSource:
                     return
 
 
-def _first_char(handle) -> str:
+def opens_an_array(path: Path) -> bool:
+    """Whether `FileSource` reads the file as a JSON array (its first character past marks and spaces is `[`)."""
+    with open(path, encoding="utf-8", errors="replace", newline="\n") as handle:
+        return first_char(handle) == "["
+
+
+def first_char(handle) -> str:
     while True:
         chunk = handle.read(4096)
         if not chunk:
@@ -115,8 +121,13 @@ def _skip(buffer: str, start: int, search_from: int, reason: str, consumed: int)
 def _json_array(handle) -> Iterator[dict | Unparseable]:
     """Decode a JSON array one element at a time, so a large file is never held whole."""
     decoder = _DECODER
-    buffer = handle.read(CHUNK_CHARS).lstrip("\ufeff \t\r\n")
     consumed = 0  # characters of the file before `buffer`
+    while True:  # marks and spaces before the array, however many chunks they take
+        chunk = handle.read(CHUNK_CHARS)
+        buffer = chunk.lstrip("\ufeff \t\r\n")
+        consumed += len(chunk) - len(buffer)
+        if buffer or not chunk:
+            break
     eof = False
     if buffer.startswith("["):
         buffer, consumed = buffer[1:], 1
