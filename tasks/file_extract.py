@@ -1,11 +1,11 @@
-"""Extract of an NDJSON file inside DuckDB: the file is read, filtered and normalised by SQL, never entry by entry.
+"""Extract of a log file (NDJSON or a JSON array) inside DuckDB: read, filtered and normalised by SQL, never entry by entry.
 
 `sql/duckdb/file_entries.sql` sorts every line of the file: skipped (another service, outside the window,
 below the severity floor), kept (every column computed in SQL), or handed to Python. A line goes to Python
 when any rule of `tasks.normalise` could read it otherwise than the SQL does: malformed or lenient JSON (a
 trailing comma, a key given twice), an unusual type in a field, a time at the edge of what Python reads, a
-request log, a message that is not plain text, an entry near a size or depth limit, an insertId on more than
-one line. Python then reads only those lines, with the same code as every other source, so rejections keep
+request log, a message that is not plain text, an entry near a size or depth limit (or nested deeper than
+Python's decoder goes), an insertId on more than one line. Python then reads only those lines, with the same code as every other source, so rejections keep
 their reasons and their ids.
 
 Python still computes what only it can, once per distinct message: the text a message is grouped by
