@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from log_gardener.flows.field_help import describe
 from log_gardener.tasks.warehouses.base import DEFAULT_WAREHOUSE
@@ -127,6 +126,8 @@ def _quiet_prefect() -> None:
 
 def print_clusters(summary: dict, console: Console = out) -> None:
     """A short table of a run's patterns and tracker actions."""
+    from rich.table import Table
+
     table = Table(title=f"{summary['service']} {summary['window']['start']} → {summary['window']['end']}", title_justify="left")
     for column in ("status", "priority", "count", "rate", "baseline", "issue", "template"):
         table.add_column(column, overflow="fold" if column == "template" else "ellipsis")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES
-
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -42,6 +40,9 @@ class Warehouse(Protocol):
 
 
 def check_table(table: str) -> str:
+    # the statements' module is read on first use: a command that opens no warehouse (`cluster`) never loads it
+    from log_gardener.tasks.warehouses.sqlfiles import SCHEMA_TABLES
+
     if table not in SCHEMA_TABLES:
         raise ValueError(f"unknown table {table!r}")
     return table
