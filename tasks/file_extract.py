@@ -40,6 +40,7 @@ SQL_LINE_CHARS = 1 << 20
 SQL_BUFFER_CHARS = 8 << 20
 # Python's array reader decodes an element of up to MAX_ENTRY_CHARS; an element longer than this (in bytes, so
 # in characters too) sends the file to Python, so SQL never reads an element Python would have found too long
+# (DuckDB's own `maximum_object_size` is not applied by its array reader)
 ARRAY_ELEMENT_CHARS = MAX_ENTRY_CHARS - CHUNK_CHARS
 # Python's decoder recurses once per level: a line with more opening brackets than this is read by Python (one
 # nested past its recursion limit is a rejection there), and an array element with as many sends the file there
@@ -144,16 +145,25 @@ TIME_MACRO = r"""create or replace temp macro gardener_time(x) as
   end"""
 
 
-def _with_lines(name: str, lines_from: str = "duckdb/file_lines") -> str:
-    """The statement `name` with the file's lines (`lines_from`: its lines, or an array's elements) in place of __LINES__."""
-    lines = sql_path(lines_from).read_text(encoding="utf-8")
-    lines = "\n".join(line for line in lines.splitlines() if not line.startswith("--"))
-    return sql_path(name).read_text(encoding="utf-8").replace("__LINES__", lines)
+def _with_lines(name: str, array: bool = False) -> str:
+    """The statement `name` with the file's lines in place of __LINES__, and numbered in place of __NUMBERED_LINES__.
+
+    The lines are `duckdb/file_lines.sql`, or the elements of an array, read into a table by
+    `duckdb/file_elements.sql` before.
+    """
+    if array:
+        lines, numbered = "(select line from _gardener_file_elements)", "_gardener_file_elements"
+    else:
+        lines = sql_path("duckdb/file_lines").read_text(encoding="utf-8")
+        lines = "\n".join(line for line in lines.splitlines() if not line.startswith("--"))
+        numbered = f"(select row_number() over () - 1 as position, line from {lines})"
+    statement = sql_path(name).read_text(encoding="utf-8")
+    return statement.replace("__NUMBERED_LINES__", numbered).replace("__LINES__", lines)
 
 
-def entries_sql(lines_from: str = "duckdb/file_lines") -> str:
+def entries_sql(array: bool = False) -> str:
     return (
-        _with_lines("duckdb/file_entries", lines_from)
+        _with_lines("duckdb/file_entries", array)
         .replace("__FIELD_PATHS__", _sql_list(path for path, _ in FIELDS))
         .replace("__FIELD_TEXT_PATHS__", _sql_list(path if text else "$.none" for path, text in FIELDS))
         .replace("__SEVERITY_RANK__", severity_case("upper(s[4])"))
@@ -169,28 +179,31 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
     """
     from log_gardener.tasks.sources.file import opens_an_array  # the sources package reads this module
 
-    if opens_an_array(path):
-        if not array_reads_like_python(path):
-            return None
-        lines_from, lines = "duckdb/file_elements", {"path": str(path), "max_object_chars": ARRAY_ELEMENT_CHARS}
-    elif splits_like_python(path):
-        lines_from, lines = "duckdb/file_lines", {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS}
-    else:
+    array = opens_an_array(path)
+    if array and not array_reads_like_python(path):
         return None
-    array = lines_from == "duckdb/file_elements"
+    if not array and not splits_like_python(path):
+        return None
+    # an array's elements are read into a table first; the lines of NDJSON are read where a statement needs them
+    lines = {} if array else {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS}
     floor = SEVERITY_RANK[severity_name(min_severity)]
     params = lines | {"service": service, "floor": floor}
     con.execute(TRUTHY_MACRO)
     con.execute(TIME_MACRO)
     try:
+        if array:
+            try:
+                con.execute(sql_path("duckdb/file_elements").read_text(encoding="utf-8"), {"path": str(path)})
+            except (duckdb.Error, UnicodeDecodeError):  # DuckDB's message may quote half a character
+                return None  # a malformed array, bytes that are not UTF-8: Python reads the file
         # the table's rows need no order (a line is found again by its hash), and keeping one would hold the
         # query to one thread once its rows outgrow the memory limit
         (order,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
         con.execute("set preserve_insertion_order = false")
         try:
-            con.execute(entries_sql(lines_from), params | {"window_start": window.start, "window_end": window.end})
+            con.execute(entries_sql(array), params | {"window_start": window.start, "window_end": window.end})
         except (duckdb.Error, UnicodeDecodeError):  # DuckDB's message may quote half a character
-            return None  # bytes that are not UTF-8, a NUL, a line past the size limit, a malformed array: Python reads the file
+            return None  # bytes that are not UTF-8, a NUL, a line past the size limit: Python reads the file
         finally:
             con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
         con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
@@ -200,7 +213,7 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         if counts.get("odd") or keys_twice or hashes_collide or (array and (longest_chars or 0) > ARRAY_ELEMENT_CHARS):
             return None
         try:
-            positions_sql = _with_lines("duckdb/file_entries_positions", lines_from)
+            positions_sql = _with_lines("duckdb/file_entries_positions", array)
             positions, texts, project_position, project = con.execute(positions_sql, lines | {"with_texts": array}).fetchone()
         except (duckdb.Error, UnicodeDecodeError):
             return None  # numbering the lines did not fit in memory: Python reads the file
@@ -212,6 +225,7 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         new_entries = _stage_kept(con, merge)
     finally:
         con.execute("drop table if exists _gardener_file_entries")
+        con.execute("drop table if exists _gardener_file_elements")
     stats = {
         "read": sum(counts.values()),
         "kept": counts.get("kept", 0),

@@ -14,9 +14,9 @@ with wanted as (
   where verdict = 'python' or (verdict = 'kept' and log_name like 'projects/%' and split_part(log_name, '/', 2) <> '')
   group by line_hash, line_chars
 ), numbered as (
-  select row_number() over () - 1 as position, hash(line) as line_hash, strlen(line) as line_chars,
+  select position, hash(line) as line_hash, strlen(line) as line_chars,
     case when $with_texts then line end as line
-  from __LINES__
+  from __NUMBERED_LINES__
 )
 select
   coalesce(list(n.position order by n.position) filter (where w.to_python), []) as python_positions,
