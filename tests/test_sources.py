@@ -31,6 +31,17 @@ def test_json_array_with_a_broken_element_keeps_the_rest(tmp_path):
     assert len(broken) == 1 and '"bad"' in broken[0].raw
 
 
+@pytest.mark.parametrize("start", ["", "\ufeff", "  \n\ufeff\n "])
+def test_a_broken_array_element_is_located_at_its_character_in_the_file(tmp_path, start):
+    # marks and spaces before the array count: the location is where the element starts in the file as written
+    bad = '{"insertId": "bad" "x": 1}'
+    text = start + "[" + json.dumps(entry(0)) + ", " + bad + ", " + json.dumps(entry(1)) + "]"
+    path = tmp_path / "logs.json"
+    path.write_text(text, encoding="utf-8")
+    (broken,) = [i for i in FileSource(path).entries("svc", WINDOW, "WARNING") if isinstance(i, Unparseable)]
+    assert broken.where == f"character {text.index(bad)}"
+
+
 def test_large_json_array_is_streamed(tmp_path, monkeypatch):
     monkeypatch.setattr("log_gardener.tasks.sources.file.CHUNK_CHARS", 256)  # force many chunk boundaries
     path = tmp_path / "logs.json"

@@ -130,7 +130,7 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
             break
     eof = False
     if buffer.startswith("["):
-        buffer, consumed = buffer[1:], 1
+        buffer, consumed = buffer[1:], consumed + 1
     index = 0
     ended = False  # the array closed: what follows is another array (appended output) or recorded text
     while True:
