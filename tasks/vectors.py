@@ -126,8 +126,9 @@ def near_pairs(
     columns, local_columns, held = np.unique(vectors.indices[positions], return_inverse=True, return_counts=True)
     shared = held[local_columns] > 1
     renumber = np.cumsum(held > 1) - 1
-    if len(members) * int((held > 1).sum()) <= dense_cells:
-        dense = np.zeros((len(members), int((held > 1).sum())))
+    width = int(np.count_nonzero(held > 1))  # the columns two members share
+    if len(members) * width <= dense_cells:
+        dense = np.zeros((len(members), width))
         dense[local_rows[shared], renumber[local_columns[shared]]] = vectors.data[positions][shared]
         similarity = dense @ dense.T
     else:

@@ -315,10 +315,7 @@ def test_an_array_element_python_cannot_decode_sends_the_file_to_python_before_a
 def test_the_bundled_sample_is_read_in_sql_and_alike(tmp_path):
     path = tmp_path / "sample.ndjson"
     write_sample(path, hours=1, scale=1, fmt="ndjson", start=WINDOW.start)
-    wh = DuckDBWarehouse(tmp_path / "probe.duckdb")
-    wh.setup()
-    done = wh.extract_file(path, SERVICE, WINDOW, "WARNING")
-    wh.close()
+    done = _sql_extract(path, tmp_path, SERVICE)
     # SQL keeps the plain entries itself; Python reads only the few it cannot (request logs)
     assert done is not None and done.stats["kept"] > 300 and len(done.python_positions) < 20
     assert_read_alike(path, tmp_path, SERVICE)
@@ -370,10 +367,7 @@ def test_lines_left_to_python_are_found_at_their_place_in_a_file_read_in_paralle
             lines.append(json.dumps(BASE | {"insertId": f"id-{i}", "logName": f"projects/p{i % 3}/logs/x", "padding": "p" * (i % 300)}))
     path = tmp_path / "big.ndjson"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    wh = DuckDBWarehouse(tmp_path / "probe.duckdb")
-    wh.setup()
-    done = wh.extract_file(path, "svc", WINDOW, "WARNING")
-    wh.close()
+    done = _sql_extract(path, tmp_path)
     counted = [n for n, line in enumerate(lines) if line]  # positions count the lines that are not blank
     assert done is not None and done.python_positions == {counted.index(n) for n in odd}
     assert done.project == "p1" and done.project_position == 0
@@ -452,10 +446,7 @@ def test_two_different_lines_with_one_hash_send_the_file_to_python_instead_of_mi
     assert same, "DuckDB's hash changed: find another pair of colliding lines for this test"
     path = tmp_path / "collide.ndjson"
     path.write_text(first + "\n" + second + "\n", encoding="utf-8")
-    wh = DuckDBWarehouse(tmp_path / "probe.duckdb")
-    wh.setup()
-    assert wh.extract_file(path, "svc", WINDOW, "WARNING") is None
-    wh.close()
+    assert _sql_extract(path, tmp_path) is None
     stats = assert_read_alike(path, tmp_path)
     assert stats["kept"] == 2
 
