@@ -338,8 +338,10 @@ class PatternClusterer:
         self.max_field_values = max_field_values
 
     # -- blocking -------------------------------------------------------------------------------------------------
-    def _blocks(self, shapes: list[tuple[str, ...]], indices: list[int], shared: set[str], depth: int = 1) -> list[list[int]]:
-        """Shapes are blocked by length and their first `depth` shared constant words.
+    def _blocks(
+        self, shapes: list[tuple[str, ...]], indices: list[int], shared: set[str], depth: int = 1, skip: int = 0
+    ) -> list[list[int]]:
+        """Shapes are blocked by length and their first `depth` shared constant words (after the first `skip`).
 
         A shared word has a letter and is seen in more than one shape: a word seen once is as
         likely a value (a job name, a host) as a word of the statement, so it
@@ -347,12 +349,12 @@ class PatternClusterer:
         """
         groups: dict[tuple, list[int]] = defaultdict(list)
         for i in indices:
-            anchors = [t for t in shapes[i] if t in shared and _WORD.search(t)][:depth]
+            anchors = [t for t in shapes[i] if t in shared and _WORD.search(t)][skip : skip + depth]
             groups[(len(shapes[i]), *anchors)].append(i)
         blocks = []
         for members in groups.values():
             if len(members) > self.max_block and depth < 8:
-                blocks.extend(self._blocks(shapes, members, shared, depth + 1))
+                blocks.extend(self._blocks(shapes, members, shared, depth + 1, skip))
             else:
                 blocks.append(members)
         return blocks
@@ -361,6 +363,39 @@ class PatternClusterer:
     def _free_positions(self, block: list[int], shapes: list[tuple[str, ...]]) -> list[bool]:
         width = len(shapes[block[0]])
         return [len({shapes[i][pos] for i in block}) > self.max_field_values for pos in range(width)]
+
+    def _field_keys(self, block: list[int], shapes: list[tuple[str, ...]], free: list[bool]) -> list[tuple]:
+        """Each shape's key: its tokens with the free fields read as values (shapes of one key are one statement).
+
+        A statement is known by its words: a key that keeps fewer words than it
+        frees joins nothing. When a block holds two statements, a position can
+        be free in the block and yet hold a word of one of them; a token seen
+        there in more than `max_field_values` shapes is such a word, and the
+        shape's key keeps it.
+        """
+        free_at = [pos for pos, is_free in enumerate(free) if is_free]
+        if not free_at:
+            return [shapes[i] for i in block]
+        keys: list[tuple] = []
+        held: dict[int, Counter] | None = None
+        for local, i in enumerate(block):
+            shape = shapes[i]
+            key = list(shape)
+            for pos in free_at:
+                key[pos] = WILDCARD
+            freed = sum(1 for pos in free_at if shape[pos] != WILDCARD)
+            if freed > _words_in(tuple(key)):
+                if held is None:
+                    held = {pos: Counter(shapes[m][pos] for m in block) for pos in free_at}
+                key = list(shape)
+                for pos in free_at:
+                    if held[pos][shape[pos]] <= self.max_field_values:
+                        key[pos] = WILDCARD
+                freed = sum(1 for pos in free_at if shape[pos] != key[pos])
+                if freed > _words_in(tuple(key)):
+                    key = ["\x00", str(local)]
+            keys.append(tuple(key))
+        return keys
 
     def _split_statement_words(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, free: list[bool]) -> np.ndarray:
         """Split clusters whose members differ by plain words that take few values (words of the statement).
@@ -436,14 +471,7 @@ class PatternClusterer:
             return np.zeros(1, dtype=int)
         free = self._free_positions(block, shapes)
         labels = self._split_statement_words(block, shapes, labels, free)
-        keys = []
-        for local, i in enumerate(block):
-            key = tuple(WILDCARD if free[pos] else tok for pos, tok in enumerate(shapes[i]))
-            freed = sum(1 for a, b in zip(key, shapes[i]) if a != b)
-            kept = _words(key)
-            # a statement is known by its words: a key that keeps too few of them joins nothing
-            keys.append(key if freed <= kept else ("\x00", local))
-        labels = self._join(labels, keys)
+        labels = self._join(labels, self._field_keys(block, shapes, free))
         return self._join_one_name_apart(block, shapes, labels, weights)
 
     def _join_one_name_apart(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -520,6 +548,7 @@ class PatternClusterer:
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
+            shape_labels = self._join_past_first_word(shapes, shape_labels, shared)
             shape_labels = self._join_value_lengths(shapes, shape_labels, weights)
 
         # renumber labels densely, in order of first appearance
@@ -530,6 +559,37 @@ class PatternClusterer:
         self.templates_ = self._templates(messages, token_lists, spans_of, labels, counts)
         self.shapes_ = shapes
         return self
+
+    def _join_past_first_word(self, shapes: list[tuple[str, ...]], labels: np.ndarray, shared: set[str]) -> np.ndarray:
+        """Join clusters whose shapes are equal but for free fields, blocked past their first shared word.
+
+        A block's first word may itself be a value (a job name opening the
+        message, seen in other messages too), and then each of its values
+        made a block of its own where no position looked free. Blocked again
+        by the shared words after the first, the same free-field rule as in
+        `_refine_block` sees that position vary.
+        """
+        indices = [i for i, shape in enumerate(shapes) if sum(1 for t in shape if t in shared and _WORD.search(t)) >= 2]
+        parent = {int(label): int(label) for label in labels}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for block in self._blocks(shapes, indices, shared, skip=1):
+            if len(block) < 2:
+                continue
+            free = self._free_positions(block, shapes)
+            if not any(free):
+                continue
+            first: dict[tuple, int] = {}
+            for i, key in zip(block, self._field_keys(block, shapes, free)):
+                a, b = find(int(labels[i])), find(first.setdefault(key, int(labels[i])))
+                if a != b:
+                    parent[a] = b
+        return np.array([find(int(label)) for label in labels], dtype=int)
 
     def _join_value_lengths(self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Join clusters that are one statement whose values took different numbers of tokens.

@@ -379,3 +379,29 @@ def test_host_names_and_file_names_are_values_but_other_dotted_names_are_words()
         [f"BLOCK* NameSystem.{method}: blk_{block} is added" for method in ("addStoredBlock", "delete") for block in (11, 22, 33)]
     )
     assert labels[0] == labels[2] != labels[3] == labels[5]
+
+
+_PEOPLE = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar"]
+_PLACES = ["archive", "billing", "reports", "uploads", "backups", "exports", "invoices", "ledger", "media", "staging", "vault", "scratch"]
+
+
+def test_a_name_opening_a_message_is_a_value_even_when_other_statements_print_it_too():
+    # the names are shared words (another statement prints them), so the first blocking word is the name itself:
+    # blocked again past it, the name's position is seen to vary
+    opened = [f"{person} opened a support ticket from the help page" for person in _PEOPLE]
+    closed = [f"ticket closed by {person}" for person in _PEOPLE]
+    labels, templates = cluster_lines(opened + closed)
+    assert len(set(labels[:12])) == 1 and len(set(labels[12:])) == 1 and labels[0] != labels[12]
+    assert templates[labels[0]] == "<*> opened a support ticket from the help page"
+
+
+def test_a_position_free_in_a_mixed_block_keeps_the_words_of_each_statement():
+    # three statements of one length open with `user`: positions 1, 2, 3 and 6 each vary across them, which would
+    # free more words than each keeps; a word seen in many shapes at such a position is a word of its statement
+    denied = [f"user {p} denied read access on {b}" for p, b in zip(_PEOPLE, _PLACES)]
+    closed = [f"user session for {p} closed by {q}" for p, q in zip(_PEOPLE, _PEOPLE[3:] + _PEOPLE[:3])]
+    quota = [f"user quota {b} exceeded for tenant {p}" for p, b in zip(_PEOPLE, _PLACES[5:] + _PLACES[:5])]
+    labels, templates = cluster_lines(denied + closed + quota)
+    assert [len(set(labels[i : i + 12])) for i in (0, 12, 24)] == [1, 1, 1]
+    assert len({labels[0], labels[12], labels[24]}) == 3
+    assert templates[labels[0]] == "user <*> denied read access on <*>"
