@@ -16,6 +16,7 @@ Usage: bench/clustering_speed.py [LOGHUB_DIR] [--sizes 5000,20000,...]
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import subprocess
@@ -106,19 +107,28 @@ def lines_table(folder: Path) -> None:
 
 def distinct_table(sizes: list[int]) -> None:
     print("\n## distinct masked messages")
-    # the work follows the patterns found as much as the messages: the generator's names recur more as it grows
+    # about n/40 statements: the patterns found follow the messages, and so should the cost
     print(f"{'distinct messages':>17} {'patterns':>9} {'seconds':>8} {'us/message':>11} {'us/pattern':>11} {'peak MiB':>9}")
+    per_message = []
     for n in sizes:
         messages = synthetic_messages(n)
-        started = time.perf_counter()
-        clusterer = PatternClusterer().fit(messages, [1] * n)
-        seconds = time.perf_counter() - started
+        clusterer = PatternClusterer()
+        # the small sizes take a fraction of a second: the median of three keeps one slow run from setting the growth
+        seconds = _time(clusterer.fit, messages, [1] * n, runs=3 if n <= 50_000 else 1)
+        per_message.append(seconds / n)
         tracemalloc.start()
         PatternClusterer().fit(messages, [1] * n)
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         per_pattern = seconds / clusterer.n_clusters_ * 1e6
         print(f"{n:>17,} {clusterer.n_clusters_:>9,} {seconds:>8.2f} {seconds / n * 1e6:>11.1f} {per_pattern:>11.1f} {peak:>9.1f}")
+    if len(sizes) > 1:
+        # n log n in all: the cost of a message may grow as log n
+        allowed = math.log(sizes[-1]) / math.log(sizes[0])
+        print(
+            f"cost per message from {sizes[0]:,} to {sizes[-1]:,}: x{per_message[-1] / per_message[0]:.2f}"
+            f" (n log n allows x{allowed:.2f})"
+        )
 
 
 def main() -> None:

@@ -34,8 +34,8 @@ from log_gardener.tasks.clustering import PatternClusterer  # noqa: E402
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "loghub"
 # The grid of the leave-one-system-out table: the default and its neighbours.
 # Draws of the statement-mined benchmark: the rules were developed looking at the first ones only.
-DEVELOPMENT_SEEDS = (7, 11)
-HELD_OUT_SEEDS = (23,)
+DEVELOPMENT_SEEDS = (7, 11, 23)  # 23 was held out until its errors were read too
+HELD_OUT_SEEDS = (37,)
 GRID = {"eps": (0.1, 0.2, 0.3), "max_field_values": (4, 8, 16), "min_value_contexts": (2, 3, 5)}
 
 
@@ -159,7 +159,8 @@ def mined_table() -> None:
     print(
         f"\n## statement-mined benchmark (3000 statements per draw from the packages in {site_packages}, built in {time.perf_counter() - started:.0f}s)"
     )
-    print("   draws 7 and 11 were looked at while developing the rules; draw 23 was not")
+    looked_at = ", ".join(str(seed) for seed in DEVELOPMENT_SEEDS)
+    print(f"   draws {looked_at} were looked at while developing the rules; draw {', '.join(map(str, HELD_OUT_SEEDS))} was not")
     print(HEADER)
     for seed, (messages, truth) in corpora.items():
         started = time.perf_counter()
