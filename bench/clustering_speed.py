@@ -126,8 +126,7 @@ def distinct_table(sizes: list[int]) -> None:
         # n log n in all: the cost of a message may grow as log n
         allowed = math.log(sizes[-1]) / math.log(sizes[0])
         print(
-            f"cost per message from {sizes[0]:,} to {sizes[-1]:,}: x{per_message[-1] / per_message[0]:.2f}"
-            f" (n log n allows x{allowed:.2f})"
+            f"cost per message from {sizes[0]:,} to {sizes[-1]:,}: x{per_message[-1] / per_message[0]:.2f} (n log n allows x{allowed:.2f})"
         )
 
 
