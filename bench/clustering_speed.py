@@ -108,7 +108,9 @@ def lines_table(folder: Path) -> None:
 def distinct_table(sizes: list[int]) -> None:
     print("\n## distinct masked messages")
     # about n/40 statements: the patterns found follow the messages, and so should the cost
-    print(f"{'distinct messages':>17} {'patterns':>9} {'seconds':>8} {'us/message':>11} {'us/pattern':>11} {'peak MiB':>9}")
+    print(
+        f"{'distinct messages':>17} {'statements':>10} {'patterns':>9} {'seconds':>8} {'us/message':>11} {'us/pattern':>11} {'peak MiB':>9}"
+    )
     per_message = []
     for n in sizes:
         messages = synthetic_messages(n)
@@ -121,7 +123,9 @@ def distinct_table(sizes: list[int]) -> None:
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         per_pattern = seconds / clusterer.n_clusters_ * 1e6
-        print(f"{n:>17,} {clusterer.n_clusters_:>9,} {seconds:>8.2f} {seconds / n * 1e6:>11.1f} {per_pattern:>11.1f} {peak:>9.1f}")
+        print(
+            f"{n:>17,} {max(1, n // 40):>10,} {clusterer.n_clusters_:>9,} {seconds:>8.2f} {seconds / n * 1e6:>11.1f} {per_pattern:>11.1f} {peak:>9.1f}"
+        )
     if len(sizes) > 1:
         # n log n in all: the cost of a message may grow as log n
         allowed = math.log(sizes[-1]) / math.log(sizes[0])
