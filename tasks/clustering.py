@@ -20,7 +20,9 @@ Three general observations about logging statements shape the method:
    a free field (names, hosts, free text) and joins them; one where they take
    a few plain words is a word of the statement ("VM Paused" / "VM Resumed")
    and splits them; shapes one identifier apart (`db_main` / `db-replica-eu`)
-   join. Finally, patterns whose templates align on their words with a value
+   join. The first shared word may be a value itself (a user name printed by
+   other statements too): blocked again past it, shapes that vary there and
+   at their other free fields within their own group join. Finally, patterns whose templates align on their words with a value
    in each gap are the same statement, compared with the widened template
    once a statement has taken values of several lengths.
 """
@@ -368,16 +370,20 @@ class PatternClusterer:
         """Each shape's key: its tokens with the free fields read as values (shapes of one key are one statement).
 
         A statement is known by its words: a key that keeps fewer words than it
-        frees joins nothing. When a block holds two statements, a position can
-        be free in the block and yet hold a word of one of them; a token seen
-        there in more than `max_field_values` shapes is such a word, and the
-        shape's key keeps it.
+        frees joins nothing. When a block holds several statements, a position
+        can be free in the block and yet hold a word of one of them. Then, for
+        a key that would keep too few words, a token seen at a free position in
+        more than `max_field_values` shapes is such a word and the key keeps
+        it; and as in `_split_statement_words`, a freed position whose values
+        among the shapes of one such key are a few plain words keeps them
+        ("user peggy granted ..." / "user victor revoked ..." stay apart).
         """
         free_at = [pos for pos, is_free in enumerate(free) if is_free]
         if not free_at:
             return [shapes[i] for i in block]
         keys: list[tuple] = []
         held: dict[int, Counter] | None = None
+        narrowed: dict[tuple, list[int]] = defaultdict(list)  # keys that keep the words held in the block
         for local, i in enumerate(block):
             shape = shapes[i]
             key = list(shape)
@@ -394,7 +400,24 @@ class PatternClusterer:
                 freed = sum(1 for pos in free_at if shape[pos] != key[pos])
                 if freed > _words_in(tuple(key)):
                     key = ["\x00", str(local)]
+                else:
+                    narrowed[tuple(key)].append(local)
             keys.append(tuple(key))
+        for key, locals_ in narrowed.items():
+            if len(locals_) < 2:
+                continue
+            words = []
+            for pos in free_at:
+                if key[pos] != WILDCARD:
+                    continue
+                values = {shapes[block[m]][pos] for m in locals_}
+                if 1 < len(values) <= self.max_field_values and all(_is_plain_word(v) for v in values):
+                    words.append(pos)
+            for m in locals_:
+                key_m = list(key)
+                for pos in words:
+                    key_m[pos] = shapes[block[m]][pos]
+                keys[m] = tuple(key_m)
         return keys
 
     def _split_statement_words(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, free: list[bool]) -> np.ndarray:
@@ -561,15 +584,23 @@ class PatternClusterer:
         return self
 
     def _join_past_first_word(self, shapes: list[tuple[str, ...]], labels: np.ndarray, shared: set[str]) -> np.ndarray:
-        """Join clusters whose shapes are equal but for free fields, blocked past their first shared word.
+        """Join the shapes of one statement that opens with a value printed by other statements too.
 
-        A block's first word may itself be a value (a job name opening the
-        message, seen in other messages too), and then each of its values
-        made a block of its own where no position looked free. Blocked again
-        by the shared words after the first, the same free-field rule as in
-        `_refine_block` sees that position vary.
+        Blocks are keyed by the first shared word, and such a value (a user
+        name, a job name) is shared: each of its values made a block of its
+        own, where nothing varied. Blocked again by the shared words after the
+        first, shapes with one key (see `_field_keys`) are one statement when,
+        among themselves, the position of their first shared word varies and
+        every position the key frees takes more than `max_field_values`
+        values. A block keyed by a common word such as "to" pools many
+        statements, so a position freed across that pool proves nothing
+        ("Transitioning to active state" / "... standby state" stay two).
         """
-        indices = [i for i, shape in enumerate(shapes) if sum(1 for t in shape if t in shared and _WORD.search(t)) >= 2]
+        opening = {}  # the position of each shape's first shared word; shapes with a second one only
+        for i, shape in enumerate(shapes):
+            found = [pos for pos, token in enumerate(shape) if token in shared and _is_word(token)][:2]
+            if len(found) == 2:
+                opening[i] = found[0]
         parent = {int(label): int(label) for label in labels}
 
         def find(x: int) -> int:
@@ -578,17 +609,28 @@ class PatternClusterer:
                 x = parent[x]
             return x
 
-        for block in self._blocks(shapes, indices, shared, skip=1):
+        for block in self._blocks(shapes, list(opening), shared, skip=1):
             if len(block) < 2:
                 continue
             free = self._free_positions(block, shapes)
             if not any(free):
                 continue
-            first: dict[tuple, int] = {}
+            groups: dict[tuple, list[int]] = defaultdict(list)
             for i, key in zip(block, self._field_keys(block, shapes, free)):
-                a, b = find(int(labels[i])), find(first.setdefault(key, int(labels[i])))
-                if a != b:
-                    parent[a] = b
+                groups[key].append(i)
+            for key, members in groups.items():
+                if len(members) <= self.max_field_values:
+                    continue  # too few shapes for any position to take more values than that
+                freed = [pos for pos, token in enumerate(key) if token == WILDCARD and any(shapes[i][pos] != WILDCARD for i in members)]
+                if not any(opening[i] in freed for i in members):
+                    continue
+                if any(len({shapes[i][pos] for i in members}) <= self.max_field_values for pos in freed):
+                    continue
+                root = find(int(labels[members[0]]))
+                for i in members[1:]:
+                    other = find(int(labels[i]))
+                    if other != root:
+                        parent[other] = root
         return np.array([find(int(label)) for label in labels], dtype=int)
 
     def _join_value_lengths(self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
