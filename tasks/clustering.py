@@ -591,8 +591,7 @@ class PatternClusterer:
         own, where nothing varied. Blocked again by the shared words after the
         first, shapes with one key (see `_field_keys`) are one statement when,
         among themselves, the position of their first shared word varies and
-        every position the key frees takes more than `max_field_values`
-        values. A block keyed by a common word such as "to" pools many
+        every position that varies takes more than `max_field_values` values. A block keyed by a common word such as "to" pools many
         statements, so a position freed across that pool proves nothing
         ("Transitioning to active state" / "... standby state" stay two).
         """
@@ -621,10 +620,12 @@ class PatternClusterer:
             for key, members in groups.items():
                 if len(members) <= self.max_field_values:
                     continue  # too few shapes for any position to take more values than that
-                freed = [pos for pos, token in enumerate(key) if token == WILDCARD and any(shapes[i][pos] != WILDCARD for i in members)]
-                if not any(opening[i] in freed for i in members):
+                # the positions that vary among the group's own shapes (one freed across the block may not)
+                counts = {pos: len({shapes[i][pos] for i in members}) for pos, token in enumerate(key) if token == WILDCARD}
+                varying = [pos for pos, count in counts.items() if count > 1]
+                if not any(opening[i] in varying for i in members):
                     continue
-                if any(len({shapes[i][pos] for i in members}) <= self.max_field_values for pos in freed):
+                if any(counts[pos] <= self.max_field_values for pos in varying):
                     continue
                 root = find(int(labels[members[0]]))
                 for i in members[1:]:

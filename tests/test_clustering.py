@@ -393,6 +393,15 @@ def test_a_name_opening_a_message_is_a_value_even_when_other_statements_print_it
     labels, templates = cluster_lines(opened + closed)
     assert len(set(labels[:12])) == 1 and len(set(labels[12:])) == 1 and labels[0] != labels[12]
     assert templates[labels[0]] == "<*> opened a support ticket from the help page"
+    # blocked again by "opened", another statement shares the block and varies where this one holds "support":
+    # what counts is what varies among the statement's own lines
+    about = [f"{person} opened a support ticket about {place} from the portal" for person, place in zip(_PEOPLE, _PLACES)]
+    other = [
+        f"{person} opened the {place} ticket for {q} from the portal"
+        for person, place, q in zip(_PEOPLE, _PLACES[4:] + _PLACES[:4], _PEOPLE[5:] + _PEOPLE[:5])
+    ]
+    labels, templates = cluster_lines(about + other)
+    assert len(set(labels[:12])) == 1 and not set(labels[:12]) & set(labels[12:])
 
 
 def test_a_position_free_in_a_mixed_block_keeps_the_words_of_each_statement():
