@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from log_gardener.flows.field_help import describe
 from log_gardener.tasks.warehouses.base import DEFAULT_WAREHOUSE
 
-if TYPE_CHECKING:  # the parameter models are imported by the commands that run flows, not by `cluster`
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    # the parameter models are imported by the commands that run flows, not by `cluster`
     from log_gardener.flows.parameters import RunParameters, RunSettings
 
 app = typer.Typer(
@@ -27,9 +28,35 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-# piped or redirected output is not folded at 80 columns
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
-out = Console(width=None if sys.stdout.isatty() else 200)
+
+
+class _Console:
+    """rich's Console, made on first use: `gardener cluster` writes plain lines and never imports rich."""
+
+    def __init__(self, stderr: bool):
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str):
+        if self._console is None:
+            from rich.console import Console
+
+            # piped or redirected output is not folded at 80 columns
+            stream = sys.stderr if self._stderr else sys.stdout
+            self._console = Console(stderr=self._stderr, width=None if stream.isatty() else 200)
+        return getattr(self._console, name)
+
+
+class _Notes:
+    """Plain status lines on stderr, for output without markup."""
+
+    @staticmethod
+    def print(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+
+err = _Console(stderr=True)
+out = _Console(stderr=False)
 
 M = TypeVar("M", bound="RunSettings")
 
@@ -124,7 +151,7 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
-def print_clusters(summary: dict, console: Console = out) -> None:
+def print_clusters(summary: dict, console: Console | _Console = out) -> None:
     """A short table of a run's patterns and tracker actions."""
     from rich.table import Table
 
@@ -380,6 +407,8 @@ def explain(
     if as_json:
         sys.stdout.write(json.dumps(result.to_json()) + "\n")
         return
+    from rich.markup import escape
+
     for label, value in (
         ("grouped by", result.grouped_text),
         ("masked", result.masked),
@@ -435,7 +464,7 @@ def _cluster(input: str, output: Path | None) -> None:
         if not path.is_file():
             _fail(f"input file not found: {input}")
         lines = _file_lines(path)
-    progress = err if len(lines) >= 10_000 else None
+    progress = _Notes if len(lines) >= 10_000 else None
     labels, templates = cluster_lines(lines, progress=progress)
     handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
     try:
@@ -451,7 +480,7 @@ def _cluster(input: str, output: Path | None) -> None:
         if output:
             handle.close()
     if output:
-        err.print(f"{len(lines)} lines, {len(templates)} patterns → {output}")
+        _Notes.print(f"{len(lines)} lines, {len(templates)} patterns → {output}")
 
 
 @app.command()
