@@ -341,22 +341,28 @@ class PatternClusterer:
 
     # -- blocking -------------------------------------------------------------------------------------------------
     def _blocks(
-        self, shapes: list[tuple[str, ...]], indices: list[int], shared: set[str], depth: int = 1, skip: int = 0
+        self,
+        shapes: list[tuple[str, ...]],
+        indices: list[int],
+        anchors: list[list[int]],
+        depth: int = 1,
+        skip: int = 0,
     ) -> list[list[int]]:
         """Shapes are blocked by length and their first `depth` shared constant words (after the first `skip`).
 
         A shared word has a letter and is seen in more than one shape: a word seen once is as
         likely a value (a job name, a host) as a word of the statement, so it
-        never decides a block. Blocks larger than `max_block` use one more word.
+        never decides a block. `anchors` holds the positions of each shape's shared words.
+        Blocks larger than `max_block` use one more word.
         """
         groups: dict[tuple, list[int]] = defaultdict(list)
         for i in indices:
-            anchors = [t for t in shapes[i] if t in shared and _WORD.search(t)][skip : skip + depth]
-            groups[(len(shapes[i]), *anchors)].append(i)
+            shape = shapes[i]
+            groups[(len(shape), *(shape[pos] for pos in anchors[i][skip : skip + depth]))].append(i)
         blocks = []
         for members in groups.values():
             if len(members) > self.max_block and depth < 8:
-                blocks.extend(self._blocks(shapes, members, shared, depth + 1, skip))
+                blocks.extend(self._blocks(shapes, members, anchors, depth + 1, skip))
             else:
                 blocks.append(members)
         return blocks
@@ -565,13 +571,18 @@ class PatternClusterer:
                 for token in set(shape):
                     document_frequency[token] += 1
             shared = {token for token, df in document_frequency.items() if df > 1 and token != WILDCARD}
-            blocks = self._blocks(shapes, list(range(len(shapes))), shared)
+            anchors = [[pos for pos, token in enumerate(shape) if token in shared and _is_word(token)] for shape in shapes]
+            blocks = self._blocks(shapes, list(range(len(shapes))), anchors)
             for block in blocks:
+                if len(block) == 1:  # most blocks of a large input: nothing to compare
+                    shape_labels[block[0]] = next_label
+                    next_label += 1
+                    continue
                 local = self._refine_block(block, shapes, self._dbscan(block, vectors), weights)
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
-            shape_labels = self._join_past_first_word(shapes, shape_labels, shared)
+            shape_labels = self._join_past_first_word(shapes, shape_labels, anchors)
             shape_labels = self._join_value_lengths(shapes, shape_labels, weights)
 
         # renumber labels densely, in order of first appearance
@@ -583,7 +594,7 @@ class PatternClusterer:
         self.shapes_ = shapes
         return self
 
-    def _join_past_first_word(self, shapes: list[tuple[str, ...]], labels: np.ndarray, shared: set[str]) -> np.ndarray:
+    def _join_past_first_word(self, shapes: list[tuple[str, ...]], labels: np.ndarray, anchors: list[list[int]]) -> np.ndarray:
         """Join the shapes of one statement that opens with a value printed by other statements too.
 
         Blocks are keyed by the first shared word, and such a value (a user
@@ -595,11 +606,8 @@ class PatternClusterer:
         statements, so a position freed across that pool proves nothing
         ("Transitioning to active state" / "... standby state" stay two).
         """
-        opening = {}  # the position of each shape's first shared word; shapes with a second one only
-        for i, shape in enumerate(shapes):
-            found = [pos for pos, token in enumerate(shape) if token in shared and _is_word(token)][:2]
-            if len(found) == 2:
-                opening[i] = found[0]
+        # the position of each shape's first shared word; shapes with a second one only
+        opening = {i: positions[0] for i, positions in enumerate(anchors) if len(positions) >= 2}
         parent = {int(label): int(label) for label in labels}
 
         def find(x: int) -> int:
@@ -608,7 +616,7 @@ class PatternClusterer:
                 x = parent[x]
             return x
 
-        for block in self._blocks(shapes, list(opening), shared, skip=1):
+        for block in self._blocks(shapes, list(opening), anchors, skip=1):
             if len(block) < 2:
                 continue
             free = self._free_positions(block, shapes)
