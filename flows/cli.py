@@ -37,14 +37,19 @@ class _Console:
         self._stderr = stderr
         self._console: Console | None = None
 
-    def __getattr__(self, name: str):
+    @property
+    def console(self) -> Console:
+        """The Console itself, for rich's own objects (a progress display)."""
         if self._console is None:
             from rich.console import Console
 
             # piped or redirected output is not folded at 80 columns
             stream = sys.stderr if self._stderr else sys.stdout
             self._console = Console(stderr=self._stderr, width=None if stream.isatty() else 200)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.console, name)
 
 
 class _Notes:
@@ -299,7 +304,9 @@ def _backfill_one(backfill_module, params: RunParameters, start: str, end: str, 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     service = params.service
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as progress:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err.console
+    ) as progress:
         bar = progress.add_task(f"backfill {service}", total=total)
 
         def advance(done, total, window, summary):
