@@ -123,6 +123,7 @@ FIELDS: tuple[tuple[str, bool], ...] = (
     *((f"$.sourceLocation.{key}", True) for key in ("file", "function", "line")),  # 32-34
     *((f"{_SOURCE_LOCATION}.{key}", True) for key in ("file", "function", "line")),  # 35-37
     *((f"$.jsonPayload.{key}", True) for key in ("logger", "logger_name", "logName")),  # 38-40
+    *((f"$.httpRequest.{key}", True) for key in ("requestMethod", "requestUrl", "status", "latency")),  # 41-44
 )
 
 
@@ -164,6 +165,7 @@ def _with_lines(name: str, array: bool = False) -> str:
 def entries_sql(array: bool = False) -> str:
     return (
         _with_lines("duckdb/file_entries", array)
+        .replace("__ENTRY_TYPE__", f"t[{len(FIELDS) + 1}]")
         .replace("__FIELD_PATHS__", _sql_list(path for path, _ in FIELDS))
         .replace("__FIELD_TEXT_PATHS__", _sql_list(path if text else "$.none" for path, text in FIELDS))
         .replace("__SEVERITY_RANK__", severity_case("upper(s[4])"))

@@ -505,3 +505,65 @@ def test_when_numbering_the_lines_fails_python_reads_the_file(tmp_path, monkeypa
     wh.close()
     stats = assert_read_alike(path, tmp_path)
     assert stats["kept"] == 2
+
+
+REQUEST = {"requestMethod": "GET", "requestUrl": "https://svc-7f3k2-uc.a.run.app/api/orders/42?expand=items", "status": 503, "latency": "0.25s"}
+REQUEST_VALUES = {
+    "requestUrl": [
+        "https://h",
+        "https://h?x=1",
+        "/health",
+        "/a:b/c",
+        "HTTP://Host/P",
+        "ftp+x.y-z://a/b",
+        "https://h//twice",
+        "?only=query",
+        "#fragment",
+        "https://h/p#f?x",
+        "",
+        None,
+        "relative/path",
+        "//cdn.example.com/x",
+        "mailto:ops@example.com",
+        "http:/x",
+        "https://[::1]/v6",
+        "https://h/ü",
+        "https://h/a b",
+        "https://h/p\tq",
+        42,
+    ],
+    # milliseconds half way between two thousandths round otherwise in DuckDB ("0.1763125s"): Python's
+    "latency": ["0.002553391s", "1.5s", "0s", "", None, "12", "0.0005s", "0.1763125s", "0.0000005s", "1e-3s", "inf", "123456.7s", 0.5],
+    "status": [200, 0, None, -1, "503", 200.0, True],
+    "requestMethod": ["POST", "", None, 5, "GE T", "DEL\x01"],
+}
+
+
+def _request_lines() -> list[str]:
+    """Request logs that wrote no message of their own, each with one field of its request changed."""
+    plain = BASE | {"httpRequest": REQUEST}
+    del plain["jsonPayload"]
+    lines = [json.dumps(plain | {"insertId": "req-plain"})]
+    for key, values in REQUEST_VALUES.items():
+        for n, value in enumerate(values):
+            lines.append(json.dumps(plain | {"insertId": f"req-{key}-{n}", "httpRequest": REQUEST | {key: value}}))
+    # Python's message of its own decides: empty fields leave the request's, anything else is the program's
+    for n, payload in enumerate(({"message": ""}, {"msg": None}, {"message": []}, {"message": 0}, {"error": "boom"}, "text")):
+        lines.append(json.dumps(plain | {"insertId": f"req-payload-{n}", "jsonPayload": payload}))
+    lines.append(json.dumps(plain | {"insertId": "req-text", "textPayload": ""}))
+    lines.append(json.dumps(plain | {"insertId": "req-neither", "httpRequest": {"status": 500}}))
+    return lines
+
+
+def test_request_logs_are_read_in_sql_as_python_reads_them(tmp_path):
+    lines = _request_lines()
+    path = tmp_path / "requests.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = _sql_extract(path, tmp_path)
+    # the plain ones are SQL's; an odd URL, latency, status or method is Python's
+    assert done is not None and done.stats["kept"] >= 20 and len(done.python_positions) >= 15
+    assert_read_alike(path, tmp_path)
+    rows, *_ = read(path, tmp_path, True)
+    plain = rows[rows.insert_id == "req-plain"].iloc[0]
+    assert (plain.message, plain.pattern_text) == ("GET /api/orders/42 503", "GET /api/orders/42")
+    assert (plain.http_method, plain.http_status, plain.latency_ms) == ("GET", 503, 250.0)

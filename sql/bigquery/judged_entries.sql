@@ -145,6 +145,12 @@ select
   json_value(log_name_j, '$') as log_name,
   json_value(resource_type_j, '$') as resource_type,
   case when verdict = 'kept' then regexp_replace(written, r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]', code_points_to_string([65533])) end as message,
+  -- a request log is Python's here: the kept rows have none of its fields
+  false as is_request,
+  cast(null as string) as http_method,
+  cast(null as string) as http_url,
+  cast(null as int64) as http_status,
+  cast(null as float64) as latency_ms,
   module,
   function,
   safe_cast(line_text as int64) as line,

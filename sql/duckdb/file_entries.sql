@@ -3,7 +3,7 @@
 -- any way gets the verdict 'python' and is read there. The order of the checks is the order of
 -- tasks/extract.py: service, timestamp, window, severity, then the entry itself.
 -- Placeholders filled by tasks/file_extract.py: the fields read (t[i] and s[i] are the JSON type and the text
--- of FIELDS[i - 1] there; t[41] is the entry's own type), the severity ranks and the message size limit; the
+-- of FIELDS[i - 1] there; the last type, __ENTRY_TYPE__, is the entry's own), the severity ranks and the message size limit; the
 -- macros gardener_truthy and gardener_time are defined there too.
 create or replace temp table _gardener_file_entries as
 with numbered as (
@@ -20,16 +20,16 @@ with numbered as (
     -- one pass for the types, the last one the entry's own (not JSON at all: NULL)
     try(json_type(text, [__FIELD_PATHS__, '$'])) as t,
     -- one more for the texts, of an object only (a large object's text is not copied: '$.none' stands for it)
-    case when t[41] = 'OBJECT' then json_extract_string(text, [__FIELD_TEXT_PATHS__]) end as s
+    case when __ENTRY_TYPE__ = 'OBJECT' then json_extract_string(text, [__FIELD_TEXT_PATHS__]) end as s
   from numbered
 ), typed as (
   select
     *,
-    coalesce(t[41] = 'OBJECT', false) as is_object,
+    coalesce(__ENTRY_TYPE__ = 'OBJECT', false) as is_object,
     -- every object whose keys are read holds each key once
-    case when t[41] = 'OBJECT' then coalesce(list_bool_and([k is null or len(k) = len(list_distinct(k)) for k in json_keys(text, [
+    case when __ENTRY_TYPE__ = 'OBJECT' then coalesce(list_bool_and([k is null or len(k) = len(list_distinct(k)) for k in json_keys(text, [
       '$', '$.resource', '$.resource.labels', '$.jsonPayload', '$.jsonPayload.labels', '$.sourceLocation',
-      '$.jsonPayload."logging.googleapis.com/sourceLocation"'
+      '$.jsonPayload."logging.googleapis.com/sourceLocation"', '$.httpRequest'
     ])]), true) end as keys_unique,
     -- a field read as Python would: absent, null or a string (numbers and containers go to Python)
     list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR') for i in [15, 16, 17, 18, 19]]) as service_plain,
@@ -94,6 +94,24 @@ with numbered as (
       when t[9] = 'VARCHAR' and s[9] <> '' then null
       when t[10] = 'VARCHAR' and regexp_matches(s[10], '[!-~]') then s[10]
     end as written,
+    -- a request log whose program wrote no message (textPayload and jsonPayload's fields absent, null or empty):
+    -- Python's message is `METHOD /path STATUS`, each part '-' when empty, the path as urlsplit reads it from a
+    -- URL of printable ASCII with a scheme and host or none (any other URL: NULL, and Python reads the entry)
+    case
+      when early is not null or coalesce(t[25], 'NULL') <> 'OBJECT' then null
+      when not (coalesce(t[7], 'NULL') = 'NULL' or (t[7] = 'VARCHAR' and s[7] = '')) then null
+      when not (coalesce(t[11], 'NULL') = 'NULL' or (t[11] = 'OBJECT'
+        and list_bool_and([coalesce(t[i], 'NULL') = 'NULL' or (t[i] = 'VARCHAR' and s[i] = '') for i in [8, 9, 10]]))) then null
+      when not (gardener_truthy(t[41], s[41]) or gardener_truthy(t[42], s[42])) then null
+      else case when gardener_truthy(t[41], s[41]) then s[41] else '-' end
+        || ' ' || case
+          when coalesce(s[42], '') = '' then '/'
+          when regexp_full_match(s[42], '[!-~]*') and not starts_with(s[42], '//')
+            and regexp_full_match(s[42], '([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\[\]\\]*)?(/[^?#]*)?([?#].*)?')
+            then coalesce(nullif(regexp_extract(s[42], '^(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?([^?#]*)', 1), ''), '/')
+        end
+        || ' ' || case when gardener_truthy(t[43], s[43]) then s[43] else '-' end
+    end as request_message,
     -- where the source location comes from: the entry's, else the one in jsonPayload (an empty one counts as none)
     case
       when early is not null then null
@@ -155,9 +173,16 @@ select
       and coalesce(t[6], 'NULL') in ('NULL', 'VARCHAR')
       and coalesce(t[13], 'NULL') in ('NULL', 'VARCHAR')
       and list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR') for i in [20, 21, 22, 23, 24]])
-      and coalesce(t[25], 'NULL') = 'NULL'
-      and written is not null
-      and strlen(written) <= __MAX_MESSAGE_CHARS__
+      -- a request's fields as Python reads them: text, a whole status, a latency of seconds with at most nine
+      -- decimals whose milliseconds are not half way between two thousandths (rounding could differ there)
+      and (coalesce(t[25], 'NULL') = 'NULL' or (t[25] = 'OBJECT'
+        and coalesce(t[41], 'NULL') in ('NULL', 'VARCHAR')
+        and coalesce(t[42], 'NULL') in ('NULL', 'VARCHAR')
+        and (coalesce(t[43], 'NULL') = 'NULL' or (t[43] in ('BIGINT', 'UBIGINT') and try_cast(s[43] as bigint) is not null))
+        and (coalesce(t[44], 'NULL') = 'NULL' or (t[44] = 'VARCHAR' and (s[44] = '' or (regexp_full_match(s[44], '\d{1,5}(\.\d{1,9})?s')
+          and abs(cast(rtrim(s[44], 's') as double) * 1e6 - floor(cast(rtrim(s[44], 's') as double) * 1e6) - 0.5) > 1e-4))))))
+      and coalesce(written, request_message) is not null
+      and strlen(coalesce(written, request_message)) <= __MAX_MESSAGE_CHARS__
       and location_plain
       and (line_text is null or regexp_full_match(line_text, '-?\d{1,18}'))
       then 'kept'
@@ -179,7 +204,12 @@ select
   case when s[22] <> '' then s[22] when s[23] <> '' then s[23] else s[24] end as location,
   s[5] as log_name,
   s[13] as resource_type,
-  regexp_replace(written, '[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]', chr(65533), 'g') as message,
+  regexp_replace(coalesce(written, request_message), '[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]', chr(65533), 'g') as message,
+  written is null and request_message is not null as is_request,
+  s[41] as http_method,
+  s[42] as http_url,
+  case when t[43] in ('BIGINT', 'UBIGINT') then try_cast(s[43] as bigint) end as http_status,
+  case when t[44] = 'VARCHAR' and s[44] <> '' then round(cast(rtrim(s[44], 's') as double) * 1000.0, 3) end as latency_ms,
   module,
   function,
   try_cast(line_text as bigint) as line,

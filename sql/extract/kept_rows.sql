@@ -14,14 +14,15 @@ select
   e.log_name,
   e.resource_type,
   e.message,
-  m.pattern_text,
+  -- a request log is grouped by method and path (masked_messages.sql appends its status)
+  case when e.is_request then regexp_replace(e.message, r' [^ ]*$', '') else m.pattern_text end as pattern_text,
   case when e.module is null and e.function is null and m.has_frame then m.frame_module else e.module end as module,
   case when e.module is null and e.function is null and m.has_frame then m.frame_function else e.function end as function,
   case when e.module is null and e.function is null and m.has_frame then m.frame_line else e.line end as line,
-  cast(null as string) as http_method,
-  cast(null as string) as http_url,
-  cast(null as int64) as http_status,
-  cast(null as float64) as latency_ms,
+  e.http_method,
+  e.http_url,
+  e.http_status,
+  e.latency_ms,
   e.trace,
   e.payload
 from judged_entries as e
