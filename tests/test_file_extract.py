@@ -507,7 +507,12 @@ def test_when_numbering_the_lines_fails_python_reads_the_file(tmp_path, monkeypa
     assert stats["kept"] == 2
 
 
-REQUEST = {"requestMethod": "GET", "requestUrl": "https://svc-7f3k2-uc.a.run.app/api/orders/42?expand=items", "status": 503, "latency": "0.25s"}
+REQUEST = {
+    "requestMethod": "GET",
+    "requestUrl": "https://svc-7f3k2-uc.a.run.app/api/orders/42?expand=items",
+    "status": 503,
+    "latency": "0.25s",
+}
 REQUEST_VALUES = {
     "requestUrl": [
         "https://h",
