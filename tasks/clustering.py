@@ -602,20 +602,15 @@ class PatternClusterer:
         own, where nothing varied. Blocked again by the shared words after the
         first, shapes with one key (see `_field_keys`) are one statement when,
         among themselves, the position of their first shared word varies and
-        every position that varies takes more than `max_field_values` values. A block keyed by a common word such as "to" pools many
-        statements, so a position freed across that pool proves nothing
-        ("Transitioning to active state" / "... standby state" stay two).
+        every position that varies takes more than `max_field_values` values.
+        A block keyed by a common word such as "to" pools many statements, so
+        a position freed across that pool proves nothing ("Transitioning to
+        active state" / "... standby state" stay two).
         """
         # the position of each shape's first shared word; shapes with a second one only
         opening = {i: positions[0] for i, positions in enumerate(anchors) if len(positions) >= 2}
-        parent = {int(label): int(label) for label in labels}
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
+        keys: list[tuple] = [("\x00", i) for i in range(len(shapes))]  # a shape joins no other but by its group
+        groups_joined = 0
         for block in self._blocks(shapes, list(opening), anchors, skip=1):
             if len(block) < 2:
                 continue
@@ -635,12 +630,10 @@ class PatternClusterer:
                     continue
                 if any(counts[pos] <= self.max_field_values for pos in varying):
                     continue
-                root = find(int(labels[members[0]]))
-                for i in members[1:]:
-                    other = find(int(labels[i]))
-                    if other != root:
-                        parent[other] = root
-        return np.array([find(int(label)) for label in labels], dtype=int)
+                for i in members:
+                    keys[i] = ("=", groups_joined)
+                groups_joined += 1
+        return self._join(labels, keys) if groups_joined else labels
 
     def _join_value_lengths(self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Join clusters that are one statement whose values took different numbers of tokens.
