@@ -123,8 +123,10 @@ FIELDS: tuple[tuple[str, bool], ...] = (
     *((f"$.sourceLocation.{key}", True) for key in ("file", "function", "line")),  # 32-34
     *((f"{_SOURCE_LOCATION}.{key}", True) for key in ("file", "function", "line")),  # 35-37
     *((f"$.jsonPayload.{key}", True) for key in ("logger", "logger_name", "logName")),  # 38-40
-    *((f"$.httpRequest.{key}", True) for key in ("requestMethod", "requestUrl", "status", "latency")),  # 41-44
 )
+
+# a request's fields, read only from an entry that has one (ht and hs in the SQL)
+REQUEST_FIELDS = ("requestMethod", "requestUrl", "status", "latency")
 
 
 def _sql_list(paths) -> str:
@@ -167,6 +169,7 @@ def entries_sql(array: bool = False) -> str:
         _with_lines("duckdb/file_entries", array)
         .replace("__ENTRY_TYPE__", f"t[{len(FIELDS) + 1}]")
         .replace("__FIELD_PATHS__", _sql_list(path for path, _ in FIELDS))
+        .replace("__REQUEST_PATHS__", _sql_list(f"$.httpRequest.{key}" for key in REQUEST_FIELDS))
         .replace("__FIELD_TEXT_PATHS__", _sql_list(path if text else "$.none" for path, text in FIELDS))
         .replace("__SEVERITY_RANK__", severity_case("upper(s[4])"))
         .replace("__MAX_MESSAGE_CHARS__", str(MAX_MESSAGE_CHARS))

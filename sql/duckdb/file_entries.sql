@@ -26,6 +26,9 @@ with numbered as (
   select
     *,
     coalesce(__ENTRY_TYPE__ = 'OBJECT', false) as is_object,
+    -- a request's method, URL, status and latency: types and texts, read only from an entry with a request
+    case when t[25] = 'OBJECT' then json_type(text, [__REQUEST_PATHS__]) end as ht,
+    case when t[25] = 'OBJECT' then json_extract_string(text, [__REQUEST_PATHS__]) end as hs,
     -- every object whose keys are read holds each key once
     case when __ENTRY_TYPE__ = 'OBJECT' then coalesce(list_bool_and([k is null or len(k) = len(list_distinct(k)) for k in json_keys(text, [
       '$', '$.resource', '$.resource.labels', '$.jsonPayload', '$.jsonPayload.labels', '$.sourceLocation',
@@ -102,15 +105,15 @@ with numbered as (
       when not (coalesce(t[7], 'NULL') = 'NULL' or (t[7] = 'VARCHAR' and s[7] = '')) then null
       when not (coalesce(t[11], 'NULL') = 'NULL' or (t[11] = 'OBJECT'
         and list_bool_and([coalesce(t[i], 'NULL') = 'NULL' or (t[i] = 'VARCHAR' and s[i] = '') for i in [8, 9, 10]]))) then null
-      when not (gardener_truthy(t[41], s[41]) or gardener_truthy(t[42], s[42])) then null
-      else case when gardener_truthy(t[41], s[41]) then s[41] else '-' end
+      when not (gardener_truthy(ht[1], hs[1]) or gardener_truthy(ht[2], hs[2])) then null
+      else case when gardener_truthy(ht[1], hs[1]) then hs[1] else '-' end
         || ' ' || case
-          when coalesce(s[42], '') = '' then '/'
-          when regexp_full_match(s[42], '[!-~]*') and not starts_with(s[42], '//')
-            and regexp_full_match(s[42], '([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\[\]\\]*)?(/[^?#]*)?([?#].*)?')
-            then coalesce(nullif(regexp_extract(s[42], '^(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?([^?#]*)', 1), ''), '/')
+          when coalesce(hs[2], '') = '' then '/'
+          when regexp_full_match(hs[2], '[!-~]*') and not starts_with(hs[2], '//')
+            and regexp_full_match(hs[2], '([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\[\]\\]*)?(/[^?#]*)?([?#].*)?')
+            then coalesce(nullif(regexp_extract(hs[2], '^(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?([^?#]*)', 1), ''), '/')
         end
-        || ' ' || case when gardener_truthy(t[43], s[43]) then s[43] else '-' end
+        || ' ' || case when gardener_truthy(ht[3], hs[3]) then hs[3] else '-' end
     end as request_message,
     -- where the source location comes from: the entry's, else the one in jsonPayload (an empty one counts as none)
     case
@@ -176,11 +179,11 @@ select
       -- a request's fields as Python reads them: text, a whole status, a latency of seconds with at most nine
       -- decimals whose milliseconds are not half way between two thousandths (rounding could differ there)
       and (coalesce(t[25], 'NULL') = 'NULL' or (t[25] = 'OBJECT'
-        and coalesce(t[41], 'NULL') in ('NULL', 'VARCHAR')
-        and coalesce(t[42], 'NULL') in ('NULL', 'VARCHAR')
-        and (coalesce(t[43], 'NULL') = 'NULL' or (t[43] in ('BIGINT', 'UBIGINT') and try_cast(s[43] as bigint) is not null))
-        and (coalesce(t[44], 'NULL') = 'NULL' or (t[44] = 'VARCHAR' and (s[44] = '' or (regexp_full_match(s[44], '\d{1,5}(\.\d{1,9})?s')
-          and abs(cast(rtrim(s[44], 's') as double) * 1e6 - floor(cast(rtrim(s[44], 's') as double) * 1e6) - 0.5) > 1e-4))))))
+        and coalesce(ht[1], 'NULL') in ('NULL', 'VARCHAR')
+        and coalesce(ht[2], 'NULL') in ('NULL', 'VARCHAR')
+        and (coalesce(ht[3], 'NULL') = 'NULL' or (ht[3] in ('BIGINT', 'UBIGINT') and try_cast(hs[3] as bigint) is not null))
+        and (coalesce(ht[4], 'NULL') = 'NULL' or (ht[4] = 'VARCHAR' and (hs[4] = '' or (regexp_full_match(hs[4], '\d{1,5}(\.\d{1,9})?s')
+          and abs(cast(rtrim(hs[4], 's') as double) * 1e6 - floor(cast(rtrim(hs[4], 's') as double) * 1e6) - 0.5) > 1e-4))))))
       and coalesce(written, request_message) is not null
       and strlen(coalesce(written, request_message)) <= __MAX_MESSAGE_CHARS__
       and location_plain
@@ -206,10 +209,10 @@ select
   s[13] as resource_type,
   regexp_replace(coalesce(written, request_message), '[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]', chr(65533), 'g') as message,
   written is null and request_message is not null as is_request,
-  s[41] as http_method,
-  s[42] as http_url,
-  case when t[43] in ('BIGINT', 'UBIGINT') then try_cast(s[43] as bigint) end as http_status,
-  case when t[44] = 'VARCHAR' and s[44] <> '' then round(cast(rtrim(s[44], 's') as double) * 1000.0, 3) end as latency_ms,
+  hs[1] as http_method,
+  hs[2] as http_url,
+  case when ht[3] in ('BIGINT', 'UBIGINT') then try_cast(hs[3] as bigint) end as http_status,
+  case when ht[4] = 'VARCHAR' and hs[4] <> '' then round(cast(rtrim(hs[4], 's') as double) * 1000.0, 3) end as latency_ms,
   module,
   function,
   try_cast(line_text as bigint) as line,
