@@ -116,6 +116,10 @@ VARIANTS = [
     (("resource", "labels", "revision_name"), ["", 3]),
     (("logName",), [5, "", None, False]),  # a JSON value that is not text is stored as its JSON text either way
     (("httpRequest",), [{"requestMethod": "GET", "requestUrl": "https://x/y?z", "status": 503, "latency": "0.5s"}, None]),
+    (("httpRequest", "requestUrl"), ["/x?y", "//h/p", "", 5]),
+    (("httpRequest", "latency"), ["0.1763125s", "1.25s", "abc", ""]),
+    (("httpRequest", "status"), [404, "404", 0, 2.5]),
+    (("httpRequest", "requestMethod"), ["PUT", "", ["GET"]]),
     (("protoPayload",), [{"methodName": "m", "status": {"message": "denied"}}]),
     (
         ("sourceLocation",),

@@ -183,7 +183,7 @@ select
         and coalesce(ht[2], 'NULL') in ('NULL', 'VARCHAR')
         and (coalesce(ht[3], 'NULL') = 'NULL' or (ht[3] in ('BIGINT', 'UBIGINT') and try_cast(hs[3] as bigint) is not null))
         and (coalesce(ht[4], 'NULL') = 'NULL' or (ht[4] = 'VARCHAR' and (hs[4] = '' or (regexp_full_match(hs[4], '\d{1,5}(\.\d{1,9})?s')
-          and abs(cast(rtrim(hs[4], 's') as double) * 1e6 - floor(cast(rtrim(hs[4], 's') as double) * 1e6) - 0.5) > 1e-4))))))
+          and abs(try_cast(rtrim(hs[4], 's') as double) * 1e6 - floor(try_cast(rtrim(hs[4], 's') as double) * 1e6) - 0.5) > 1e-4))))))
       and coalesce(written, request_message) is not null
       and strlen(coalesce(written, request_message)) <= __MAX_MESSAGE_CHARS__
       and location_plain
@@ -212,7 +212,7 @@ select
   hs[1] as http_method,
   hs[2] as http_url,
   case when ht[3] in ('BIGINT', 'UBIGINT') then try_cast(hs[3] as bigint) end as http_status,
-  case when ht[4] = 'VARCHAR' and hs[4] <> '' then round(cast(rtrim(hs[4], 's') as double) * 1000.0, 3) end as latency_ms,
+  case when verdict = 'kept' and ht[4] = 'VARCHAR' and hs[4] <> '' then round(try_cast(rtrim(hs[4], 's') as double) * 1000.0, 3) end as latency_ms,
   module,
   function,
   try_cast(line_text as bigint) as line,
