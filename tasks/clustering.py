@@ -22,9 +22,10 @@ Three general observations about logging statements shape the method:
    and splits them; shapes one identifier apart (`db_main` / `db-replica-eu`)
    join. The first shared word may be a value itself (a user name printed by
    other statements too): blocked again past it, shapes that vary there and
-   at their other free fields within their own group join. Finally, patterns whose templates align on their words with a value
-   in each gap are the same statement, compared with the widened template
-   once a statement has taken values of several lengths.
+   at their other free fields within their own group join. Finally,
+   patterns whose templates align on their words with a value in each gap
+   are the same statement, compared with the widened template once a
+   statement has taken values of several lengths.
 """
 
 from __future__ import annotations
@@ -412,19 +413,23 @@ class PatternClusterer:
         for key, locals_ in narrowed.items():
             if len(locals_) < 2:
                 continue
-            words = []
-            for pos in free_at:
-                if key[pos] != WILDCARD:
-                    continue
-                values = {shapes[block[m]][pos] for m in locals_}
-                if 1 < len(values) <= self.max_field_values and all(_is_plain_word(v) for v in values):
-                    words.append(pos)
+            freed = [pos for pos in free_at if key[pos] == WILDCARD]
+            words = self._statement_words([shapes[block[m]] for m in locals_], freed)
             for m in locals_:
                 key_m = list(key)
                 for pos in words:
                     key_m[pos] = shapes[block[m]][pos]
                 keys[m] = tuple(key_m)
         return keys
+
+    def _statement_words(self, rows: list[tuple[str, ...]], positions: list[int]) -> list[int]:
+        """The `positions` where `rows` differ by plain words (3+ letters), at most `max_field_values` of them."""
+        words = []
+        for pos in positions:
+            values = {row[pos] for row in rows}
+            if 1 < len(values) <= self.max_field_values and all(_is_plain_word(v) for v in values):
+                words.append(pos)
+        return words
 
     def _split_statement_words(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, free: list[bool]) -> np.ndarray:
         """Split clusters whose members differ by plain words that take few values (words of the statement).
@@ -439,17 +444,11 @@ class PatternClusterer:
         members: dict[int, list[int]] = defaultdict(list)
         for local, label in enumerate(labels):
             members[int(label)].append(local)
-        width = len(free)
+        fixed = [pos for pos, is_free in enumerate(free) if not is_free]
         for label, locals_ in members.items():
             if len(locals_) < 2:
                 continue
-            words = []
-            for pos in range(width):
-                if free[pos]:
-                    continue
-                values = {shapes[block[m]][pos] for m in locals_}
-                if 1 < len(values) <= self.max_field_values and all(_is_plain_word(v) for v in values):
-                    words.append(pos)
+            words = self._statement_words([shapes[block[m]] for m in locals_], fixed)
             if not words:
                 continue
             new_label: dict[tuple, int] = {}
@@ -495,9 +494,7 @@ class PatternClusterer:
         return dbscan_one_per_core(len(block), *near_pairs(vectors, np.asarray(block), 1.0 - self.eps))
 
     def _refine_block(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Statement words split a block's DBSCAN clusters, free fields join them."""
-        if len(block) == 1:
-            return np.zeros(1, dtype=int)
+        """Statement words split a block's DBSCAN clusters, free fields join them (a block of two shapes or more)."""
         free = self._free_positions(block, shapes)
         labels = self._split_statement_words(block, shapes, labels, free)
         labels = self._join(labels, self._field_keys(block, shapes, free))
