@@ -4,7 +4,7 @@
 below the severity floor), kept (every column computed in SQL), or handed to Python. A line goes to Python
 when any rule of `tasks.normalise` could read it otherwise than the SQL does: malformed or lenient JSON (a
 trailing comma, a key given twice), an unusual type in a field, a time at the edge of what Python reads, a
-request log, a message that is not plain text, an entry near a size or depth limit (or nested deeper than
+request whose URL, status or latency SQL could read otherwise, a message that is not plain text, an entry near a size or depth limit (or nested deeper than
 Python's decoder goes), an insertId on more than one line. Python then reads only those lines, with the same
 code as every other source, so rejections keep their reasons and their ids.
 

@@ -3,8 +3,8 @@
 -- any way gets the verdict 'python' and is read there. The order of the checks is the order of
 -- tasks/extract.py: service, timestamp, window, severity, then the entry itself.
 -- Placeholders filled by tasks/file_extract.py: the fields read (t[i] and s[i] are the JSON type and the text
--- of FIELDS[i - 1] there; the last type, __ENTRY_TYPE__, is the entry's own), the severity ranks and the message size limit; the
--- macros gardener_truthy and gardener_time are defined there too.
+-- of FIELDS[i - 1] there; the last type, __ENTRY_TYPE__, is the entry's own), a request's fields, the severity
+-- ranks and the message size limit; the macros gardener_truthy and gardener_time are defined there too.
 create or replace temp table _gardener_file_entries as
 with numbered as (
   -- every line that is not blank (file_lines.sql); a line keeps its spaces and byte-order mark (JSON reads past
@@ -47,6 +47,9 @@ with numbered as (
     coalesce(t[2], 'NULL') in ('NULL', 'VARCHAR') and coalesce(t[3], 'NULL') in ('NULL', 'VARCHAR') as stamps_plain,
     case when gardener_truthy(t[2], s[2]) then s[2] when gardener_truthy(t[3], s[3]) then s[3] end as stamp,
     case when gardener_truthy(t[3], s[3]) then s[3] end as received_text,
+    -- a request's latency as SQL reads it: seconds with at most nine decimals (any other text: NULL)
+    case when ht[4] = 'VARCHAR' and regexp_full_match(hs[4], '\d{1,5}(\.\d{1,9})?s') then try_cast(rtrim(hs[4], 's') as double) end
+      as latency_seconds,
     case
       when coalesce(t[4], 'NULL') = 'NULL' or (t[4] = 'VARCHAR' and s[4] = '') then 0
       when t[4] = 'VARCHAR' then __SEVERITY_RANK__
@@ -182,8 +185,8 @@ select
         and coalesce(ht[1], 'NULL') in ('NULL', 'VARCHAR')
         and coalesce(ht[2], 'NULL') in ('NULL', 'VARCHAR')
         and (coalesce(ht[3], 'NULL') = 'NULL' or (ht[3] in ('BIGINT', 'UBIGINT') and try_cast(hs[3] as bigint) is not null))
-        and (coalesce(ht[4], 'NULL') = 'NULL' or (ht[4] = 'VARCHAR' and (hs[4] = '' or (regexp_full_match(hs[4], '\d{1,5}(\.\d{1,9})?s')
-          and abs(try_cast(rtrim(hs[4], 's') as double) * 1e6 - floor(try_cast(rtrim(hs[4], 's') as double) * 1e6) - 0.5) > 1e-4))))))
+        and (coalesce(ht[4], 'NULL') = 'NULL' or (ht[4] = 'VARCHAR' and (hs[4] = ''
+          or abs(latency_seconds * 1e6 - floor(latency_seconds * 1e6) - 0.5) > 1e-4)))))
       and coalesce(written, request_message) is not null
       and strlen(coalesce(written, request_message)) <= __MAX_MESSAGE_CHARS__
       and location_plain
@@ -212,7 +215,7 @@ select
   hs[1] as http_method,
   hs[2] as http_url,
   case when ht[3] in ('BIGINT', 'UBIGINT') then try_cast(hs[3] as bigint) end as http_status,
-  case when verdict = 'kept' and ht[4] = 'VARCHAR' and hs[4] <> '' then round(try_cast(rtrim(hs[4], 's') as double) * 1000.0, 3) end as latency_ms,
+  round(latency_seconds * 1000.0, 3) as latency_ms,
   module,
   function,
   try_cast(line_text as bigint) as line,
