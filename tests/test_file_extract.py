@@ -161,6 +161,8 @@ def _odd_lines() -> list[str]:
         json.dumps(BASE | {"insertId": "resource-twice"})[:-1] + ', "resource": {"labels": {"service_name": "other"}}}',
         json.dumps(BASE | {"insertId": "trailing-comma"})[:-1] + ",}",
         json.dumps(BASE | {"insertId": "bare-nan"})[:-1] + ', "x": nan}',
+        json.dumps(BASE | {"insertId": "bare-inf-in-list"})[:-1] + ', "x": [INF]}',
+        json.dumps(BASE | {"insertId": "bare-inf-after-comma"})[:-1] + ', "x": [1, -inf]}',
         # times DuckDB would read and Python does not
         json.dumps(BASE | {"insertId": "offset-24", "timestamp": "2025-09-16T01:30:00+24:00"}),
         json.dumps(BASE | {"insertId": "offset-60", "timestamp": "2025-09-15T01:30:00+00:60"}),
