@@ -317,7 +317,9 @@ class PatternClusterer:
     max_block: largest block DBSCAN sees at once; larger blocks are split by more constant tokens.
     max_field_values: a position with more distinct plain words than this in a block is a free field;
         one with this many or fewer is a word of the statement.
-    min_value_contexts: a word that follows this many different words across the input can begin a value.
+    min_value_contexts: a word that follows this many different words across the input can begin a value...
+    min_context_share: ...when it also follows a different word at least this share of the times it is seen
+        after one (a statement's word follows the same word each time the statement is printed).
     min_support: entries with which a pattern's own words count as evidence of a statement of its own.
     max_candidates: larger patterns a pattern is compared with, per shared opening or closing words.
     """
@@ -329,6 +331,7 @@ class PatternClusterer:
         max_block: int = 1_000,
         max_field_values: int = 8,
         min_value_contexts: int = 3,
+        min_context_share: float = 0.2,
         min_support: int = 3,
         max_candidates: int = 8,
     ):
@@ -336,6 +339,7 @@ class PatternClusterer:
         self.max_candidates = max_candidates
         self.min_support = min_support
         self.min_value_contexts = min_value_contexts
+        self.min_context_share = min_context_share
         self.max_tokens = max_tokens
         self.max_block = max_block
         self.max_field_values = max_field_values
@@ -644,20 +648,27 @@ class PatternClusterer:
         in place of another is left to the same-length rules ("VM Paused").
         A value begins with a wildcard or with a word that follows many
         different words across the input (free text such as an error message,
-        punctuation aside); a word that always follows the same word
-        ("to build" / "to deallocate") belongs to its statement.
+        punctuation aside) and seldom the same one twice; a word that always
+        follows the same word ("to build" / "to deallocate") belongs to its
+        statement, and so does a common word of many statements ("file"),
+        which follows each statement's own word every time it is printed.
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
+        followed: Counter = Counter()  # how many times (in distinct shapes) a token is seen after a word
         for shape in shapes:
             before = None
             for token in shape:
-                if before is not None and len(predecessors[token]) < self.min_value_contexts:
+                if before is not None:
                     predecessors[token].add(before)
+                    followed[token] += 1
                 if token == WILDCARD or _is_word(token):
                     before = token
 
         def is_value(token: str) -> bool:
-            return token == WILDCARD or len(predecessors[token]) >= self.min_value_contexts
+            if token == WILDCARD:
+                return True
+            contexts = len(predecessors[token])
+            return contexts >= self.min_value_contexts and contexts >= self.min_context_share * followed[token]
 
         verdicts: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
 
@@ -685,9 +696,16 @@ class PatternClusterer:
             support[label] = float(sum(weights[s] for s in idx))
 
         def keys(template: tuple[str, ...]) -> list[tuple]:
+            # where a template meets the larger clusters it is compared with: its opening and closing tokens, and
+            # the words before its first value ("Unclosed socket" of "Unclosed socket <*>" and of "Unclosed socket
+            # step cache file", whose first three tokens differ)
             if _words(template) < 2:
                 return [("=", template)]
-            return [("=", template), ("<>", template[:2], template[-2:]), ("<", template[:3]), (">", template[-3:])]
+            found = [("=", template), ("<>", template[:2], template[-2:]), ("<", template[:3]), (">", template[-3:])]
+            first = next((i for i, token in enumerate(template) if is_value(token)), len(template))
+            if first < len(template) and _words(template[:first]) >= 2:
+                found.append(("<v", template[:first]))
+            return found
 
         # Largest first: each cluster joins the statement of the first larger cluster it matches. Two clusters
         # that are both seen `min_support` times with their own words in between are two statements. A statement

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
-from log_gardener.tasks.cluster_lines import cluster_lines
+from log_gardener.tasks.cluster_lines import cluster_lines, mask_all
 from log_gardener.tasks.clustering import (
     WILDCARD,
     PatternClusterer,
@@ -447,3 +447,33 @@ def test_a_word_few_shapes_hold_in_a_mixed_block_still_tells_statements_apart():
     labels, _ = cluster_lines(denied + closed + quota + granted + revoked)
     assert len(set(labels[:12])) == 1
     assert not set(labels[36:38]) & set(labels[38:40])
+
+
+def test_a_common_word_of_statements_does_not_begin_a_value():
+    # "parse" and "remove" each follow three different words, but each time "unable to parse ..." or "unable to
+    # remove ..." is printed they follow "to" again: words of statements, not free text, so the rare "remove"
+    # statement is not read as the "parse" one with another value in its place
+    names = ["ledger", "invoice", "refund", "payout", "tenant", "webhook", "session", "catalog", "voucher", "profile"]
+    names += ["account", "order", "basket", "coupon", "receipt", "shipment", "warehouse", "supplier", "contract", "budget"]
+    lines = [f"unable to parse {name} payload" for name in names] + [f"unable to remove {name} lock" for name in names]
+    lines += ["cannot parse header", "will parse body", "cannot remove marker", "will remove stale marker"]
+    lines += ["Failed to parse json config job-17 at startup"] * 5 + ["Failed to remove config job-4 at startup"]
+    labels, _ = cluster_lines(lines)
+    assert labels[-1] != labels[-2]
+    # counted by how many words they follow alone, both would begin values, and the two statements join
+    labels = PatternClusterer(min_context_share=0.0).fit_predict(mask_all(lines))
+    assert labels[-1] == labels[-2]
+
+
+def test_a_value_of_other_length_after_two_words_meets_its_statement():
+    # the error texts are values (each follows many words, a different one each time); "Unclosed socket <*>"
+    # and "Unclosed socket connection reset by peer" share only the two words before the value
+    errors = ["connection reset by peer", "broken pipe on write", "handshake aborted by client"]
+    elsewhere = [
+        f"{what}: {error}" for what in ("Cache refill aborted", "Ledger sync stopped", "Webhook delivery failed") for error in errors
+    ]
+    single = ["refused", "timeout", "closed", "reset", "aborted", "dropped", "expired", "stalled", "rejected", "killed"]
+    lines = [f"Unclosed socket {word}" for word in single] + ["Unclosed socket connection reset by peer"]
+    labels, templates = cluster_lines(lines + elsewhere)
+    assert len(set(labels[: len(single) + 1])) == 1
+    assert templates[labels[0]].startswith("Unclosed socket")
