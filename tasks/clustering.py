@@ -652,6 +652,10 @@ class PatternClusterer:
         follows the same word ("to build" / "to deallocate") belongs to its
         statement, and so does a common word of many statements ("file"),
         which follows each statement's own word every time it is printed.
+        Two clusters each seen `min_support` times with their own words in
+        their gaps are two statements ("Took <*> seconds to build instance" /
+        "... to deallocate network for instance"), but not when each gap is
+        free text on one side and a wildcard on the other.
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
         followed: Counter = Counter()  # how many times (in distinct shapes) a token is seen after a word
@@ -671,6 +675,18 @@ class PatternClusterer:
             return contexts >= self.min_value_contexts and contexts >= self.min_context_share * followed[token]
 
         verdicts: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
+
+        def fills_a_value(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
+            # each gap is a wildcard on one side and free text on the other, words that open with a value
+            # ("Payload: <*>" / "Payload: connection reset by peer"): one statement even when both are seen often
+            gaps, anchored = _gaps(joined, template)
+            if anchored < 2 or not gaps:
+                return False
+            for gap_a, gap_b in gaps:
+                side = tuple(gap_b) if tuple(gap_a) == (WILDCARD,) else tuple(gap_a) if tuple(gap_b) == (WILDCARD,) else ()
+                if not any(_is_word(token) for token in side) or not is_value(_opening(side)):
+                    return False
+            return True
 
         def one_statement(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
             # clusters of one template meet the same candidates again and again (most of the comparisons at 50k
@@ -708,7 +724,8 @@ class PatternClusterer:
             return found
 
         # Largest first: each cluster joins the statement of the first larger cluster it matches. Two clusters
-        # that are both seen `min_support` times with their own words in between are two statements. A statement
+        # that are both seen `min_support` times with their own words in between are two statements, unless what
+        # differs is free text where the other holds a wildcard (see fills_a_value). A statement
         # that took in values of other lengths compares with a wider template; a second pass lets the clusters
         # that met it before it widened compare again, so the outcome does not hang on which came first.
         order = sorted(templates, key=lambda x: (-support[x], templates[x]))
@@ -729,7 +746,9 @@ class PatternClusterer:
                 label_keys = keys_of[label]
                 indexed = [(label, label_keys)]
                 if not second or parent[label] == label:
-                    target = self._first_match(label, template, label_keys, by_key, templates, support, one_statement, widened)
+                    target = self._first_match(
+                        label, template, label_keys, by_key, templates, support, (one_statement, fills_a_value), widened
+                    )
                     if target is not None and find(target) != find(label):
                         parent[find(label)] = find(target)
                     if target is not None and templates[target] != template:
@@ -746,14 +765,17 @@ class PatternClusterer:
                             by_key[key].append(indexed_label)
         return np.array([find(int(label)) for label in labels], dtype=int)
 
-    def _first_match(self, label, template, label_keys, by_key, templates, support, one_statement, widened) -> int | None:
+    def _first_match(self, label, template, label_keys, by_key, templates, support, tests, widened) -> int | None:
         """The first indexed cluster that `template` is one statement with (see `_join_value_lengths`), or None."""
+        one_statement, fills_a_value = tests
         for key in label_keys:
             for other in by_key.get(key, ()):
                 joined = templates[other]
                 # a widened template equal to this one is no proof: two large statements still need the test below
                 equal = joined == template and other not in widened
                 if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
+                    if fills_a_value(joined, template):
+                        return other
                     continue
                 if equal or one_statement(joined, template):
                     return other

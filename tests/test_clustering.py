@@ -285,7 +285,7 @@ def test_statements_one_name_apart_are_one_statement_but_one_plain_word_apart_ar
     assert labels[2] != labels[3]
 
 
-def test_two_busy_statements_stay_two_when_a_rare_one_widened_a_template_to_equal_the_other():
+def test_two_busy_patterns_are_one_statement_only_when_one_holds_free_text_where_the_other_holds_a_value():
     messages = [
         "cache miss for key alpha beta in shard <NUM>",
         "cache miss for key <NUM> in shard <NUM>",
@@ -297,7 +297,15 @@ def test_two_busy_statements_stay_two_when_a_rare_one_widened_a_template_to_equa
         "x two gamma",
         "dog cat gamma",
     ]
-    clusterer = PatternClusterer().fit(messages, [100, 50, 1, 5, 5, 5, 5, 5, 5])
+    counts = [100, 50, 1, 5, 5, 5, 5, 5, 5]
+    # "alpha" follows many words, a different one each time: free text where the other pattern holds a number
+    clusterer = PatternClusterer().fit(messages, counts)
+    assert clusterer.labels_[0] == clusterer.labels_[1]
+    # "delta" follows "key" alone: a word of its statement, so two busy patterns stay two, even once the rare
+    # variant has widened the first one's template to equal the second one's
+    messages[0] = "cache miss for key delta beta in shard <NUM>"
+    messages[2] = "cache miss for key <NUM> delta <NUM> in shard <NUM>"
+    clusterer = PatternClusterer().fit(messages, counts)
     assert clusterer.labels_[0] != clusterer.labels_[1]
 
 
