@@ -227,6 +227,17 @@ def test_runs_are_named_and_tagged_by_service_and_window_and_log_their_actions(t
     assert any(line.startswith("escalate #") and "Session access failed" in line for line in logs)
 
 
+def test_task_runs_carry_no_tags_so_none_waits_for_tag_concurrency_slots(three_hours):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["manual", f"service:{SERVICE}"])))
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id={"any_": [run.id for run in runs]}))
+    assert {task.name.split("-")[0] for task in tasks} >= {"extract", "load", "measure"}
+    assert all(not task.tags for task in tasks)
+
+
 def test_console_links_find_the_sample_entries_of_their_pattern_and_few_others(three_hours, sample_file):
     """Each created issue's link, evaluated on the entries of its window, matches the pattern's samples and not much more."""
     _, db, outputs = three_hours
