@@ -398,17 +398,21 @@ class PatternClusterer:
         for local, i in enumerate(block):
             shape = shapes[i]
             key = list(shape)
+            freed = 0
             for pos in free_at:
-                key[pos] = WILDCARD
-            freed = sum(1 for pos in free_at if shape[pos] != WILDCARD)
-            if freed > _words_in(tuple(key)):
+                if shape[pos] != WILDCARD:
+                    freed += 1
+                    key[pos] = WILDCARD
+            if freed and freed > _words_in(tuple(key)):
                 if held is None:
-                    held = {pos: Counter(shapes[m][pos] for m in block) for pos in free_at}
+                    rows = [shapes[m] for m in block]
+                    held = {pos: Counter([row[pos] for row in rows]) for pos in free_at}
                 key = list(shape)
+                freed = 0
                 for pos in free_at:
-                    if held[pos][shape[pos]] <= self.max_field_values:
+                    if shape[pos] != WILDCARD and held[pos][shape[pos]] <= self.max_field_values:
                         key[pos] = WILDCARD
-                freed = sum(1 for pos in free_at if shape[pos] != key[pos])
+                        freed += 1
                 if freed > _words_in(tuple(key)):
                     key = ["\x00", str(local)]
                 else:

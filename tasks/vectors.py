@@ -136,7 +136,9 @@ def near_pairs(
 
         sub = csr_matrix((vectors.data[positions], (local_rows, local_columns)), shape=(len(members), len(columns)))
         similarity = (sub @ sub.T).toarray()
-    return np.nonzero(np.triu(similarity >= min_similarity, 1))
+    first, second = np.nonzero(similarity >= min_similarity)
+    above = first < second  # each pair once, in the order of the upper triangle
+    return first[above], second[above]
 
 
 def dbscan_one_per_core(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
