@@ -42,6 +42,8 @@ from log_gardener.tasks.vectors import SparseRows, dbscan_one_per_core, near_pai
 WILDCARD = "<*>"
 _THEN_WILDCARD = "\x00<*>"  # in a template's tokens: this token, then a value (one that is empty in this message)
 MAX_TEMPLATE_CHARS = 1_000
+# the most words a value printed as free text is taken to hold (as many as the masking takes in quotes)
+MAX_VALUE_WORDS = 5
 _TOKEN = re.compile(r"[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]")
 _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
 _HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
@@ -318,8 +320,8 @@ class PatternClusterer:
     max_field_values: a position with more distinct plain words than this in a block is a free field;
         one with this many or fewer is a word of the statement.
     min_value_contexts: a word that follows this many different words across the input can begin a value...
-    min_context_share: ...when it also follows a different word at least this share of the times it is seen
-        after one (a statement's word follows the same word each time the statement is printed).
+    min_context_share: ...when it also follows a different word in at least this share of the distinct shapes
+        where it follows one (a statement's word follows the same word in each shape of its statement).
     min_support: entries with which a pattern's own words count as evidence of a statement of its own.
     max_candidates: larger patterns a pattern is compared with, per shared opening or closing words.
     """
@@ -654,12 +656,14 @@ class PatternClusterer:
         different words across the input (free text such as an error message,
         punctuation aside) and seldom the same one twice; a word that always
         follows the same word ("to build" / "to deallocate") belongs to its
-        statement, and so does a common word of many statements ("file"),
-        which follows each statement's own word every time it is printed.
+        statement, and so does a word that, in most of the distinct messages
+        holding it, follows the same word as before (counted over distinct
+        shapes, so a word of statements whose other fields vary a lot).
         Two clusters each seen `min_support` times with their own words in
         their gaps are two statements ("Took <*> seconds to build instance" /
         "... to deallocate network for instance"), but not when each gap is
-        free text on one side and a wildcard on the other.
+        a wildcard on one side and, on the other, free text of at most
+        `MAX_VALUE_WORDS` words.
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
         followed: Counter = Counter()  # how many times (in distinct shapes) a token is seen after a word
@@ -681,14 +685,16 @@ class PatternClusterer:
         verdicts: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
 
         def fills_a_value(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
-            # each gap is a wildcard on one side and free text on the other, words that open with a value
-            # ("Payload: <*>" / "Payload: connection reset by peer"): one statement even when both are seen often
+            # each gap is a wildcard on one side and, on the other, free text of a few words that opens with a
+            # value ("Payload: <*>" / "Payload: connection reset by peer"): one statement even when both are seen
+            # often. A longer text is a message of its own ("Connection to the primary replica of ... closed")
             gaps, anchored = _gaps(joined, template)
             if anchored < 2 or not gaps:
                 return False
             for gap_a, gap_b in gaps:
                 side = tuple(gap_b) if tuple(gap_a) == (WILDCARD,) else tuple(gap_a) if tuple(gap_b) == (WILDCARD,) else ()
-                if not any(_is_word(token) for token in side) or not is_value(_opening(side)):
+                words = sum(1 for token in side if _is_word(token))
+                if not 0 < words <= MAX_VALUE_WORDS or not is_value(_opening(side)):
                     return False
             return True
 

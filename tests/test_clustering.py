@@ -485,3 +485,16 @@ def test_a_value_of_other_length_after_two_words_meets_its_statement():
     labels, templates = cluster_lines(lines + elsewhere)
     assert len(set(labels[: len(single) + 1])) == 1
     assert templates[labels[0]].startswith("Unclosed socket")
+
+
+def test_a_busy_message_of_many_words_is_not_a_value_of_a_busy_pattern():
+    # "the" follows many words here, so it can open a value; but nine words are a message, not a value
+    elsewhere = ["opened the file", "closed the socket", "reached the limit", "read the header", "skipped the row"]
+    elsewhere += ["Payment for the order failed", "Timeout waiting for the lock"]
+    hosts = [f"Connection to 10.0.{i}.{j} closed" for i in range(3) for j in range(5)]
+    long = ["Connection to the primary replica of the billing database in region west closed"] * 20
+    short = ["Connection to the primary replica closed"] * 20
+    labels, _ = cluster_lines(elsewhere + hosts + long)
+    assert labels[len(elsewhere)] != labels[-1]
+    labels, _ = cluster_lines(elsewhere + hosts + short)
+    assert labels[len(elsewhere)] == labels[-1]  # four words in place of the address: a value
