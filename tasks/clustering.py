@@ -683,20 +683,24 @@ class PatternClusterer:
             return contexts >= self.min_value_contexts and contexts >= self.min_context_share * followed[token]
 
         verdicts: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
+        fills: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
 
         def fills_a_value(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
             # each gap is a wildcard on one side and, on the other, free text of a few words that opens with a
             # value ("Payload: <*>" / "Payload: connection reset by peer"): one statement even when both are seen
             # often. A longer text is a message of its own ("Connection to the primary replica of ... closed")
+            pair = (joined, template)
+            if pair in fills:
+                return fills[pair]
             gaps, anchored = _gaps(joined, template)
-            if anchored < 2 or not gaps:
-                return False
-            for gap_a, gap_b in gaps:
+            fills[pair] = anchored >= 2 and bool(gaps)
+            for gap_a, gap_b in gaps if fills[pair] else ():
                 side = tuple(gap_b) if tuple(gap_a) == (WILDCARD,) else tuple(gap_a) if tuple(gap_b) == (WILDCARD,) else ()
-                words = sum(1 for token in side if _is_word(token))
-                if not 0 < words <= MAX_VALUE_WORDS or not is_value(_opening(side)):
-                    return False
-            return True
+                words = [token for token in side if _is_word(token)]  # its first word opens it, punctuation aside
+                if not 0 < len(words) <= MAX_VALUE_WORDS or not is_value(words[0]):
+                    fills[pair] = False
+                    break
+            return fills[pair]
 
         def one_statement(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
             # clusters of one template meet the same candidates again and again (most of the comparisons at 50k
