@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -682,33 +682,25 @@ class PatternClusterer:
             contexts = len(predecessors[token])
             return contexts >= self.min_value_contexts and contexts >= self.min_context_share * followed[token]
 
-        verdicts: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
-        fills: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
+        # clusters of one template meet the same candidates again and again (most of the comparisons at 50k
+        # shapes): each test runs once per pair of templates
 
+        def free_text_for_a_value(gap_a: Sequence[str], gap_b: Sequence[str]) -> bool:
+            side = tuple(gap_b) if tuple(gap_a) == (WILDCARD,) else tuple(gap_a) if tuple(gap_b) == (WILDCARD,) else ()
+            words = [token for token in side if _is_word(token)]  # its first word opens it, punctuation aside
+            return 0 < len(words) <= MAX_VALUE_WORDS and is_value(words[0])
+
+        @cache
         def fills_a_value(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
             # each gap is a wildcard on one side and, on the other, free text of a few words that opens with a
             # value ("Payload: <*>" / "Payload: connection reset by peer"): one statement even when both are seen
             # often. A longer text is a message of its own ("Connection to the primary replica of ... closed")
-            pair = (joined, template)
-            if pair in fills:
-                return fills[pair]
             gaps, anchored = _gaps(joined, template)
-            fills[pair] = anchored >= 2 and bool(gaps)
-            for gap_a, gap_b in gaps if fills[pair] else ():
-                side = tuple(gap_b) if tuple(gap_a) == (WILDCARD,) else tuple(gap_a) if tuple(gap_b) == (WILDCARD,) else ()
-                words = [token for token in side if _is_word(token)]  # its first word opens it, punctuation aside
-                if not 0 < len(words) <= MAX_VALUE_WORDS or not is_value(words[0]):
-                    fills[pair] = False
-                    break
-            return fills[pair]
+            return anchored >= 2 and bool(gaps) and all(free_text_for_a_value(a, b) for a, b in gaps)
 
+        @cache
         def one_statement(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
-            # clusters of one template meet the same candidates again and again (most of the comparisons at 50k
-            # shapes): each pair of templates is compared once
-            pair = (joined, template)
-            if pair not in verdicts:
-                verdicts[pair] = same_statement(joined, template, is_value)
-            return verdicts[pair]
+            return same_statement(joined, template, is_value)
 
         members: dict[int, list[int]] = defaultdict(list)
         for s, label in enumerate(labels.tolist()):
@@ -761,7 +753,7 @@ class PatternClusterer:
                 indexed = [(label, label_keys)]
                 if not second or parent[label] == label:
                     target = self._first_match(
-                        label, template, label_keys, by_key, templates, support, (one_statement, fills_a_value), widened
+                        label, template, label_keys, by_key, templates, support, one_statement, fills_a_value, widened
                     )
                     if target is not None and find(target) != find(label):
                         parent[find(label)] = find(target)
@@ -779,9 +771,8 @@ class PatternClusterer:
                             by_key[key].append(indexed_label)
         return np.array([find(int(label)) for label in labels], dtype=int)
 
-    def _first_match(self, label, template, label_keys, by_key, templates, support, tests, widened) -> int | None:
+    def _first_match(self, label, template, label_keys, by_key, templates, support, one_statement, fills_a_value, widened) -> int | None:
         """The first indexed cluster that `template` is one statement with (see `_join_value_lengths`), or None."""
-        one_statement, fills_a_value = tests
         for key in label_keys:
             for other in by_key.get(key, ()):
                 joined = templates[other]
