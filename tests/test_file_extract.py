@@ -132,6 +132,13 @@ VARIANTS = [
 ]
 
 
+def _payload_key_repeated(entry: dict) -> str:
+    """The entry as a line whose jsonPayload gives its message twice (DuckDB reads the first, Python the last)."""
+    payload = entry["jsonPayload"]
+    rest = {key: value for key, value in entry.items() if key != "jsonPayload"}
+    return json.dumps(rest | {"jsonPayload": payload})[:-2] + ', "message": "the last one"}}'
+
+
 def _odd_lines() -> list[str]:
     """Lines of every odd field value and shape of entry, malformed ones among them."""
     lines = [json.dumps(BASE)]
@@ -160,6 +167,9 @@ def _odd_lines() -> list[str]:
         json.dumps(BASE | {"insertId": "sev-twice"})[:-1] + ', "severity": "INFO"}',
         json.dumps(BASE | {"insertId": "resource-twice"})[:-1] + ', "resource": {"labels": {"service_name": "other"}}}',
         json.dumps(BASE | {"insertId": "trailing-comma"})[:-1] + ",}",
+        # a key twice in an object only a kept entry is read from: that line goes to Python, the file stays in SQL
+        _payload_key_repeated(BASE | {"insertId": "message-repeated"}),
+        _payload_key_repeated(_set(BASE, ("resource", "labels", "service_name"), "other") | {"insertId": "skipped-repeated"}),
         json.dumps(BASE | {"insertId": "bare-nan"})[:-1] + ', "x": nan}',
         json.dumps(BASE | {"insertId": "bare-inf-in-list"})[:-1] + ', "x": [INF]}',
         json.dumps(BASE | {"insertId": "bare-inf-after-comma"})[:-1] + ', "x": [1, -inf]}',
@@ -209,7 +219,8 @@ def test_every_odd_field_is_read_alike_in_sql_and_in_python(tmp_path):
     assert _sql_extract(path, tmp_path) is None  # a key twice, a line of marks: the whole file goes to Python
     stats = assert_read_alike(path, tmp_path)
     assert stats["kept"] > 20 and stats["rejected"] > 5 and stats["below_severity"] and stats["other_service"] and stats["outside_window"]
-    # without them, SQL reads the file and leaves Python the odd lines
+    # without them, SQL reads the file and leaves Python the odd lines (a file of its own name: fresh warehouses)
+    path = tmp_path / "odd-in-sql.ndjson"
     path.write_text("\n".join(_read_in_sql(_odd_lines())) + "\n", encoding="utf-8")
     done = _sql_extract(path, tmp_path)
     assert done is not None and done.stats["kept"] > 10 and len(done.python_positions) > 20

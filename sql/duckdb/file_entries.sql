@@ -29,11 +29,10 @@ with numbered as (
     -- a request's method, URL, status and latency: types and texts, read only from an entry with a request
     case when t[25] = 'OBJECT' then json_type(text, [__REQUEST_PATHS__]) end as ht,
     case when t[25] = 'OBJECT' then json_extract_string(text, [__REQUEST_PATHS__]) end as hs,
-    -- every object whose keys are read holds each key once
-    case when __ENTRY_TYPE__ = 'OBJECT' then coalesce(list_bool_and([k is null or len(k) = len(list_distinct(k)) for k in json_keys(text, [
-      '$', '$.resource', '$.resource.labels', '$.jsonPayload', '$.jsonPayload.labels', '$.sourceLocation',
-      '$.jsonPayload."logging.googleapis.com/sourceLocation"', '$.httpRequest'
-    ])]), true) end as keys_unique,
+    -- the objects a line's verdict is read from (and its insertId) hold each key once; the objects read from a
+    -- kept entry only are checked in `messaged`, for the lines that get that far
+    case when __ENTRY_TYPE__ = 'OBJECT' then coalesce(list_bool_and([k is null or len(k) = len(list_distinct(k))
+      for k in json_keys(text, ['$', '$.resource', '$.resource.labels'])]), true) end as verdict_keys_unique,
     -- a field read as Python would: absent, null or a string (numbers and containers go to Python)
     list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR') for i in [15, 16, 17, 18, 19]]) as service_plain,
     coalesce(t[12], 'NULL') in ('NULL', 'OBJECT') and coalesce(t[14], 'NULL') in ('NULL', 'OBJECT') as resource_plain,
@@ -79,7 +78,7 @@ with numbered as (
       when regexp_matches(text, ',\s*([}\]]|[-+]?(?i:nan|inf|infinity)\s*[,}\]])')
         or regexp_matches(text, ':\s*[-+]?(?i:nan|inf|infinity)\s*[,}\]]')
         or regexp_matches(text, '\[\s*[-+]?(?i:nan|inf|infinity)\s*[,}\]]') then 'python'
-      when not keys_unique then 'python'
+      when not verdict_keys_unique then 'python'
       when owner is not null and owner <> $service then 'other_service'
       when not stamps_plain or ts is null then 'python'
       when ts < $window_start or ts >= $window_end then 'outside_window'
@@ -127,7 +126,11 @@ with numbered as (
       when t[26] = 'OBJECT' and s[26] <> '{}' then 'entry'
       when t[11] = 'OBJECT' and t[27] = 'OBJECT' and s[27] <> '{}' then 'payload'
     end as location_from,
-    t[11] = 'OBJECT' and t[28] = 'OBJECT' as has_labels
+    t[11] = 'OBJECT' and t[28] = 'OBJECT' as has_labels,
+    case when early is null then coalesce(list_bool_and([k is null or len(k) = len(list_distinct(k)) for k in json_keys(text, [
+      '$.jsonPayload', '$.jsonPayload.labels', '$.sourceLocation', '$.jsonPayload."logging.googleapis.com/sourceLocation"',
+      '$.httpRequest'
+    ])]), true) end as entry_keys_unique
   from screened
 ), located as (
   select
@@ -170,6 +173,7 @@ select
   case
     when early is not null then early
     when owner is not null
+      and entry_keys_unique
       -- Python stores its dump of the entry cut at 65,536 characters; a dump is at most twice the line
       and strlen(text) <= 32768
       -- fewer brackets than the depth limit: the entry cannot nest deeper than it
@@ -199,7 +203,7 @@ select
   end as verdict,
   s[1] as insert_id,
   -- false: an object holds a key twice, so the insertId SQL read may not be the one Python reads
-  keys_unique,
+  verdict_keys_unique as keys_unique,
   ts as timestamp,
   received_text,
   case
