@@ -732,8 +732,9 @@ class PatternClusterer:
         # Largest first: each cluster joins the statement of the first larger cluster it matches. Two clusters
         # that are both seen `min_support` times with their own words in between are two statements, unless what
         # differs is free text where the other holds a wildcard (see fills_a_value). A statement
-        # that took in values of other lengths compares with a wider template; a second pass lets the clusters
-        # that met it before it widened compare again, so the outcome does not hang on which came first.
+        # that took in values of other lengths compares with a wider template; a second pass compares every
+        # cluster that joined no other with all the widened templates, so the outcome does not hang on which came
+        # first (a cluster that met it before it widened, or that sorts before it).
         order = sorted(templates, key=lambda x: (-support[x], templates[x]))
         parent = {label: label for label in templates}  # union-find; a root is its group's earliest cluster
 
@@ -747,6 +748,12 @@ class PatternClusterer:
         widened: set[int] = set()  # clusters whose template grew: the only ones worth a second comparison
         for second in (False, True):
             by_key: dict[tuple, list[int]] = defaultdict(list)
+            if second:  # every widened template is met, also by a cluster that sorts before it
+                for label in order:
+                    if label in widened:
+                        for key in keys_of[label]:
+                            if len(by_key[key]) < self.max_candidates:
+                                by_key[key].append(label)
             for label in order:
                 template = templates[label]
                 label_keys = keys_of[label]

@@ -498,3 +498,18 @@ def test_a_busy_message_of_many_words_is_not_a_value_of_a_busy_pattern():
     assert labels[len(elsewhere)] != labels[-1]
     labels, _ = cluster_lines(elsewhere + hosts + short)
     assert labels[len(elsewhere)] == labels[-1]  # four words in place of the address: a value
+
+
+def test_a_busy_variant_that_sorts_first_still_meets_the_statement_widened_after_it():
+    # "connection" always follows "the" elsewhere, so it does not open a value: "failed: connection reset by
+    # peer" only joins the statement once another cluster's template has widened to "failed: <*>". It is
+    # compared first (same support, earlier text), before that template widened, and must meet it all the same
+    values = ["refused", "deadline", "broken", "permission", "no"]
+    elsewhere = [f"{what} {word}" for word in values for what in ("Sync step stopped with", "worker said", "retrying after")]
+    elsewhere += [f"closed the connection to shard {name}" for name in ("alpha", "beta", "gamma", "delta")]
+    statement = "Export of the nightly report failed:"
+    messages = [f"{statement} connection reset by peer", f"{statement} refused"]
+    messages += [f"{statement} {reason}" for reason in ("deadline exceeded", "broken pipe", "permission denied", "no route to host")]
+    counts = [2, 2, 1, 1, 1, 1] + [1] * len(elsewhere)
+    clusterer = PatternClusterer().fit(messages + elsewhere, counts)
+    assert len(set(clusterer.labels_[:6].tolist())) == 1
