@@ -238,11 +238,25 @@ def generalise(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
     return collapse_wildcards((*a[:prefix], *middle, *a[len(a) - suffix :]))
 
 
+@lru_cache(maxsize=1 << 16)
+def closing_value_whole(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The template with the values and punctuation after its last word read as one value.
+
+    A value printed as `host` in one message and `host:port` in another, or followed by a full stop here
+    and not there, is still one value at the end of one statement.
+    """
+    end = len(tokens)
+    while end and not _is_word(tokens[end - 1]):
+        end -= 1
+    return (*tokens[:end], WILDCARD) if WILDCARD in tokens[end:] else tokens
+
+
 def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: token == WILDCARD) -> bool:
     """Whether two templates are one statement whose values took other tokens (see `_join_value_lengths`).
 
     is_value: whether a token can be part of a value (a wildcard, or free text rather than the statement's words).
     """
+    a, b = closing_value_whole(tuple(a)), closing_value_whole(tuple(b))
     if a == b:
         return True
     gaps, anchored = _gaps(a, b)
@@ -663,7 +677,8 @@ class PatternClusterer:
         their gaps are two statements ("Took <*> seconds to build instance" /
         "... to deallocate network for instance"), but not when each gap is
         a wildcard on one side and, on the other, free text of at most
-        `MAX_VALUE_WORDS` words.
+        `MAX_VALUE_WORDS` words or a value in brackets. Whatever follows the
+        last word is one value when it holds one (`closing_value_whole`).
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
         followed: Counter = Counter()  # how many times (in distinct shapes) a token is seen after a word
@@ -688,13 +703,18 @@ class PatternClusterer:
         def free_text_for_a_value(gap_a: Sequence[str], gap_b: Sequence[str]) -> bool:
             side = tuple(gap_b) if tuple(gap_a) == (WILDCARD,) else tuple(gap_a) if tuple(gap_b) == (WILDCARD,) else ()
             words = [token for token in side if _is_word(token)]  # its first word opens it, punctuation aside
-            return 0 < len(words) <= MAX_VALUE_WORDS and is_value(words[0])
+            if not words:
+                return WILDCARD in side  # the value in brackets: "(<*>)" where the other holds "<*>"
+            return len(words) <= MAX_VALUE_WORDS and is_value(words[0])
 
         @cache
         def fills_a_value(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
             # each gap is a wildcard on one side and, on the other, free text of a few words that opens with a
             # value ("Payload: <*>" / "Payload: connection reset by peer"): one statement even when both are seen
             # often. A longer text is a message of its own ("Connection to the primary replica of ... closed")
+            joined, template = closing_value_whole(joined), closing_value_whole(template)
+            if joined == template:
+                return True
             gaps, anchored = _gaps(joined, template)
             return anchored >= 2 and bool(gaps) and all(free_text_for_a_value(a, b) for a, b in gaps)
 

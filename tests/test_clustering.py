@@ -3,6 +3,7 @@
 import csv
 import io
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -513,3 +514,25 @@ def test_a_busy_variant_that_sorts_first_still_meets_the_statement_widened_after
     counts = [2, 2, 1, 1, 1, 1] + [1] * len(elsewhere)
     clusterer = PatternClusterer().fit(messages + elsewhere, counts)
     assert len(set(clusterer.labels_[:6].tolist())) == 1
+
+
+def test_a_closing_value_with_punctuation_or_a_port_is_still_one_value():
+    # the host printed alone or with its port, the name quoted in two ways with a full stop after it
+    assert same_statement(("Not", "handling", "<*>"), ("Not", "handling", "<*>", ":", "<*>"))
+    assert same_statement(("Sent", "the", "digest", "to", "<*>"), ("Sent", "the", "digest", "to", "<*>", "."))
+    # a value after the last word, or a full stop alone, is not the same statement
+    assert not same_statement(("Disk", "is", "full"), ("Disk", "is", "full", ":", "<*>"))
+    assert not same_statement(("Disk", "is", "full", "again"), ("Disk", "is", "full", "again", "."))
+    messages = ["Sent the weekly digest to <STR>.", 'Sent the weekly digest to "<NUM> <NUM>".', "Sent the weekly digest to <STR>"]
+    clusterer = PatternClusterer().fit(messages, [20, 5, 5])  # each seen often enough to stand on its own
+    assert len(set(clusterer.labels_.tolist())) == 1
+
+
+def test_two_busy_patterns_join_when_one_holds_a_value_in_brackets_where_the_other_holds_it_bare():
+    shapes = [("Installed", "version", "(", "<*>", ")", "is", "the", "newest"), ("Installed", "version", "<*>", "is", "the", "newest")]
+    joined = PatternClusterer()._join_value_lengths(shapes, np.array([0, 1]), np.array([20.0, 5.0]))
+    assert joined[0] == joined[1]
+    # a word in the brackets is not a value of the other: "(ignored)" is a word of its statement
+    shapes[0] = ("Installed", "version", "(", "ignored", ")", "is", "the", "newest")
+    joined = PatternClusterer()._join_value_lengths(shapes, np.array([0, 1]), np.array([20.0, 5.0]))
+    assert joined[0] != joined[1]
