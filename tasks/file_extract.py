@@ -22,6 +22,10 @@ per-entry path whole: `extract_file` returns None.
 
 from __future__ import annotations
 
+import contextlib
+import mmap
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +37,6 @@ from log_gardener.tasks.sources.base import CHUNK_CHARS, MAX_ENTRY_CHARS
 from log_gardener.tasks.stacktrace import message_columns
 from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, rename_tables, sql_path, to_duckdb
 
-SCAN_BYTES = 8 << 20
 # DuckDB's line reader holds a buffer many lines long: a line past this limit (Cloud Logging's own is 256 KB) sends
 # the file to Python, which reads up to MAX_ENTRY_CHARS, and the buffer stays well inside the memory limit
 SQL_LINE_CHARS = 1 << 20
@@ -60,17 +63,22 @@ class FileExtract:
     python_entries: list[tuple[int, object]] | None = None
 
 
+def _mapped(path: Path):
+    """The file's bytes, mapped (searched at memory speed, never copied); b"" for an empty file."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return contextlib.nullcontext(b"")
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
 def array_reads_like_python(path: Path) -> bool:
     """Whether DuckDB's array reader sees the elements Python's does: no vertical tab or form feed in the file.
 
     DuckDB reads either as a space between elements, where Python's reader stops at it and records a broken
     element (inside an element both refuse it).
     """
-    with open(path, "rb") as handle:
-        while chunk := handle.read(SCAN_BYTES):
-            if b"\x0b" in chunk or b"\x0c" in chunk:
-                return False
-    return True
+    with _mapped(path) as data:
+        return data.find(b"\x0b") < 0 and data.find(b"\x0c") < 0
 
 
 def splits_like_python(path: Path) -> bool:
@@ -79,20 +87,19 @@ def splits_like_python(path: Path) -> bool:
     A last line longer than DuckDB's line limit is refused here too: DuckDB reports a long line anywhere else,
     but a last line longer than its read buffer it drops without a word (DuckDB 2.0).
     """
-    first = None
-    with open(path, "rb") as handle:
-        while chunk := handle.read(SCAN_BYTES):
-            if b"\r" in chunk:
-                return False
-            if first is None:
-                stripped = chunk.lstrip(b"\xef\xbb\xbf \t\n")
-                first = stripped[:1] or None
-        handle.seek(max(0, handle.tell() - SQL_LINE_CHARS - 2))
-        tail = handle.read()
-    last_line = tail.removesuffix(b"\n")
+    with _mapped(path) as data:
+        if data.find(b"\r") >= 0:
+            return False
+        opening = _OPENING.search(data)
+        first = opening.group() if opening else b""
+        last_line = data[max(0, len(data) - SQL_LINE_CHARS - 2) :].removesuffix(b"\n")
     if len(last_line) > SQL_LINE_CHARS and b"\n" not in last_line:
         return False
     return first != b"["
+
+
+# the first byte that is not a byte-order mark's, a space, a tab or a newline
+_OPENING = re.compile(rb"[^\xef\xbb\xbf \t\n]")
 
 
 def severity_case(column: str) -> str:
