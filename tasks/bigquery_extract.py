@@ -1,8 +1,8 @@
 """Extract inside BigQuery, when the warehouse is BigQuery: a sink table's rows or the Logging API's entries.
 
 `sql/bigquery/judged_entries.sql` sorts the window's entries in one query job that writes a staging table:
-kept (every `log_entries` column computed in SQL) or left to Python (another service or time, a request
-log, a message that is not plain text, a field of an unusual type, a repeated insertId; see the SQL).
+kept (every `log_entries` column computed in SQL, a request log's too) or left to Python (another service
+or time, a message that is not plain text, a field of an unusual type, a repeated insertId; see the SQL).
 Python then reads only those entries, with the same code as every other source, so rejections keep their
 reasons. What only Python computes (the text a message is grouped by, the top frame of a stack trace) it
 computes once per distinct message, loaded back as a small table; the entries merge (`sql/merge_log_entries.sql`

@@ -262,8 +262,9 @@ def test_a_sink_table_is_read_inside_bigquery_when_the_warehouse_is_bigquery(
     assert sink["entries"] == file["entries"] > 0
     assert [(c["fingerprint"], c["count"]) for c in sink["clusters"]] == [(c["fingerprint"], c["count"]) for c in file["clusters"]]
     assert again["clusters"] == sink["clusters"]
-    # most rows were judged and loaded by BigQuery; every column but the entry's own JSON as the file path stores it
-    assert 0 < len(decoded) < sink["entries"] / 2
+    # every row of the sample, request logs too, was judged and loaded by BigQuery: none left it; every column but
+    # the entry's own JSON is what the file path stores
+    assert decoded == []
     columns = ", ".join(COMPARED_COLUMNS)
     in_bigquery = bigquery_api.rows(f"select {columns} from log_entries order by insert_id")
     from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
@@ -324,6 +325,28 @@ SINK_ROWS = [
     _sink_row(15, textPayload="no receive time", receiveTimestamp=None),
     _sink_row(16, textPayload="warning only", severity="WARNING"),
     _sink_row(17, textPayload="a receive time BigQuery casts and Python refuses", receiveTimestamp="2025-09-15 01:17:00 UTC"),
+    # request logs: the message built from the request, or the program's own with the request's fields beside it
+    _sink_row(
+        18,
+        httpRequest={
+            "requestMethod": "GET",
+            "requestUrl": "https://svc-7f3k.a.run.app/api/orders/42?x=1",
+            "status": 503,
+            "latency": "0.2503s",
+        },
+    ),
+    _sink_row(
+        19,
+        textPayload="upstream timed out",
+        httpRequest={"requestMethod": "POST", "requestUrl": "/v1/charge", "status": 504, "latency": "1.5s"},
+    ),
+    _sink_row(20, httpRequest={"requestUrl": "/healthz", "status": 0, "latency": ""}),
+    _sink_row(21, httpRequest={"requestMethod": "DELETE", "status": 500}),
+    _sink_row(22, httpRequest={"requestMethod": "GET", "requestUrl": "/a", "status": "404"}),
+    _sink_row(23, httpRequest={"requestMethod": "GET", "requestUrl": "/a", "status": 404, "latency": "abc"}),
+    _sink_row(24, httpRequest={"requestMethod": "GET", "requestUrl": "https://h/a b", "status": 404}),
+    _sink_row(25, httpRequest={"requestMethod": "GET", "requestUrl": "/slow", "status": 504, "latency": "0.0005005s"}),
+    _sink_row(26, jsonPayload__msg="the msg field speaks", httpRequest={"requestMethod": "GET", "requestUrl": "/b", "status": 502}),
 ]
 
 
@@ -344,6 +367,13 @@ def test_sink_rows_judged_in_bigquery_are_the_rows_python_makes_of_them(bigquery
     for method in ("query_and_wait", "load_table_from_json"):
         original = getattr(bigquery.Client, method)
         monkeypatch.setattr(bigquery.Client, method, lambda self, *a, _o=original, _m=method, **k: jobs.append(_m) or _o(self, *a, **k))
+    import log_gardener.tasks.bigquery_extract as bigquery_extract
+
+    left_to_python = []  # the insertIds of the entries BigQuery leaves to Python
+    read_by_python = bigquery_extract._python_entries
+    monkeypatch.setattr(
+        bigquery_extract, "_python_entries", lambda *a: (left_to_python.append(e[1]["insertId"]) or e for e in read_by_python(*a))
+    )
     found = {}
     for dataset, in_bigquery in (("judged", True), ("python", False), ("judged", True)):
         warehouse = BigQueryWarehouse("acme-prod", dataset)
@@ -367,7 +397,12 @@ def test_sink_rows_judged_in_bigquery_are_the_rows_python_makes_of_them(bigquery
     assert found["judged"][0] == found["python"][0]
     assert [reason for reason, _ in found["judged"][1]] == [reason for reason, _ in found["python"][1]]
     assert found["judged rows"] == found["python rows"]
-    assert len(found["judged rows"]) == 16  # every entry but the later copy of id-012 and the unreadable receive time
+    assert len(found["judged rows"]) == 25  # every entry but the later copy of id-012 and the unreadable receive time
+    # request logs are judged in BigQuery but for a status given as text, a latency that is not seconds or that
+    # sits half way between two thousandths of a millisecond, a URL that is not printable ASCII, and the message of
+    # a field SQL does not read (jsonPayload.msg)
+    requests_in_python = {i for i in left_to_python if int(i.split("-")[1]) >= 18}
+    assert requests_in_python == {"id-022", "id-023", "id-024", "id-025", "id-026"}
     client = bigquery_api.client()
     assert not [t.table_id for t in client.list_tables("acme-prod.judged") if t.table_id.startswith("staging")]
     client.close()
@@ -480,8 +515,8 @@ def test_when_bigquery_cannot_judge_the_entries_python_reads_them_and_nothing_is
     warehouse.merge_entries(extracted.rows, window_start=window.start, window_end=window.end)
     warehouse.close()
     assert "cannot be read inside BigQuery" in caplog.text
-    # 17 entries kept, one insertId twice: 16 rows
-    assert extracted.stats["kept"] == 17 and bigquery_api.rows("select count(*) from `acme-prod.fallback.log_entries`") == [(16,)]
+    # 26 entries kept, one insertId twice: 25 rows
+    assert extracted.stats["kept"] == 26 and bigquery_api.rows("select count(*) from `acme-prod.fallback.log_entries`") == [(25,)]
     client = bigquery_api.client()
     assert not [t.table_id for t in client.list_tables("acme-prod.fallback") if t.table_id.startswith("staging")]
     client.close()

@@ -4,8 +4,8 @@
 -- staging table loaded from the entries of the Logging API. A row is:
 --   'kept': every log_entries column is computed here, as tasks/normalise.py computes it;
 --   'python': an entry Python could read otherwise, which Python reads: another service, time or severity, a
---     request log, a message that is not plain text, a field of an unusual type, a missing or repeated
---     insertId, a time SQL cannot read.
+--     message that is not plain text, a field of an unusual type (a request's too), a URL whose path SQL could
+--     read otherwise, a missing or repeated insertId, a time SQL cannot read.
 -- The text a message is grouped by and the top frame of a stack trace are Python's, once per distinct message
 -- (extract/kept_rows.sql joins them in). `x_j` columns hold a field's JSON text: NULL when absent, 'null',
 -- '"…"' for a string.
@@ -29,7 +29,13 @@ with fields as (
     json_query(entry, '$.textPayload') as text_j,
     json_query(entry, '$.jsonPayload') as payload_j,
     json_query(entry, '$.jsonPayload.message') as message_j,
+    json_query(entry, '$.jsonPayload.msg') as msg_j,
+    json_query(entry, '$.jsonPayload.error') as error_j,
     json_query(entry, '$.httpRequest') as http_j,
+    json_query(entry, '$.httpRequest.requestMethod') as method_j,
+    json_query(entry, '$.httpRequest.requestUrl') as url_j,
+    json_query(entry, '$.httpRequest.status') as status_j,
+    json_query(entry, '$.httpRequest.latency') as latency_j,
     json_query(entry, '$.sourceLocation') as location_of_code_j,
     json_query(entry, '$.jsonPayload.labels.module') as label_module_j,
     json_query(entry, '$.jsonPayload.labels.function') as label_function_j,
@@ -52,6 +58,33 @@ with fields as (
       when (text_j is null or text_j in ('null', '""')) and starts_with(payload_j, '{') and starts_with(message_j, '"')
         and regexp_contains(json_value(message_j, '$'), r'[!-~]') then json_value(message_j, '$')
     end as written,
+    -- a request log whose program wrote no message (textPayload and jsonPayload's message, msg and error absent,
+    -- null or empty): Python's message is `METHOD /path STATUS`, each part '-' when empty, the path as urlsplit
+    -- reads it from a URL of printable ASCII with a scheme and host or none (any other URL: NULL, read by Python)
+    case
+      when starts_with(http_j, '{')
+        and coalesce(text_j, 'null') in ('null', '""')
+        and (coalesce(payload_j, 'null') = 'null' or (starts_with(payload_j, '{')
+          and coalesce(message_j, 'null') in ('null', '""') and coalesce(msg_j, 'null') in ('null', '""')
+          and coalesce(error_j, 'null') in ('null', '""')))
+        and ((starts_with(method_j, '"') and method_j <> '""') or (starts_with(url_j, '"') and url_j <> '""'))
+      then concat(
+        case when starts_with(method_j, '"') and method_j <> '""' then json_value(method_j, '$') else '-' end,
+        ' ',
+        case
+          when coalesce(url_j, 'null') in ('null', '""') then '/'
+          when regexp_contains(json_value(url_j, '$'), r'^[!-~]*$') and not starts_with(json_value(url_j, '$'), '//')
+            and regexp_contains(json_value(url_j, '$'), r'^([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\[\]\\]*)?(/[^?#]*)?([?#].*)?$')
+            then coalesce(nullif(regexp_extract(json_value(url_j, '$'), r'^(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?([^?#]*)'), ''), '/')
+        end,
+        ' ',
+        case when regexp_contains(status_j, r'^-?[0-9]{1,18}$') and safe_cast(status_j as int64) <> 0 then status_j else '-' end
+      )
+    end as request_message,
+    -- a request's latency as SQL reads it: seconds with at most nine decimals (any other text: NULL)
+    case
+      when regexp_contains(latency_j, r'^"[0-9]{1,5}(\.[0-9]{1,9})?s"$') then cast(rtrim(json_value(latency_j, '$'), 's') as float64)
+    end as latency_seconds,
     case
       when label_module_j not in ('null', '""') then json_value(label_module_j, '$')
       when code_file_j not in ('null', '""') then json_value(code_file_j, '$')
@@ -114,13 +147,20 @@ with fields as (
         and service = @service
         and safe_cast(json_value(stamp_j, '$') as timestamp) >= @window_start
         and safe_cast(json_value(stamp_j, '$') as timestamp) < @window_end
-        and written is not null
-        and char_length(written) <= __MAX_MESSAGE_CHARS__
+        and coalesce(written, request_message) is not null
+        and char_length(coalesce(written, request_message)) <= __MAX_MESSAGE_CHARS__
         -- the payload keeps the whole entry (Python keeps its own writing of it, cut at 65,536 characters, which
         -- an escaped entry may exceed many times over), and fewer brackets than the depth limit
         and char_length(entry) <= 32768
         and char_length(entry) - char_length(replace(replace(entry, '{', ''), '[', '')) <= 64
-        and (http_j is null or http_j = 'null')
+        -- a request's fields as Python reads them: text, a whole status, a latency of seconds with at most nine
+        -- decimals whose milliseconds are not half way between two thousandths (rounding could differ there)
+        and (coalesce(http_j, 'null') = 'null' or (starts_with(http_j, '{')
+          and (coalesce(method_j, 'null') = 'null' or starts_with(method_j, '"'))
+          and (coalesce(url_j, 'null') = 'null' or starts_with(url_j, '"'))
+          and (coalesce(status_j, 'null') = 'null' or regexp_contains(status_j, r'^-?[0-9]{1,18}$'))
+          and (coalesce(latency_j, 'null') in ('null', '""')
+            or abs(latency_seconds * 1e6 - floor(latency_seconds * 1e6) - 0.5) > 1e-4)))
         and fields_plain
         then 'kept'
       else 'python'
@@ -144,13 +184,14 @@ select
   end as location,
   json_value(log_name_j, '$') as log_name,
   json_value(resource_type_j, '$') as resource_type,
-  case when verdict = 'kept' then regexp_replace(written, r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]', code_points_to_string([65533])) end as message,
-  -- a request log is Python's here: the kept rows have none of its fields
-  false as is_request,
-  cast(null as string) as http_method,
-  cast(null as string) as http_url,
-  cast(null as int64) as http_status,
-  cast(null as float64) as latency_ms,
+  case
+    when verdict = 'kept' then regexp_replace(coalesce(written, request_message), r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]', code_points_to_string([65533]))
+  end as message,
+  written is null and request_message is not null as is_request,
+  json_value(method_j, '$') as http_method,
+  json_value(url_j, '$') as http_url,
+  case when regexp_contains(status_j, r'^-?[0-9]{1,18}$') then safe_cast(status_j as int64) end as http_status,
+  round(latency_seconds * 1000.0, 3) as latency_ms,
   module,
   function,
   safe_cast(line_text as int64) as line,
