@@ -230,9 +230,15 @@ select
   text as payload
 from sourced
 )
--- only a kept line carries its text on: the others are counted, or read again by Python
-select * exclude (received_text) replace (
-  case when verdict = 'kept' then message end as message,
-  case when verdict = 'kept' then payload end as payload
-), case when verdict = 'kept' then gardener_time(received_text) end as receive_timestamp
+-- only a kept line carries its columns on, and a line left to Python its insertId: the others are counted, or
+-- read again by Python (most lines of a busy hour are skipped, and the table then holds little more than them)
+select
+  line_hash,
+  line_chars,
+  verdict,
+  keys_unique,
+  case when verdict in ('kept', 'python') then insert_id end as insert_id,
+  case when verdict = 'kept' then log_name end as log_name,
+  case when verdict = 'kept' then columns(* exclude (line_hash, line_chars, verdict, keys_unique, insert_id, log_name, received_text)) end,
+  case when verdict = 'kept' then gardener_time(received_text) end as receive_timestamp
 from judged
