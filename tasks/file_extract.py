@@ -22,10 +22,10 @@ per-entry path whole: `extract_file` returns None.
 
 from __future__ import annotations
 
-import contextlib
 import mmap
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, rename_tables, 
 # DuckDB's line reader holds a buffer many lines long: a line past this limit (Cloud Logging's own is 256 KB) sends
 # the file to Python, which reads up to MAX_ENTRY_CHARS, and the buffer stays well inside the memory limit
 SQL_LINE_CHARS = 1 << 20
+SCAN_WINDOW = 64 << 20  # a multiple of mmap.ALLOCATIONGRANULARITY
 SQL_BUFFER_CHARS = 8 << 20
 # Python's array reader decodes an element of up to MAX_ENTRY_CHARS; an element longer than this (in bytes, so
 # in characters too) sends the file to Python, so SQL never reads an element Python would have found too long
@@ -63,12 +64,16 @@ class FileExtract:
     python_entries: list[tuple[int, object]] | None = None
 
 
-def _mapped(path: Path):
-    """The file's bytes, mapped (searched at memory speed, never copied); b"" for an empty file."""
+def _windows(path: Path) -> Iterator[mmap.mmap]:
+    """The file's bytes as consecutive mapped windows, each searched at memory speed and never copied.
+
+    One window is mapped at a time, so the pages a search reads stay resident for that window only.
+    """
     with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return contextlib.nullcontext(b"")
-        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        size = os.fstat(handle.fileno()).st_size
+        for offset in range(0, size, SCAN_WINDOW):
+            with mmap.mmap(handle.fileno(), min(SCAN_WINDOW, size - offset), access=mmap.ACCESS_READ, offset=offset) as window:
+                yield window
 
 
 def array_reads_like_python(path: Path) -> bool:
@@ -77,8 +82,7 @@ def array_reads_like_python(path: Path) -> bool:
     DuckDB reads either as a space between elements, where Python's reader stops at it and records a broken
     element (inside an element both refuse it).
     """
-    with _mapped(path) as data:
-        return data.find(b"\x0b") < 0 and data.find(b"\x0c") < 0
+    return not any(window.find(b"\x0b") >= 0 or window.find(b"\x0c") >= 0 for window in _windows(path))
 
 
 def splits_like_python(path: Path) -> bool:
@@ -87,12 +91,15 @@ def splits_like_python(path: Path) -> bool:
     A last line longer than DuckDB's line limit is refused here too: DuckDB reports a long line anywhere else,
     but a last line longer than its read buffer it drops without a word (DuckDB 2.0).
     """
-    with _mapped(path) as data:
-        if data.find(b"\r") >= 0:
+    first = b""
+    for window in _windows(path):
+        if window.find(b"\r") >= 0:
             return False
-        opening = _OPENING.search(data)
-        first = opening.group() if opening else b""
-        last_line = data[max(0, len(data) - SQL_LINE_CHARS - 2) :].removesuffix(b"\n")
+        if not first and (opening := _OPENING.search(window)):
+            first = opening.group()
+    with open(path, "rb") as handle:
+        handle.seek(max(0, handle.seek(0, os.SEEK_END) - SQL_LINE_CHARS - 2))
+        last_line = handle.read().removesuffix(b"\n")
     if len(last_line) > SQL_LINE_CHARS and b"\n" not in last_line:
         return False
     return first != b"["
