@@ -50,6 +50,7 @@ _HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
 _JOINERS = frozenset(":=|()[]{}")
 _CLOSING = {"[": "]", "(": ")", "{": "}"}
 _WORD = re.compile(r"[A-Za-z]")
+_VALUE_MARKS = frozenset(".,:;=()[]{}|/#'\"")
 _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
 # the words a boolean is printed as: a value whatever statement prints it (`yes`, `no`, `none` are ordinary words too)
 _BOOLEANS = frozenset({"true", "false"})
@@ -238,15 +239,21 @@ def generalise(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
     return collapse_wildcards((*a[:prefix], *middle, *a[len(a) - suffix :]))
 
 
+def _value_part(token: str) -> bool:
+    """A wildcard, or a mark that may sit inside or around a value (`host:port`, `(<*>)`, a full stop after it)."""
+    return token == WILDCARD or token in _VALUE_MARKS
+
+
 @lru_cache(maxsize=1 << 16)
-def closing_value_whole(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """The template with the values and punctuation after its last word read as one value.
+def tail_as_one_value(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The template with the values and marks after its last other token read as one value.
 
     A value printed as `host` in one message and `host:port` in another, or followed by a full stop here
-    and not there, is still one value at the end of one statement.
+    and not there, is still one value at the end of one statement. Any other token ends the tail: a word in
+    any script, an arrow or a status sign says something of its own.
     """
     end = len(tokens)
-    while end and not _is_word(tokens[end - 1]):
+    while end and _value_part(tokens[end - 1]):
         end -= 1
     return (*tokens[:end], WILDCARD) if WILDCARD in tokens[end:] else tokens
 
@@ -256,7 +263,7 @@ def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: to
 
     is_value: whether a token can be part of a value (a wildcard, or free text rather than the statement's words).
     """
-    a, b = closing_value_whole(tuple(a)), closing_value_whole(tuple(b))
+    a, b = tail_as_one_value(tuple(a)), tail_as_one_value(tuple(b))
     if a == b:
         return True
     gaps, anchored = _gaps(a, b)
@@ -677,8 +684,8 @@ class PatternClusterer:
         their gaps are two statements ("Took <*> seconds to build instance" /
         "... to deallocate network for instance"), but not when each gap is
         a wildcard on one side and, on the other, free text of at most
-        `MAX_VALUE_WORDS` words or a value in brackets. Whatever follows the
-        last word is one value when it holds one (`closing_value_whole`).
+        `MAX_VALUE_WORDS` words or a value in brackets. The values and marks
+        after the last other token are one value (`tail_as_one_value`).
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
         followed: Counter = Counter()  # how many times (in distinct shapes) a token is seen after a word
@@ -703,8 +710,8 @@ class PatternClusterer:
         def free_text_for_a_value(gap_a: Sequence[str], gap_b: Sequence[str]) -> bool:
             side = tuple(gap_b) if tuple(gap_a) == (WILDCARD,) else tuple(gap_a) if tuple(gap_b) == (WILDCARD,) else ()
             words = [token for token in side if _is_word(token)]  # its first word opens it, punctuation aside
-            if not words:
-                return WILDCARD in side  # the value in brackets: "(<*>)" where the other holds "<*>"
+            if not words:  # the value in brackets: "(<*>)" where the other holds "<*>"
+                return WILDCARD in side and all(_value_part(token) for token in side)
             return len(words) <= MAX_VALUE_WORDS and is_value(words[0])
 
         @cache
@@ -712,7 +719,7 @@ class PatternClusterer:
             # each gap is a wildcard on one side and, on the other, free text of a few words that opens with a
             # value ("Payload: <*>" / "Payload: connection reset by peer"): one statement even when both are seen
             # often. A longer text is a message of its own ("Connection to the primary replica of ... closed")
-            joined, template = closing_value_whole(joined), closing_value_whole(template)
+            joined, template = tail_as_one_value(joined), tail_as_one_value(template)
             if joined == template:
                 return True
             gaps, anchored = _gaps(joined, template)
@@ -766,21 +773,24 @@ class PatternClusterer:
 
         keys_of = {label: keys(template) for label, template in templates.items()}
         widened: set[int] = set()  # clusters whose template grew: the only ones worth a second comparison
+
+        def index(by_key: dict[tuple, list[int]], label: int) -> None:
+            for key in keys_of[label]:
+                if len(by_key[key]) < self.max_candidates and label not in by_key[key]:
+                    by_key[key].append(label)
+
         for second in (False, True):
             by_key: dict[tuple, list[int]] = defaultdict(list)
             if second:  # every widened template is met, also by a cluster that sorts before it
                 for label in order:
                     if label in widened:
-                        for key in keys_of[label]:
-                            if len(by_key[key]) < self.max_candidates:
-                                by_key[key].append(label)
+                        index(by_key, label)
             for label in order:
                 template = templates[label]
-                label_keys = keys_of[label]
-                indexed = [(label, label_keys)]
+                indexed = [label]
                 if not second or parent[label] == label:
                     target = self._first_match(
-                        label, template, label_keys, by_key, templates, support, one_statement, fills_a_value, widened
+                        label, template, keys_of[label], by_key, templates, support, one_statement, fills_a_value, widened
                     )
                     if target is not None and find(target) != find(label):
                         parent[find(label)] = find(target)
@@ -789,19 +799,18 @@ class PatternClusterer:
                         templates[target] = generalise(templates[target], template)
                         keys_of[target] = keys(templates[target])
                         widened.add(target)
-                        indexed.append((target, keys_of[target]))
-                for indexed_label, indexed_keys in indexed:
-                    if second and indexed_label not in widened:
-                        continue  # the second pass compares with widened templates only
-                    for key in indexed_keys:
-                        if len(by_key[key]) < self.max_candidates and indexed_label not in by_key[key]:
-                            by_key[key].append(indexed_label)
+                        indexed.append(target)
+                for indexed_label in indexed:
+                    if not second or indexed_label in widened:  # the second pass compares with widened templates only
+                        index(by_key, indexed_label)
         return np.array([find(int(label)) for label in labels], dtype=int)
 
     def _first_match(self, label, template, label_keys, by_key, templates, support, one_statement, fills_a_value, widened) -> int | None:
         """The first indexed cluster that `template` is one statement with (see `_join_value_lengths`), or None."""
         for key in label_keys:
             for other in by_key.get(key, ()):
+                if other == label:
+                    continue  # a widened cluster is indexed before its turn in the second pass
                 joined = templates[other]
                 # a widened template equal to this one is no proof: two large statements still need the test below
                 equal = joined == template and other not in widened

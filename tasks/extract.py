@@ -231,5 +231,13 @@ def _extract(items, described: str, service: str, window: Window, min_severity: 
     return Extracted(_frame(rows), rejections, stats, new_entries, project, project_position if project else None)
 
 
+# whole-number columns: kept as nullable integers (with a missing value, pandas would make them floats, and an
+# integer past 2**53 would no longer fit the warehouse's INT64 once rounded)
+INTEGER_COLUMNS = ("line", "http_status")
+
+
 def _frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(ROW_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
+    for column in INTEGER_COLUMNS:
+        frame[column] = pd.array([row.get(column) for row in rows], dtype="Int64")
+    return frame

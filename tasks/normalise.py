@@ -233,11 +233,19 @@ def _source_location(entry: dict) -> tuple[str | None, str | None, int | None]:
     module = labels.get("module") or loc.get("file") or (logger if isinstance(logger, str) else None)
     function = labels.get("function") or loc.get("function")
     line = labels.get("line") or loc.get("line")
-    try:
-        line_no = int(line) if line not in (None, "") else None
-    except (TypeError, ValueError):
-        line_no = None
+    line_no = _whole_number(line)
     return (str(module) if module else None, str(function) if function else None, line_no)
+
+
+def _whole_number(value) -> int | None:
+    """`int(value)` when it is a whole number a warehouse's INT64 holds, else None (absent, empty, text, too large)."""
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if -(2**63) <= number < 2**63 else None
 
 
 def _utf8(value):
@@ -279,11 +287,7 @@ def normalise(entry: Any) -> dict:
     if frame is not None:
         module, function, line = frame.file, frame.function, frame.line
     http = entry.get("httpRequest") if isinstance(entry.get("httpRequest"), dict) else {}
-    status = http.get("status")
-    try:
-        http_status = int(status) if status not in (None, "") else None
-    except (TypeError, ValueError):
-        http_status = None
+    http_status = _whole_number(http.get("status"))
     row = {
         "insert_id": str(entry.get("insertId") or synthetic_insert_id(entry)),
         "timestamp": ts,

@@ -18,6 +18,7 @@ from log_gardener.tasks.clustering import (
     render_template,
     same_statement,
     statement_shape,
+    tail_as_one_value,
     tokenize,
 )
 
@@ -536,3 +537,29 @@ def test_two_busy_patterns_join_when_one_holds_a_value_in_brackets_where_the_oth
     shapes[0] = ("Installed", "version", "(", "ignored", ")", "is", "the", "newest")
     joined = PatternClusterer()._join_value_lengths(shapes, np.array([0, 1]), np.array([20.0, 5.0]))
     assert joined[0] != joined[1]
+
+
+def test_only_values_and_marks_after_the_last_word_read_as_one_value():
+    # a word in another script, a status sign or an arrow at the end says something of its own
+    for pair in (
+        ["Backup job 1 завершён", "Backup job 2 провален"],
+        ["Deploy step 1 ✅", "Deploy step 2 ❌"],
+        ["Replica sync 1 -> 2", "Replica sync 3 <- 4"],
+        ["Balance check 1 == 1", "Balance check 2 != 3"],
+    ):
+        labels, _ = cluster_lines(pair)
+        assert labels[0] != labels[1], pair
+    assert tail_as_one_value(("Not", "handling", "<*>", ":", "<*>")) == ("Not", "handling", "<*>")
+    assert tail_as_one_value(("Deploy", "step", "<*>", "✅")) == ("Deploy", "step", "<*>", "✅")
+
+
+def test_in_the_second_pass_a_widened_cluster_meets_the_other_widened_templates():
+    # each of the two pairs widens its own template in the first pass; the widened ones are one statement
+    shapes = [
+        ("Sync", "of", "<*>", "for", "to", "for", "failed"),
+        ("Sync", "of", "<*>", "user", "user", "failed"),
+        ("Sync", "of", "user", "for", "shard"),
+        ("Sync", "of", "user", "<*>"),
+    ]
+    joined = PatternClusterer()._join_value_lengths(shapes, np.arange(4), np.array([2.0, 1.0, 20.0, 5.0]))
+    assert len(set(joined.tolist())) == 1
