@@ -22,7 +22,6 @@ per-entry path whole: `extract_file` returns None.
 
 from __future__ import annotations
 
-import mmap
 import os
 import re
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, rename_tables, 
 # DuckDB's line reader holds a buffer many lines long: a line past this limit (Cloud Logging's own is 256 KB) sends
 # the file to Python, which reads up to MAX_ENTRY_CHARS, and the buffer stays well inside the memory limit
 SQL_LINE_CHARS = 1 << 20
-SCAN_WINDOW = 64 << 20  # a multiple of mmap.ALLOCATIONGRANULARITY
+SCAN_BYTES = 8 << 20
 SQL_BUFFER_CHARS = 8 << 20
 # Python's array reader decodes an element of up to MAX_ENTRY_CHARS; an element longer than this (in bytes, so
 # in characters too) sends the file to Python, so SQL never reads an element Python would have found too long
@@ -64,16 +63,15 @@ class FileExtract:
     python_entries: list[tuple[int, object]] | None = None
 
 
-def _windows(path: Path) -> Iterator[mmap.mmap]:
-    """The file's bytes as consecutive mapped windows, each searched at memory speed and never copied.
+def _chunks(path: Path) -> Iterator[bytearray]:
+    """The file's bytes in consecutive chunks, read into one buffer that every chunk reuses.
 
-    One window is mapped at a time, so the pages a search reads stay resident for that window only.
+    A file cut short while it is read just ends sooner. Each chunk is searched before the next is read, never kept.
     """
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        for offset in range(0, size, SCAN_WINDOW):
-            with mmap.mmap(handle.fileno(), min(SCAN_WINDOW, size - offset), access=mmap.ACCESS_READ, offset=offset) as window:
-                yield window
+    buffer = bytearray(SCAN_BYTES)
+    with open(path, "rb", buffering=0) as handle:
+        while size := handle.readinto(buffer):
+            yield buffer if size == len(buffer) else buffer[:size]
 
 
 def array_reads_like_python(path: Path) -> bool:
@@ -82,7 +80,7 @@ def array_reads_like_python(path: Path) -> bool:
     DuckDB reads either as a space between elements, where Python's reader stops at it and records a broken
     element (inside an element both refuse it).
     """
-    return not any(window.find(b"\x0b") >= 0 or window.find(b"\x0c") >= 0 for window in _windows(path))
+    return not any(chunk.find(b"\x0b") >= 0 or chunk.find(b"\x0c") >= 0 for chunk in _chunks(path))
 
 
 def splits_like_python(path: Path) -> bool:
@@ -92,10 +90,10 @@ def splits_like_python(path: Path) -> bool:
     but a last line longer than its read buffer it drops without a word (DuckDB 2.0).
     """
     first = b""
-    for window in _windows(path):
-        if window.find(b"\r") >= 0:
+    for chunk in _chunks(path):
+        if chunk.find(b"\r") >= 0:
             return False
-        if not first and (opening := _OPENING.search(window)):
+        if not first and (opening := _OPENING.search(chunk)):
             first = opening.group()
     with open(path, "rb") as handle:
         handle.seek(max(0, handle.seek(0, os.SEEK_END) - SQL_LINE_CHARS - 2))

@@ -118,7 +118,8 @@ VARIANTS = [
     (("httpRequest",), [{"requestMethod": "GET", "requestUrl": "https://x/y?z", "status": 503, "latency": "0.5s"}, None]),
     (("httpRequest", "requestUrl"), ["/x?y", "//h/p", "", 5]),
     (("httpRequest", "latency"), ["0.1763125s", "1.25s", "abc", ""]),
-    (("httpRequest", "status"), [404, "404", 0, 2.5]),
+    # a status at INT64's edge and past it: a whole number the warehouse holds, or none
+    (("httpRequest", "status"), [404, "404", 0, 2.5, 2**63 - 1, 10**20]),
     (("httpRequest", "requestMethod"), ["PUT", "", ["GET"]]),
     (("protoPayload",), [{"methodName": "m", "status": {"message": "denied"}}]),
     (
@@ -350,6 +351,21 @@ def test_ndjson_with_carriage_returns_is_left_to_python(tmp_path):
     path = tmp_path / "other.json"
     path.write_text('{"a": 1}\r\n{"b": 2}\r\n', encoding="utf-8")
     assert not splits_like_python(path)
+
+
+def test_the_byte_checks_read_past_the_first_chunk(tmp_path, monkeypatch):
+    import log_gardener.tasks.file_extract as file_extract
+
+    monkeypatch.setattr(file_extract, "SCAN_BYTES", 4)  # every check below spans several chunks
+    path = tmp_path / "late.json"
+    path.write_bytes(b'\xef\xbb\xbf  \n\n\t  [{"a": 1}]\n')
+    assert not splits_like_python(path)  # an array, found in the third chunk
+    path.write_bytes(b'{"a": 1}\n{"b": 2}\n')
+    assert splits_like_python(path)
+    path.write_bytes(b'{"a": 1}\n{"b": 2}\r\n')
+    assert not splits_like_python(path)  # a carriage return in the last chunk
+    path.write_bytes(b'[{"a": 1},\n {"b": 2}]\x0c\n')
+    assert not file_extract.array_reads_like_python(path)
 
 
 _values = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False, width=16), st.text(max_size=6))

@@ -52,35 +52,14 @@ with fields as (
 ), read_as_python as (
   select
     *,
+    -- a request's status as Python reads it: a whole number (any other JSON: NULL, and Python reads the entry)
+    case when regexp_contains(status_j, r'^-?[0-9]{1,18}$') then safe_cast(status_j as int64) end as http_status,
     -- Python's `a or b` over strings: the first that is not empty
     case
       when starts_with(text_j, '"') and regexp_contains(json_value(text_j, '$'), r'[!-~]') then json_value(text_j, '$')
       when (text_j is null or text_j in ('null', '""')) and starts_with(payload_j, '{') and starts_with(message_j, '"')
         and regexp_contains(json_value(message_j, '$'), r'[!-~]') then json_value(message_j, '$')
     end as written,
-    -- a request log whose program wrote no message (textPayload and jsonPayload's message, msg and error absent,
-    -- null or empty): Python's message is `METHOD /path STATUS`, each part '-' when empty, the path as urlsplit
-    -- reads it from a URL of printable ASCII with a scheme and host or none (any other URL: NULL, read by Python)
-    case
-      when starts_with(http_j, '{')
-        and coalesce(text_j, 'null') in ('null', '""')
-        and (coalesce(payload_j, 'null') = 'null' or (starts_with(payload_j, '{')
-          and coalesce(message_j, 'null') in ('null', '""') and coalesce(msg_j, 'null') in ('null', '""')
-          and coalesce(error_j, 'null') in ('null', '""')))
-        and ((starts_with(method_j, '"') and method_j <> '""') or (starts_with(url_j, '"') and url_j <> '""'))
-      then concat(
-        case when starts_with(method_j, '"') and method_j <> '""' then json_value(method_j, '$') else '-' end,
-        ' ',
-        case
-          when coalesce(url_j, 'null') in ('null', '""') then '/'
-          when regexp_contains(json_value(url_j, '$'), r'^[!-~]*$') and not starts_with(json_value(url_j, '$'), '//')
-            and regexp_contains(json_value(url_j, '$'), r'^([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\[\]\\]*)?(/[^?#]*)?([?#].*)?$')
-            then coalesce(nullif(regexp_extract(json_value(url_j, '$'), r'^(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?([^?#]*)'), ''), '/')
-        end,
-        ' ',
-        case when regexp_contains(status_j, r'^-?[0-9]{1,18}$') and safe_cast(status_j as int64) <> 0 then status_j else '-' end
-      )
-    end as request_message,
     -- a request's latency as SQL reads it: seconds with at most nine decimals (any other text: NULL)
     case
       when regexp_contains(latency_j, r'^"[0-9]{1,5}(\.[0-9]{1,9})?s"$') then cast(rtrim(json_value(latency_j, '$'), 's') as float64)
@@ -127,6 +106,33 @@ with fields as (
       false
     ) as fields_plain
   from fields
+), requests as (
+  select
+    *,
+    -- a request log whose program wrote no message (textPayload and jsonPayload's message, msg and error absent,
+    -- null or empty): Python's message is `METHOD /path STATUS`, each part '-' when empty, the path as urlsplit
+    -- reads it from a URL of printable ASCII with a scheme and host or none (any other URL: NULL, read by Python)
+    case
+      when starts_with(http_j, '{')
+        and coalesce(text_j, 'null') in ('null', '""')
+        and (coalesce(payload_j, 'null') = 'null' or (starts_with(payload_j, '{')
+          and coalesce(message_j, 'null') in ('null', '""') and coalesce(msg_j, 'null') in ('null', '""')
+          and coalesce(error_j, 'null') in ('null', '""')))
+        and ((starts_with(method_j, '"') and method_j <> '""') or (starts_with(url_j, '"') and url_j <> '""'))
+      then concat(
+        case when starts_with(method_j, '"') and method_j <> '""' then json_value(method_j, '$') else '-' end,
+        ' ',
+        case
+          when coalesce(url_j, 'null') in ('null', '""') then '/'
+          when regexp_contains(json_value(url_j, '$'), r'^[!-~]*$') and not starts_with(json_value(url_j, '$'), '//')
+            and regexp_contains(json_value(url_j, '$'), r'^([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\[\]\\]*)?(/[^?#]*)?([?#].*)?$')
+            then coalesce(nullif(regexp_extract(json_value(url_j, '$'), r'^(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?([^?#]*)'), ''), '/')
+        end,
+        ' ',
+        case when http_status <> 0 then cast(http_status as string) else '-' end
+      )
+    end as request_message
+  from read_as_python
 ), judged as (
   select
     *,
@@ -158,14 +164,14 @@ with fields as (
         and (coalesce(http_j, 'null') = 'null' or (starts_with(http_j, '{')
           and (coalesce(method_j, 'null') = 'null' or starts_with(method_j, '"'))
           and (coalesce(url_j, 'null') = 'null' or starts_with(url_j, '"'))
-          and (coalesce(status_j, 'null') = 'null' or regexp_contains(status_j, r'^-?[0-9]{1,18}$'))
+          and (coalesce(status_j, 'null') = 'null' or http_status is not null)
           and (coalesce(latency_j, 'null') in ('null', '""')
             or abs(latency_seconds * 1e6 - floor(latency_seconds * 1e6) - 0.5) > 1e-4)))
         and fields_plain
         then 'kept'
       else 'python'
     end as verdict
-  from read_as_python
+  from requests
 )
 select
   verdict,
@@ -190,7 +196,7 @@ select
   written is null and request_message is not null as is_request,
   json_value(method_j, '$') as http_method,
   json_value(url_j, '$') as http_url,
-  case when regexp_contains(status_j, r'^-?[0-9]{1,18}$') then safe_cast(status_j as int64) end as http_status,
+  http_status,
   round(latency_seconds * 1000.0, 3) as latency_ms,
   module,
   function,

@@ -238,7 +238,6 @@ select
   verdict,
   keys_unique,
   case when verdict in ('kept', 'python') then insert_id end as insert_id,
-  case when verdict = 'kept' then log_name end as log_name,
-  case when verdict = 'kept' then columns(* exclude (line_hash, line_chars, verdict, keys_unique, insert_id, log_name, received_text)) end,
+  case when verdict = 'kept' then columns(* exclude (line_hash, line_chars, verdict, keys_unique, insert_id, received_text)) end,
   case when verdict = 'kept' then gardener_time(received_text) end as receive_timestamp
 from judged

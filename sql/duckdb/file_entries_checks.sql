@@ -1,7 +1,7 @@
 -- DuckDB only: whether SQL's reading of the file stands, in one pass over the verdicts (file_entries.sql):
 --   lines: the lines per verdict;
---   keys_twice: a line holds a key twice in an object, so its insertId could be another one for Python, yet
---     SQL alone decides which lines share an insertId (file_entries_duplicates.sql);
+--   keys_twice: a line holds a key twice in an object its verdict is read from, so its insertId could be another
+--     one for Python, yet SQL alone decides which lines share an insertId (file_entries_duplicates.sql);
 --   hashes_collide: two lines that differ share a hash and a length (equal lines always share their verdict and
 --     their log name). Lines are found again by (hash, length), and DuckDB's string hash is fast, not
 --     collision-proof, while log text can be chosen by whoever writes it;

@@ -97,7 +97,7 @@ def _param(name: str, value: Any):
 def _json_value(value: Any) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if value is pd.NaT:
+    if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, (pd.Timestamp, datetime)):
         return value.isoformat()
