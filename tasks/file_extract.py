@@ -58,7 +58,8 @@ class FileExtract:
     new_entries: int
     project: str | None
     python_positions: set[int] = field(default_factory=set)
-    project_position: int | None = None  # the position of the entry the project was read from
+    # the position of the entry the project was read from (None when no entry is left to Python: nothing to compare)
+    project_position: int | None = None
     # of a JSON array: the entries at python_positions, decoded, as (position, entry)
     python_entries: list[tuple[int, object]] | None = None
 
@@ -225,15 +226,20 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
         con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
         checks = con.execute(sql_path("duckdb/file_entries_checks").read_text(encoding="utf-8")).fetchone()
-        counts, keys_twice, longest_chars, hashes_collide = checks
+        counts, keys_twice, longest_chars, projects, hashes_collide = checks
         counts = counts or {}
         if counts.get("odd") or keys_twice or hashes_collide or (array and (longest_chars or 0) > ARRAY_ELEMENT_CHARS):
             return None
-        try:
-            positions_sql = _with_lines("duckdb/file_entries_positions", array)
-            positions, texts, project_position, project = con.execute(positions_sql, lines | {"with_texts": array}).fetchone()
-        except (duckdb.Error, UnicodeDecodeError):
-            return None  # numbering the lines did not fit in memory: Python reads the file
+        if not counts.get("python") and len(projects) < 2:
+            # no line for Python to read, and the project is the kept lines' one: no need to number the lines (nor
+            # for the position of the first kept line, which only decides between SQL's project and Python's)
+            positions, texts, project_position, project = [], [], None, (projects[0] if projects else None)
+        else:
+            try:
+                positions_sql = _with_lines("duckdb/file_entries_positions", array)
+                positions, texts, project_position, project = con.execute(positions_sql, lines | {"with_texts": array}).fetchone()
+            except (duckdb.Error, UnicodeDecodeError):
+                return None  # numbering the lines did not fit in memory: Python reads the file
         python_entries = None
         if array:
             python_entries = _decoded(positions, texts)

@@ -519,6 +519,28 @@ def test_a_line_with_a_key_given_twice_cannot_hide_its_insert_id_from_the_duplic
     assert_read_alike(path, tmp_path)
 
 
+def test_lines_are_numbered_only_when_python_reads_some_or_the_kept_lines_name_two_projects(tmp_path, monkeypatch):
+    import log_gardener.tasks.file_extract as file_extract
+
+    numbered = []
+    real = file_extract._with_lines
+    monkeypatch.setattr(file_extract, "_with_lines", lambda name, *a: numbered.append(name) or real(name, *a))
+    path = tmp_path / "plain.ndjson"
+    plain = [BASE | {"insertId": f"p{i}"} for i in range(3)]
+    path.write_text("".join(json.dumps(entry) + "\n" for entry in plain), encoding="utf-8")
+    done = _sql_extract(path, tmp_path)
+    assert done.project == "acme" and done.python_positions == set()
+    assert not [name for name in numbered if name.endswith("positions")]
+    assert_read_alike(path, tmp_path)
+    # two projects: the first kept line's, found by numbering the lines
+    other = BASE | {"insertId": "o", "logName": "projects/zeta/logs/x"}
+    path = tmp_path / "two.ndjson"
+    path.write_text("".join(json.dumps(entry) + "\n" for entry in [other, *plain]), encoding="utf-8")
+    done = _sql_extract(path, tmp_path)
+    assert done.project == "zeta" and [name for name in numbered if name.endswith("positions")]
+    assert_read_alike(path, tmp_path)
+
+
 def test_when_numbering_the_lines_fails_python_reads_the_file(tmp_path, monkeypatch):
     # the numbering pass holds every line's hash at once: out of memory there, Python reads the file instead
     import log_gardener.tasks.file_extract as file_extract

@@ -5,7 +5,9 @@
 --   hashes_collide: two lines that differ share a hash and a length (equal lines always share their verdict and
 --     their log name). Lines are found again by (hash, length), and DuckDB's string hash is fast, not
 --     collision-proof, while log text can be chosen by whoever writes it;
---   longest_chars: the longest line (an array's element), which DuckDB's array reader does not limit.
+--   longest_chars: the longest line (an array's element), which DuckDB's array reader does not limit;
+--   projects: the projects the kept lines name (up to two: with one, and no line left to Python, the project is
+--     known without numbering the lines).
 -- Either flag, or an element longer than Python's array reader takes, leaves the whole file to Python.
 select
   (select map(list(verdict), list(lines)) from (
@@ -13,6 +15,15 @@ select
   )) as lines,
   (select coalesce(bool_or(not keys_unique), false) from _gardener_file_entries) as keys_twice,
   (select max(line_chars) from _gardener_file_entries) as longest_chars,
+  (
+    select coalesce(list(project), [])
+    from (
+      select distinct split_part(log_name, '/', 2) as project
+      from _gardener_file_entries
+      where verdict = 'kept' and log_name like 'projects/%' and split_part(log_name, '/', 2) <> ''
+      limit 2
+    )
+  ) as projects,
   exists (
     select 1
     from _gardener_file_entries
