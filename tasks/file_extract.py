@@ -36,10 +36,10 @@ from log_gardener.tasks.sources.base import CHUNK_CHARS, MAX_ENTRY_CHARS
 from log_gardener.tasks.stacktrace import message_columns
 from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, rename_tables, sql_path, to_duckdb
 
+SCAN_BYTES = 8 << 20  # the chunk the byte checks read the file by
 # DuckDB's line reader holds a buffer many lines long: a line past this limit (Cloud Logging's own is 256 KB) sends
 # the file to Python, which reads up to MAX_ENTRY_CHARS, and the buffer stays well inside the memory limit
 SQL_LINE_CHARS = 1 << 20
-SCAN_BYTES = 8 << 20
 SQL_BUFFER_CHARS = 8 << 20
 # Python's array reader decodes an element of up to MAX_ENTRY_CHARS; an element longer than this (in bytes, so
 # in characters too) sends the file to Python, so SQL never reads an element Python would have found too long
