@@ -38,7 +38,7 @@ from google.cloud import bigquery
 from sqlglot import exp
 
 from log_gardener.tasks.group import severities_from
-from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, Window
+from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, SQL_URL_PATH_PATTERN, SQL_URL_PATTERN, Window
 from log_gardener.tasks.sources.base import Unparseable
 from log_gardener.tasks.sources.sink_table import decoded_row
 from log_gardener.tasks.stacktrace import message_columns
@@ -90,7 +90,13 @@ class BigQueryExtract:
 def judged_statement(incoming: str) -> str:
     """`judged_entries.sql` reading the rows of the query `incoming` (columns entry, position) as its first CTE."""
     text = bigquery_sql("bigquery/judged_entries")
-    text = text.replace("__MAX_MESSAGE_CHARS__", str(MAX_MESSAGE_CHARS)).replace("__TIME_PATTERN__", _TIME_PATTERN)
+    for placeholder, value in (
+        ("__MAX_MESSAGE_CHARS__", str(MAX_MESSAGE_CHARS)),
+        ("__TIME_PATTERN__", _TIME_PATTERN),
+        ("__URL_PATTERN__", SQL_URL_PATTERN),
+        ("__URL_PATH_PATTERN__", SQL_URL_PATH_PATTERN),
+    ):
+        text = text.replace(placeholder, value)
     tree = sqlglot.parse_one(text, read="bigquery")
     _first_cte(tree, "incoming", incoming)
     return tree.sql("bigquery")

@@ -31,7 +31,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from log_gardener.tasks.normalise import MAX_MESSAGE_CHARS, SEVERITY_ALIASES, SEVERITY_RANK, Window, severity_name
+from log_gardener.tasks.normalise import (
+    MAX_MESSAGE_CHARS,
+    SEVERITY_ALIASES,
+    SEVERITY_RANK,
+    SQL_URL_PATH_PATTERN,
+    SQL_URL_PATTERN,
+    Window,
+    severity_name,
+)
 from log_gardener.tasks.sources.base import CHUNK_CHARS, MAX_ENTRY_CHARS
 from log_gardener.tasks.stacktrace import message_columns
 from log_gardener.tasks.warehouses.sqlfiles import bigquery_sql, rename_tables, sql_path, to_duckdb
@@ -186,6 +194,8 @@ def entries_sql(array: bool = False) -> str:
         .replace("__FIELD_TEXT_PATHS__", _sql_list(path if text else "$.none" for path, text in FIELDS))
         .replace("__SEVERITY_RANK__", severity_case("upper(s[4])"))
         .replace("__MAX_MESSAGE_CHARS__", str(MAX_MESSAGE_CHARS))
+        .replace("__URL_PATTERN__", SQL_URL_PATTERN)
+        .replace("__URL_PATH_PATTERN__", SQL_URL_PATH_PATTERN)
         .replace("__PYTHON_BRACKETS__", str(PYTHON_BRACKETS))
     )
 

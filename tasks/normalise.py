@@ -175,6 +175,12 @@ def _written_message(entry: dict) -> str | None:
     return None
 
 
+# The URLs whose path SQL reads as `_path_of` does (with a scheme and host or none; both warehouses also ask for
+# printable ASCII and no leading `//`), and that path: the judging queries of both warehouses are given these
+SQL_URL_PATTERN = r"([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\[\]\\]*)?(/[^?#]*)?([?#].*)?"
+SQL_URL_PATH_PATTERN = r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?([^?#]*)"
+
+
 def _path_of(url) -> str:
     """The path of a URL; a malformed one (scanners send them) keeps its text up to the query."""
     text = str(url or "")

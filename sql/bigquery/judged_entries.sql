@@ -125,8 +125,8 @@ with fields as (
         case
           when coalesce(url_j, 'null') in ('null', '""') then '/'
           when regexp_contains(json_value(url_j, '$'), r'^[!-~]*$') and not starts_with(json_value(url_j, '$'), '//')
-            and regexp_contains(json_value(url_j, '$'), r'^([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\[\]\\]*)?(/[^?#]*)?([?#].*)?$')
-            then coalesce(nullif(regexp_extract(json_value(url_j, '$'), r'^(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?([^?#]*)'), ''), '/')
+            and regexp_contains(json_value(url_j, '$'), r'^__URL_PATTERN__$')
+            then coalesce(nullif(regexp_extract(json_value(url_j, '$'), r'__URL_PATH_PATTERN__'), ''), '/')
         end,
         ' ',
         case when http_status <> 0 then cast(http_status as string) else '-' end

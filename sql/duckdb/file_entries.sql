@@ -4,7 +4,8 @@
 -- tasks/extract.py: service, timestamp, window, severity, then the entry itself.
 -- Placeholders filled by tasks/file_extract.py: the fields read (t[i] and s[i] are the JSON type and the text
 -- of FIELDS[i - 1] there; the last type, __ENTRY_TYPE__, is the entry's own), a request's fields, the severity
--- ranks and the message size limit; the macros gardener_truthy and gardener_time are defined there too.
+-- ranks, the message size limit and the URL patterns the BigQuery judging shares (tasks/normalise.py); the
+-- macros gardener_truthy and gardener_time are defined there too.
 create or replace temp table _gardener_file_entries as
 with numbered as (
   -- every line that is not blank (file_lines.sql); a line keeps its spaces and byte-order mark (JSON reads past
@@ -115,8 +116,8 @@ with numbered as (
         || ' ' || case
           when coalesce(hs[2], '') = '' then '/'
           when regexp_full_match(hs[2], '[!-~]*') and not starts_with(hs[2], '//')
-            and regexp_full_match(hs[2], '([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\[\]\\]*)?(/[^?#]*)?([?#].*)?')
-            then coalesce(nullif(regexp_extract(hs[2], '^(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?([^?#]*)', 1), ''), '/')
+            and regexp_full_match(hs[2], '__URL_PATTERN__')
+            then coalesce(nullif(regexp_extract(hs[2], '__URL_PATH_PATTERN__', 1), ''), '/')
         end
         || ' ' || case when gardener_truthy(ht[3], hs[3]) then hs[3] else '-' end
     end as request_message,
