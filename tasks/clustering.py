@@ -50,7 +50,7 @@ _HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
 _JOINERS = frozenset(":=|()[]{}")
 _CLOSING = {"[": "]", "(": ")", "{": "}"}
 _WORD = re.compile(r"[A-Za-z]")
-_VALUE_MARKS = frozenset(".,:;=()[]{}|/#'\"")
+_VALUE_MARKS = _JOINERS | frozenset(".,;/#'\"")  # marks inside or around a value
 _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
 # the words a boolean is printed as: a value whatever statement prints it (`yes`, `no`, `none` are ordinary words too)
 _BOOLEANS = frozenset({"true", "false"})
@@ -704,9 +704,6 @@ class PatternClusterer:
             contexts = len(predecessors[token])
             return contexts >= self.min_value_contexts and contexts >= self.min_context_share * followed[token]
 
-        # clusters of one template meet the same candidates again and again (most of the comparisons at 50k
-        # shapes): each test runs once per pair of templates
-
         def free_text_for_a_value(gap_a: Sequence[str], gap_b: Sequence[str]) -> bool:
             side = tuple(gap_b) if tuple(gap_a) == (WILDCARD,) else tuple(gap_a) if tuple(gap_b) == (WILDCARD,) else ()
             words = [token for token in side if _is_word(token)]  # its first word opens it, punctuation aside
@@ -714,6 +711,8 @@ class PatternClusterer:
                 return WILDCARD in side and all(_value_part(token) for token in side)
             return len(words) <= MAX_VALUE_WORDS and is_value(words[0])
 
+        # clusters of one template meet the same candidates again and again (most of the comparisons at 50k
+        # shapes): each of the two tests below runs once per pair of templates
         @cache
         def fills_a_value(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
             # each gap is a wildcard on one side and, on the other, free text of a few words that opens with a

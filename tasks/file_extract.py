@@ -159,6 +159,12 @@ TRUTHY_MACRO = (
     "create or replace temp macro gardener_truthy(t, s) as "
     "coalesce((t = 'VARCHAR' and s <> '') or (t in ('BIGINT', 'UBIGINT') and s <> '0'), false)"
 )
+# every object of the JSON text x at the paths given holds each key once (an absent one too): DuckDB reads the
+# first of two equal keys, Python the last
+KEYS_ONCE_MACRO = (
+    "create or replace temp macro gardener_keys_once(x, paths) as "
+    "coalesce(list_bool_and([k is null or len(k) = len(list_distinct(k)) for k in json_keys(x, paths)]), true)"
+)
 # parse_time in SQL: ISO 8601 with any fraction (cut to microseconds), a time without a zone taken as UTC, an
 # offset under 24 hours, a year from 1000 to 8999 (no edge of Python's range to overflow); NULL for any other
 # text, which Python then reads
@@ -216,8 +222,8 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
     lines = {} if array else {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS}
     floor = SEVERITY_RANK[severity_name(min_severity)]
     params = lines | {"service": service, "floor": floor}
-    con.execute(TRUTHY_MACRO)
-    con.execute(TIME_MACRO)
+    for macro in (TRUTHY_MACRO, TIME_MACRO, KEYS_ONCE_MACRO):
+        con.execute(macro)
     try:
         if array:
             try:

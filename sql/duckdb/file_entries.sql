@@ -5,7 +5,7 @@
 -- Placeholders filled by tasks/file_extract.py: the fields read (t[i] and s[i] are the JSON type and the text
 -- of FIELDS[i - 1] there; the last type, __ENTRY_TYPE__, is the entry's own), a request's fields, the severity
 -- ranks, the message size limit and the URL patterns the BigQuery judging shares (tasks/normalise.py); the
--- macros gardener_truthy and gardener_time are defined there too.
+-- macros gardener_truthy, gardener_time and gardener_keys_once are defined there too.
 create or replace temp table _gardener_file_entries as
 with numbered as (
   -- every line that is not blank (file_lines.sql); a line keeps its spaces and byte-order mark (JSON reads past
@@ -32,8 +32,8 @@ with numbered as (
     case when t[25] = 'OBJECT' then json_extract_string(text, [__REQUEST_PATHS__]) end as hs,
     -- the objects a line's verdict is read from (and its insertId) hold each key once; the objects read from a
     -- kept entry only are checked in `messaged`, for the lines that get that far
-    case when __ENTRY_TYPE__ = 'OBJECT' then coalesce(list_bool_and([k is null or len(k) = len(list_distinct(k))
-      for k in json_keys(text, ['$', '$.resource', '$.resource.labels'])]), true) end as verdict_keys_unique,
+    case when __ENTRY_TYPE__ = 'OBJECT' then gardener_keys_once(text, ['$', '$.resource', '$.resource.labels']) end
+      as verdict_keys_unique,
     -- a field read as Python would: absent, null or a string (numbers and containers go to Python)
     list_bool_and([coalesce(t[i], 'NULL') in ('NULL', 'VARCHAR') for i in [15, 16, 17, 18, 19]]) as service_plain,
     coalesce(t[12], 'NULL') in ('NULL', 'OBJECT') and coalesce(t[14], 'NULL') in ('NULL', 'OBJECT') as resource_plain,
@@ -128,10 +128,10 @@ with numbered as (
       when t[11] = 'OBJECT' and t[27] = 'OBJECT' and s[27] <> '{}' then 'payload'
     end as location_from,
     t[11] = 'OBJECT' and t[28] = 'OBJECT' as has_labels,
-    case when early is null then coalesce(list_bool_and([k is null or len(k) = len(list_distinct(k)) for k in json_keys(text, [
+    case when early is null then gardener_keys_once(text, [
       '$.jsonPayload', '$.jsonPayload.labels', '$.sourceLocation', '$.jsonPayload."logging.googleapis.com/sourceLocation"',
       '$.httpRequest'
-    ])]), true) end as entry_keys_unique
+    ]) end as entry_keys_unique
   from screened
 ), located as (
   select
