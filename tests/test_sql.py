@@ -149,3 +149,21 @@ def test_setup_brings_a_warehouse_of_an_older_release_up_to_the_schema(tmp_path)
     issues = wh.query("tracker/all_issues")
     wh.close()
     assert list(issues.number) == [1] and "assignees" in issues.columns and issues.assignees.isna().all()
+
+
+def test_duckdb_stores_entry_payloads_with_zstd_and_reads_them_back(tmp_path):
+    from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
+
+    payload = '{"insertId": "a", "jsonPayload": {"message": "' + "x" * 300 + '"}}'
+    row = {c: None for c in ROW_COLUMNS} | {"timestamp": T0, "severity": "ERROR", "service": "svc", "payload": payload}
+    rows = pd.DataFrame([row | {"insert_id": f"a{i}"} for i in range(3000)])
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    wh.setup()
+    assert wh.merge_entries(rows, **PARAMS) == 3000
+    wh.con.execute("checkpoint")
+    compressions = wh.con.execute(
+        "select distinct compression from pragma_storage_info('log_entries') where column_name = 'payload' and segment_type = 'VARCHAR'"
+    ).fetchall()
+    stored = wh.con.execute("select count(*) from log_entries where payload = ?", [payload]).fetchone()[0]
+    wh.close()
+    assert compressions == [("ZSTD",)] and stored == 3000
