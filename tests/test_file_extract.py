@@ -519,6 +519,26 @@ def test_a_line_with_a_key_given_twice_cannot_hide_its_insert_id_from_the_duplic
     assert_read_alike(path, tmp_path)
 
 
+@pytest.mark.parametrize("keys", [3, 31, 32, 400])  # with the key given again: 4, 32, 33, 401
+def test_a_key_given_twice_is_found_in_an_object_of_few_keys_and_of_many(keys):
+    import duckdb
+
+    from log_gardener.tasks.file_extract import KEYS_ONCE_MACRO
+
+    con = duckdb.connect()
+    con.execute(KEYS_ONCE_MACRO)
+    names = [f"k{i}" for i in range(keys)]
+    once = json.dumps({"resource": {"labels": dict.fromkeys(names, 1)}})
+    for twice in (names[0], names[-1]):  # the first key again, and the last
+        nested = once.replace("}}", f', "{twice}": 2}}}}')
+        top = '{"' + twice + '": 0, ' + json.dumps(dict.fromkeys(names, 1))[1:]
+        found = con.execute(
+            "select gardener_keys_once(?, ['$', '$.resource', '$.resource.labels']), gardener_keys_once(?, ['$'])", [nested, top]
+        )
+        assert found.fetchone() == (False, False), twice
+    assert con.execute("select gardener_keys_once(?, ['$', '$.resource', '$.resource.labels'])", [once]).fetchone() == (True,)
+
+
 def test_lines_are_numbered_only_when_python_reads_some_or_the_kept_lines_name_two_projects(tmp_path, monkeypatch):
     import log_gardener.tasks.file_extract as file_extract
 
