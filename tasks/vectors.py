@@ -23,6 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 DENSE_CELLS = 4_000_000  # a block is compared densely while rows x shared columns stays under this (32 MB)
+# a block of at most this many rows is compared pair by pair in Python: numpy's fixed cost per call (about 0.1 ms)
+# is more than its few pairs take, and a large input holds thousands of such blocks
+SMALL_BLOCK = 8
 
 
 @dataclass(frozen=True)
@@ -109,16 +112,19 @@ def _unit_rows(matrix):
 
 
 def near_pairs(
-    vectors: SparseRows, members: np.ndarray, min_similarity: float, dense_cells: int = DENSE_CELLS
+    vectors: SparseRows, members: np.ndarray, min_similarity: float, dense_cells: int = DENSE_CELLS, small_block: int = SMALL_BLOCK
 ) -> tuple[np.ndarray, np.ndarray]:
     """The pairs (i < j, positions in `members`) of unit rows whose dot product is at least `min_similarity`.
 
-    A column held by one member alone adds nothing to any pair, so the
-    comparison keeps the columns two members share: usually few, and the
+    A block of at most `small_block` members is compared pair by pair. In a
+    larger one a column held by one member alone adds nothing to any pair, so
+    the comparison keeps the columns two members share: usually few, and the
     block is compared as a small dense matrix. A block with too many shared
     columns is compared sparsely (scipy).
     """
     members = np.asarray(members, dtype=np.int64)
+    if len(members) <= small_block:
+        return _near_pairs_one_by_one(vectors, members.tolist(), min_similarity)
     starts, ends = vectors.indptr[members], vectors.indptr[members + 1]
     lengths = ends - starts
     local_rows = np.repeat(np.arange(len(members)), lengths)
@@ -139,6 +145,22 @@ def near_pairs(
     first, second = np.nonzero(similarity >= min_similarity)
     above = first < second  # each pair once, in the order of the upper triangle
     return first[above], second[above]
+
+
+def _near_pairs_one_by_one(vectors: SparseRows, members: list[int], min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
+    """`near_pairs` of a few members, each pair's dot product summed over the columns the two share."""
+    indptr = vectors.indptr
+    rows = [
+        dict(zip(vectors.indices[indptr[m] : indptr[m + 1]].tolist(), vectors.data[indptr[m] : indptr[m + 1]].tolist())) for m in members
+    ]
+    first, second = [], []
+    for i, a in enumerate(rows):
+        for j in range(i + 1, len(rows)):
+            b = rows[j]
+            if sum(value * b[column] for column, value in a.items() if column in b) >= min_similarity:
+                first.append(i)
+                second.append(j)
+    return np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
 
 
 def dbscan_one_per_core(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:

@@ -89,8 +89,9 @@ def _similar_pairs(vectors, members, threshold):
     return {(i, j) for i in range(len(members)) for j in range(i + 1, len(members)) if similarity[i, j] >= threshold}
 
 
-@pytest.mark.parametrize("dense_cells", [0, 10**9])  # compared sparsely, then densely
-def test_near_pairs_are_the_pairs_within_the_threshold(dense_cells):
+# compared sparsely, densely, and pair by pair
+@pytest.mark.parametrize(("dense_cells", "small_block"), [(0, 0), (10**9, 0), (0, 10**9)])
+def test_near_pairs_are_the_pairs_within_the_threshold(dense_cells, small_block):
     rng = random.Random(13)
     for _ in range(30):
         documents = [[rng.choice("abcdefgh") for _ in range(rng.randint(0, 6))] for _ in range(rng.randint(2, 50))]
@@ -100,7 +101,7 @@ def test_near_pairs_are_the_pairs_within_the_threshold(dense_cells):
             # a threshold that falls on a similarity exactly is left out: summed in another order it may round either way
             expected = _similar_pairs(vectors, members, threshold)
             borderline = _similar_pairs(vectors, members, threshold - 1e-9) - _similar_pairs(vectors, members, threshold + 1e-9)
-            found = set(zip(*(a.tolist() for a in near_pairs(vectors, members, threshold, dense_cells=dense_cells))))
+            found = set(zip(*(a.tolist() for a in near_pairs(vectors, members, threshold, dense_cells, small_block))))
             assert found - borderline == expected - borderline
             assert all(i < j for i, j in found)
 
