@@ -397,7 +397,10 @@ class PatternClusterer:
 
     # -- decisions within a block ---------------------------------------------------------------------------------
     def _free_positions(self, block: list[int], shapes: list[tuple[str, ...]]) -> list[bool]:
+        """The positions that take more than `max_field_values` values in the block (none in a block of fewer shapes)."""
         width = len(shapes[block[0]])
+        if len(block) <= self.max_field_values:
+            return [False] * width
         return [len({shapes[i][pos] for i in block}) > self.max_field_values for pos in range(width)]
 
     def _field_keys(self, block: list[int], shapes: list[tuple[str, ...]], free: list[bool]) -> list[tuple]:
