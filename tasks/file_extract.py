@@ -56,6 +56,8 @@ ARRAY_ELEMENT_CHARS = MAX_ENTRY_CHARS - CHUNK_CHARS
 # Python's decoder recurses once per level: a line with more opening brackets than this is read by Python (one
 # nested past its recursion limit is a rejection there), and an array element with as many sends the file there
 PYTHON_BRACKETS = 500
+# the lines left to Python come back from SQL as text up to this many bytes in all; more are read from the file
+PYTHON_TEXT_CHARS = 64 << 20
 
 
 @dataclass
@@ -168,6 +170,8 @@ KEYS_ONCE_MACRO = (
     "k is null or case when len(k) <= 32 then list_bool_and(list_transform(k, lambda key, i: list_position(k, key) = i))"
     " else len(k) = len(list_distinct(k)) end for k in json_keys(x, paths)]), true)"
 )
+# a line Python reads as blank: spaces, then byte-order marks, then spaces (DuckDB reads an empty line as null)
+BLANK_MACRO = r"create or replace temp macro gardener_blank(line) as line is null or regexp_full_match(line, '\s*\x{feff}*\s*')"
 # parse_time in SQL: ISO 8601 with any fraction (cut to microseconds), a time without a zone taken as UTC, an
 # offset under 24 hours, a year from 1000 to 8999 (no edge of Python's range to overflow); NULL for any other
 # text, which Python then reads
@@ -189,7 +193,8 @@ def _with_lines(name: str, array: bool = False) -> str:
     else:
         lines = sql_path("duckdb/file_lines").read_text(encoding="utf-8")
         lines = "\n".join(line for line in lines.splitlines() if not line.startswith("--"))
-        numbered = f"(select row_number() over () - 1 as position, line from {lines})"
+        # a position counts the lines that are not blank, as Python counts entries
+        numbered = f"(select row_number() over () - 1 as position, line from {lines} where not gardener_blank(line))"
     statement = sql_path(name).read_text(encoding="utf-8")
     return statement.replace("__NUMBERED_LINES__", numbered).replace("__LINES__", lines)
 
@@ -225,7 +230,7 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
     lines = {} if array else {"path": str(path), "max_line_chars": SQL_LINE_CHARS, "buffer_chars": SQL_BUFFER_CHARS}
     floor = SEVERITY_RANK[severity_name(min_severity)]
     params = lines | {"service": service, "floor": floor}
-    for macro in (TRUTHY_MACRO, TIME_MACRO, KEYS_ONCE_MACRO):
+    for macro in (TRUTHY_MACRO, TIME_MACRO, KEYS_ONCE_MACRO, BLANK_MACRO):
         con.execute(macro)
     try:
         if array:
@@ -245,8 +250,9 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
         con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
         checks = con.execute(sql_path("duckdb/file_entries_checks").read_text(encoding="utf-8")).fetchone()
-        counts, keys_twice, longest_chars, projects, hashes_collide = checks
+        counts, keys_twice, longest_chars, projects, hashes_collide, python_chars = checks
         counts = counts or {}
+        blank_lines = counts.pop("blank", 0)
         if counts.get("odd") or keys_twice or hashes_collide or (array and (longest_chars or 0) > ARRAY_ELEMENT_CHARS):
             return None
         if not counts.get("python") and len(projects) < 2:
@@ -254,9 +260,13 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             # for the position of the first kept line, which only decides between SQL's project and Python's)
             positions, texts, project_position, project = [], [], None, (projects[0] if projects else None)
         else:
+            # the texts of the lines left to Python come too, when they are short enough to hold and, in a file
+            # without blank lines, each line's number is its position's: else Python reads those lines from the
+            # file (an array's elements always come: Python cannot seek to one)
+            with_texts = array or (not blank_lines and (python_chars or 0) <= PYTHON_TEXT_CHARS)
             try:
                 positions_sql = _with_lines("duckdb/file_entries_positions", array)
-                positions, texts, project_position, project = con.execute(positions_sql, lines | {"with_texts": array}).fetchone()
+                positions, texts, project_position, project = con.execute(positions_sql, lines | {"with_texts": with_texts}).fetchone()
             except (duckdb.Error, UnicodeDecodeError):
                 return None  # numbering the lines did not fit in memory: Python reads the file
         python_entries = None
@@ -264,6 +274,8 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             python_entries = _decoded(positions, texts)
             if python_entries is None:
                 return None
+        elif texts:
+            python_entries = _decoded_lines(positions, texts)
         new_entries = _stage_kept(con, merge)
     finally:
         con.execute("drop table if exists _gardener_file_entries")
@@ -298,6 +310,19 @@ def _decoded(positions: list[int], texts: list[str]) -> list[tuple[int, object]]
         except (ValueError, RecursionError):
             return None
     return decoded
+
+
+def _decoded_lines(positions: list[int], texts: list[str]) -> list[tuple[int, object]] | None:
+    """The lines of an NDJSON file without blank lines left to Python, decoded (or rejected) as its reader does.
+
+    None when one is nested near Python's recursion limit, which the reader, deeper in the stack, might reach
+    where this does not: Python then reads those lines from the file.
+    """
+    from log_gardener.tasks.sources.file import decode_line  # the sources package reads this module
+
+    if len(texts) != len(positions) or any(text.count("[") + text.count("{") > PYTHON_BRACKETS for text in texts):
+        return None
+    return [(position, decode_line(text, position + 1)) for position, text in zip(positions, texts)]
 
 
 def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:

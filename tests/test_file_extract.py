@@ -539,6 +539,30 @@ def test_a_key_given_twice_is_found_in_an_object_of_few_keys_and_of_many(keys):
     assert con.execute("select gardener_keys_once(?, ['$', '$.resource', '$.resource.labels'])", [once]).fetchone() == (True,)
 
 
+def test_lines_left_to_python_come_from_sql_unless_blank_lines_shift_their_numbers_or_they_are_long(tmp_path, monkeypatch):
+    import log_gardener.tasks.file_extract as file_extract
+
+    read_again = []  # the positions Python read from the file itself
+    real = FileSource.entries_at
+    monkeypatch.setattr(FileSource, "entries_at", lambda self, positions: read_again.append(sorted(positions)) or real(self, positions))
+    odd = json.dumps(BASE | {"insertId": "odd"})[:-1] + ', "x": [1,],}'  # trailing commas: Python's to read (and reject)
+    plain = [json.dumps(BASE | {"insertId": f"p{i}"}) for i in range(3)]
+    for name, lines, expected in [
+        ("plain", [plain[0], odd, *plain[1:]], []),  # the line's number is its position + 1: SQL's text is read
+        ("blank", [plain[0], "", odd, *plain[1:]], [[1]]),  # line 3 is the entry at position 1: read from the file
+    ]:
+        read_again.clear()
+        path = tmp_path / f"{name}.ndjson"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        assert assert_read_alike(path, tmp_path)["rejected"] == 1
+        assert read_again == expected, name
+    monkeypatch.setattr(file_extract, "PYTHON_TEXT_CHARS", 10)  # too long to hold: read from the file
+    read_again.clear()
+    path = tmp_path / "long.ndjson"
+    path.write_text("\n".join([plain[0], odd, *plain[1:]]) + "\n", encoding="utf-8")
+    assert assert_read_alike(path, tmp_path)["rejected"] == 1 and read_again == [[1]]
+
+
 def test_lines_are_numbered_only_when_python_reads_some_or_the_kept_lines_name_two_projects(tmp_path, monkeypatch):
     import log_gardener.tasks.file_extract as file_extract
 

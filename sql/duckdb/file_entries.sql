@@ -5,11 +5,11 @@
 -- Placeholders filled by tasks/file_extract.py: the fields read (t[i] and s[i] are the JSON type and the text
 -- of FIELDS[i - 1] there; the last type, __ENTRY_TYPE__, is the entry's own), a request's fields, the severity
 -- ranks, the message size limit and the URL patterns the BigQuery judging shares (tasks/normalise.py); the
--- macros gardener_truthy, gardener_time and gardener_keys_once are defined there too.
+-- macros gardener_truthy, gardener_time, gardener_keys_once and gardener_blank are defined there too.
 create or replace temp table _gardener_file_entries as
 with numbered as (
-  -- every line that is not blank (file_lines.sql); a line keeps its spaces and byte-order mark (JSON reads past
-  -- spaces; a mark sends the line to Python). A line is known by its hash and length, not its position: numbering
+  -- every line (file_lines.sql); a line keeps its spaces and byte-order mark (JSON reads past spaces; a mark
+  -- sends the line to Python). A line is known by its hash and length, not its position: numbering
   -- the lines here would hold the whole query to one thread, so file_entries_positions.sql numbers them apart
   select hash(line) as line_hash, strlen(line) as line_chars, line as text
   from __LINES__
@@ -67,6 +67,8 @@ with numbered as (
   select
     *,
     case
+      -- counted apart: Python skips it, and a file without one numbers its lines as it counts its entries
+      when gardener_blank(text) then 'blank'
       -- a line Python would read as blank (Unicode spaces alone) would shift every position after it
       when not regexp_matches(text, '[!-~]') then 'odd'
       -- nested deeper than Python's decoder may go: Python reads it (and may reject it), never skipped here
@@ -231,8 +233,8 @@ select
   text as payload
 from sourced
 )
--- only a kept line carries its columns on, and a line left to Python its insertId: the others are counted, or
--- read again by Python (most lines of a busy hour are skipped, and the table then holds little more than them)
+-- only a kept line carries its columns on, and a line left to Python its insertId and text: the others are
+-- counted (most lines of a busy hour are skipped, and the table then holds little more than them)
 select
   line_hash,
   line_chars,
@@ -240,5 +242,6 @@ select
   keys_unique,
   case when verdict in ('kept', 'python') then insert_id end as insert_id,
   case when verdict = 'kept' then columns(* exclude (line_hash, line_chars, verdict, keys_unique, insert_id, received_text)) end,
-  case when verdict = 'kept' then gardener_time(received_text) end as receive_timestamp
+  case when verdict = 'kept' then gardener_time(received_text) end as receive_timestamp,
+  case when verdict = 'python' then payload end as python_text
 from judged

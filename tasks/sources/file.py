@@ -85,18 +85,22 @@ def _ndjson(handle, wanted: set[int] | None = None) -> Iterator[tuple[int, dict 
                 reason = f"entry of {size:,} characters, over the {MAX_ENTRY_CHARS:,}-character limit"
                 yield position, Unparseable(excerpt, reason, f"line {number}")
             continue
-        text = line.strip().lstrip("\ufeff")  # a byte-order mark is not part of the entry
-        if not text:
+        if not line.strip().lstrip("\ufeff"):
             continue
         position += 1
-        if wanted is not None and position not in wanted:
-            continue
-        try:
-            yield position, _DECODER.decode(text)
-        except json.JSONDecodeError as exc:
-            yield position, Unparseable(text[:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg} at column {exc.colno}", f"line {number}")
-        except RecursionError:
-            yield position, Unparseable(text[:RAW_KEEP_CHARS], "malformed JSON: nested too deeply to read", f"line {number}")
+        if wanted is None or position in wanted:
+            yield position, decode_line(line, number)
+
+
+def decode_line(line: str, number: int) -> dict | Unparseable:
+    """The entry on one line of NDJSON that is not blank, or its rejection naming the line by its `number`."""
+    text = line.strip().lstrip("\ufeff")  # a byte-order mark is not part of the entry
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        return Unparseable(text[:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg} at column {exc.colno}", f"line {number}")
+    except RecursionError:
+        return Unparseable(text[:RAW_KEEP_CHARS], "malformed JSON: nested too deeply to read", f"line {number}")
 
 
 # Control characters inside strings are read (and cleaned later), not a reason to lose the entry.
