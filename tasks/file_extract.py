@@ -98,7 +98,10 @@ def splits_like_python(path: Path) -> bool:
     """Whether DuckDB's line reader sees the lines Python does: NDJSON (not an array) without carriage returns.
 
     A last line longer than DuckDB's line limit is refused here too: DuckDB reports a long line anywhere else,
-    but a last line longer than its read buffer it drops without a word (DuckDB 2.0).
+    but a last line longer than its read buffer it drops without a word (DuckDB 2.0). So is a file that opens
+    with a byte-order mark followed by anything but `{` or the line's end: DuckDB drops that mark, and Python,
+    which strips spaces before marks, would read " {" or " \ufeff" after it otherwise (a rejection's column,
+    a blank line).
     """
     first = b""
     for chunk in _chunks(path):
@@ -107,9 +110,12 @@ def splits_like_python(path: Path) -> bool:
         if not first and (opening := _OPENING.search(chunk)):
             first = opening.group()
     with open(path, "rb") as handle:
+        head = handle.read(4)
         handle.seek(max(0, handle.seek(0, os.SEEK_END) - SQL_LINE_CHARS - 2))
         last_line = handle.read().removesuffix(b"\n")
     if len(last_line) > SQL_LINE_CHARS and b"\n" not in last_line:
+        return False
+    if head.startswith(b"\xef\xbb\xbf") and head[3:] not in (b"{", b"\n", b""):
         return False
     return first != b"["
 

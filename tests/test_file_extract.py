@@ -295,6 +295,23 @@ def test_marks_and_spaces_of_any_length_before_an_array_are_read_alike(tmp_path,
     assert assert_read_alike(path, tmp_path)["kept"] == 3
 
 
+@pytest.mark.parametrize(
+    ("first", "in_sql"),
+    [
+        ("\ufeff" + json.dumps(BASE | {"insertId": "bom"}), True),  # the mark DuckDB drops is the one Python strips
+        ("\ufeff\n", True),
+        ("\ufeff " + '{"insertId": "bad", oops', False),  # Python keeps the space before the entry: column 22, not 21
+        ("\ufeff\t" + json.dumps(BASE | {"insertId": "tab"})[:-1] + ",}", False),
+        ("\ufeff \ufeff", False),  # for Python a line, for DuckDB (without its first mark) a blank one
+    ],
+)
+def test_a_file_opening_with_a_mark_is_read_in_sql_only_when_the_entry_follows_it(tmp_path, first, in_sql):
+    path = tmp_path / "mark.ndjson"
+    path.write_text(first + "\n" + json.dumps(BASE | {"insertId": "next"}) + "\n", encoding="utf-8")
+    assert splits_like_python(path) == in_sql
+    assert_read_alike(path, tmp_path)
+
+
 def test_an_array_element_longer_than_python_reads_sends_the_file_to_python(tmp_path, monkeypatch):
     import log_gardener.tasks.file_extract as file_extract
 

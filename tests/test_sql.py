@@ -167,3 +167,25 @@ def test_duckdb_stores_entry_payloads_with_zstd_and_reads_them_back(tmp_path):
     stored = wh.con.execute("select count(*) from log_entries where payload = ?", [payload]).fetchone()[0]
     wh.close()
     assert compressions == [("ZSTD",)] and stored == 3000
+
+
+def test_setup_of_a_warehouse_file_of_an_older_storage_version_keeps_its_compression(tmp_path):
+    import duckdb
+
+    from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
+    from log_gardener.tasks.warehouses.sqlfiles import duckdb_sql
+
+    for name, tables in (("old.duckdb", ["log_entries"]), ("empty.duckdb", [])):
+        path = tmp_path / name
+        con = duckdb.connect()
+        con.execute(f"attach '{path}' as old (storage_version 'v1.1.0')")  # as DuckDB 1.1 writes a file: no ZSTD
+        con.execute("use old")
+        for table in tables:
+            con.execute(duckdb_sql(f"schema/{table}"))
+        con.close()
+        wh = DuckDBWarehouse(path)
+        wh.setup()
+        wh.setup()
+        columns = wh.con.execute("select count(*) from duckdb_columns() where table_name = 'log_entries'").fetchone()[0]
+        wh.close()
+        assert columns == len(ROW_COLUMNS)

@@ -53,13 +53,28 @@ class DuckDBWarehouse:
         """Create the tables of sql/schema and the masking function (idempotent)."""
         with self._lock:
             for table in SCHEMA_TABLES:
-                self.con.execute(_with_compression(duckdb_sql(f"schema/{table}"), ZSTD_COLUMNS.get(table, ())))
+                self._create(duckdb_sql(f"schema/{table}"), ZSTD_COLUMNS.get(table, ()))
             for migration in migration_names():
                 self.con.execute(duckdb_sql(migration))
             self.con.execute(mask_function_sql("duckdb"))
             self.use_grouping(GroupingRules())
             for view in analyst_view_names():
                 self.con.execute(duckdb_sql(view))
+
+    def _create(self, statement: str, zstd_columns: tuple[str, ...]) -> None:
+        """Run a CREATE TABLE IF NOT EXISTS, with `zstd_columns` compressed where the file's storage version can.
+
+        DuckDB checks the compression before it finds the table exists: a file of an older storage version (as
+        DuckDB 1.1 wrote them) has no ZSTD, and there the statement runs without it.
+        """
+        if zstd_columns:
+            try:
+                self.con.execute(_with_compression(statement, zstd_columns))
+                return
+            except duckdb.BinderException as exc:
+                if "compression" not in str(exc).lower():
+                    raise
+        self.con.execute(statement)
 
     def use_grouping(self, rules: GroupingRules) -> None:
         """Group messages by `rules` (the `group_message` function of this connection)."""
@@ -139,7 +154,7 @@ def _with_compression(statement: str, columns: tuple[str, ...]) -> str:
     for column in columns:
         statement, found = re.subn(rf"\b({column} TEXT)([,)])", r"\1 USING COMPRESSION ZSTD\2", statement)
         if found != 1:
-            raise ValueError(f"no text column {column} in {statement[:80]}")
+            raise ValueError(f"no column `{column} TEXT` to compress in: {statement}")
     return statement
 
 
