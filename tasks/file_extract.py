@@ -256,10 +256,10 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
         con.execute(sql_path("duckdb/file_entries_duplicates").read_text(encoding="utf-8"))
         checks = con.execute(sql_path("duckdb/file_entries_checks").read_text(encoding="utf-8")).fetchone()
-        counts, keys_twice, longest_chars, projects, hashes_collide, python_chars = checks
+        counts, keys_twice, longest_chars, projects, python_chars = checks
         counts = counts or {}
         blank_lines = counts.pop("blank", 0)
-        if counts.get("odd") or keys_twice or hashes_collide or (array and (longest_chars or 0) > ARRAY_ELEMENT_CHARS):
+        if counts.get("odd") or keys_twice or (array and (longest_chars or 0) > ARRAY_ELEMENT_CHARS):
             return None
         if not counts.get("python") and len(projects) < 2:
             # no line for Python to read, and the project is the kept lines' one: no need to number the lines (nor
@@ -270,6 +270,9 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             # without blank lines, each line's number is its position's: else Python reads those lines from the
             # file (an array's elements always come: Python cannot seek to one)
             with_texts = array or (not blank_lines and (python_chars or 0) <= PYTHON_TEXT_CHARS)
+            (hashes_collide,) = con.execute(sql_path("duckdb/file_entries_collisions").read_text(encoding="utf-8")).fetchone()
+            if hashes_collide:
+                return None
             try:
                 positions_sql = _with_lines("duckdb/file_entries_positions", array)
                 positions, texts, project_position, project = con.execute(positions_sql, lines | {"with_texts": with_texts}).fetchone()

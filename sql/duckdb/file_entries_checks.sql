@@ -2,14 +2,11 @@
 --   lines: the lines per verdict ('blank' counts the lines Python reads as blank, not entries);
 --   keys_twice: a line holds a key twice in an object its verdict is read from, so its insertId could be another
 --     one for Python, yet SQL alone decides which lines share an insertId (file_entries_duplicates.sql);
---   hashes_collide: two lines that differ share a hash and a length (equal lines always share their verdict and
---     their log name). Lines are found again by (hash, length), and DuckDB's string hash is fast, not
---     collision-proof, while log text can be chosen by whoever writes it;
 --   longest_chars: the longest line (an array's element), which DuckDB's array reader does not limit;
 --   projects: the projects the kept lines name (up to two: with one, and no line left to Python, the project is
 --     known without numbering the lines);
 --   python_chars: the length of the lines left to Python, in all (short enough, their texts come back from SQL).
--- Either flag, or an element longer than Python's array reader takes, leaves the whole file to Python.
+-- Such a key, or an element longer than Python's array reader takes, leaves the whole file to Python.
 select
   (select map(list(verdict), list(lines)) from (
     select verdict, count(*) as lines from _gardener_file_entries group by verdict
@@ -25,10 +22,4 @@ select
       limit 2
     )
   ) as projects,
-  exists (
-    select 1
-    from _gardener_file_entries
-    group by line_hash, line_chars
-    having count(distinct verdict) > 1 or count(distinct case when verdict = 'kept' then log_name end) > 1
-  ) as hashes_collide,
   (select sum(line_chars) from _gardener_file_entries where verdict = 'python') as python_chars
