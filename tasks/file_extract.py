@@ -169,8 +169,8 @@ TRUTHY_MACRO = (
 )
 # every object of the JSON text x at the paths given holds each key once (an absent one too): DuckDB reads the
 # first of two equal keys, Python the last. A key is the first of its name when its position is where the name
-# is first found: for the few keys of most objects that costs less than a set of them (list_distinct, half the
-# time of the judging query's verdict objects), which an object of many keys still gets (no square cost)
+# is first found: for the few keys of most objects that costs half what a set of them (list_distinct) does, and
+# an object of many keys still gets the set, whose cost does not grow with the square of its keys
 KEYS_ONCE_MACRO = (
     "create or replace temp macro gardener_keys_once(x, paths) as coalesce(list_bool_and(["
     "k is null or case when len(k) <= 32 then list_bool_and(list_transform(k, lambda key, i: list_position(k, key) = i))"
