@@ -270,14 +270,23 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             # without blank lines, each line's number is its position's: else Python reads those lines from the
             # file (an array's elements always come: Python cannot seek to one)
             with_texts = array or (not blank_lines and (python_chars or 0) <= PYTHON_TEXT_CHARS)
-            (hashes_collide,) = con.execute(sql_path("duckdb/file_entries_collisions").read_text(encoding="utf-8")).fetchone()
+            # the first kept line that names a project is looked for only when it could decide the project: the
+            # kept lines name two, or a line left to Python names another one than theirs
+            settled = not array and len(projects) < 2 and (python_chars or 0) <= PYTHON_TEXT_CHARS
+            settled = settled and _python_projects(con) <= set(projects)
+            collisions = sql_path("duckdb/file_entries_collisions").read_text(encoding="utf-8")
+            (hashes_collide,) = con.execute(collisions, {"python_only": settled}).fetchone()
             if hashes_collide:
                 return None
             try:
                 positions_sql = _with_lines("duckdb/file_entries_positions", array)
-                positions, texts, project_position, project = con.execute(positions_sql, lines | {"with_texts": with_texts}).fetchone()
+                found = con.execute(positions_sql, lines | {"with_texts": with_texts, "with_project": not settled}).fetchone()
             except (duckdb.Error, UnicodeDecodeError):
                 return None  # numbering the lines did not fit in memory: Python reads the file
+            positions, texts, project_position, project = found
+            if settled and projects:
+                # every entry Python may keep names the kept lines' project or none: which comes first decides nothing
+                project, project_position = projects[0], 0
         python_entries = None
         if array:
             python_entries = _decoded(positions, texts)
@@ -319,6 +328,19 @@ def _decoded(positions: list[int], texts: list[str]) -> list[tuple[int, object]]
         except (ValueError, RecursionError):
             return None
     return decoded
+
+
+def _python_projects(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The projects that the lines left to Python name in their logName, as Python's extract reads one."""
+    from log_gardener.tasks.sources.file import decode_line  # the sources package reads this module
+
+    named = set()
+    for (text,) in con.execute("select python_text from _gardener_file_entries where verdict = 'python'").fetchall():
+        entry = decode_line(text, 0) if text is not None else None
+        log_name = entry.get("logName") if isinstance(entry, dict) else None
+        if isinstance(log_name, str) and log_name.startswith("projects/") and log_name.split("/")[1]:
+            named.add(log_name.split("/")[1])
+    return named
 
 
 def _decoded_lines(positions: list[int], texts: list[str]) -> list[tuple[int, object]] | None:

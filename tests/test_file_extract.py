@@ -580,6 +580,23 @@ def test_lines_left_to_python_come_from_sql_unless_blank_lines_shift_their_numbe
     assert assert_read_alike(path, tmp_path)["rejected"] == 1 and read_again == [[1]]
 
 
+def test_a_line_left_to_python_that_names_another_project_first_gives_the_project(tmp_path):
+    # a trace that is a number: SQL leaves the line to Python, which keeps it (as the text "5")
+    plain = [json.dumps(BASE | {"insertId": f"p{i}"}) for i in range(3)]
+    for name, log_name, project in [
+        ("other", "projects/zeta/logs/x", "zeta"),
+        ("same", "projects/acme/logs/x", "acme"),
+        ("none", "x", "acme"),
+    ]:
+        odd = json.dumps(BASE | {"insertId": "odd", "logName": log_name, "trace": 5})
+        path = tmp_path / f"{name}.ndjson"
+        path.write_text("\n".join([odd, *plain]) + "\n", encoding="utf-8")
+        done = _sql_extract(path, tmp_path)
+        assert done is not None and done.python_positions == {0}, name
+        assert assert_read_alike(path, tmp_path)["kept"] == 4
+        assert read(path, tmp_path, True)[3] == project, name
+
+
 def test_lines_are_numbered_only_when_python_reads_some_or_the_kept_lines_name_two_projects(tmp_path, monkeypatch):
     import log_gardener.tasks.file_extract as file_extract
 

@@ -1,5 +1,6 @@
--- DuckDB only: where, counted as Python counts lines, are the lines left to Python, and the first kept line that
--- names a project (tasks/extract.py takes the project from the first kept entry, whichever path kept it).
+-- DuckDB only: where, counted as Python counts lines, are the lines left to Python, and with $with_project the
+-- first kept line that names a project (tasks/extract.py takes the project from the first kept entry, whichever
+-- path kept it).
 -- file_entries.sql knows a line by its hash and length; this light pass numbers the lines and finds them again.
 -- Equal lines share their verdict, so a line found twice is two lines with one verdict. With $with_texts the
 -- texts of the lines left to Python come too, from the table of verdicts (the elements of a JSON array, which
@@ -13,7 +14,7 @@ with wanted as (
     any_value(split_part(log_name, '/', 2)) filter (where verdict = 'kept') as project,
     any_value(python_text) as text
   from _gardener_file_entries
-  where verdict = 'python' or (verdict = 'kept' and log_name like 'projects/%' and split_part(log_name, '/', 2) <> '')
+  where verdict = 'python' or ($with_project and verdict = 'kept' and log_name like 'projects/%' and split_part(log_name, '/', 2) <> '')
   group by line_hash, line_chars
 ), numbered as (
   select position, hash(line) as line_hash, strlen(line) as line_chars
