@@ -273,7 +273,7 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             # the first kept line that names a project is looked for only when it could decide the project: the
             # kept lines name two, or a line left to Python names another one than theirs
             settled = not array and len(projects) < 2 and (python_chars or 0) <= PYTHON_TEXT_CHARS
-            settled = settled and _python_projects(con) <= set(projects)
+            settled = settled and (named := _python_projects(con)) is not None and named <= set(projects)
             collisions = sql_path("duckdb/file_entries_collisions").read_text(encoding="utf-8")
             (hashes_collide,) = con.execute(collisions, {"python_only": settled}).fetchone()
             if hashes_collide:
@@ -330,13 +330,18 @@ def _decoded(positions: list[int], texts: list[str]) -> list[tuple[int, object]]
     return decoded
 
 
-def _python_projects(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The projects that the lines left to Python name in their logName, as Python's extract reads one."""
+def _python_projects(con: duckdb.DuckDBPyConnection) -> set[str] | None:
+    """The projects that the lines left to Python name in their logName, as Python's extract reads one.
+
+    None when a line is `null`: a spool holds there an entry it could not write, whose project is not known here.
+    """
     from log_gardener.tasks.sources.file import decode_line  # the sources package reads this module
 
     named = set()
     for (text,) in con.execute("select python_text from _gardener_file_entries where verdict = 'python'").fetchall():
-        entry = decode_line(text, 0) if text is not None else None
+        entry = decode_line(text, 0)
+        if entry is None:
+            return None
         log_name = entry.get("logName") if isinstance(entry, dict) else None
         if isinstance(log_name, str) and log_name.startswith("projects/") and log_name.split("/")[1]:
             named.add(log_name.split("/")[1])

@@ -501,6 +501,47 @@ def test_two_different_lines_with_one_hash_send_the_file_to_python_instead_of_mi
     assert stats["kept"] == 2
 
 
+def test_two_different_lines_left_to_python_with_one_hash_keep_their_own_texts(tmp_path):
+    import duckdb
+
+    first, second = _COLLIDING  # the first is left to Python; the second is too once its insertId comes again
+    again = json.loads(second) | {"timestamp": "2025-09-15T01:40:00Z", "jsonPayload": {"message": "later copy"}}
+    path = tmp_path / "collide-python.ndjson"
+    path.write_text("\n".join([first, second, json.dumps(again)]) + "\n", encoding="utf-8")
+    with duckdb.connect() as con:
+        assert con.execute("select hash(?) = hash(?)", [first, second]).fetchone()[0]
+    assert _sql_extract(path, tmp_path) is None  # else both lines would be read as the text of one of them
+    assert_read_alike(path, tmp_path)
+
+
+def test_an_entry_a_spool_held_back_keeps_the_project_it_names(tmp_path):
+    import datetime
+
+    # not JSON (a datetime): held back by the spool, judged by Python in its place, and it comes first
+    items = [BASE | {"insertId": "z", "logName": "projects/zeta/logs/x", "labels": {"when": datetime.datetime(2025, 1, 1)}}]
+    items += [BASE | {"insertId": f"p{i}"} for i in range(3)]
+    projects = []
+    for in_sql in (False, True):
+        wh = DuckDBWarehouse(tmp_path / f"held-{in_sql}.duckdb")
+        wh.setup()
+        sink = partial(wh.merge_entries, window_start=WINDOW.start, window_end=WINDOW.end)
+        extracted = extract(ListSource(items), "svc", WINDOW, "WARNING", sink=sink, in_warehouse=wh.extract_file if in_sql else None)
+        projects.append((extracted.project, extracted.stats))
+        wh.close()
+    assert projects[0] == projects[1] and projects[0][0] == "zeta"
+
+
+@pytest.mark.parametrize("suffix", ["ndjson", "json"])
+def test_an_integer_of_more_digits_than_python_reads_is_a_rejection_not_a_crash(tmp_path, suffix):
+    huge = json.dumps(BASE | {"insertId": "huge"})[:-1] + ', "n": ' + "7" * 5_000 + "}"
+    plain = json.dumps(BASE | {"insertId": "plain"})
+    path = tmp_path / f"huge.{suffix}"
+    text = f"[{huge}, {plain}]" if suffix == "json" else f"{huge}\n{plain}\n"
+    path.write_text(text, encoding="utf-8")
+    rows, stats, rejections, _ = read(path, tmp_path, False)
+    assert stats["kept"] == 1 and len(rejections) == 1 and "unreadable JSON" in str(rejections)
+
+
 def test_an_api_entry_too_long_for_a_line_is_kept_as_the_source_gave_it(tmp_path):
     # 1.5M CJK characters: 9M characters once written with ASCII escapes, over both SQL's and a file's line
     # limit; the spool is then read back whole, so the entry is judged as the API gave it, not as a long line

@@ -101,6 +101,8 @@ def decode_line(line: str, number: int) -> dict | Unparseable:
         return Unparseable(text[:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg} at column {exc.colno}", f"line {number}")
     except RecursionError:
         return Unparseable(text[:RAW_KEEP_CHARS], "malformed JSON: nested too deeply to read", f"line {number}")
+    except ValueError as exc:  # an integer of more digits than Python converts
+        return Unparseable(text[:RAW_KEEP_CHARS], f"unreadable JSON: {exc}", f"line {number}")
 
 
 # Control characters inside strings are read (and cleaned later), not a reason to lose the entry.
@@ -181,6 +183,13 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
                 continue
             # Broken element: record it and resume at the next element that starts an object.
             skipped, resume = _skip(buffer, index, index + 1, f"malformed JSON: {exc.msg}", consumed)
+            yield skipped
+            if resume is None:
+                return
+            index = resume
+            continue
+        except ValueError as exc:  # an integer of more digits than Python converts
+            skipped, resume = _skip(buffer, index, index + 1, f"unreadable JSON: {exc}", consumed)
             yield skipped
             if resume is None:
                 return
