@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,9 @@ ARRAY_ELEMENT_CHARS = MAX_ENTRY_CHARS - CHUNK_CHARS
 # Python's decoder recurses once per level: a line with more opening brackets than this is read by Python (one
 # nested past its recursion limit is a rejection there), and an array element with as many sends the file there
 PYTHON_BRACKETS = 500
+# Python's json reads an integer of at most this many digits (sys.get_int_max_str_digits(), 4,300 by default);
+# a line with a longer run of digits is left to Python, which rejects it when the run is a number
+PYTHON_INT_DIGITS = sys.get_int_max_str_digits()
 # the lines left to Python come back from SQL as text up to this many bytes in all; more are read from the file
 PYTHON_TEXT_CHARS = 64 << 20
 
@@ -217,7 +221,17 @@ def entries_sql(array: bool = False) -> str:
         .replace("__URL_PATTERN__", SQL_URL_PATTERN)
         .replace("__URL_PATH_PATTERN__", SQL_URL_PATH_PATTERN)
         .replace("__PYTHON_BRACKETS__", str(PYTHON_BRACKETS))
+        .replace("__LONG_DIGITS__", _long_digits(PYTHON_INT_DIGITS))
     )
+
+
+def _long_digits(digits: int) -> str:
+    """SQL: the line `text` holds a run of more than `digits` digits (0: no limit, never)."""
+    if not digits:
+        return "false"
+    # RE2 repeats a pattern at most 1,000 times: the run is written in parts, looked for in long lines only
+    run = "\\d{1000}" * (digits // 1000) + f"\\d{{{digits % 1000 + 1}}}"
+    return f"(strlen(text) > {digits} and regexp_matches(text, '{run}'))"
 
 
 def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, window: Window, min_severity: str, merge) -> FileExtract | None:

@@ -534,12 +534,15 @@ def test_an_entry_a_spool_held_back_keeps_the_project_it_names(tmp_path):
 @pytest.mark.parametrize("suffix", ["ndjson", "json"])
 def test_an_integer_of_more_digits_than_python_reads_is_a_rejection_not_a_crash(tmp_path, suffix):
     huge = json.dumps(BASE | {"insertId": "huge"})[:-1] + ', "n": ' + "7" * 5_000 + "}"
+    elsewhere = huge.replace('"svc"', '"other"').replace('"huge"', '"elsewhere"')  # rejected before it is skipped
+    in_text = json.dumps(BASE | {"insertId": "in-text", "jsonPayload": {"message": "7" * 5_000}})  # text: kept
     plain = json.dumps(BASE | {"insertId": "plain"})
     path = tmp_path / f"huge.{suffix}"
-    text = f"[{huge}, {plain}]" if suffix == "json" else f"{huge}\n{plain}\n"
-    path.write_text(text, encoding="utf-8")
+    lines = [huge, elsewhere, in_text, plain]
+    path.write_text(f"[{', '.join(lines)}]" if suffix == "json" else "\n".join(lines) + "\n", encoding="utf-8")
     rows, stats, rejections, _ = read(path, tmp_path, False)
-    assert stats["kept"] == 1 and len(rejections) == 1 and "unreadable JSON" in str(rejections)
+    assert stats["kept"] == 2 and len(rejections) == 2 and "unreadable JSON" in str(rejections)
+    assert assert_read_alike(path, tmp_path) == stats
 
 
 def test_an_api_entry_too_long_for_a_line_is_kept_as_the_source_gave_it(tmp_path):

@@ -81,6 +81,8 @@ with numbered as (
       when regexp_matches(text, ',\s*([}\]]|[-+]?(?i:nan|inf|infinity)\s*[,}\]])')
         or regexp_matches(text, ':\s*[-+]?(?i:nan|inf|infinity)\s*[,}\]]')
         or regexp_matches(text, '\[\s*[-+]?(?i:nan|inf|infinity)\s*[,}\]]') then 'python'
+      -- a run of more digits than Python converts to an integer (a number Python cannot read, or text it can)
+      when __LONG_DIGITS__ then 'python'
       when not verdict_keys_unique then 'python'
       when owner is not null and owner <> $service then 'other_service'
       when not stamps_plain or ts is null then 'python'
