@@ -520,15 +520,20 @@ def test_an_entry_a_spool_held_back_keeps_the_project_it_names(tmp_path):
     # not JSON (a datetime): held back by the spool, judged by Python in its place, and it comes first
     items = [BASE | {"insertId": "z", "logName": "projects/zeta/logs/x", "labels": {"when": datetime.datetime(2025, 1, 1)}}]
     items += [BASE | {"insertId": f"p{i}"} for i in range(3)]
-    projects = []
+    projects = [(extracted.project, extracted.stats) for extracted in _api_extracts(items, tmp_path, "held")]
+    assert projects[0] == projects[1] and projects[0][0] == "zeta"
+
+
+def _api_extracts(items, tmp_path, name):
+    """The extracts of entries an API source gives, by Python alone and through SQL, each into a fresh warehouse."""
+    extracts = []
     for in_sql in (False, True):
-        wh = DuckDBWarehouse(tmp_path / f"held-{in_sql}.duckdb")
+        wh = DuckDBWarehouse(tmp_path / f"{name}-{in_sql}.duckdb")
         wh.setup()
         sink = partial(wh.merge_entries, window_start=WINDOW.start, window_end=WINDOW.end)
-        extracted = extract(ListSource(items), "svc", WINDOW, "WARNING", sink=sink, in_warehouse=wh.extract_file if in_sql else None)
-        projects.append((extracted.project, extracted.stats))
+        extracts.append(extract(ListSource(items), "svc", WINDOW, "WARNING", sink=sink, in_warehouse=wh.extract_file if in_sql else None))
         wh.close()
-    assert projects[0] == projects[1] and projects[0][0] == "zeta"
+    return extracts
 
 
 @pytest.mark.parametrize("suffix", ["ndjson", "json"])
@@ -549,14 +554,7 @@ def test_an_api_entry_too_long_for_a_line_is_kept_as_the_source_gave_it(tmp_path
     # 1.5M CJK characters: 9M characters once written with ASCII escapes, over both SQL's and a file's line
     # limit; the spool is then read back whole, so the entry is judged as the API gave it, not as a long line
     items = [BASE | {"insertId": "a"}, BASE | {"insertId": "b", "jsonPayload": {"message": "\u65e5" * 1_500_000}}]
-    results = []
-    for in_sql in (False, True):
-        wh = DuckDBWarehouse(tmp_path / f"long-{in_sql}.duckdb")
-        wh.setup()
-        sink = partial(wh.merge_entries, window_start=WINDOW.start, window_end=WINDOW.end)
-        extracted = extract(ListSource(items), "svc", WINDOW, "WARNING", sink=sink, in_warehouse=wh.extract_file if in_sql else None)
-        results.append((extracted.stats, [r.reason for r in extracted.rejections]))
-        wh.close()
+    results = [(extracted.stats, [r.reason for r in extracted.rejections]) for extracted in _api_extracts(items, tmp_path, "long")]
     assert results[0] == results[1] and results[1][0]["kept"] == 2
 
 

@@ -168,12 +168,7 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
         try:
             value, end = decoder.raw_decode(buffer, index)
         except RecursionError:
-            skipped, resume = _skip(buffer, index, index + 1, "malformed JSON: nested too deeply to read", consumed)
-            yield skipped
-            if resume is None:
-                return
-            index = resume
-            continue
+            reason = "malformed JSON: nested too deeply to read"
         except json.JSONDecodeError as exc:
             truncated = exc.pos >= len(buffer) - 1 or exc.msg.startswith("Unterminated string")
             if truncated and not eof and len(buffer) - index < MAX_ENTRY_CHARS:
@@ -181,19 +176,16 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
                 eof = not more
                 buffer, consumed, index = buffer[index:] + more, consumed + index, 0
                 continue
-            # Broken element: record it and resume at the next element that starts an object.
-            skipped, resume = _skip(buffer, index, index + 1, f"malformed JSON: {exc.msg}", consumed)
-            yield skipped
-            if resume is None:
-                return
-            index = resume
-            continue
+            reason = f"malformed JSON: {exc.msg}"
         except ValueError as exc:  # an integer of more digits than Python converts
-            skipped, resume = _skip(buffer, index, index + 1, f"unreadable JSON: {exc}", consumed)
-            yield skipped
-            if resume is None:
-                return
-            index = resume
+            reason = f"unreadable JSON: {exc}"
+        else:
+            yield value
+            index = end
             continue
-        yield value
-        index = end
+        # a broken element: record it and resume at the next element that starts an object
+        skipped, resume = _skip(buffer, index, index + 1, reason, consumed)
+        yield skipped
+        if resume is None:
+            return
+        index = resume
