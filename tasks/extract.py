@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from log_gardener.tasks.normalise import ROW_COLUMNS, SEVERITY_RANK, RejectedEntry, Window, normalise, parse_time, service_of, severity_name
+from log_gardener.tasks.normalise import (
+    ROW_COLUMNS,
+    SEVERITY_RANK,
+    RejectedEntry,
+    Window,
+    normalise,
+    parse_time,
+    project_of,
+    service_of,
+    severity_name,
+)
 from log_gardener.tasks.sources.base import RAW_KEEP_CHARS, LogSource, Unparseable
 from log_gardener.tasks.sources.file import FileSource
 
@@ -215,8 +225,7 @@ def _extract(items, described: str, service: str, window: Window, min_severity: 
             if owner is None:
                 raise RejectedEntry("no service name in resource.labels")
             row = normalise(entry)
-            if project is None and str(row["log_name"] or "").startswith("projects/"):
-                project = str(row["log_name"]).split("/")[1] or None
+            if project is None and (project := project_of(row["log_name"])):
                 project_position = position
             rows.append(row)
             if len(rows) >= chunk_rows:

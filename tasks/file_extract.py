@@ -39,6 +39,7 @@ from log_gardener.tasks.normalise import (
     SQL_URL_PATH_PATTERN,
     SQL_URL_PATTERN,
     Window,
+    project_of,
     severity_name,
 )
 from log_gardener.tasks.sources.base import CHUNK_CHARS, MAX_ENTRY_CHARS
@@ -283,10 +284,11 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             # the texts of the lines left to Python come too, when they are short enough to hold and, in a file
             # without blank lines, each line's number is its position's: else Python reads those lines from the
             # file (an array's elements always come: Python cannot seek to one)
-            with_texts = array or (not blank_lines and (python_chars or 0) <= PYTHON_TEXT_CHARS)
+            texts_fit = (python_chars or 0) <= PYTHON_TEXT_CHARS
+            with_texts = array or (not blank_lines and texts_fit)
             # the first kept line that names a project is looked for only when it could decide the project: the
             # kept lines name two, or a line left to Python names another one than theirs
-            settled = not array and len(projects) < 2 and (python_chars or 0) <= PYTHON_TEXT_CHARS
+            settled = not array and len(projects) < 2 and texts_fit
             settled = settled and (named := _python_projects(con)) is not None and named <= set(projects)
             collisions = sql_path("duckdb/file_entries_collisions").read_text(encoding="utf-8")
             (hashes_collide,) = con.execute(collisions, {"python_only": settled}).fetchone()
@@ -335,8 +337,8 @@ def _decoded(positions: list[int], texts: list[str]) -> list[tuple[int, object]]
         return None
     decoded = []
     for position, text in zip(positions, texts):
-        if text.count("[") + text.count("{") > PYTHON_BRACKETS:
-            return None  # near the recursion limit, the reader (deeper in the stack) might fail where this does not
+        if _near_recursion_limit(text):
+            return None  # the reader, deeper in the stack, might fail where this does not
         try:
             decoded.append((position, decode_entry(text)))
         except (ValueError, RecursionError):
@@ -356,9 +358,8 @@ def _python_projects(con: duckdb.DuckDBPyConnection) -> set[str] | None:
         entry = decode_line(text, 0)
         if entry is None:
             return None
-        log_name = entry.get("logName") if isinstance(entry, dict) else None
-        if isinstance(log_name, str) and log_name.startswith("projects/") and log_name.split("/")[1]:
-            named.add(log_name.split("/")[1])
+        if isinstance(entry, dict) and (project := project_of(entry.get("logName"))):
+            named.add(project)
     return named
 
 
@@ -370,9 +371,14 @@ def _decoded_lines(positions: list[int], texts: list[str]) -> list[tuple[int, ob
     """
     from log_gardener.tasks.sources.file import decode_line  # the sources package reads this module
 
-    if len(texts) != len(positions) or any(text.count("[") + text.count("{") > PYTHON_BRACKETS for text in texts):
+    if len(texts) != len(positions) or any(_near_recursion_limit(text) for text in texts):
         return None
     return [(position, decode_line(text, position + 1)) for position, text in zip(positions, texts)]
+
+
+def _near_recursion_limit(text: str) -> bool:
+    """Whether a text opens more brackets than PYTHON_BRACKETS (Python's decoder recurses once per level)."""
+    return text.count("[") + text.count("{") > PYTHON_BRACKETS
 
 
 def _stage_kept(con: duckdb.DuckDBPyConnection, merge) -> int:

@@ -243,6 +243,13 @@ def _source_location(entry: dict) -> tuple[str | None, str | None, int | None]:
     return (str(module) if module else None, str(function) if function else None, line_no)
 
 
+def project_of(log_name) -> str | None:
+    """The Google Cloud project a logName names (`projects/PROJECT/logs/...`); None for any other value."""
+    if isinstance(log_name, str) and log_name.startswith("projects/"):
+        return log_name.split("/")[1] or None
+    return None
+
+
 def _whole_number(value) -> int | None:
     """`int(value)` when it is a whole number a warehouse's INT64 holds, else None (absent, empty, text, too large)."""
     if value in (None, ""):

@@ -85,16 +85,24 @@ def _ndjson(handle, wanted: set[int] | None = None) -> Iterator[tuple[int, dict 
                 reason = f"entry of {size:,} characters, over the {MAX_ENTRY_CHARS:,}-character limit"
                 yield position, Unparseable(excerpt, reason, f"line {number}")
             continue
-        if not line.strip().lstrip("\ufeff"):
+        text = _entry_text(line)
+        if not text:
             continue
         position += 1
         if wanted is None or position in wanted:
-            yield position, decode_line(line, number)
+            yield position, _decoded_text(text, number)
+
+
+def _entry_text(line: str) -> str:
+    return line.strip().lstrip("\ufeff")  # a byte-order mark is not part of the entry
 
 
 def decode_line(line: str, number: int) -> dict | Unparseable:
     """The entry on one line of NDJSON that is not blank, or its rejection naming the line by its `number`."""
-    text = line.strip().lstrip("\ufeff")  # a byte-order mark is not part of the entry
+    return _decoded_text(_entry_text(line), number)
+
+
+def _decoded_text(text: str, number: int) -> dict | Unparseable:
     try:
         return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
