@@ -187,6 +187,19 @@ def test_same_statement_needs_anchored_words_and_a_substitution():
     )
 
 
+def test_a_value_that_ends_the_shorter_template_holds_the_words_the_longer_one_has_more():
+    received = ("Received", "command", ":")
+    assert same_statement((*received, "<*>"), (*received, "[", "Errno", "<*>", "]", "reset", "by", "<*>"))
+    assert same_statement((*received, "<*>", "."), (*received, "timed", "out", "<*>", "."))
+    # not when a word follows that value: the words before it are then the other statement's own
+    assert not same_statement((*received, "<*>", "now"), (*received, "timed", "out", "<*>", "now"))
+    # end to end: a path alone, or after an error text of a few words, is one statement's closing value
+    messages = [f"Received command: /srv/jobs/task_{n}.py" for n in range(12)]
+    messages += ["Received command: connection reset by peer /srv/jobs/export_7.csv", "Received command: [Errno 110] timed out /tmp/a_1"]
+    clusterer = PatternClusterer().fit(messages, [1] * len(messages))
+    assert len(set(clusterer.labels_.tolist())) == 1
+
+
 def test_error_text_of_another_length_joins_the_statement_it_follows():
     errors = ["connection reset by peer", "TLS handshake error", "timeout"]
     # error texts are values: each follows many different words across the window
