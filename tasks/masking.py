@@ -104,9 +104,14 @@ MASK_RULES: tuple[MaskRule, ...] = (
     MaskRule("ip", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{1,5})?", "<IP>", needs=r"\d\.\d"),
     # A single-quoted value (a repr, an SQL literal) of up to five words; the quote must open after a
     # non-word character, so apostrophes ("isn't ... don't") never pair up. A longer quoted text is a
-    # message of its own, whose words say what happened. A double-quoted value has no spaces: a quoted
-    # request line ("GET /x HTTP/1.1") keeps its method.
-    MaskRule("quoted", r"\"[^\"\s]{1,80}\"|(^|[^0-9A-Za-z])'[^'\s]{1,80}(?: [^'\s]{1,80}){0,4}'", r"\1<STR>", needs="[\"']"),
+    # message of its own, whose words say what happened. A double-quoted value of several words holds no
+    # slash: a quoted request line ("GET /x HTTP/1.1") keeps its method.
+    MaskRule(
+        "quoted",
+        r"\"[^\"\s]{1,80}\"|\"[^\"\s/]{1,80}(?: [^\"\s/]{1,80}){1,4}\"|(^|[^0-9A-Za-z])'[^'\s]{1,80}(?: [^'\s]{1,80}){0,4}'",
+        r"\1<STR>",
+        needs="[\"']",
+    ),
     MaskRule("hex", r"0[xX][0-9A-Fa-f]+", "<HEX>", needs="0[xX]"),
     # ids that mix hex digits and letters (usr_8f3a2b1c, 5e9ac0); the boundary is captured, RE2 has no look-behind
     MaskRule(

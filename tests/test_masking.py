@@ -35,6 +35,12 @@ CASES = [
     # words that begin like a month, and words after a time, are not part of a date
     ("Marker 12:30 reached", "Marker <NUM>:<NUM> reached"),
     ("Jun 19 23:54:40 GET /index", "<TS> GET /index"),
+    # a quoted value of up to five words, in either quotes; a request line keeps its method (it holds a slash),
+    # and a longer quoted text is a message of its own
+    ('Failed to load propagator: "connection reset by peer"', "Failed to load propagator: <STR>"),
+    ("Failed to load propagator: 'connection reset by peer'", "Failed to load propagator: <STR>"),
+    ('"GET /v2/servers/detail HTTP/1.1" status: 200', '"GET <PATH> HTTP/<NUM>" status: <NUM>'),
+    ('proxy said "one two three four five six" again', 'proxy said "one two three four five six" again'),
 ]
 
 
