@@ -434,14 +434,11 @@ def cluster(
     output: Path | None = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),
 ) -> None:
     """Group messages into patterns; writes CSV `line,cluster_id,template`, one row per input line, in order."""
-    # a batch of many small objects and hardly a reference cycle among them: no collection passes meanwhile
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    from log_gardener.tasks.clustering import collection_paused
+
+    # a batch of many small objects (the lines, their counts) and hardly a reference cycle among them
+    with collection_paused():
         _cluster(input, output)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _file_lines(path: Path) -> list[str] | list[bytes]:

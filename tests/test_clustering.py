@@ -1,6 +1,7 @@
 """Known-answer grouping tests with real log lines, and the `gardener cluster` CLI contract."""
 
 import csv
+import gc
 import io
 
 import numpy as np
@@ -576,3 +577,22 @@ def test_in_the_second_pass_a_widened_cluster_meets_the_other_widened_templates(
     ]
     joined = PatternClusterer()._join_value_lengths(shapes, np.arange(4), np.array([2.0, 1.0, 20.0, 5.0]))
     assert len(set(joined.tolist())) == 1
+
+
+def test_fit_pauses_the_garbage_collector_and_leaves_it_as_it_was():
+    seen = []
+
+    class Watching(PatternClusterer):
+        def _fit(self, messages, counts):
+            seen.append(gc.isenabled())
+            return super()._fit(messages, counts)
+
+    assert gc.isenabled()
+    Watching().fit(["disk full on node-1", "disk full on node-2"])
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        Watching().fit(["disk full on node-3"])
+        assert not gc.isenabled()  # a caller that had paused it finds it paused still
+    finally:
+        gc.enable()
