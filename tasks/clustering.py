@@ -184,7 +184,13 @@ def _words_in(tokens: tuple[str, ...]) -> int:
 
 
 def _common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
-    """How many tokens two templates share at their start, and then at their end (see `_closing_value_holds`)."""
+    """How many tokens two templates share at their start, and then at their end.
+
+    A value that ends the shorter template is not common when the longer one has more tokens: it holds
+    them, as a value at the end of a message can be any text (`tail_as_one_value`). "Received: <*>"
+    meets "Received: unexpected end of stream <*>" (the value and the marks after it end both) and
+    "Received: <*> export." (the shorter ends where the longer goes on) with its value against their text.
+    """
     limit = min(len(a), len(b))
     prefix = 0
     while prefix < limit and a[prefix] == b[prefix]:
@@ -192,23 +198,15 @@ def _common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
     suffix = 0
     while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
         suffix += 1
-    if _closing_value_holds(a, b, prefix, suffix):
-        suffix -= 1
+    if len(a) != len(b) and prefix + suffix == limit:  # the shorter is all common: does its last value hold the rest?
+        shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+        # words and values only: a sign or an arrow says something of its own (as in `tail_as_one_value`)
+        if all(_is_word(token) or _value_part(token) for token in longer[prefix : len(longer) - suffix]):
+            if suffix and shorter[limit - suffix] == WILDCARD and all(map(_value_part, shorter[limit - suffix :])):
+                suffix -= 1
+            elif prefix and not suffix and shorter[-1] == WILDCARD:
+                prefix -= 1
     return prefix, suffix
-
-
-def _closing_value_holds(a: Sequence[str], b: Sequence[str], prefix: int, suffix: int) -> bool:
-    """Whether the value that closes the shorter template holds the text the longer one has more before its end.
-
-    "Received: <*>" / "Received: unexpected end of stream <*>": the common ending is the last value and
-    its marks, and the shorter template has nothing else after their common beginning. That value is
-    then all of the shorter's ending, as a value at the end of a message can be any text
-    (`tail_as_one_value`).
-    """
-    if not suffix or len(a) == len(b) or not all(map(_value_part, a[len(a) - suffix :])):
-        return False
-    shorter = a if len(a) < len(b) else b
-    return prefix + suffix == len(shorter) and shorter[len(shorter) - suffix] == WILDCARD
 
 
 def _landmark(middle_a: Sequence[str], middle_b: Sequence[str]) -> tuple[int, int] | None:
@@ -713,9 +711,10 @@ class PatternClusterer:
         suffix, landmark words; see `same_statement`) that are at least two and
         at least half the words of each, and each gap differs on both sides (one
         value in place of another). Words present on one side only are words of another
-        statement ("for <*> from <*>" and "for invalid user <*> from <*>"), except before
-        the value that ends the shorter template, which holds them ("Received: <*>" and
-        "Received: [Errno <*>] reset by peer <*>"), and one plain word
+        statement ("for <*> from <*>" and "for invalid user <*> from <*>"), except around
+        the value that ends the shorter template, which holds them ("Received: <*>",
+        "Received: [Errno <*>] reset by peer <*>" and "Received: <*> export."; see
+        `_common_ends`), and one plain word
         in place of another is left to the same-length rules ("VM Paused").
         A value begins with a wildcard or with a word that follows many
         different words across the input (free text such as an error message,

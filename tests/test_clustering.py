@@ -192,11 +192,20 @@ def test_a_value_that_ends_the_shorter_template_holds_the_words_the_longer_one_h
     received = ("Received", "command", ":")
     assert same_statement((*received, "<*>"), (*received, "[", "Errno", "<*>", "]", "reset", "by", "<*>"))
     assert same_statement((*received, "<*>", "."), (*received, "timed", "out", "<*>", "."))
+    # ... and what the longer one has more after it, when it ends the shorter one
+    status = ("Request", "completed", "with", "status")
+    assert same_statement((*status, "<*>"), (*status, "<*>", "export", "."))
+    assert not same_statement((*status, "<*>"), (*status, "<*>", "!", "<*>"))  # a sign says something of its own
     # not when a word follows that value: the words before it are then the other statement's own
     assert not same_statement((*received, "<*>", "now"), (*received, "timed", "out", "<*>", "now"))
+    assert not same_statement((*received, "now"), (*received, "now", "export", "."))
     # end to end: a path alone, or after an error text of a few words, is one statement's closing value
     messages = [f"Received command: /srv/jobs/task_{n}.py" for n in range(12)]
     messages += ["Received command: connection reset by peer /srv/jobs/export_7.csv", "Received command: [Errno 110] timed out /tmp/a_1"]
+    clusterer = PatternClusterer().fit(messages, [1] * len(messages))
+    assert len(set(clusterer.labels_.tolist())) == 1
+    messages = [f"Request completed with status /srv/jobs/task_{n}.py" for n in range(12)]
+    messages += ["Request completed with status /srv/jobs/task_1.py export.", "Request completed with status /srv/jobs/task_2.py export."]
     clusterer = PatternClusterer().fit(messages, [1] * len(messages))
     assert len(set(clusterer.labels_.tolist())) == 1
 
