@@ -88,3 +88,14 @@ def test_patterns_keep_their_fingerprints_when_the_grouping_method_changes():
     # a message never seen before follows the pattern its cluster mostly belongs to; new fingerprints are for new patterns only
     assert ids.fingerprint_of[window[-1]] in {"f-timeout", "f-reset"}
     assert {ids.fingerprint_of[m] for m in elsewhere} == ids.new_fingerprints
+
+
+def test_a_pattern_keeps_its_fingerprint_when_the_masking_of_its_values_changes():
+    """A release that masks more (a double-quoted value of several words became <STR>) stores other keys for the
+    same lines: the pattern the former keys were filed under is found again by its template, not filed anew."""
+    lines = [f'Failed to load propagator: "{error}"' for error in ("connection reset by peer", "TLS handshake error", "timed out")]
+    former = {line: "f-propagator" for line in lines}  # as the former masking left them: the quoted words as they are
+    masked, ids = _run(lines + ["Disk quota exceeded on volume 7"], former, {"f-propagator": 'Failed to load propagator: "<*>"'})
+    assert masked[0] == "Failed to load propagator: <STR>" and masked[0] not in former
+    assert {ids.fingerprint_of[m] for m in masked[:3]} == {"f-propagator"}
+    assert ids.new_fingerprints == {ids.fingerprint_of[masked[3]]}  # only the new statement is new
