@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import re
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -183,13 +184,15 @@ def _words_in(tokens: tuple[str, ...]) -> int:
     return sum(1 for t in tokens if _is_word(t))
 
 
-def _common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
-    """How many tokens two templates share at their start, and then at their end.
+def _common_ends(a: Sequence[str], b: Sequence[str], at_end: bool = True) -> tuple[int, int]:
+    """How many tokens two templates (or two pieces of them, `at_end` when they end them) share at their start,
+    and then at their end.
 
     A value that ends the shorter template is not common when the longer one has more tokens: it holds
     them, as a value at the end of a message can be any text (`tail_as_one_value`). "Received: <*>"
     meets "Received: unexpected end of stream <*>" (the value and the marks after it end both) and
     "Received: <*> export." (the shorter ends where the longer goes on) with its value against their text.
+    A value inside the template holds nothing more ("for <*> from" / "for invalid user <*> from").
     """
     limit = min(len(a), len(b))
     prefix = 0
@@ -198,7 +201,7 @@ def _common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
     suffix = 0
     while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
         suffix += 1
-    if len(a) != len(b) and prefix + suffix == limit:  # the shorter is all common: does its last value hold the rest?
+    if at_end and len(a) != len(b) and prefix + suffix == limit:  # the shorter is all common: does its last value hold the rest?
         shorter, longer = (a, b) if len(a) < len(b) else (b, a)
         # words and values only: a sign or an arrow says something of its own (as in `tail_as_one_value`)
         if all(_is_word(token) or _value_part(token) for token in longer[prefix : len(longer) - suffix]):
@@ -220,13 +223,13 @@ def _landmark(middle_a: Sequence[str], middle_b: Sequence[str]) -> tuple[int, in
     return None
 
 
-def _gaps(a: Sequence[str], b: Sequence[str]) -> tuple[list[tuple[Sequence[str], Sequence[str]]], int]:
+def _gaps(a: Sequence[str], b: Sequence[str], at_end: bool = True) -> tuple[list[tuple[Sequence[str], Sequence[str]]], int]:
     """Align two templates on their common tokens: the unmatched (a, b) segments, and how many words matched.
 
-    Common prefix and suffix first; then, inside what is left, a word that occurs exactly once on each side
-    is a landmark that splits the rest in two.
+    Common prefix and suffix first (`at_end`: see `_common_ends`); then, inside what is left, a word that
+    occurs exactly once on each side is a landmark that splits the rest in two.
     """
-    prefix, suffix = _common_ends(a, b)
+    prefix, suffix = _common_ends(a, b, at_end)
     matched = sum(map(_is_word, a[:prefix])) + sum(map(_is_word, a[len(a) - suffix :]))
     middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     if not middle_a and not middle_b:
@@ -235,14 +238,14 @@ def _gaps(a: Sequence[str], b: Sequence[str]) -> tuple[list[tuple[Sequence[str],
     if mark is None:
         return [(middle_a, middle_b)], matched
     i, j = mark
-    left, left_matched = _gaps(middle_a[:i], middle_b[:j])
-    right, right_matched = _gaps(middle_a[i + 1 :], middle_b[j + 1 :])
+    left, left_matched = _gaps(middle_a[:i], middle_b[:j], at_end=False)
+    right, right_matched = _gaps(middle_a[i + 1 :], middle_b[j + 1 :], at_end=at_end and not suffix)
     return left + right, matched + 1 + left_matched + right_matched
 
 
-def generalise(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
+def generalise(a: Sequence[str], b: Sequence[str], at_end: bool = True) -> tuple[str, ...]:
     """The template both `a` and `b` fit: their common tokens (aligned as `_gaps` aligns them), each gap one wildcard."""
-    prefix, suffix = _common_ends(a, b)
+    prefix, suffix = _common_ends(a, b, at_end)
     middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     middle: tuple[str, ...] = ()
     if middle_a or middle_b:
@@ -251,7 +254,8 @@ def generalise(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
             middle = (WILDCARD,)
         else:
             i, j = mark
-            middle = (*generalise(middle_a[:i], middle_b[:j]), middle_a[i], *generalise(middle_a[i + 1 :], middle_b[j + 1 :]))
+            left = generalise(middle_a[:i], middle_b[:j], at_end=False)
+            middle = (*left, middle_a[i], *generalise(middle_a[i + 1 :], middle_b[j + 1 :], at_end=at_end and not suffix))
     return collapse_wildcards((*a[:prefix], *middle, *a[len(a) - suffix :]))
 
 
@@ -348,21 +352,32 @@ def collapse_spaces(text: str) -> str:
     return re.sub(r"<\*>(?:[\s:=|,]*<\*>)+", WILDCARD, text)
 
 
+_pauses = {"depth": 0, "resume": False}  # pauses open in this process, and whether the collector ran before the first
+_pauses_lock = threading.Lock()
+
+
 @contextmanager
 def collection_paused():
-    """Python's cyclic garbage collector off meanwhile (as it was after).
+    """Python's cyclic garbage collector off meanwhile, and as it was once the last pause is over.
 
     Clustering makes millions of small tuples and lists with hardly a reference cycle among them: the
     collector would walk them all again and again as they pile up (a tenth of the time at 200,000
-    distinct messages), to free nothing.
+    distinct messages), to free nothing. The collector is one per process: pauses that overlap (a fleet
+    clusters services on several threads) hold it off until the last one ends, and it is turned back on
+    only if it was on when the first began.
     """
-    collecting = gc.isenabled()
-    gc.disable()
+    with _pauses_lock:
+        if _pauses["depth"] == 0:
+            _pauses["resume"] = gc.isenabled()
+            gc.disable()
+        _pauses["depth"] += 1
     try:
         yield
     finally:
-        if collecting:
-            gc.enable()
+        with _pauses_lock:
+            _pauses["depth"] -= 1
+            if _pauses["depth"] == 0 and _pauses["resume"]:
+                gc.enable()
 
 
 class PatternClusterer:

@@ -13,6 +13,7 @@ from log_gardener.tasks.cluster_lines import cluster_lines, mask_all
 from log_gardener.tasks.clustering import (
     WILDCARD,
     PatternClusterer,
+    collection_paused,
     generalise,
     is_variable,
     merge_template,
@@ -199,6 +200,15 @@ def test_a_value_that_ends_the_shorter_template_holds_the_words_the_longer_one_h
     # not when a word follows that value: the words before it are then the other statement's own
     assert not same_statement((*received, "<*>", "now"), (*received, "timed", "out", "<*>", "now"))
     assert not same_statement((*received, "now"), (*received, "now", "export", "."))
+    # nor a value inside the template, between two common words
+    assert not same_statement(
+        ("Failed", "password", "for", "<*>", "from", "<*>", "port", "<*>"),
+        ("Failed", "password", "for", "invalid", "user", "<*>", "from", "<*>", "port", "<*>", "ssh2"),
+    )
+    assert not same_statement(
+        ("Connection", "from", "<*>", "closed", "after", "<*>", "s"),
+        ("Connection", "from", "untrusted", "host", "<*>", "closed", "after", "idle", "s"),
+    )
     # end to end: a path alone, or after an error text of a few words, is one statement's closing value
     messages = [f"Received command: /srv/jobs/task_{n}.py" for n in range(12)]
     messages += ["Received command: connection reset by peer /srv/jobs/export_7.csv", "Received command: [Errno 110] timed out /tmp/a_1"]
@@ -605,3 +615,13 @@ def test_fit_pauses_the_garbage_collector_and_leaves_it_as_it_was():
         assert not gc.isenabled()  # a caller that had paused it finds it paused still
     finally:
         gc.enable()
+
+
+def test_overlapping_pauses_hold_the_collector_off_until_the_last_one_ends():
+    first, second = collection_paused(), collection_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first pause ends while the second still runs
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()

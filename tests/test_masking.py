@@ -40,6 +40,9 @@ CASES = [
     ('Failed to load propagator: "connection reset by peer"', "Failed to load propagator: <STR>"),
     ("Failed to load propagator: 'connection reset by peer'", "Failed to load propagator: <STR>"),
     ('"GET /v2/servers/detail HTTP/1.1" status: 200', '"GET <PATH> HTTP/<NUM>" status: <NUM>'),
+    ('"GET /api/v1/items" 200', '"GET <PATH>" <NUM>'),
+    ('"GET https://h.io/x/y" 502', '"GET <URL>" <NUM>'),
+    ('msg="he said \\"hi there\\" ok"', 'msg="he said \\"hi there\\" ok"'),
     ('proxy said "one two three four five six" again', 'proxy said "one two three four five six" again'),
 ]
 
