@@ -105,11 +105,12 @@ MASK_RULES: tuple[MaskRule, ...] = (
     # A single-quoted value (a repr, an SQL literal) of up to five words; the quote must open after a
     # non-word character, so apostrophes ("isn't ... don't") never pair up. A longer quoted text is a
     # message of its own, whose words say what happened. A double-quoted value of several words holds no
-    # slash, nor a value masked before it, nor a backslash: a quoted request line ("GET /x HTTP/1.1", "GET
-    # <PATH>") keeps its method, and an escaped quote (\" inside a quoted text) pairs with no other.
+    # slash, nor a value masked before it: a quoted request line ("GET /x HTTP/1.1", "GET <PATH>") keeps its
+    # method. No double-quoted value holds a backslash: an escaped quote (\" inside a quoted text) pairs with
+    # no other.
     MaskRule(
         "quoted",
-        r"\"[^\"\s]{1,80}\"|\"[^\"\s/<>\\]{1,80}(?: [^\"\s/<>\\]{1,80}){1,4}\"|(^|[^0-9A-Za-z])'[^'\s]{1,80}(?: [^'\s]{1,80}){0,4}'",
+        r"\"[^\"\s\\]{1,80}\"|\"[^\"\s/<>\\]{1,80}(?: [^\"\s/<>\\]{1,80}){1,4}\"|(^|[^0-9A-Za-z])'[^'\s]{1,80}(?: [^'\s]{1,80}){0,4}'",
         r"\1<STR>",
         needs="[\"']",
     ),

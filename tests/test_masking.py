@@ -43,6 +43,7 @@ CASES = [
     ('"GET /api/v1/items" 200', '"GET <PATH>" <NUM>'),
     ('"GET https://h.io/x/y" 502', '"GET <URL>" <NUM>'),
     ('msg="he said \\"hi there\\" ok"', 'msg="he said \\"hi there\\" ok"'),
+    ('msg="open \\"cfg\\" failed"', 'msg="open \\"cfg\\" failed"'),
     ('proxy said "one two three four five six" again', 'proxy said "one two three four five six" again'),
 ]
 
