@@ -812,6 +812,18 @@ class PatternClusterer:
             first = next((i for i, token in enumerate(template) if is_value(token)), len(template))
             if first < len(template) and _words(template[:first]) >= 2:
                 found.append(("<v", template[:first]))
+            # the longest run of the statement's own words, between values ("<*>: Invalid FTARGET; it should be a
+            # real number; it is set to <*>", whose opening and closing tokens are values)
+            best, run = (), []
+            for token in (*template, WILDCARD):
+                if is_value(token):
+                    if _words(run) > _words(best):
+                        best = tuple(run)
+                    run = []
+                else:
+                    run.append(token)
+            if _words(best) >= 3 and best != template[: len(best)]:
+                found.append(("core", best))
             return found
 
         # Largest first: each cluster joins the statement of the first larger cluster it matches. Two clusters

@@ -220,6 +220,20 @@ def test_a_value_that_ends_the_shorter_template_holds_the_words_the_longer_one_h
     assert len(set(clusterer.labels_.tolist())) == 1
 
 
+def test_a_statement_between_two_free_text_values_is_met_by_its_own_words():
+    # the opening and the closing tokens are values of other lengths in each message: only the words in between
+    # bring the messages together
+    errors = ["broken pipe", "timeout", "connection reset by peer", "permission denied", "deadline exceeded", "no route to host"]
+    settings = ["refused", "order export", "timed out waiting", "disk full", "bad gateway upstream", "quota"]
+    statement = [f"{e}: Invalid retry budget; it should be a positive number; it is set to {v}" for e, v in zip(errors, settings)]
+    elsewhere = [
+        f"{what} {e}" for e in errors + settings for what in ("Sync step stopped with", "worker said", "retrying after", "upload ended:")
+    ]
+    labels, _ = cluster_lines(statement + elsewhere)
+    assert len(set(labels[: len(statement)])) == 1
+    assert not set(labels[: len(statement)]) & set(labels[len(statement) :])
+
+
 def test_error_text_of_another_length_joins_the_statement_it_follows():
     errors = ["connection reset by peer", "TLS handshake error", "timeout"]
     # error texts are values: each follows many different words across the window
