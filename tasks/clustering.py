@@ -812,8 +812,10 @@ class PatternClusterer:
             first = next((i for i, token in enumerate(template) if is_value(token)), len(template))
             if first < len(template) and _words(template[:first]) >= 2:
                 found.append(("<v", template[:first]))
-            # the longest run of the statement's own words, between values ("<*>: Invalid FTARGET; it should be a
-            # real number; it is set to <*>", whose opening and closing tokens are values)
+            # the last three words of the longest run of words that are not values, when it does not open the
+            # template: "<*>: Invalid FTARGET; it should be a real number; it is set to <*>" opens and closes with
+            # values of any length. Its last words, since the run may open with the tail of a free-text value
+            # (words that always follow the value's first word are not values themselves)
             best, run = (), []
             for token in (*template, WILDCARD):
                 if is_value(token):
@@ -823,7 +825,8 @@ class PatternClusterer:
                 else:
                     run.append(token)
             if _words(best) >= 3 and best != template[: len(best)]:
-                found.append(("core", best))
+                words = [i for i, token in enumerate(best) if _is_word(token)]
+                found.append(("core", best[words[-3] :]))
             return found
 
         # Largest first: each cluster joins the statement of the first larger cluster it matches. Two clusters
