@@ -193,9 +193,7 @@ def _common_ends(a: Sequence[str], b: Sequence[str], at_end: bool = True) -> tup
     them, as a value at the end of a message can be any text (`tail_as_one_value`). "Received: <*>"
     meets "Received: unexpected end of stream <*>" (the value and the marks after it end both) and
     "Received: <*> export." (the shorter ends where the longer goes on) with its value against their text.
-    A value inside the template holds nothing more ("for <*> from" / "for invalid user <*> from"), but for
-    the value of a `key=value`, which runs on to the next common word ("compiler=<*> is not available" /
-    "compiler=<*> download table is not available").
+    A value inside the template holds nothing more ("for <*> from" / "for invalid user <*> from").
     """
     limit = min(len(a), len(b))
     prefix = 0
@@ -204,16 +202,14 @@ def _common_ends(a: Sequence[str], b: Sequence[str], at_end: bool = True) -> tup
     suffix = 0
     while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
         suffix += 1
-    if len(a) != len(b) and prefix + suffix == limit:  # the shorter is all common: does one of its values hold the rest?
+    if at_end and len(a) != len(b) and prefix + suffix == limit:  # the shorter is all common: does its last value hold the rest?
         shorter, longer = (a, b) if len(a) < len(b) else (b, a)
         # words and values only: a sign or an arrow says something of its own (as in `tail_as_one_value`)
         if all(_is_word(token) or _value_part(token) for token in longer[prefix : len(longer) - suffix]):
-            if at_end and suffix and shorter[limit - suffix] == WILDCARD and all(map(_value_part, shorter[limit - suffix :])):
+            if suffix and shorter[limit - suffix] == WILDCARD and all(map(_value_part, shorter[limit - suffix :])):
                 suffix -= 1
-            elif at_end and prefix and not suffix and shorter[-1] == WILDCARD:
+            elif prefix and not suffix and shorter[-1] == WILDCARD:
                 prefix -= 1
-            elif prefix >= 2 and shorter[prefix - 1] == WILDCARD and shorter[prefix - 2] == "=":
-                prefix -= 1  # the value of a `key=value` runs on to the next common word, inside the template too
     return prefix, suffix
 
 

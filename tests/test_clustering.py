@@ -220,18 +220,6 @@ def test_a_value_that_ends_the_shorter_template_holds_the_words_the_longer_one_h
     assert len(set(clusterer.labels_.tolist())) == 1
 
 
-def test_the_value_of_a_key_runs_on_to_the_next_common_word():
-    compiler = ("f77_compiler", "=", "<*>")
-    assert same_statement((*compiler, "is", "not", "available"), (*compiler, "download", "table", "is", "not", "available"))
-    # a value after a word holds no more than before: the words are the other statement's own
-    assert not same_statement(("for", "<*>", "from", "<*>", "port", "<*>"), ("for", "<*>", "extra", "words", "from", "<*>", "port", "<*>"))
-    compilers = ["intelem", "flang", "pg", "absoft", "vast", "nag", "lahey", "compaq", "sun", "hpux"]
-    lines = [f"f77_compiler={name} is not available." for name in compilers]
-    lines += ["f77_compiler=no fortran found on path is not available.", "f77_compiler=stage download upload table is not available."]
-    labels, _ = cluster_lines(lines)
-    assert len(set(labels)) == 1
-
-
 @pytest.mark.parametrize(
     "errors",
     [
