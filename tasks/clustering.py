@@ -279,10 +279,13 @@ def tail_as_one_value(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return (*tokens[:end], WILDCARD) if WILDCARD in tokens[end:] else tokens
 
 
-def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: token == WILDCARD) -> bool:
+def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: token == WILDCARD, a_is_busy: bool = False) -> bool:
     """Whether two templates are one statement whose values took other tokens (see `_join_value_lengths`).
 
     is_value: whether a token can be part of a value (a wildcard, or free text rather than the statement's words).
+    a_is_busy: `a` is the template of a pattern seen often enough that a plain word it kept is a word of its
+    statement (a value would have varied), however many other statements print that word: a gap that holds
+    one on `a`'s side and other text on `b`'s ("Failed to read <*>" / "Failed to import ...") parts them.
     """
     a, b = tail_as_one_value(tuple(a)), tail_as_one_value(tuple(b))
     if a == b:
@@ -296,6 +299,8 @@ def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: to
         if len(gaps) == 1 and len(gap_a) == len(gap_b) == 1 and _is_plain_word(gap_a[0]) and _is_plain_word(gap_b[0]):
             return False  # only one plain word in place of another: a word of the statement (see `_split_statement_words`)
         lone = tuple(gap_a) == (WILDCARD,) or tuple(gap_b) == (WILDCARD,)
+        if a_is_busy and not lone and any(map(_is_plain_word, gap_a)):
+            return False
         if not lone and not (is_value(_opening(gap_a)) and is_value(_opening(gap_b))):
             return False
     if 2 * anchored >= max(_words(a), _words(b)):
@@ -743,8 +748,12 @@ class PatternClusterer:
         their gaps are two statements ("Took <*> seconds to build instance" /
         "... to deallocate network for instance"), but not when each gap is
         a wildcard on one side and, on the other, free text of at most
-        `MAX_VALUE_WORDS` words or a value in brackets. The values and marks
-        after the last other token are one value (`tail_as_one_value`).
+        `MAX_VALUE_WORDS` words or a value in brackets. A plain word that a
+        cluster seen `min_support` times kept in a gap is a word of its
+        statement, whatever follows it elsewhere: a rarer template with other
+        text there is another statement ("Failed to read <*>" / "Failed to
+        import <*> table"). The values and marks after the last other token
+        are one value (`tail_as_one_value`).
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
         followed: Counter = Counter()  # how many times (in distinct shapes) a token is seen after a word
@@ -784,8 +793,8 @@ class PatternClusterer:
             return anchored >= 2 and bool(gaps) and all(free_text_for_a_value(a, b) for a, b in gaps)
 
         @cache
-        def one_statement(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
-            return same_statement(joined, template, is_value)
+        def one_statement(joined: tuple[str, ...], template: tuple[str, ...], joined_is_busy: bool) -> bool:
+            return same_statement(joined, template, is_value, joined_is_busy)
 
         members: dict[int, list[int]] = defaultdict(list)
         for s, label in enumerate(labels.tolist()):
@@ -891,7 +900,7 @@ class PatternClusterer:
                     if fills_a_value(joined, template):
                         return other
                     continue
-                if equal or one_statement(joined, template):
+                if equal or one_statement(joined, template, support[other] >= self.min_support):
                     return other
         return None
 

@@ -521,7 +521,9 @@ def test_a_common_word_of_statements_does_not_begin_a_value():
     names += ["account", "order", "basket", "coupon", "receipt", "shipment", "warehouse", "supplier", "contract", "budget"]
     lines = [f"unable to parse {name} payload" for name in names] + [f"unable to remove {name} lock" for name in names]
     lines += ["cannot parse header", "will parse body", "cannot remove marker", "will remove stale marker"]
-    lines += ["Failed to parse json config job-17 at startup"] * 5 + ["Failed to remove config job-4 at startup"]
+    # seen twice only: five times, "parse" would be a word of a busy pattern, which keeps them apart on its own
+    # (test_a_plain_word_every_message_of_a_busy_pattern_holds_is_not_a_value_of_a_rarer_template)
+    lines += ["Failed to parse json config job-17 at startup"] * 2 + ["Failed to remove config job-4 at startup"]
     labels, _ = cluster_lines(lines)
     assert labels[-1] != labels[-2]
     # counted by how many words they follow alone, both would begin values, and the two statements join
@@ -554,6 +556,27 @@ def test_a_busy_message_of_many_words_is_not_a_value_of_a_busy_pattern():
     assert labels[len(elsewhere)] != labels[-1]
     labels, _ = cluster_lines(elsewhere + hosts + short)
     assert labels[len(elsewhere)] == labels[-1]  # four words in place of the address: a value
+
+
+def test_a_plain_word_every_message_of_a_busy_pattern_holds_is_not_a_value_of_a_rarer_template():
+    # "read" and "import" follow many different words here, so either could open a value; but six messages that
+    # all say "read" where their path varies show it is a word of their statement
+    verbs = ["read", "import", "write", "parse", "load"]
+    elsewhere = [f"{who} could not {verb} the ledger" for who in ("worker", "scheduler", "exporter") for verb in verbs]
+    elsewhere += [f"Retry {verb} of batch {n}" for n, verb in enumerate(verbs)]
+    busy = [f"Failed to read /srv/app/conf/service-{n}.yaml" for n in range(6)]
+    rare = ["Failed to import tax /srv/app/rules/vat.json"]
+    labels, templates = cluster_lines(busy + rare + elsewhere)
+    assert len(set(labels[:6])) == 1 and labels[6] != labels[0]
+    assert templates[labels[0]] == "Failed to read <PATH>"
+    # seen twice, "read" is no such evidence: the rarer message still reads as the statement with other values
+    labels, _ = cluster_lines(busy[:2] + rare + elsewhere)
+    assert labels[2] == labels[0]
+    read, other = ("Failed", "to", "read", "<*>"), ("Failed", "to", "import", "tax", "<*>")
+    assert same_statement(read, other, lambda token: True)
+    assert not same_statement(read, other, lambda token: True, a_is_busy=True)
+    # a wildcard in the busy pattern's gap still holds any text
+    assert same_statement(("Failed", "to", "<*>", "config"), ("Failed", "to", "read", "tax", "config"), lambda token: True, a_is_busy=True)
 
 
 def test_a_busy_variant_that_sorts_first_still_meets_the_statement_widened_after_it():
