@@ -172,7 +172,9 @@ def _is_word(token: str) -> bool:
 
 
 def _is_plain_word(token: str) -> bool:
-    return token.isalpha() and len(token) >= 3
+    # two letters are enough: "no" / "different", "NO" / "YES", "up" / "down" tell statements apart; one letter
+    # is as often a value (a drive, a grade, a unit) as a word
+    return token.isalpha() and len(token) >= 2
 
 
 def _words(tokens: Sequence[str]) -> int:
@@ -511,7 +513,7 @@ class PatternClusterer:
         return keys
 
     def _statement_words(self, rows: list[tuple[str, ...]], positions: list[int]) -> list[int]:
-        """The `positions` where `rows` differ by plain words (3+ letters), at most `max_field_values` of them."""
+        """The `positions` where `rows` differ by plain words (2+ letters), at most `max_field_values` of them."""
         words = []
         for pos in positions:
             values = {row[pos] for row in rows}
@@ -523,7 +525,7 @@ class PatternClusterer:
         """Split clusters whose members differ by plain words that take few values (words of the statement).
 
         With few messages TF-IDF cannot tell "VM Paused" from "VM Resumed"; a
-        position whose values are alphabetic words (3+ letters), at most
+        position whose values are alphabetic words (2+ letters), at most
         `max_field_values` of them, is a word of the statement. Values with
         digits or punctuation are never statement words.
         """

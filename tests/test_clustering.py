@@ -92,6 +92,18 @@ def test_plain_words_with_few_values_are_statement_words_and_many_values_a_field
     assert templates[labels[0]] == "Session opened for user <*> from the web console"
 
 
+def test_a_two_letter_word_is_a_plain_word_too():
+    nics = ["eth0", "eth1", "ens3", "ens4", "bond0", "wlan0"]
+    lines = [f"Interface {nic} link is {state}" for state in ("up", "down") for nic in nics]
+    lines += [f"Notification center {n}: updating enabled: {flag}" for n, flag in enumerate(["NO", "YES", "NO", "YES"])]
+    labels, templates = cluster_lines(lines)
+    assert len(set(labels[:6])) == 1 and len(set(labels[6:12])) == 1 and labels[0] != labels[6]
+    assert labels[12] == labels[14] and labels[13] == labels[15] and labels[12] != labels[13]
+    assert templates[labels[12]] == "Notification center <NUM>: updating enabled: NO"
+    # one plain word in place of another, "NO" as much as "YES"
+    assert not same_statement(("updating", "enabled", ":", "NO"), ("updating", "enabled", ":", "YES"), lambda token: True)
+
+
 def test_similar_but_different_statements_stay_apart():
     # among the other messages of a window, as the flow sees them
     lines = [
