@@ -183,13 +183,17 @@ KEYS_ONCE_MACRO = (
 )
 # a line Python reads as blank: spaces, then byte-order marks, then spaces (DuckDB reads an empty line as null)
 BLANK_MACRO = r"create or replace temp macro gardener_blank(line) as line is null or regexp_full_match(line, '\s*\x{feff}*\s*')"
-# parse_time in SQL: ISO 8601 with any fraction (cut to microseconds), a time without a zone taken as UTC, an
-# offset under 24 hours, a year from 1000 to 8999 (no edge of Python's range to overflow); NULL for any other
-# text, which Python then reads
+# parse_time in SQL: ISO 8601 with any fraction (DuckDB's cast cuts it to microseconds, as Python does), a time
+# without a zone taken as UTC, an offset under 24 hours, a year from 1000 to 8999 (no edge of Python's range to
+# overflow); NULL for any other text, which Python then reads. One pattern to match, then DuckDB's own cast
 TIME_MACRO = r"""create or replace temp macro gardener_time(x) as
   case when regexp_full_match(x, '[1-8]\d{3}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)?') then
-    try_cast(regexp_replace(regexp_replace(x, '(\.\d{6})\d+', '\1'), '[Zz]$', '')
-      || case when regexp_matches(x, '[+-]\d{2}:\d{2}$') then '' else '+00:00' end as timestamptz)
+    try_cast(case
+      -- the text matched: it ends with Z, z, an offset (whose sign is sixth from the end) or the seconds
+      when right(x, 1) = 'Z' or substr(x, -6, 1) in ('+', '-') then x
+      when right(x, 1) = 'z' then left(x, -1) || 'Z'
+      else x || '+00:00'
+    end as timestamptz)
   end"""
 
 

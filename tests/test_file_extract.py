@@ -99,6 +99,9 @@ VARIANTS = [
             "2025-09-15T01:30:00",
             "2025-09-15 03:30:00+02:00",
             "2025-09-15T01:30:00.1z",
+            # past microseconds: cut, never rounded (rounding would carry into the next second)
+            "2025-09-15T01:30:59.9999999Z",
+            "2025-09-15T01:30:00.123456789012z",
             "2025-09-15T24:00:00Z",
             "2025-02-30T01:00:00Z",
             "not a time",

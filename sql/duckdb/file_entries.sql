@@ -169,7 +169,9 @@ with numbered as (
       when has_labels and gardener_truthy(t[31], s[31]) then s[31]
       -- Python's `a or b` is b when a is false, even a false b: a line of 0 stays 0
       when loc_at is not null then s[loc_at + 2]
-    end as line_text
+    end as line_text,
+    -- read once, for the verdict and the column
+    case when early is null then gardener_time(received_text) end as received_ts
   from located
 ), judged as (
 select
@@ -186,7 +188,7 @@ select
       -- escapes of lone surrogates or NUL need Python's cleaning
       and not regexp_matches(text, '\\u[dD][89a-fA-F]|\\u0000')
       and t[1] = 'VARCHAR' and s[1] <> ''
-      and (received_text is null or gardener_time(received_text) is not null)
+      and (received_text is null or received_ts is not null)
       and coalesce(t[5], 'NULL') in ('NULL', 'VARCHAR')
       and coalesce(t[6], 'NULL') in ('NULL', 'VARCHAR')
       and coalesce(t[13], 'NULL') in ('NULL', 'VARCHAR')
@@ -211,6 +213,7 @@ select
   verdict_keys_unique as keys_unique,
   ts as timestamp,
   received_text,
+  received_ts,
   case
     when severity_rank >= 800 then 'EMERGENCY' when severity_rank >= 700 then 'ALERT'
     when severity_rank >= 600 then 'CRITICAL' when severity_rank >= 500 then 'ERROR'
@@ -243,7 +246,7 @@ select
   verdict,
   keys_unique,
   case when verdict in ('kept', 'python') then insert_id end as insert_id,
-  case when verdict = 'kept' then columns(* exclude (line_hash, line_chars, verdict, keys_unique, insert_id, received_text)) end,
-  case when verdict = 'kept' then gardener_time(received_text) end as receive_timestamp,
+  case when verdict = 'kept' then columns(* exclude (line_hash, line_chars, verdict, keys_unique, insert_id, received_text, received_ts)) end,
+  case when verdict = 'kept' then received_ts end as receive_timestamp,
   case when verdict = 'python' then payload end as python_text
 from judged
