@@ -172,8 +172,9 @@ def _is_word(token: str) -> bool:
 
 
 def _is_plain_word(token: str) -> bool:
-    # two letters are enough: "no" / "different", "NO" / "YES", "up" / "down" tell statements apart; one letter
-    # is as often a value (a drive, a grade, a unit) as a word
+    # two letters are enough: "no" / "different", "NO" / "YES", "up" / "down" tell statements apart, and so do
+    # two-letter units and codes where only a few of them are seen ("KB" / "MB"); one letter is as often a value
+    # (a drive, a grade) as a word
     return token.isalpha() and len(token) >= 2
 
 
@@ -281,13 +282,16 @@ def tail_as_one_value(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return (*tokens[:end], WILDCARD) if WILDCARD in tokens[end:] else tokens
 
 
-def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: token == WILDCARD, a_is_busy: bool = False) -> bool:
+def same_statement(
+    a: Sequence[str], b: Sequence[str], is_value=lambda token: token == WILDCARD, a_is_busy: bool = False, b_is_busy: bool = False
+) -> bool:
     """Whether two templates are one statement whose values took other tokens (see `_join_value_lengths`).
 
     is_value: whether a token can be part of a value (a wildcard, or free text rather than the statement's words).
-    a_is_busy: `a` is the template of a pattern seen often enough that a plain word it kept is a word of its
-    statement (a value would have varied), however many other statements print that word: a gap that holds
-    one on `a`'s side and other text on `b`'s ("Failed to read <*>" / "Failed to import ...") parts them.
+    a_is_busy, b_is_busy: the template is a pattern's seen often enough that, when it holds a value (a
+    wildcard) and still kept a plain word, that word is a word of its statement (the value varied, the word
+    did not), however many other statements print it: a gap that holds such a word on that side and other
+    text on the other ("Failed to read <*>" / "Failed to import tax <*>") parts them.
     """
     a, b = tail_as_one_value(tuple(a)), tail_as_one_value(tuple(b))
     if a == b:
@@ -301,7 +305,7 @@ def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: to
         if len(gaps) == 1 and len(gap_a) == len(gap_b) == 1 and _is_plain_word(gap_a[0]) and _is_plain_word(gap_b[0]):
             return False  # only one plain word in place of another: a word of the statement (see `_split_statement_words`)
         lone = tuple(gap_a) == (WILDCARD,) or tuple(gap_b) == (WILDCARD,)
-        if a_is_busy and not lone and any(map(_is_plain_word, gap_a)):
+        if not lone and ((a_is_busy and _keeps_words(a, gap_a)) or (b_is_busy and _keeps_words(b, gap_b))):
             return False
         if not lone and not (is_value(_opening(gap_a)) and is_value(_opening(gap_b))):
             return False
@@ -314,6 +318,11 @@ def same_statement(a: Sequence[str], b: Sequence[str], is_value=lambda token: to
         for gap_a, gap_b in gaps
         for side, other in ((tuple(gap_a), tuple(gap_b)), (tuple(gap_b), tuple(gap_a)))
     )
+
+
+def _keeps_words(template: Sequence[str], gap: Sequence[str]) -> bool:
+    """Whether a template that holds a value kept a plain word in `gap` (see `same_statement`'s busy sides)."""
+    return WILDCARD in template and any(map(_is_plain_word, gap))
 
 
 def _opening(gap: Sequence[str]) -> str:
@@ -750,12 +759,15 @@ class PatternClusterer:
         their gaps are two statements ("Took <*> seconds to build instance" /
         "... to deallocate network for instance"), but not when each gap is
         a wildcard on one side and, on the other, free text of at most
-        `MAX_VALUE_WORDS` words or a value in brackets. A plain word that a
-        cluster seen `min_support` times kept in a gap is a word of its
-        statement, whatever follows it elsewhere: a rarer template with other
-        text there is another statement ("Failed to read <*>" / "Failed to
-        import <*> table"). The values and marks after the last other token
-        are one value (`tail_as_one_value`).
+        `MAX_VALUE_WORDS` words or a value in brackets. When a cluster seen
+        `min_support` times (with the clusters that joined it) holds a value
+        and still kept a plain word in a gap, that word is a word of its
+        statement (the value varied, the word did not), whatever follows it
+        elsewhere: a template with other text there is another statement
+        ("Failed to read <*>" / "Failed to import tax <*>"). A busy cluster
+        without a value, one message repeated word for word, shows no such
+        thing. The values and marks after the last other token are one value
+        (`tail_as_one_value`).
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
         followed: Counter = Counter()  # how many times (in distinct shapes) a token is seen after a word
@@ -795,8 +807,8 @@ class PatternClusterer:
             return anchored >= 2 and bool(gaps) and all(free_text_for_a_value(a, b) for a, b in gaps)
 
         @cache
-        def one_statement(joined: tuple[str, ...], template: tuple[str, ...], joined_is_busy: bool) -> bool:
-            return same_statement(joined, template, is_value, joined_is_busy)
+        def one_statement(joined: tuple[str, ...], template: tuple[str, ...], joined_is_busy: bool, template_is_busy: bool) -> bool:
+            return same_statement(joined, template, is_value, joined_is_busy, template_is_busy)
 
         members: dict[int, list[int]] = defaultdict(list)
         for s, label in enumerate(labels.tolist()):
@@ -878,6 +890,8 @@ class PatternClusterer:
                     )
                     if target is not None and find(target) != find(label):
                         parent[find(label)] = find(target)
+                        # the template that now stands for both is seen as often as both
+                        support[target] += support[label]
                     if target is not None and templates[target] != template:
                         # the statement now holds values of several lengths there: later clusters meet its wider template
                         templates[target] = generalise(templates[target], template)
@@ -902,7 +916,9 @@ class PatternClusterer:
                     if fills_a_value(joined, template):
                         return other
                     continue
-                if equal or one_statement(joined, template, support[other] >= self.min_support):
+                # either may be the busier: in the second pass a cluster meets widened templates of rarer ones
+                busy = support[other] >= self.min_support, support[label] >= self.min_support
+                if equal or one_statement(joined, template, *busy):
                     return other
         return None
 
