@@ -9,6 +9,7 @@ with windowed as (
     line,
     revision,
     trace,
+    pattern_text,
     -- a request's client address, counted and never shown (the payload is the stored LogEntry JSON)
     regexp_extract(payload, r'"remoteIp": ?"([^"]+)"') as client,
     case
@@ -36,6 +37,8 @@ ranked as (
 select
   masked_message,
   count(*) as entries,
+  -- how many different texts it masks: a pattern whose values varied tells its own words from values
+  count(distinct pattern_text) as variants,
   countif(severity = 'WARNING') as warning_count,
   countif(severity = 'ERROR') as error_count,
   countif(severity in ('CRITICAL', 'ALERT', 'EMERGENCY')) as critical_count,

@@ -53,15 +53,19 @@ def cluster_lines(
     """
     line_counts = Counter(lines)
     texts = (line.decode("utf-8", "replace") if isinstance(line, bytes) else line for line in line_counts)
-    masked_of = dict(zip(line_counts, mask_all([pattern_text(text) for text in texts])))
+    pattern_texts = [pattern_text(text) for text in texts]
+    masked_of = dict(zip(line_counts, mask_all(pattern_texts)))
     distinct: dict[str, int] = {}
-    for line, count in line_counts.items():
+    # the different texts each masked message stands for, as the warehouse counts them (masked_messages.sql)
+    variants: dict[str, set[str]] = {}
+    for (line, count), text in zip(line_counts.items(), pattern_texts):
         m = masked_of[line]
         distinct[m] = distinct.get(m, 0) + count
+        variants.setdefault(m, set()).add(text)
     if progress is not None:
         progress.print(f"{len(lines)} lines, {len(line_counts)} distinct, {len(distinct)} distinct masked messages; clustering…")
     messages = list(distinct)
-    clusterer = (clusterer or PatternClusterer()).fit(messages, [distinct[m] for m in messages])
+    clusterer = (clusterer or PatternClusterer()).fit(messages, [distinct[m] for m in messages], [len(variants[m]) for m in messages])
     label_of = dict(zip(messages, (int(label) for label in clusterer.labels_)))
     label_of_line = {line: label_of[masked] for line, masked in masked_of.items()}
     return list(map(label_of_line.__getitem__, lines)), {int(k): v for k, v in clusterer.templates_.items()}

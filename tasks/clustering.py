@@ -288,10 +288,10 @@ def same_statement(
     """Whether two templates are one statement whose values took other tokens (see `_join_value_lengths`).
 
     is_value: whether a token can be part of a value (a wildcard, or free text rather than the statement's words).
-    a_is_busy, b_is_busy: the template is a pattern's seen often enough that, when it holds a value (a
-    wildcard) and still kept a plain word, that word is a word of its statement (the value varied, the word
-    did not), however many other statements print it: a gap that holds such a word on that side and other
-    text on the other ("Failed to read <*>" / "Failed to import tax <*>") parts them.
+    a_is_busy, b_is_busy: the template is a pattern's seen in enough different texts that, when it holds a
+    value (a wildcard) and still kept a plain word, that word is a word of its statement (the value varied,
+    the word did not), however many other statements print it: a gap that holds such a word on that side and
+    other text on the other ("Failed to read <*>" / "Failed to import tax <*>") parts them.
     """
     a, b = tail_as_one_value(tuple(a)), tail_as_one_value(tuple(b))
     if a == b:
@@ -631,26 +631,31 @@ class PatternClusterer:
         return labels
 
     # -- fit ------------------------------------------------------------------------------------------------------
-    def fit(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> PatternClusterer:
-        """Group `messages` (distinct masked messages); `counts` weight them."""
+    def fit(self, messages: Sequence[str], counts: Sequence[int] | None = None, variants: Sequence[int] | None = None) -> PatternClusterer:
+        """Group `messages` (distinct masked messages); `counts` weight them, and `variants` says how many different
+        texts each one masks (its entries all alike: 1; the counts when not given)."""
         with collection_paused():
-            return self._fit(messages, counts)
+            return self._fit(messages, counts, variants)
 
-    def _fit(self, messages: Sequence[str], counts: Sequence[int] | None) -> PatternClusterer:
+    def _fit(self, messages: Sequence[str], counts: Sequence[int] | None, variants: Sequence[int] | None) -> PatternClusterer:
         n = len(messages)
         counts = list(counts) if counts is not None else [1] * n
+        variants = list(variants) if variants is not None else counts
         token_lists = [tokenize(m, self.max_tokens) for m in messages]
         shape_index: dict[tuple[str, ...], int] = {}
         shape_of = np.empty(n, dtype=int)
         spans_of: list[tuple[tuple[int, int], ...]] = []
         shape_weights: list[float] = []
+        shape_variants: list[float] = []  # different texts behind a shape
         for i, tokens in enumerate(token_lists):
             shape, spans = statement_shape(tokens)
             spans_of.append(spans)
             s = shape_index.setdefault(shape, len(shape_index))
             if s == len(shape_weights):
                 shape_weights.append(0.0)
+                shape_variants.append(0.0)
             shape_weights[s] += counts[i]
+            shape_variants[s] += variants[i]
             shape_of[i] = s
         shapes = list(shape_index)
         weights = np.asarray(shape_weights, dtype=float)
@@ -683,7 +688,7 @@ class PatternClusterer:
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
             shape_labels = self._join_past_first_word(shapes, shape_labels, anchors)
-            shape_labels = self._join_value_lengths(shapes, shape_labels, weights)
+            shape_labels = self._join_value_lengths(shapes, shape_labels, weights, np.asarray(shape_variants, dtype=float))
 
         # renumber labels densely, in order of first appearance
         dense: dict[int, int] = {}
@@ -735,7 +740,9 @@ class PatternClusterer:
                 groups_joined += 1
         return self._join(labels, keys) if groups_joined else labels
 
-    def _join_value_lengths(self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    def _join_value_lengths(
+        self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, variants: np.ndarray | None = None
+    ) -> np.ndarray:
         """Join clusters that are one statement whose values took different numbers of tokens.
 
         Two cluster templates are one statement when they are equal once adjacent
@@ -759,14 +766,14 @@ class PatternClusterer:
         their gaps are two statements ("Took <*> seconds to build instance" /
         "... to deallocate network for instance"), but not when each gap is
         a wildcard on one side and, on the other, free text of at most
-        `MAX_VALUE_WORDS` words or a value in brackets. When a cluster seen
-        `min_support` times (with the clusters that joined it) holds a value
-        and still kept a plain word in a gap, that word is a word of its
-        statement (the value varied, the word did not), whatever follows it
-        elsewhere: a template with other text there is another statement
-        ("Failed to read <*>" / "Failed to import tax <*>"). A busy cluster
-        without a value, one message repeated word for word, shows no such
-        thing. The values and marks after the last other token are one value
+        `MAX_VALUE_WORDS` words or a value in brackets. When the messages of a
+        cluster (with those of the clusters that joined its template) are
+        `min_support` different texts (`variants`) or more, and its template
+        holds a value and still kept a plain word in a gap, that word is a
+        word of its statement (the value varied, the word did not), whatever
+        follows it elsewhere: a template with other text there is another
+        statement ("Failed to read <*>" / "Failed to import tax <*>"). One
+        message repeated word for word shows no such thing, however often. The values and marks after the last other token are one value
         (`tail_as_one_value`).
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
@@ -815,7 +822,10 @@ class PatternClusterer:
             members[label].append(s)
         templates: dict[int, tuple[str, ...]] = {}
         support: dict[int, float] = {}
+        variants = weights if variants is None else variants
+        variety: dict[int, float] = {}  # the different texts behind a cluster (see same_statement's busy sides)
         for label, idx in members.items():
+            variety[label] = float(sum(variants[s] for s in idx))
             if len(idx) == 1:  # most clusters hold one shape: it is their template
                 templates[label] = collapse_wildcards(shapes[idx[0]])
                 support[label] = float(weights[idx[0]])
@@ -886,12 +896,13 @@ class PatternClusterer:
                 indexed = [label]
                 if not second or parent[label] == label:
                     target = self._first_match(
-                        label, template, keys_of[label], by_key, templates, support, one_statement, fills_a_value, widened
+                        label, template, keys_of[label], by_key, templates, support, variety, one_statement, fills_a_value, widened
                     )
                     if target is not None and find(target) != find(label):
                         parent[find(label)] = find(target)
-                        # the template that now stands for both is seen as often as both
+                        # the template that now stands for both is seen as often as both, in as many texts
                         support[target] += support[label]
+                        variety[target] += variety[label]
                     if target is not None and templates[target] != template:
                         # the statement now holds values of several lengths there: later clusters meet its wider template
                         templates[target] = generalise(templates[target], template)
@@ -903,7 +914,9 @@ class PatternClusterer:
                         index(by_key, indexed_label)
         return np.array([find(int(label)) for label in labels], dtype=int)
 
-    def _first_match(self, label, template, label_keys, by_key, templates, support, one_statement, fills_a_value, widened) -> int | None:
+    def _first_match(
+        self, label, template, label_keys, by_key, templates, support, variety, one_statement, fills_a_value, widened
+    ) -> int | None:
         """The first indexed cluster that `template` is one statement with (see `_join_value_lengths`), or None."""
         for key in label_keys:
             for other in by_key.get(key, ()):
@@ -917,7 +930,7 @@ class PatternClusterer:
                         return other
                     continue
                 # either may be the busier: in the second pass a cluster meets widened templates of rarer ones
-                busy = support[other] >= self.min_support, support[label] >= self.min_support
+                busy = variety[other] >= self.min_support, variety[label] >= self.min_support
                 if equal or one_statement(joined, template, *busy):
                     return other
         return None
@@ -947,5 +960,7 @@ class PatternClusterer:
             templates[label] = render_template(messages[representative], tokens, self.max_tokens)
         return templates
 
-    def fit_predict(self, messages: Sequence[str], counts: Sequence[int] | None = None) -> np.ndarray:
-        return self.fit(messages, counts).labels_
+    def fit_predict(
+        self, messages: Sequence[str], counts: Sequence[int] | None = None, variants: Sequence[int] | None = None
+    ) -> np.ndarray:
+        return self.fit(messages, counts, variants).labels_

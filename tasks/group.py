@@ -48,9 +48,13 @@ def regrouped_keys(
     return dict(aliases)
 
 
-def cluster_messages(messages: Sequence[str], counts: Sequence[int]) -> tuple[np.ndarray, dict[int, str]]:
-    """Cluster labels and templates of the masked messages. Messages with different grouping-rule marks never share
-    a pattern; the messages of one merge rule are one pattern, named by the rule."""
+def cluster_messages(
+    messages: Sequence[str], counts: Sequence[int], variants: Sequence[int] | None = None
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Cluster labels and templates of the masked messages (`variants`: the different texts each masks). Messages
+    with different grouping-rule marks never share a pattern; the messages of one merge rule are one pattern, named
+    by the rule."""
+    variants = counts if variants is None else variants
     parts: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for i, message in enumerate(messages):
         parts[marks(message)].append(i)
@@ -62,7 +66,7 @@ def cluster_messages(messages: Sequence[str], counts: Sequence[int]) -> tuple[np
         if mark and is_merged(texts[0]):
             part_labels, part_templates = np.zeros(len(members), dtype=int), {0: texts[0] if len(set(texts)) == 1 else mark[0]}
         else:
-            clusterer = PatternClusterer().fit(texts, [counts[i] for i in members])
+            clusterer = PatternClusterer().fit(texts, [counts[i] for i in members], [variants[i] for i in members])
             part_labels, part_templates = np.asarray(clusterer.labels_), clusterer.templates_
         labels[members] = part_labels + offset
         templates.update({label + offset: template for label, template in part_templates.items()})
@@ -89,7 +93,7 @@ def cluster_and_identify(
         clusters = warehouse.query("clusters_for_service", service=service)
     messages = list(grouped.masked_message)
     counts = [int(c) for c in grouped.entries]
-    labels, templates = cluster_messages(messages, counts)
+    labels, templates = cluster_messages(messages, counts, [int(v) for v in grouped.variants])
     identities = identify(
         service,
         messages,

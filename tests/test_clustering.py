@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
-from log_gardener.tasks.cluster_lines import cluster_lines, mask_all
+from log_gardener.tasks.cluster_lines import cluster_lines
 from log_gardener.tasks.clustering import (
     WILDCARD,
     PatternClusterer,
@@ -534,13 +534,13 @@ def test_a_common_word_of_statements_does_not_begin_a_value():
     names += ["account", "order", "basket", "coupon", "receipt", "shipment", "warehouse", "supplier", "contract", "budget"]
     lines = [f"unable to parse {name} payload" for name in names] + [f"unable to remove {name} lock" for name in names]
     lines += ["cannot parse header", "will parse body", "cannot remove marker", "will remove stale marker"]
-    # seen twice only: five times, "parse" would be a word of a busy pattern, which keeps them apart on its own
-    # (test_a_plain_word_every_message_of_a_busy_pattern_holds_is_not_a_value_of_a_rarer_template)
-    lines += ["Failed to parse json config job-17 at startup"] * 2 + ["Failed to remove config job-4 at startup"]
+    # one message five times: no value varied beside "parse", so nothing else tells it from a value (see
+    # test_a_plain_word_every_message_of_a_busy_pattern_holds_is_not_a_value_of_a_rarer_template)
+    lines += ["Failed to parse json config job-17 at startup"] * 5 + ["Failed to remove config job-4 at startup"]
     labels, _ = cluster_lines(lines)
     assert labels[-1] != labels[-2]
     # counted by how many words they follow alone, both would begin values, and the two statements join
-    labels = PatternClusterer(min_context_share=0.0).fit_predict(mask_all(lines))
+    labels, _ = cluster_lines(lines, clusterer=PatternClusterer(min_context_share=0.0))
     assert labels[-1] == labels[-2]
 
 
@@ -606,6 +606,21 @@ def test_a_plain_word_every_message_of_a_busy_pattern_holds_is_not_a_value_of_a_
     lines = ["Connection to payments failed: timeout"] * 50 + ["Connection to payments failed: connection reset by peer"]
     labels, _ = cluster_lines(lines + elsewhere)
     assert labels[0] == labels[50]
+    # nor does one holding a value that never changed: fifty times the same address is one text, not fifty
+    lines = [line.replace("payments", "payments at 10.0.0.5") for line in lines]
+    labels, _ = cluster_lines(lines + elsewhere)
+    assert labels[0] == labels[50]
+
+
+def test_a_busy_pattern_counts_the_texts_of_the_patterns_that_joined_it():
+    # two paths and a longer variant: three different texts with "read" in one pattern, so "write tax" is another
+    # statement; counted apart (two, then one), neither would be evidence
+    verbs = ["read", "import", "write", "parse", "load"]
+    elsewhere = [f"{who} could not {verb} the ledger" for who in ("worker", "scheduler", "exporter") for verb in verbs]
+    elsewhere += [f"Retry {verb} of batch {n}" for n, verb in enumerate(verbs)]
+    busy = [f"Failed to read /srv/app/conf/service-{n}.yaml" for n in range(2)] + ["Failed to read cached copy of /srv/app/conf/x.yaml"]
+    labels, _ = cluster_lines(busy + ["Failed to write tax /srv/app/rules/vat.json"] + elsewhere)
+    assert labels[:4] == [0, 0, 0, 1]
 
 
 def test_a_busy_variant_that_sorts_first_still_meets_the_statement_widened_after_it():
@@ -676,9 +691,9 @@ def test_fit_pauses_the_garbage_collector_and_leaves_it_as_it_was():
     seen = []
 
     class Watching(PatternClusterer):
-        def _fit(self, messages, counts):
+        def _fit(self, messages, counts, variants):
             seen.append(gc.isenabled())
-            return super()._fit(messages, counts)
+            return super()._fit(messages, counts, variants)
 
     assert gc.isenabled()
     Watching().fit(["disk full on node-1", "disk full on node-2"])

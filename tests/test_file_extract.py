@@ -2,6 +2,7 @@
 
 import copy
 import json
+from datetime import timedelta
 from functools import partial
 
 import pandas as pd
@@ -750,3 +751,28 @@ def test_request_logs_are_read_in_sql_as_python_reads_them(tmp_path):
     plain = rows[rows.insert_id == "req-plain"].iloc[0]
     assert (plain.message, plain.pattern_text) == ("GET /api/orders/42 503", "GET /api/orders/42")
     assert (plain.http_method, plain.http_status, plain.latency_ms) == ("GET", 503, 250.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-09-15T01:30:59.9999999Z",  # cut to microseconds, never rounded into the next second
+        "2025-09-15T01:30:00.123456789012z",
+        "2025-09-15 01:30:00.5",  # no zone: UTC
+        "2025-09-15T03:30:00.25+02:00",
+        "2024-02-29T23:59:59-23:59",
+        "1000-01-01T00:00:00Z",
+    ],
+)
+def test_sql_reads_a_time_as_python_does(text):
+    import duckdb
+
+    from log_gardener.tasks.file_extract import TIME_MACRO
+    from log_gardener.tasks.normalise import parse_time
+
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'America/New_York'")  # the session's zone plays no part
+    con.execute(TIME_MACRO)
+    (read,) = con.execute("select epoch_us(gardener_time(?))", [text]).fetchone()
+    epoch = parse_time("1970-01-01T00:00:00Z")
+    assert read == (parse_time(text) - epoch) // timedelta(microseconds=1)

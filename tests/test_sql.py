@@ -87,6 +87,20 @@ def test_runs_on_duckdb_with_the_columns_bigquery_would_return(fresh_db, name):
         assert isinstance(changed, int) and changed >= 0
 
 
+def test_masked_messages_count_the_different_texts_each_masks(fresh_db):
+    texts = ["Disk full on node 1", "Disk full on node 2", "Disk full on node 2", "Disk full on node 3", "Cache cold"]
+    rows = [
+        {c: None for c in ROW_COLUMNS}
+        | {"insert_id": f"e{i}", "timestamp": T0, "severity": "ERROR", "service": "svc", "message": text, "pattern_text": text}
+        for i, text in enumerate(texts)
+    ]
+    fresh_db.con.register("staging_log_entries", pd.DataFrame(rows))
+    fresh_db.execute("merge_log_entries", **PARAMS)
+    grouped = fresh_db.query("masked_messages", **PARAMS).set_index("masked_message")
+    assert grouped.loc["Disk full on node <NUM>", ["entries", "variants"]].tolist() == [4, 3]
+    assert grouped.loc["Cache cold", ["entries", "variants"]].tolist() == [1, 1]
+
+
 def test_merges_are_idempotent(fresh_db):
     _staged(fresh_db)
     assert fresh_db.execute("merge_log_entries", **PARAMS) == 1
