@@ -773,7 +773,8 @@ class PatternClusterer:
         word of its statement (the value varied, the word did not), whatever
         follows it elsewhere: a template with other text there is another
         statement ("Failed to read <*>" / "Failed to import tax <*>"). One
-        message repeated word for word shows no such thing, however often. The values and marks after the last other token are one value
+        message repeated word for word shows no such thing, however often.
+        The values and marks after the last other token are one value
         (`tail_as_one_value`).
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
