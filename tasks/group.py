@@ -48,13 +48,10 @@ def regrouped_keys(
     return dict(aliases)
 
 
-def cluster_messages(
-    messages: Sequence[str], counts: Sequence[int], variants: Sequence[int] | None = None
-) -> tuple[np.ndarray, dict[int, str]]:
+def cluster_messages(messages: Sequence[str], counts: Sequence[int], variants: Sequence[int]) -> tuple[np.ndarray, dict[int, str]]:
     """Cluster labels and templates of the masked messages (`variants`: the different texts each masks). Messages
     with different grouping-rule marks never share a pattern; the messages of one merge rule are one pattern, named
     by the rule."""
-    variants = counts if variants is None else variants
     parts: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for i, message in enumerate(messages):
         parts[marks(message)].append(i)
