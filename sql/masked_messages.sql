@@ -26,36 +26,50 @@ with windowed as (
     and severity in unnest(@severities)
 ),
 
-ranked as (
+grouped as (
   select
-    *,
-    row_number() over (partition by masked_message order by timestamp desc, insert_id) as recency,
-    row_number() over (partition by masked_message order by timestamp, insert_id) as earliness
+    masked_message,
+    count(*) as entries,
+    -- how many different texts it masks: a pattern whose values varied tells its own words from values
+    count(distinct pattern_text) as variants,
+    countif(severity = 'WARNING') as warning_count,
+    countif(severity = 'ERROR') as error_count,
+    countif(severity in ('CRITICAL', 'ALERT', 'EMERGENCY')) as critical_count,
+    min(timestamp) as first_seen,
+    max(timestamp) as last_seen,
+    -- the latest three entries, latest first (a tie in time goes by insert_id): a top-n aggregate holds three
+    -- rows per message, where numbering the rows would sort every entry of a busy message
+    array_agg(insert_id order by -unix_micros(timestamp), insert_id limit 3) as latest,
+    -- where the latest entry says it was logged: file or module, function and line stay together
+    array_agg(struct(module as module, function as function, line as line)
+      order by -unix_micros(timestamp), insert_id limit 1)[offset(0)] as logged_at,
+    -- the revision of the earliest entry, every revision seen, and how many requests and clients it touched
+    array_agg(struct(revision as revision) order by timestamp, insert_id limit 1)[offset(0)].revision as first_revision,
+    string_agg(distinct revision, ',') as revisions,
+    count(distinct trace) as traces,
+    count(distinct client) as clients
   from windowed
+  group by masked_message
 )
 
 select
   masked_message,
-  count(*) as entries,
-  -- how many different texts it masks: a pattern whose values varied tells its own words from values
-  count(distinct pattern_text) as variants,
-  countif(severity = 'WARNING') as warning_count,
-  countif(severity = 'ERROR') as error_count,
-  countif(severity in ('CRITICAL', 'ALERT', 'EMERGENCY')) as critical_count,
-  min(timestamp) as first_seen,
-  max(timestamp) as last_seen,
-  max(case when recency = 1 then insert_id end) as sample_1,
-  max(case when recency = 2 then insert_id end) as sample_2,
-  max(case when recency = 3 then insert_id end) as sample_3,
-  -- where the latest entry says it was logged: file or module, function and line stay together
-  max(case when recency = 1 then module end) as module,
-  max(case when recency = 1 then function end) as function,
-  max(case when recency = 1 then line end) as line,
-  -- the revision of the earliest entry, every revision seen, and how many requests and clients it touched
-  max(case when earliness = 1 then revision end) as first_revision,
-  string_agg(distinct revision, ',') as revisions,
-  count(distinct trace) as traces,
-  count(distinct client) as clients
-from ranked
-group by masked_message
+  entries,
+  variants,
+  warning_count,
+  error_count,
+  critical_count,
+  first_seen,
+  last_seen,
+  latest[safe_offset(0)] as sample_1,
+  latest[safe_offset(1)] as sample_2,
+  latest[safe_offset(2)] as sample_3,
+  logged_at.module,
+  logged_at.function,
+  logged_at.line,
+  first_revision,
+  revisions,
+  traces,
+  clients
+from grouped
 order by entries desc, masked_message

@@ -7,7 +7,7 @@ import pytest
 import sqlglot
 
 from log_gardener.tasks.normalise import ROW_COLUMNS
-from log_gardener.tasks.warehouses.sqlfiles import all_sql_names, bigquery_sql
+from log_gardener.tasks.warehouses.sqlfiles import all_sql_names, bigquery_sql, to_duckdb
 
 T0 = datetime(2025, 9, 15, tzinfo=UTC)
 PARAMS = {
@@ -99,6 +99,48 @@ def test_masked_messages_count_the_different_texts_each_masks(fresh_db):
     grouped = fresh_db.query("masked_messages", **PARAMS).set_index("masked_message")
     assert grouped.loc["Disk full on node <NUM>", ["entries", "variants"]].tolist() == [4, 3]
     assert grouped.loc["Cache cold", ["entries", "variants"]].tolist() == [1, 1]
+
+
+def test_masked_messages_show_the_latest_entries_where_the_latest_was_logged_and_the_earliest_revision(fresh_db):
+    second = pd.Timedelta(seconds=1)
+    entries = [  # (insert_id, seconds after T0, module, revision)
+        ("e1", 5, "jobs.py", "svc-00002"),
+        ("e2", 40, "worker.py", "svc-00003"),
+        ("e3", 9, "jobs.py", "svc-00001"),  # the earliest but one...
+        ("e4", 3, "boot.py", "svc-00000"),  # ...and the earliest
+        ("e0", 40, "queue.py", "svc-00003"),  # as late as e2: the tie goes to the first insert_id
+        ("e5", 20, "jobs.py", "svc-00002"),
+    ]
+    rows = [
+        {c: None for c in ROW_COLUMNS}
+        | {"insert_id": insert_id, "timestamp": T0 + at * second, "severity": "ERROR", "service": "svc", "module": module}
+        | {"revision": revision, "message": f"Disk full on node {n}", "pattern_text": f"Disk full on node {n}"}
+        for n, (insert_id, at, module, revision) in enumerate(entries)
+    ]
+    fresh_db.con.register("staging_log_entries", pd.DataFrame(rows))
+    fresh_db.execute("merge_log_entries", **PARAMS)
+    (grouped,) = fresh_db.query("masked_messages", **PARAMS).to_dict("records")
+    assert [grouped["sample_1"], grouped["sample_2"], grouped["sample_3"]] == ["e0", "e2", "e5"]
+    assert grouped["module"] == "queue.py"
+    assert grouped["first_revision"] == "svc-00000"
+
+
+def test_top_n_of_a_group_reads_on_duckdb_as_bigquery_orders_it():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create table t as select * from (values (1, 5, 'b'), (2, null, 'a'), (3, 7, 'c'), (4, 7, 'a'), (5, 1, null)) v(x, k, j)")
+    # BigQuery puts NULLs first going up and last going down
+    ascending = to_duckdb("select array_agg(x order by k, j limit 3) from t")
+    descending = to_duckdb("select array_agg(x order by k desc, j desc limit 3) from t")
+    as_struct = to_duckdb("select array_agg(struct(x as x) order by -k limit 1)[offset(0)].x from t")
+    assert con.execute(ascending).fetchone()[0] == [2, 5, 1]
+    assert con.execute(descending).fetchone()[0] == [3, 4, 1]
+    assert con.execute(as_struct).fetchone()[0] == 2
+    # an order that the translation cannot keep is refused, never read otherwise
+    for statement in ("select array_agg(x order by k desc, j limit 2) from t", "select array_agg(x order by k nulls last limit 2) from t"):
+        with pytest.raises(ValueError, match="top-n"):
+            to_duckdb(statement)
 
 
 def test_merges_are_idempotent(fresh_db):

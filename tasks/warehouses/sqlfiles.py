@@ -2,7 +2,9 @@
 
 Every dialect difference is handled here: named parameters (`@name` to
 `$name`), BigQuery-only table options (partitioning, clustering) and the
-global flag of REGEXP_REPLACE are left to sqlglot's transpiler.
+global flag of REGEXP_REPLACE are left to sqlglot's transpiler; BigQuery's
+top n of a group, `ARRAY_AGG(x ORDER BY key LIMIT n)`, which DuckDB does not
+take, becomes DuckDB's `arg_min(x, key, n)` here (`top_n_aggregates`).
 """
 
 from __future__ import annotations
@@ -56,12 +58,41 @@ def to_duckdb(statement: str) -> str:
     previous = logging.getLogger("sqlglot").level
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
-        translated = sqlglot.transpile(statement, read="bigquery", write="duckdb", unsupported_level=ErrorLevel.IGNORE)
+        trees = [tree for tree in sqlglot.parse(statement, read="bigquery") if tree is not None]
+        if len(trees) != 1:
+            raise ValueError(f"expected one statement, found {len(trees)}")
+        return top_n_aggregates(trees[0]).sql(dialect="duckdb", unsupported_level=ErrorLevel.IGNORE)
     finally:
         logging.getLogger("sqlglot").setLevel(previous)
-    if len(translated) != 1:
-        raise ValueError(f"expected one statement, found {len(translated)}")
-    return translated[0]
+
+
+def top_n_aggregates(tree):
+    """`tree` (a sqlglot tree) with each BigQuery `ARRAY_AGG(x ORDER BY k1, k2 LIMIT n)` made DuckDB's
+    `arg_min(x, {k1, k2}, n)` (`arg_max` for keys that all descend): the same n values in the same order, held n
+    at a time where DuckDB's ordered ARRAY_AGG would keep and sort every row of the group.
+
+    Each key is preceded by whether it is NULL, so NULLs come first ascending and last descending, as BigQuery
+    orders them (x itself is never NULL: BigQuery refuses an array with a NULL element). The keys must all go one
+    way and NULLs where BigQuery puts them by default; anything else is a ValueError, never another order.
+    """
+    from sqlglot import exp
+
+    for node in list(tree.find_all(exp.ArrayAgg)):
+        limit = node.this
+        if not isinstance(limit, exp.Limit) or not isinstance(limit.this, exp.Order):
+            continue
+        order = limit.this
+        descending = {bool(key.args.get("desc")) for key in order.expressions}
+        if len(descending) != 1 or any(bool(key.args.get("nulls_first")) == bool(key.args.get("desc")) for key in order.expressions):
+            raise ValueError(f"a top-n ARRAY_AGG needs keys that all go one way, NULLs as BigQuery puts them: {node.sql('bigquery')}")
+        fields = []
+        for i, key in enumerate(order.expressions):
+            known = exp.Not(this=exp.Is(this=key.this.copy(), expression=exp.Null()))
+            fields.append(exp.PropertyEQ(this=exp.to_identifier(f"known_{i}"), expression=known))
+            fields.append(exp.PropertyEQ(this=exp.to_identifier(f"key_{i}"), expression=key.this.copy()))
+        function = "arg_max" if descending.pop() else "arg_min"
+        node.replace(exp.Anonymous(this=function, expressions=[order.this.copy(), exp.Struct(expressions=fields), limit.expression.copy()]))
+    return tree
 
 
 TABLE_PART = re.compile(r"^[A-Za-z0-9_\-]+$")  # one part of a project.dataset.table name
