@@ -2,7 +2,8 @@
 
 For each size (default 200,000 and 1,000,000 entries of one hour, several services, from the sample generator),
 writes an NDJSON file (and, for the first size, the same entries as the JSON array `gcloud logging read
---format=json` writes, whose elements SQL reads in place of lines), then prints:
+--format=json` writes, whose elements SQL reads in place of lines) and has the system write it out to disk
+(sync), so that neither figure pays for that, then prints:
 - the floor: DuckDB reading the file and counting distinct messages, in this process;
 - a `gardener run` over an empty file (the fixed overhead: imports, Prefect, setup);
 - a `gardener run` over the file: seconds, entries/s, processing time (run minus the empty run) as a multiple
@@ -76,6 +77,7 @@ def main() -> None:
         for size, fmt in runs:
             path = folder / f"logs-{size}.{fmt}"
             written = write_sample(path, hours=1, scale=size / per_scale, fmt=fmt, start=WINDOW.start)
+            os.sync()  # the fresh file is written out now, not by the kernel in the middle of what is timed
             floor, _ = floor_seconds(path, fmt)
             seconds, rss, summary = run(path, folder)
             stages = ", ".join(f"{k} {v:.1f}" for k, v in summary.get("timings", {}).items())

@@ -178,6 +178,11 @@ def _unspooled(path: Path, held: dict[int, object], wanted: set[int] | None = No
                 return
 
 
+def judged_alone(items, service: str, window: Window, min_severity: str) -> Extracted:
+    """What the extract makes of (position, entry) pairs, every kept row held and nothing written."""
+    return _extract(items, "", service, window, min_severity, None, CHUNK_ROWS)
+
+
 def _extract(items, described: str, service: str, window: Window, min_severity: str, sink, chunk_rows: int) -> Extracted:
     """`extract` over (position, entry) pairs."""
     floor = SEVERITY_RANK[severity_name(min_severity)]

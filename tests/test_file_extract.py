@@ -498,11 +498,17 @@ def test_two_different_lines_with_one_hash_send_the_file_to_python_instead_of_mi
     first, second = _COLLIDING
     same = duckdb.connect().execute("select hash(?) = hash(?) and strlen(?) = strlen(?)", [first, second, first, second]).fetchone()[0]
     assert same, "DuckDB's hash changed: find another pair of colliding lines for this test"
+    # a line Python rejects: its number is wanted, so the lines are numbered, and found again by their hashes
+    rejected = json.dumps(BASE | {"insertId": "late", "timestamp": "not a time"})
     path = tmp_path / "collide.ndjson"
-    path.write_text(first + "\n" + second + "\n", encoding="utf-8")
+    path.write_text("\n".join([first, second, rejected]) + "\n", encoding="utf-8")
     assert _sql_extract(path, tmp_path) is None
     stats = assert_read_alike(path, tmp_path)
-    assert stats["kept"] == 2
+    assert stats["kept"] == 2 and stats["rejected"] == 1
+    # without it no line is numbered, and the hashes are never read: SQL reads the file
+    path.write_text(first + "\n" + second + "\n", encoding="utf-8")
+    assert _sql_extract(path, tmp_path) is not None
+    assert assert_read_alike(path, tmp_path)["kept"] == 2
 
 
 def test_two_different_lines_left_to_python_with_one_hash_keep_their_own_texts(tmp_path):
@@ -638,7 +644,9 @@ def test_a_line_left_to_python_that_names_another_project_first_gives_the_projec
         path = tmp_path / f"{name}.ndjson"
         path.write_text("\n".join([odd, *plain]) + "\n", encoding="utf-8")
         done = _sql_extract(path, tmp_path)
-        assert done is not None and done.python_positions == {0}, name
+        # the lines are numbered only where the project depends on which comes first; else the odd line is
+        # given a position past the file's last
+        assert done is not None and done.python_positions == ({0} if name == "other" else {4}), name
         assert assert_read_alike(path, tmp_path)["kept"] == 4
         assert read(path, tmp_path, True)[3] == project, name
 
@@ -676,14 +684,40 @@ def test_when_numbering_the_lines_fails_python_reads_the_file(tmp_path, monkeypa
 
     monkeypatch.setattr(file_extract, "_with_lines", failing)
     path = tmp_path / "plain.ndjson"
-    path.write_text(json.dumps(BASE) + "\n" + json.dumps(BASE | {"insertId": 7}) + "\n", encoding="utf-8")
+    # a line Python rejects, whose number the rejection names
+    rejected = BASE | {"insertId": "late", "timestamp": "not a time"}
+    path.write_text("".join(json.dumps(entry) + "\n" for entry in [BASE, BASE | {"insertId": 7}, rejected]), encoding="utf-8")
     wh = DuckDBWarehouse(tmp_path / "probe.duckdb")
     wh.setup()
     assert wh.extract_file(path, "svc", WINDOW, "WARNING") is None
     assert wh.con.execute("select count(*) from log_entries").fetchone()[0] == 0  # nothing merged before it failed
     wh.close()
     stats = assert_read_alike(path, tmp_path)
-    assert stats["kept"] == 2
+    assert stats["kept"] == 2 and stats["rejected"] == 1
+
+
+def test_lines_left_to_python_are_numbered_only_when_one_needs_its_number(tmp_path, monkeypatch):
+    import log_gardener.tasks.file_extract as file_extract
+
+    numbered = []
+    real = file_extract._with_lines
+    monkeypatch.setattr(file_extract, "_with_lines", lambda name, *a: numbered.append(name) or real(name, *a))
+    plain = [BASE | {"insertId": f"p{i}"} for i in range(3)]
+    # a latency half way between two milliseconds: SQL leaves the line to Python, which keeps it
+    halfway = BASE | {"insertId": "h", "httpRequest": {"requestMethod": "GET", "status": 503, "latency": "0.035041500s"}}
+    number_id = BASE | {"insertId": 7}  # a number: left to Python, which keeps it as the text "7"
+    for name, extra, wanted in [
+        ("kept", [halfway, number_id], False),
+        ("rejected", [halfway, BASE | {"insertId": "r", "timestamp": "not a time"}], True),  # the rejection names its line
+        ("twice", [number_id, BASE | {"insertId": 7, "timestamp": "2025-09-15T01:31:00Z"}], True),  # which comes first
+    ]:
+        path = tmp_path / f"{name}.ndjson"
+        path.write_text("".join(json.dumps(entry) + "\n" for entry in [extra[0], *plain, extra[1]]), encoding="utf-8")
+        numbered.clear()
+        done = _sql_extract(path, tmp_path)
+        assert done is not None and len(done.python_positions) == 2, name
+        assert any(n.endswith("positions") for n in numbered) == wanted, name
+        assert_read_alike(path, tmp_path)
 
 
 REQUEST = {
