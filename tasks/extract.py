@@ -114,7 +114,7 @@ def extract(
         if done is not None:
             return _joined(done, _extract(done.python_entries, *args))
     if in_warehouse is not None and isinstance(source, FileSource):
-        done = in_warehouse(source.path, service, window, min_severity)
+        done = in_warehouse(source.path, service, window, min_severity, unnumbered=True)
         if done is not None:
             python = done.python_entries if done.python_entries is not None else source.entries_at(done.python_positions)
             return _joined(done, _extract(python, *args))

@@ -245,10 +245,14 @@ def _long_digits(digits: int) -> str:
     return f"(strlen(text) > {digits} and regexp_matches(text, '{run}'))"
 
 
-def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, window: Window, min_severity: str, merge) -> FileExtract | None:
+def extract_file(
+    con: duckdb.DuckDBPyConnection, path: Path, service: str, window: Window, min_severity: str, merge, unnumbered: bool = False
+) -> FileExtract | None:
     """Sort, filter and normalise the file's lines in `con`; merge the kept rows with `merge(staging_table)`.
 
-    None when the file must be read entry by entry (see the module's docstring).
+    None when the file must be read entry by entry (see the module's docstring). With `unnumbered`, the caller
+    reads the lines left to Python from `python_entries` and never from the file at `python_positions` (a spool's
+    reader reads its lines back by position), so those lines may go unnumbered (see `_unnumbered`).
     """
     from log_gardener.tasks.sources.file import opens_an_array  # the sources package reads this module
 
@@ -286,7 +290,7 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
         blank_lines = counts.pop("blank", 0)
         if counts.get("odd") or keys_twice or (array and (longest_chars or 0) > ARRAY_ELEMENT_CHARS):
             return None
-        python_entries = unnumbered = None
+        python_entries = judged_first = None
         if not counts.get("python") and len(projects) < 2:
             # no line for Python to read, and the project is the kept lines' one: no need to number the lines (nor
             # for the position of the first kept line, which only decides between SQL's project and Python's)
@@ -301,11 +305,11 @@ def extract_file(con: duckdb.DuckDBPyConnection, path: Path, service: str, windo
             # kept lines name two, or a line left to Python names another one than theirs
             settled = not array and len(projects) < 2 and texts_fit
             settled = settled and (named := _python_projects(con)) is not None and named <= set(projects)
-            if settled and with_texts and counts["python"] <= UNNUMBERED_LINES:
-                unnumbered = _unnumbered(con, sum(counts.values()), service, window, min_severity)
-            if unnumbered is not None:
+            if unnumbered and settled and with_texts and counts["python"] <= UNNUMBERED_LINES:
+                judged_first = _unnumbered(con, sum(counts.values()), service, window, min_severity)
+            if judged_first is not None:
                 # no line needs its number: each has one past the file's last, and the project is the kept lines' one
-                positions, python_entries = unnumbered
+                positions, python_entries = judged_first
                 texts, project, project_position = [], (projects[0] if projects else None), 0
             else:
                 collisions = sql_path("duckdb/file_entries_collisions").read_text(encoding="utf-8")

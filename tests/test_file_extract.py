@@ -212,7 +212,7 @@ def _read_in_sql(lines: list[str]) -> list[str]:
 def _sql_extract(path, tmp_path, service="svc"):
     wh = DuckDBWarehouse(tmp_path / "probe.duckdb")
     wh.setup()
-    done = wh.extract_file(path, service, WINDOW, "WARNING")
+    done = wh.extract_file(path, service, WINDOW, "WARNING", unnumbered=True)  # as the extract of a file calls it
     wh.close()
     (tmp_path / "probe.duckdb").unlink()
     return done

@@ -110,8 +110,11 @@ class DuckDBWarehouse:
         """Insert the entries whose insert_id is not loaded yet; returns how many were new."""
         return self.merge("merge_log_entries", "log_entries", rows, **params)
 
-    def extract_file(self, path: Path, service: str, window: Window, min_severity: str):
-        """Read, filter and load an NDJSON log file in SQL (see `tasks.file_extract`); None when Python must read it."""
+    def extract_file(self, path: Path, service: str, window: Window, min_severity: str, unnumbered: bool = False):
+        """Read, filter and load an NDJSON log file in SQL (see `tasks.file_extract`); None when Python must read it.
+
+        With `unnumbered`, the caller reads the lines left to Python from `python_entries`, never from the file by
+        their positions, so they may go unnumbered."""
         from log_gardener.tasks.file_extract import extract_file  # it reads the sources package, which reads this one
 
         def merge(staged: str) -> int:
@@ -123,7 +126,7 @@ class DuckDBWarehouse:
                 self.con.execute("drop view if exists staging_log_entries")
 
         with self._lock:
-            return extract_file(self.con, Path(path), service, window, min_severity, merge)
+            return extract_file(self.con, Path(path), service, window, min_severity, merge, unnumbered)
 
     def merge(self, name: str, table: str, rows: pd.DataFrame, **params: Any) -> int:
         """Run the statement `name` over `rows` staged as `staging_<table>`; returns the rows it changed."""
