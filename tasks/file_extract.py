@@ -7,9 +7,9 @@ trailing comma, a key given twice), an unusual type in a field, a time at the ed
 request whose URL, status or latency SQL could read otherwise, a message that is not plain text, an entry near a size or depth limit (or nested deeper than
 Python's decoder goes), an insertId on more than one line. Python then reads only those lines, with the same
 code as every other source, so rejections keep their reasons and their ids. A second pass over the file numbers
-the lines only when one of those lines needs its number (a rejection names its line; of two lines with one
-insertId the first is kept; the first kept line may name the project): a few lines Python keeps are judged
-first, and need none.
+the lines only when one of those lines needs its number (a rejection names its line; two lines with one
+insertId are loaded in the file's order, which may decide between them; the first kept line may name the
+project): a few lines Python keeps are judged first, and need none.
 
 Python still computes what only it can, once per distinct message: the text a message is grouped by
 (`pattern_text`) and, for a stack trace without a source location, its top frame.
@@ -400,10 +400,10 @@ def _decoded_lines(positions: list[int], texts: list[str]) -> list[tuple[int, ob
 def _unnumbered(con: duckdb.DuckDBPyConnection, lines: int, service: str, window: Window, min_severity: str):
     """The lines left to Python, decoded, as (positions, entries), when none of them needs its number; else None.
 
-    A line's number says where a rejection was found, and which of two lines with one insertId comes first. So
-    they are judged here first, as the extract will judge them: when Python rejects none and keeps no insertId
-    twice, each line gets a position past the file's `lines`, in an order of their own, and the file is not
-    read again to number them.
+    A line's number says where a rejection was found, and in which order two lines with one insertId are loaded
+    (which may decide between them). So they are judged here first, as the extract will judge them: when Python
+    rejects none and keeps no insertId twice, each line gets a position past the file's `lines`, in an order of
+    their own, and the file is not read again to number them.
     """
     from log_gardener.tasks.extract import judged_alone  # the extract calls this module
 

@@ -546,6 +546,14 @@ def _api_extracts(items, tmp_path, name):
     return extracts
 
 
+def test_entries_of_a_spool_left_to_python_are_read_back_at_their_own_positions(tmp_path):
+    # a number for an insertId: SQL leaves the entry to Python, which keeps it. A spool's reader reads it back
+    # by its position in the spool, so that position must be its own, never one past the last line
+    items = [BASE | {"insertId": f"p{i}"} for i in range(3)] + [BASE | {"insertId": 31}]
+    python, in_sql = _api_extracts(items, tmp_path, "spool-positions")
+    assert python.stats == in_sql.stats and in_sql.stats["kept"] == 4 and in_sql.stats["rejected"] == 0
+
+
 @pytest.mark.parametrize("suffix", ["ndjson", "json"])
 def test_an_integer_of_more_digits_than_python_reads_is_a_rejection_not_a_crash(tmp_path, suffix):
     huge = json.dumps(BASE | {"insertId": "huge"})[:-1] + ', "n": ' + "7" * 5_000 + "}"

@@ -129,16 +129,24 @@ def test_top_n_of_a_group_reads_on_duckdb_as_bigquery_orders_it():
     import duckdb
 
     con = duckdb.connect()
-    con.execute("create table t as select * from (values (1, 5, 'b'), (2, null, 'a'), (3, 7, 'c'), (4, 7, 'a'), (5, 1, null)) v(x, k, j)")
-    # BigQuery puts NULLs first going up and last going down
-    ascending = to_duckdb("select array_agg(x order by k, j limit 3) from t")
-    descending = to_duckdb("select array_agg(x order by k desc, j desc limit 3) from t")
+    rows = "(1, 5, 'b'), (2, null, 'a'), (3, 7, 'c'), (4, 7, 'a'), (5, 1, null), (6, 7, null)"
+    con.execute(f"create table t as select * from (values {rows}) v(x, k, j)")
+    # BigQuery puts NULLs first going up and last going down, in the second key as in the first
+    ascending = to_duckdb("select array_agg(x order by k, j limit 5) from t")
+    descending = to_duckdb("select array_agg(x order by k desc, j desc limit 5) from t")
     as_struct = to_duckdb("select array_agg(struct(x as x) order by -k limit 1)[offset(0)].x from t")
-    assert con.execute(ascending).fetchone()[0] == [2, 5, 1]
-    assert con.execute(descending).fetchone()[0] == [3, 4, 1]
+    assert con.execute(ascending).fetchone()[0] == [2, 5, 1, 6, 4]
+    assert con.execute(descending).fetchone()[0] == [3, 4, 6, 1, 5]
     assert con.execute(as_struct).fetchone()[0] == 2
+    # the first row's value is taken even when it is NULL, as BigQuery takes it inside a query
+    first_j = to_duckdb("select array_agg(j order by x desc limit 1)[offset(0)] from t where x >= 4")
+    assert con.execute(first_j).fetchone()[0] is None
     # an order that the translation cannot keep is refused, never read otherwise
-    for statement in ("select array_agg(x order by k desc, j limit 2) from t", "select array_agg(x order by k nulls last limit 2) from t"):
+    for statement in (
+        "select array_agg(x order by k desc, j limit 2) from t",
+        "select array_agg(x order by k nulls last limit 2) from t",
+        "select array_agg(x limit 2) from t",
+    ):
         with pytest.raises(ValueError, match="top-n"):
             to_duckdb(statement)
 

@@ -68,19 +68,24 @@ def to_duckdb(statement: str) -> str:
 
 def top_n_aggregates(tree):
     """`tree` (a sqlglot tree) with each BigQuery `ARRAY_AGG(x ORDER BY k1, k2 LIMIT n)` made DuckDB's
-    `arg_min(x, {k1, k2}, n)` (`arg_max` for keys that all descend): the same n values in the same order, held n
-    at a time where DuckDB's ordered ARRAY_AGG would keep and sort every row of the group.
+    `arg_min({x}, {k1, k2}, n)` (`arg_max` for keys that all descend), each struct read back as x: the same n
+    values in the same order, held n at a time where DuckDB's ordered ARRAY_AGG would keep and sort every row of
+    the group.
 
     Each key is preceded by whether it is NULL, so NULLs come first ascending and last descending, as BigQuery
-    orders them (x itself is never NULL: BigQuery refuses an array with a NULL element). The keys must all go one
-    way and NULLs where BigQuery puts them by default; anything else is a ValueError, never another order.
+    orders them; x goes in a struct, since `arg_min` passes over a row whose x is NULL, where BigQuery takes it.
+    The keys must all go one way and NULLs where BigQuery puts them by default; anything else is a ValueError,
+    never another order.
     """
+    import sqlglot
     from sqlglot import exp
 
     for node in list(tree.find_all(exp.ArrayAgg)):
         limit = node.this
-        if not isinstance(limit, exp.Limit) or not isinstance(limit.this, exp.Order):
+        if not isinstance(limit, exp.Limit):
             continue
+        if not isinstance(limit.this, exp.Order):
+            raise ValueError(f"a top-n ARRAY_AGG needs an ORDER BY: {node.sql('bigquery')}")
         order = limit.this
         descending = {bool(key.args.get("desc")) for key in order.expressions}
         if len(descending) != 1 or any(bool(key.args.get("nulls_first")) == bool(key.args.get("desc")) for key in order.expressions):
@@ -91,7 +96,11 @@ def top_n_aggregates(tree):
             fields.append(exp.PropertyEQ(this=exp.to_identifier(f"known_{i}"), expression=known))
             fields.append(exp.PropertyEQ(this=exp.to_identifier(f"key_{i}"), expression=key.this.copy()))
         function = "arg_max" if descending.pop() else "arg_min"
-        node.replace(exp.Anonymous(this=function, expressions=[order.this.copy(), exp.Struct(expressions=fields), limit.expression.copy()]))
+        value = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("value"), expression=order.this.copy())])
+        top = exp.Anonymous(this=function, expressions=[value, exp.Struct(expressions=fields), limit.expression.copy()])
+        values = sqlglot.parse_one("list_transform(top, kept -> kept.value)", read="duckdb")
+        next(column for column in values.find_all(exp.Column) if column.name == "top").replace(top)
+        node.replace(values)
     return tree
 
 
