@@ -27,9 +27,6 @@ with numbered as (
   select
     *,
     coalesce(__ENTRY_TYPE__ = 'OBJECT', false) as is_object,
-    -- a request's method, URL, status and latency: types and texts, read only from an entry with a request
-    case when t[25] = 'OBJECT' then json_type(text, [__REQUEST_PATHS__]) end as ht,
-    case when t[25] = 'OBJECT' then json_extract_string(text, [__REQUEST_PATHS__]) end as hs,
     -- the objects a line's verdict is read from (and its insertId) hold each key once; the objects read from a
     -- kept entry only are checked in `messaged`, for the lines that get that far
     case when __ENTRY_TYPE__ = 'OBJECT' then gardener_keys_once(text, ['$', '$.resource', '$.resource.labels']) end
@@ -47,9 +44,6 @@ with numbered as (
     coalesce(t[2], 'NULL') in ('NULL', 'VARCHAR') and coalesce(t[3], 'NULL') in ('NULL', 'VARCHAR') as stamps_plain,
     case when gardener_truthy(t[2], s[2]) then s[2] when gardener_truthy(t[3], s[3]) then s[3] end as stamp,
     case when gardener_truthy(t[3], s[3]) then s[3] end as received_text,
-    -- a request's latency as SQL reads it: seconds with at most nine decimals (any other text: NULL)
-    case when ht[4] = 'VARCHAR' and regexp_full_match(hs[4], '\d{1,5}(\.\d{1,9})?s') then try_cast(rtrim(hs[4], 's') as double) end
-      as latency_seconds,
     case
       when coalesce(t[4], 'NULL') = 'NULL' or (t[4] = 'VARCHAR' and s[4] = '') then 0
       when t[4] = 'VARCHAR' then __SEVERITY_RANK__
@@ -91,6 +85,14 @@ with numbered as (
       when severity_rank < $floor then 'below_severity'
     end as early
   from stamped
+), requested as (
+  -- a request's method, URL, status and latency: types and texts, read only from an entry with a request that
+  -- gets past the skip verdicts (most request logs of a busy hour are below the severity floor)
+  select
+    *,
+    case when early is null and t[25] = 'OBJECT' then json_type(text, [__REQUEST_PATHS__]) end as ht,
+    case when early is null and t[25] = 'OBJECT' then json_extract_string(text, [__REQUEST_PATHS__]) end as hs
+  from screened
 ), messaged as (
   select
     *,
@@ -135,8 +137,11 @@ with numbered as (
     case when early is null then gardener_keys_once(text, [
       '$.jsonPayload', '$.jsonPayload.labels', '$.sourceLocation', '$.jsonPayload."logging.googleapis.com/sourceLocation"',
       '$.httpRequest'
-    ]) end as entry_keys_unique
-  from screened
+    ]) end as entry_keys_unique,
+    -- a request's latency as SQL reads it: seconds with at most nine decimals (any other text: NULL)
+    case when ht[4] = 'VARCHAR' and regexp_full_match(hs[4], '\d{1,5}(\.\d{1,9})?s') then try_cast(rtrim(hs[4], 's') as double) end
+      as latency_seconds
+  from requested
 ), located as (
   select
     *,
