@@ -308,9 +308,9 @@ def extract_file(
             if unnumbered and settled and with_texts and counts["python"] <= UNNUMBERED_LINES:
                 judged_first = _unnumbered(con, sum(counts.values()), service, window, min_severity)
             if judged_first is not None:
-                # no line needs its number: each has one past the file's last, and the project is the kept lines' one
+                # no line needs its number: each has one past the file's last (the project is settled, below)
                 positions, python_entries = judged_first
-                texts, project, project_position = [], (projects[0] if projects else None), 0
+                texts, project, project_position = [], None, None
             else:
                 collisions = sql_path("duckdb/file_entries_collisions").read_text(encoding="utf-8")
                 (hashes_collide,) = con.execute(collisions, {"python_only": settled}).fetchone()
@@ -322,9 +322,9 @@ def extract_file(
                 except (duckdb.Error, UnicodeDecodeError):
                     return None  # numbering the lines did not fit in memory: Python reads the file
                 positions, texts, project_position, project = found
-                if settled and projects:
-                    # every entry Python may keep names the kept lines' project or none: which comes first decides nothing
-                    project, project_position = projects[0], 0
+            if settled and projects:
+                # every entry Python may keep names the kept lines' project or none: which comes first decides nothing
+                project, project_position = projects[0], 0
         if array:
             python_entries = _decoded(positions, texts)
             if python_entries is None:
