@@ -47,7 +47,11 @@ _THEN_WILDCARD = "\x00<*>"  # in a template's tokens: this token, then a value (
 MAX_TEMPLATE_CHARS = 1_000
 # the most words a value printed as free text is taken to hold (as many as the masking takes in quotes)
 MAX_VALUE_WORDS = 5
-_TOKEN = re.compile(r"[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]")
+_TOKEN = re.compile(
+    # parts glued by colons, one of them a number or a masked value, are one token: `session:7513:profile`, `db-2:5432`
+    r"(?=[^\s,;=()\[\]{}\"'|]*(?:\d|<[A-Z]+>))(?:[^\s,;=:()\[\]{}\"'|]+:)+[^\s,;=:()\[\]{}\"'|]+"
+    r"|[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]"
+)
 _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
 _HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
 _JOINERS = frozenset(":=|()[]{}")
@@ -121,6 +125,8 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
                     j += 2
                 else:
                     break
+            if i > 0 and tokens[i - 1] == "=":
+                j = _value_before_next_key(tokens, j)
             shape.append(WILDCARD)
             spans.append((i, j))
             i = j
@@ -145,6 +151,18 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
             spans[k : k + 3] = [spans[k + 1]]
         k += 1
     return tuple(shape), tuple(spans)
+
+
+def _value_before_next_key(tokens: Sequence[str], j: int) -> int:
+    """Where the value of a `key=` pair that reaches `j` ends: a value of several words runs on to the next key
+    (`shape=missing required field, dtype=3`), and is cut at `j` when no key follows within `MAX_VALUE_WORDS` words."""
+    n = len(tokens)
+    for k in range(j, min(n - 1, j + MAX_VALUE_WORDS)):
+        if tokens[k] in _JOINERS or tokens[k] in _CLOSING or tokens[k] in ")]}":
+            return j
+        if tokens[k + 1] == "=":
+            return k
+    return j
 
 
 def _empty_value(tokens: Sequence[str], i: int) -> bool:
@@ -188,7 +206,7 @@ def _words_in(tokens: tuple[str, ...]) -> int:
     return sum(1 for t in tokens if _is_word(t))
 
 
-def _common_ends(a: Sequence[str], b: Sequence[str], at_end: bool = True) -> tuple[int, int]:
+def _common_ends(a: Sequence[str], b: Sequence[str], at_end: bool = True, opens_value=None) -> tuple[int, int]:
     """How many tokens two templates (or two pieces of them, `at_end` when they end them) share at their start,
     and then at their end.
 
@@ -196,7 +214,10 @@ def _common_ends(a: Sequence[str], b: Sequence[str], at_end: bool = True) -> tup
     them, as a value at the end of a message can be any text (`tail_as_one_value`). "Received: <*>"
     meets "Received: unexpected end of stream <*>" (the value and the marks after it end both) and
     "Received: <*> export." (the shorter ends where the longer goes on) with its value against their text.
-    A value inside the template holds nothing more ("for <*> from" / "for invalid user <*> from").
+    A value inside the template holds nothing more ("for <*> from" / "for invalid user <*> from"), unless
+    `opens_value` is given and says the longer one's extra words are free text: words before the value
+    that open free text ("retry <*> in" / "retry connection <*> in"), or after it, words that all read as
+    free text and marks ("(<*>, attempt" / "(<*> JSON payload, attempt").
     """
     limit = min(len(a), len(b))
     prefix = 0
@@ -213,6 +234,13 @@ def _common_ends(a: Sequence[str], b: Sequence[str], at_end: bool = True) -> tup
                 suffix -= 1
             elif prefix and not suffix and shorter[-1] == WILDCARD:
                 prefix -= 1
+    if opens_value is not None and (len(a) == prefix + suffix) != (len(b) == prefix + suffix):
+        # what one side has more, next to a value both hold, is that value's own text when it reads as free text
+        extra = (a if len(a) > len(b) else b)[prefix : max(len(a), len(b)) - suffix]
+        if suffix and a[len(a) - suffix] == WILDCARD and opens_value(_opening(extra)):
+            suffix -= 1  # "retry <*> in" / "retry connection <*> in": its first words
+        elif prefix and a[prefix - 1] == WILDCARD and all(opens_value(t) if _is_word(t) else _value_part(t) for t in extra):
+            prefix -= 1  # "(<*>, attempt" / "(<*> JSON payload, attempt": the rest of it
     return prefix, suffix
 
 
@@ -227,13 +255,15 @@ def _landmark(middle_a: Sequence[str], middle_b: Sequence[str]) -> tuple[int, in
     return None
 
 
-def _gaps(a: Sequence[str], b: Sequence[str], at_end: bool = True) -> tuple[list[tuple[Sequence[str], Sequence[str]]], int]:
+def _gaps(
+    a: Sequence[str], b: Sequence[str], at_end: bool = True, opens_value=None
+) -> tuple[list[tuple[Sequence[str], Sequence[str]]], int]:
     """Align two templates on their common tokens: the unmatched (a, b) segments, and how many words matched.
 
     Common prefix and suffix first (`at_end`: see `_common_ends`); then, inside what is left, a word that
     occurs exactly once on each side is a landmark that splits the rest in two.
     """
-    prefix, suffix = _common_ends(a, b, at_end)
+    prefix, suffix = _common_ends(a, b, at_end, opens_value)
     matched = sum(map(_is_word, a[:prefix])) + sum(map(_is_word, a[len(a) - suffix :]))
     middle_a, middle_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     if not middle_a and not middle_b:
@@ -242,8 +272,8 @@ def _gaps(a: Sequence[str], b: Sequence[str], at_end: bool = True) -> tuple[list
     if mark is None:
         return [(middle_a, middle_b)], matched
     i, j = mark
-    left, left_matched = _gaps(middle_a[:i], middle_b[:j], at_end=False)
-    right, right_matched = _gaps(middle_a[i + 1 :], middle_b[j + 1 :], at_end=at_end and not suffix)
+    left, left_matched = _gaps(middle_a[:i], middle_b[:j], False, opens_value)
+    right, right_matched = _gaps(middle_a[i + 1 :], middle_b[j + 1 :], at_end and not suffix, opens_value)
     return left + right, matched + 1 + left_matched + right_matched
 
 
@@ -296,7 +326,7 @@ def same_statement(
     a, b = tail_as_one_value(tuple(a)), tail_as_one_value(tuple(b))
     if a == b:
         return True
-    gaps, anchored = _gaps(a, b)
+    gaps, anchored = _gaps(a, b, opens_value=is_value)
     if anchored < 2:
         return False  # fewer than two words in common
     for gap_a, gap_b in gaps:
@@ -779,7 +809,9 @@ class PatternClusterer:
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
         followed: Counter = Counter()  # how many times (in distinct shapes) a token is seen after a word
+        shapes_with: Counter = Counter()  # how many distinct shapes hold a token
         for shape in shapes:
+            shapes_with.update(set(shape))
             before = None
             for token in shape:
                 if before is not None:
@@ -811,7 +843,7 @@ class PatternClusterer:
             joined, template = tail_as_one_value(joined), tail_as_one_value(template)
             if joined == template:
                 return True
-            gaps, anchored = _gaps(joined, template)
+            gaps, anchored = _gaps(joined, template, opens_value=is_value)
             return anchored >= 2 and bool(gaps) and all(free_text_for_a_value(a, b) for a, b in gaps)
 
         @cache
@@ -861,6 +893,8 @@ class PatternClusterer:
             if _words(best) >= 3 and best != template[: len(best)]:
                 words = [i for i, token in enumerate(best) if _is_word(token)]
                 found.append(("core", best[words[-3] :]))
+            rare = sorted((shapes_with[t], t) for t in set(template) if _is_word(t) and shapes_with[t] > 1)
+            found.extend(("rare", t) for _, t in rare[:1])
             return found
 
         # Largest first: each cluster joins the statement of the first larger cluster it matches. Two clusters

@@ -160,7 +160,9 @@ def test_cli_reads_a_file_as_utf8_text_with_bad_bytes_replaced_and_any_line_endi
 def test_a_value_with_digits_paths_or_after_equals_is_one_wildcard_of_any_length():
     shape, spans = statement_shape(tokenize("Connection closed after 01:02:03 by peer 00:1a:2b:ee:4d:5e user=bob at /srv/app/main.py"))
     assert shape == ("Connection", "closed", "after", "<*>", "by", "peer", "<*>", "user", "=", "<*>", "at", "<*>")
-    assert spans[3] == (3, 8)  # 01 : 02 : 03
+    assert spans[3] == (3, 4)  # 01:02:03, one token: parts glued by colons around a number
+    assert tokenize("key session:7513:profile on db-2:5432 at 10:00") == ["key", "session:7513:profile", "on", "db-2:5432", "at", "10:00"]
+    assert tokenize("Unknown option: retries") == ["Unknown", "option", ":", "retries"]  # no number: the colon stays a token
     assert statement_shape(tokenize("Connection closed after 5 by peer 00:1a:2b:ee:4d:5e user=alice at /srv/x"))[0] == shape
 
 
@@ -425,7 +427,7 @@ def test_one_word_alone_in_parentheses_is_a_name_and_the_parentheses_stay_in_the
     ]
     labels, templates = cluster_lines(lines)
     assert len(set(labels)) == 1
-    assert templates[labels[0]] == "Out of memory: Killed process <*> (<*>) total-vm:<NUM>kB"
+    assert templates[labels[0]] == "Out of memory: Killed process <NUM> (<*>) total-vm:<NUM>kB"
     # words outside parentheses still split statements, and a bracket glued to a word is left as it is
     assert statement_shape(tokenize("link (primary) up")) == (("link", WILDCARD, "up"), ((0, 1), (2, 3), (4, 5)))
     assert statement_shape(tokenize("WWEN[enable]"))[0] == ("WWEN", "[", "enable", "]")
@@ -714,3 +716,55 @@ def test_overlapping_pauses_hold_the_collector_off_until_the_last_one_ends():
     assert not gc.isenabled()
     second.__exit__(None, None, None)
     assert gc.isenabled()
+
+
+def test_a_value_after_equals_runs_on_to_the_next_key():
+    shape, spans = statement_shape(tokenize("Pickling new array (shape=missing required field, dtype=float64) at 0x7f3a"))
+    assert shape == ("Pickling", "new", "array", "(", "shape", "=", "<*>", "dtype", "=", "<*>", ")", "at", "<*>")
+    assert spans[6] == (6, 9)  # missing required field
+    assert statement_shape(tokenize("Pickling new array (shape=timeout, dtype=int8) at 0x7f3a"))[0] == shape
+    # no key after it: the value is its first word, as before, and the words after it stay the statement's
+    assert statement_shape(tokenize("session opened for user=root by cron"))[0] == (
+        "session",
+        "opened",
+        "for",
+        "user",
+        "=",
+        "<*>",
+        "by",
+        "cron",
+    )
+    # nor across a bracket
+    assert statement_shape(tokenize("Disk prune (ns=jobs, clean=yes) removed dir"))[0] == (
+        "Disk", "prune", "(", "ns", "=", "<*>", "clean", "=", "<*>", ")", "removed", "dir",
+    )  # fmt: skip
+
+
+def test_free_text_one_template_has_more_next_to_a_shared_value_is_that_values_own():
+    free_text = {"<*>", "connection", "refused", "not", "found", "JSON", "payload"}.__contains__
+    retry = ("Exception", "<*>", "while", "reading", "result", "retry")
+    # words before the value that open free text: "connection refused/2024-05-17" is one value
+    assert same_statement((*retry, "<*>", "in", "<*>"), (*retry, "connection", "<*>", "in", "sessions"), free_text)
+    # words after it that read as free text go on with it: "invalid JSON payload"
+    download = ("Attempting", "to", "resume", "incomplete", "download", "(")
+    assert same_statement(
+        (*download, "<*>", "attempt", "<*>", ")"), (*download, "<*>", "JSON", "payload", "attempt", "<*>", ")"), free_text
+    )
+    # words of the statement do not: "for <*> from" / "for invalid user <*> from" stay apart (see above), and so
+    # do these once the words are not free text
+    assert not same_statement((*retry, "<*>", "in", "<*>"), (*retry, "connection", "<*>", "in", "sessions"))
+    assert not same_statement(
+        (*download, "<*>", "attempt", "<*>", ")"), (*download, "<*>", "JSON", "body", "attempt", "<*>", ")"), free_text
+    )
+
+
+def test_a_template_meets_the_statement_by_its_rarest_shared_words_when_its_ends_are_values():
+    busy = ("Exception", "<*>", "while", "reading", "result", "retry", "<*>", "in", "<*>")
+    # opens, closes and has its longest run of words broken by other values than the busy template's
+    rare = ("Exception", "not", "found", "while", "reading", "result", "retry", "step", "project", "<*>", "in", "rediss")
+    # elsewhere "reading", "not" and "step" follow many different words: they read as free text
+    filler = [(verb, word, "done") for verb in ("Stopped", "Resumed", "Paused", "Queued") for word in ("reading", "not", "step")]
+    shapes = [busy, rare, *filler]
+    weights = np.array([20.0, 1.0] + [1.0] * len(filler))
+    joined = PatternClusterer()._join_value_lengths(shapes, np.arange(len(shapes)), weights)
+    assert joined[0] == joined[1]
