@@ -50,6 +50,9 @@ MAX_VALUE_WORDS = 5
 _TOKEN = re.compile(
     # parts glued by colons, one of them a number or a masked value, are one token: `session:7513:profile`, `db-2:5432`
     r"(?=[^\s,;=()\[\]{}\"'|]*(?:\d|<[A-Z]+>))(?:[^\s,;=:()\[\]{}\"'|]+:)+[^\s,;=:()\[\]{}\"'|]+"
+    # and so is an object printed with its one quoted argument, or an error with its one argument whatever it is:
+    # `KeyError(<STR>)`, `ConnectionRefusedError(<NUM>)`
+    r"|[A-Za-z_][\w.]*(?:\(<STR>\)|(?:Error|Exception)\(<[A-Z]+>\))"
     r"|[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]"
 )
 _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")

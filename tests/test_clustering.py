@@ -166,6 +166,17 @@ def test_a_value_with_digits_paths_or_after_equals_is_one_wildcard_of_any_length
     assert statement_shape(tokenize("Connection closed after 5 by peer 00:1a:2b:ee:4d:5e user=alice at /srv/x"))[0] == shape
 
 
+def test_an_error_or_an_object_printed_with_its_one_argument_is_one_value():
+    # masked messages: `KeyError('region')` is printed as `KeyError(<STR>)`
+    assert tokenize("Skipped for KeyError(<STR>): done") == ["Skipped", "for", "KeyError(<STR>)", ":", "done"]
+    assert tokenize("body: ConnectionRefusedError(<NUM>)") == ["body", ":", "ConnectionRefusedError(<NUM>)"]
+    assert statement_shape(tokenize("Checking was skipped for HTTPError(<STR>) in <PATH>"))[0] == (
+        "Checking", "was", "skipped", "for", "<*>", "in", "<*>",
+    )  # fmt: skip
+    # a process and its id are not: the name says which program (`Sandbox: mdworker(123) deny(1) file-read-data`)
+    assert tokenize("Sandbox: mdworker(<NUM>) deny(<NUM>)")[:6] == ["Sandbox", ":", "mdworker", "(", "<NUM>", ")"]
+
+
 def test_same_statement_needs_anchored_words_and_a_substitution():
     free_text = {"<*>", "connection", "reset", "by", "peer", "timeout"}.__contains__
     a = ("Request", "to", "payments", "failed", ":", "<*>")
