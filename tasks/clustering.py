@@ -47,13 +47,16 @@ _THEN_WILDCARD = "\x00<*>"  # in a template's tokens: this token, then a value (
 MAX_TEMPLATE_CHARS = 1_000
 # the most words a value printed as free text is taken to hold (as many as the masking takes in quotes)
 MAX_VALUE_WORDS = 5
+_PART = r"[^\s,;=:()\[\]{}\"'|]"  # a character of a token: marks that separate values are tokens of their own
 _TOKEN = re.compile(
+    # most tokens: a run of such characters that no colon glues to another part and no bracket opens after
+    rf"{_PART}++(?!:{_PART}|\()"
     # parts glued by colons, one of them a number or a masked value, are one token: `session:7513:profile`, `db-2:5432`
-    r"(?=[^\s,;=()\[\]{}\"'|]*(?:\d|<[A-Z]+>))(?:[^\s,;=:()\[\]{}\"'|]+:)+[^\s,;=:()\[\]{}\"'|]+"
+    rf"|(?={_PART}*+:{_PART})(?=[^\s,;=()\[\]{{}}\"'|]*?(?:\d|<[A-Z]+>))(?:{_PART}+:)+{_PART}+"
     # and so is an object printed with its one quoted argument, or an error with its one argument whatever it is:
     # `KeyError(<STR>)`, `ConnectionRefusedError(<NUM>)`
     r"|[A-Za-z_][\w.]*(?:\(<STR>\)|(?:Error|Exception)\(<[A-Z]+>\))"
-    r"|[^\s,;=:()\[\]{}\"'|]+|[=:()\[\]{}|]"
+    rf"|{_PART}+|[=:()\[\]{{}}|]"
 )
 _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
 _HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
@@ -721,7 +724,9 @@ class PatternClusterer:
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
             shape_labels = self._join_past_first_word(shapes, shape_labels, anchors)
-            shape_labels = self._join_value_lengths(shapes, shape_labels, weights, np.asarray(shape_variants, dtype=float))
+            shape_labels = self._join_value_lengths(
+                shapes, shape_labels, weights, np.asarray(shape_variants, dtype=float), document_frequency
+            )
 
         # renumber labels densely, in order of first appearance
         dense: dict[int, int] = {}
@@ -774,7 +779,12 @@ class PatternClusterer:
         return self._join(labels, keys) if groups_joined else labels
 
     def _join_value_lengths(
-        self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, variants: np.ndarray | None = None
+        self,
+        shapes: list[tuple[str, ...]],
+        labels: np.ndarray,
+        weights: np.ndarray,
+        variants: np.ndarray | None = None,
+        shapes_with: dict[str, int] | None = None,
     ) -> np.ndarray:
         """Join clusters that are one statement whose values took different numbers of tokens.
 
@@ -812,9 +822,9 @@ class PatternClusterer:
         """
         predecessors: dict[str, set[str]] = defaultdict(set)  # the word before a token, punctuation skipped
         followed: Counter = Counter()  # how many times (in distinct shapes) a token is seen after a word
-        shapes_with: Counter = Counter()  # how many distinct shapes hold a token
+        if shapes_with is None:  # how many distinct shapes hold each token (`fit` has counted them)
+            shapes_with = Counter(token for shape in shapes for token in set(shape))
         for shape in shapes:
-            shapes_with.update(set(shape))
             before = None
             for token in shape:
                 if before is not None:
@@ -896,8 +906,12 @@ class PatternClusterer:
             if _words(best) >= 3 and best != template[: len(best)]:
                 words = [i for i, token in enumerate(best) if _is_word(token)]
                 found.append(("core", best[words[-3] :]))
-            rare = sorted((shapes_with[t], t) for t in set(template) if _is_word(t) and shapes_with[t] > 1)
-            found.extend(("rare", t) for _, t in rare[:1])
+            # and its rarest word that other shapes hold too, most likely a word of its statement: "Exception <*>
+            # while reading result, retry <*> in <*>" and "Exception not found while reading result, retry ...
+            # in rediss..." share neither their ends nor a run of three words that are not values
+            rare = min(((shapes_with.get(t, 0), t) for t in set(template) if _is_word(t) and shapes_with.get(t, 0) > 1), default=None)
+            if rare is not None:
+                found.append(("rare", rare[1]))
             return found
 
         # Largest first: each cluster joins the statement of the first larger cluster it matches. Two clusters
@@ -957,6 +971,8 @@ class PatternClusterer:
     ) -> int | None:
         """The first indexed cluster that `template` is one statement with (see `_join_value_lengths`), or None."""
         for key in label_keys:
+            if key[0] == "rare" and support[label] >= self.min_support:
+                continue  # a busy template meets busy ones by its ends or its core (see keys)
             for other in by_key.get(key, ()):
                 if other == label:
                     continue  # a widened cluster is indexed before its turn in the second pass
