@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import gc
-import io
 import json
 import os
 import sys
@@ -50,14 +48,6 @@ class _Console:
 
     def __getattr__(self, name: str):
         return getattr(self.console, name)
-
-
-class _Notes:
-    """Plain status lines on stderr, for output without markup."""
-
-    @staticmethod
-    def print(text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
 
 
 err = _Console(stderr=True)
@@ -441,50 +431,12 @@ def cluster(
         _cluster(input, output)
 
 
-def _file_lines(path: Path) -> list[str] | list[bytes]:
-    """The file's lines without their endings, split as text mode splits them (a lone CR ends a line too).
-
-    Without a CR they stay bytes, which split faster than text decodes:
-    `cluster_lines` decodes each distinct line once, as UTF-8 with bad bytes
-    replaced, as the whole file would have been.
-    """
-    data = path.read_bytes()
-    if b"\r" in data:
-        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-            return [line.rstrip("\r\n") for line in handle]
-    lines = data.split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
-    return lines
-
-
 def _cluster(input: str, output: Path | None) -> None:
-    from log_gardener.tasks.cluster_lines import cluster_lines
+    from log_gardener.flows.cluster_command import read_lines, write_clusters
 
-    if input == "-":
-        lines = [line.rstrip("\r\n") for line in sys.stdin]
-    else:
-        path = Path(input)
-        if not path.is_file():
-            _fail(f"input file not found: {input}")
-        lines = _file_lines(path)
-    progress = _Notes if len(lines) >= 10_000 else None
-    labels, templates = cluster_lines(lines, progress=progress)
-    handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
-    try:
-        csv.writer(handle).writerow(["line", "cluster_id", "template"])
-        # each pattern's `cluster_id,template` is quoted once, not once per line
-        tails = {}
-        for label, template in templates.items():
-            buffer = io.StringIO()
-            csv.writer(buffer).writerow([label, template])
-            tails[label] = buffer.getvalue()
-        handle.writelines(f"{number},{tails[label]}" for number, label in enumerate(labels, 1))
-    finally:
-        if output:
-            handle.close()
-    if output:
-        _Notes.print(f"{len(lines)} lines, {len(templates)} patterns → {output}")
+    if input != "-" and not Path(input).is_file():
+        _fail(f"input file not found: {input}")
+    write_clusters(read_lines(input), output)
 
 
 @app.command()

@@ -1,5 +1,5 @@
 """`python -m log_gardener` is the `gardener` command."""
 
-from log_gardener.flows.cli import main
+from log_gardener.flows.console import main
 
 main()

@@ -3,12 +3,16 @@
 import csv
 import gc
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from log_gardener.flows.cli import app
+from log_gardener.flows.cluster_command import plain_arguments
 from log_gardener.tasks.cluster_lines import cluster_lines
 from log_gardener.tasks.clustering import (
     WILDCARD,
@@ -152,6 +156,49 @@ def test_cli_reads_a_file_as_utf8_text_with_bad_bytes_replaced_and_any_line_endi
     labels, templates = cluster_lines(expected_lines)
     assert [(int(r["cluster_id"]), r["template"]) for r in rows] == [(label, templates[label]) for label in labels]
     assert any("caf\ufffd not \ufffd served" in r["template"] for r in rows)
+
+
+def test_the_console_script_runs_a_plain_cluster_command_without_the_framework_and_writes_the_same_csv(tmp_path):
+    lines = [m for m, _ in REFERENCE]
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    by_framework = CliRunner().invoke(app, ["cluster", str(source)])
+    probe = (
+        "import sys, log_gardener.flows.console as c; c.main(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('typer', 'rich', 'pydantic'))), file=sys.stderr)"
+    )
+    for arguments in (
+        ["cluster", str(source), "-o", str(tmp_path / "a.csv")],
+        ["cluster", "--output", str(tmp_path / "b.csv"), str(source)],
+    ):
+        done = subprocess.run([sys.executable, "-c", probe, *arguments], capture_output=True, text=True, check=True)
+        assert done.stderr.strip().endswith("[]")  # neither typer, nor rich, nor pydantic was imported
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8") == (tmp_path / "b.csv").read_text(encoding="utf-8") == by_framework.stdout
+    # anything else goes to the framework, which explains it
+    missing = subprocess.run([sys.executable, "-m", "log_gardener", "cluster", str(tmp_path / "none.txt")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "input file not found" in missing.stderr
+
+
+def test_plain_cluster_arguments_are_read_only_in_the_usual_forms(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("a\n", encoding="utf-8")
+    assert plain_arguments(["cluster", str(source)]) == (str(source), None)
+    assert plain_arguments(["cluster", "-"]) == ("-", None)
+    assert plain_arguments(["cluster", str(source), "-o", "x.csv"]) == (str(source), Path("x.csv"))
+    assert plain_arguments(["cluster", "--output", "x.csv", str(source)]) == (str(source), Path("x.csv"))
+    for other in (
+        [],
+        ["run", str(source)],
+        ["cluster"],
+        ["cluster", "--help"],
+        ["cluster", str(source), "--help"],
+        ["cluster", str(tmp_path / "missing.txt")],
+        ["cluster", str(source), "--output"],
+        ["cluster", str(source), "--outptu", "x.csv"],
+        ["cluster", str(source), "-o", "--help"],
+        ["cluster", str(source), str(source)],
+    ):
+        assert plain_arguments(other) is None, other
 
 
 # -- the rules of the method, each on its own -----------------------------------------------------------------------
