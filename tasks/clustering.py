@@ -52,7 +52,9 @@ _TOKEN = re.compile(
     # most tokens: a run of such characters that no colon glues to another part and no bracket opens after
     rf"{_PART}++(?!:{_PART}|\()"
     # parts glued by colons, one of them a number or a masked value, are one token: `session:7513:profile`, `db-2:5432`
-    rf"|(?={_PART}*+:{_PART})(?=[^\s,;=()\[\]{{}}\"'|]*?(?:\d|<[A-Z]+>))(?:{_PART}+:)+{_PART}+"
+    # (the number is looked for within 64 characters: each part of a long run is a token start, and a longer look
+    # from each would take the square of its length)
+    rf"|(?={_PART}*+:{_PART})(?=[^\s,;=()\[\]{{}}\"'|]{{0,64}}?(?:\d|<[A-Z]+>))(?:{_PART}+:)+{_PART}+"
     # and so is an object printed with its one quoted argument, or an error with its one argument whatever it is:
     # `KeyError(<STR>)`, `ConnectionRefusedError(<NUM>)`
     r"|[A-Za-z_][\w.]*(?:\(<STR>\)|(?:Error|Exception)\(<[A-Z]+>\))"

@@ -213,6 +213,15 @@ def test_a_value_with_digits_paths_or_after_equals_is_one_wildcard_of_any_length
     assert statement_shape(tokenize("Connection closed after 5 by peer 00:1a:2b:ee:4d:5e user=alice at /srv/x"))[0] == shape
 
 
+def test_a_long_run_of_parts_glued_by_colons_is_read_part_by_part_and_loses_nothing():
+    # a line as long as `gardener cluster` may be handed: each part is looked at once, not the rest of the run from each
+    run = "ab:" * 200_000
+    tokens = tokenize(run, max_tokens=10**6)
+    assert tokens[:4] == ["ab", ":", "ab", ":"] and "".join(tokens) == run
+    # the number that glues a run into one token is looked for near the part it follows
+    assert tokenize("id " + "ab:" * 5 + "7 done") == ["id", "ab:ab:ab:ab:ab:7", "done"]
+
+
 def test_an_error_or_an_object_printed_with_its_one_argument_is_one_value():
     # masked messages: `KeyError('region')` is printed as `KeyError(<STR>)`
     assert tokenize("Skipped for KeyError(<STR>): done") == ["Skipped", "for", "KeyError(<STR>)", ":", "done"]
