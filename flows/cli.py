@@ -432,11 +432,14 @@ def cluster(
 
 
 def _cluster(input: str, output: Path | None) -> None:
-    from log_gardener.flows.cluster_command import read_lines, write_clusters
+    from log_gardener.flows.cluster_command import CannotOpen, read_lines, write_clusters
 
     if input != "-" and not Path(input).is_file():
         _fail(f"input file not found: {input}")
-    write_clusters(read_lines(input), output)
+    try:
+        write_clusters(read_lines(input), output)
+    except CannotOpen as exc:
+        _fail(str(exc))
 
 
 @app.command()

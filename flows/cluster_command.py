@@ -15,6 +15,10 @@ import sys
 from pathlib import Path
 
 
+class CannotOpen(Exception):
+    """The input cannot be read or the output cannot be written; the message says which and why."""
+
+
 class Notes:
     """Plain status lines on stderr, for output without markup."""
 
@@ -60,13 +64,16 @@ def file_lines(path: Path) -> list[str] | list[bytes]:
 
 
 def write_clusters(lines: list[str] | list[bytes], output: Path | None) -> None:
-    """Cluster `lines` and write the CSV to `output` (stdout when None)."""
+    """Cluster `lines` and write the CSV to `output` (stdout when None), which is opened first."""
     from log_gardener.tasks.cluster_lines import cluster_lines
 
-    progress = Notes if len(lines) >= 10_000 else None
-    labels, templates = cluster_lines(lines, progress=progress)
-    handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
     try:
+        handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
+    except OSError as exc:
+        raise CannotOpen(f"cannot write {output}: {exc.strerror or exc}") from exc
+    try:
+        progress = Notes if len(lines) >= 10_000 else None
+        labels, templates = cluster_lines(lines, progress=progress)
         csv.writer(handle).writerow(["line", "cluster_id", "template"])
         # each pattern's `cluster_id,template` is quoted once, not once per line
         tails = {}
@@ -86,4 +93,7 @@ def read_lines(source: str) -> list[str] | list[bytes]:
     """The lines of a file, or of stdin for `-`."""
     if source == "-":
         return [line.rstrip("\r\n") for line in sys.stdin]
-    return file_lines(Path(source))
+    try:
+        return file_lines(Path(source))
+    except OSError as exc:
+        raise CannotOpen(f"cannot read {source}: {exc.strerror or exc}") from exc

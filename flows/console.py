@@ -8,6 +8,7 @@ line's framework (see `cluster_command`); every other command line goes to
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 
@@ -20,13 +21,23 @@ def main() -> None:
 
         cli_main()
         return
-    from log_gardener.flows.cluster_command import read_lines, write_clusters
+    from log_gardener.flows.cluster_command import CannotOpen, read_lines, write_clusters
     from log_gardener.tasks.clustering import collection_paused
 
     source, output = arguments
+    # ends as the full command line would: a clear line for a file that cannot be opened (2), quietly when the
+    # reader of the output goes away (`| head`, 1) or on Ctrl-C (130)
     try:
         with collection_paused():
             write_clusters(read_lines(source), output)
+    except CannotOpen as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more reaches the closed pipe at exit
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
     finally:
         gc.freeze()  # the process ends here: what it made needs no last collection pass
 

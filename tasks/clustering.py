@@ -102,8 +102,14 @@ def is_variable(token: str) -> bool:
     )
 
 
-def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
-    """The tokens with every run of values as one `<*>`, and the token span each shape position covers."""
+def statement_shape(
+    tokens: Sequence[str], comma_after: frozenset[int] = frozenset()
+) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """The tokens with every run of values as one `<*>`, and the token span each shape position covers.
+
+    comma_after: the tokens a comma follows in the message (see `commas_after`): a `key=` value of several
+    words runs on to the comma before the next `key=` (`shape=missing required field, dtype=int8`).
+    """
     shape: list[str] = []
     spans: list[tuple[int, int]] = []
     n = len(tokens)
@@ -133,8 +139,8 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
                     j += 2
                 else:
                     break
-            if i > 0 and tokens[i - 1] == "=":
-                j = _value_before_next_key(tokens, j)
+            if comma_after and i > 0 and tokens[i - 1] == "=":
+                j = _value_before_next_key(tokens, j, comma_after)
             shape.append(WILDCARD)
             spans.append((i, j))
             i = j
@@ -161,16 +167,32 @@ def statement_shape(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[tuple
     return tuple(shape), tuple(spans)
 
 
-def _value_before_next_key(tokens: Sequence[str], j: int) -> int:
-    """Where the value of a `key=` pair that reaches `j` ends: a value of several words runs on to the next key
-    (`shape=missing required field, dtype=3`), and is cut at `j` when no key follows within `MAX_VALUE_WORDS` words."""
+def _value_before_next_key(tokens: Sequence[str], j: int, comma_after: frozenset[int]) -> int:
+    """Where a `key=` value that reaches `j` ends: on to a comma followed by the next `key=`, over at most
+    `MAX_VALUE_WORDS` words and no mark; at `j` when there is none (`user=bob logged in from host=h1` keeps its words)."""
+    if j - 1 in comma_after:
+        return j
     n = len(tokens)
-    for k in range(j, min(n - 1, j + MAX_VALUE_WORDS)):
-        if tokens[k] in _JOINERS or tokens[k] in _CLOSING or tokens[k] in ")]}":
+    for k in range(j, min(n - 2, j + MAX_VALUE_WORDS - 1)):
+        if not _is_word(tokens[k]) or tokens[k] in _JOINERS:
             return j
-        if tokens[k + 1] == "=":
-            return k
+        if k in comma_after:
+            return k + 1 if tokens[k + 2] == "=" and _KEY.match(tokens[k + 1]) else j
     return j
+
+
+def commas_after(message: str, max_tokens: int = 64) -> frozenset[int]:
+    """The positions of the tokens of `message` that a comma follows (spaces aside), among its first `max_tokens`."""
+    found = set()
+    for position, match in enumerate(_TOKEN.finditer(message)):
+        if position >= max_tokens:
+            break
+        end = match.end()
+        while end < len(message) and message[end] == " ":
+            end += 1
+        if end < len(message) and message[end] == ",":
+            found.add(position)
+    return frozenset(found)
 
 
 def _empty_value(tokens: Sequence[str], i: int) -> bool:
@@ -243,12 +265,14 @@ def _common_ends(a: Sequence[str], b: Sequence[str], at_end: bool = True, opens_
             elif prefix and not suffix and shorter[-1] == WILDCARD:
                 prefix -= 1
     if opens_value is not None and (len(a) == prefix + suffix) != (len(b) == prefix + suffix):
-        # what one side has more, next to a value both hold, is that value's own text when it reads as free text
+        # what one side has more, next to a value both hold, is that value's own text when it reads as free text:
+        # a few words and marks, no sign or arrow
         extra = (a if len(a) > len(b) else b)[prefix : max(len(a), len(b)) - suffix]
-        if suffix and a[len(a) - suffix] == WILDCARD and opens_value(_opening(extra)):
-            suffix -= 1  # "retry <*> in" / "retry connection <*> in": its first words
-        elif prefix and a[prefix - 1] == WILDCARD and all(opens_value(t) if _is_word(t) else _value_part(t) for t in extra):
-            prefix -= 1  # "(<*>, attempt" / "(<*> JSON payload, attempt": the rest of it
+        if sum(map(_is_word, extra)) <= MAX_VALUE_WORDS and all(_is_word(t) or _value_part(t) for t in extra):
+            if suffix and a[len(a) - suffix] == WILDCARD and opens_value(_opening(extra)):
+                suffix -= 1  # "retry <*> in" / "retry connection <*> in": its first words
+            elif prefix and a[prefix - 1] == WILDCARD and all(map(opens_value, filter(_is_word, extra))):
+                prefix -= 1  # "(<*>, attempt" / "(<*> JSON payload, attempt": the rest of it
     return prefix, suffix
 
 
@@ -686,7 +710,10 @@ class PatternClusterer:
         shape_weights: list[float] = []
         shape_variants: list[float] = []  # different texts behind a shape
         for i, tokens in enumerate(token_lists):
-            shape, spans = statement_shape(tokens)
+            message = messages[i]
+            # a comma that ends a `key=` value of several words: only a message with both can hold one
+            commas = commas_after(message, self.max_tokens) if "=" in message and "," in message else frozenset()
+            shape, spans = statement_shape(tokens, commas)
             spans_of.append(spans)
             s = shape_index.setdefault(shape, len(shape_index))
             if s == len(shape_weights):

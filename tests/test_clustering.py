@@ -18,6 +18,7 @@ from log_gardener.tasks.clustering import (
     WILDCARD,
     PatternClusterer,
     collection_paused,
+    commas_after,
     generalise,
     is_variable,
     merge_template,
@@ -177,6 +178,19 @@ def test_the_console_script_runs_a_plain_cluster_command_without_the_framework_a
     # anything else goes to the framework, which explains it
     missing = subprocess.run([sys.executable, "-m", "log_gardener", "cluster", str(tmp_path / "none.txt")], capture_output=True, text=True)
     assert missing.returncode == 2 and "input file not found" in missing.stderr
+    # an output that cannot be written is one clear line either way, before any clustering
+    gardener = [sys.executable, "-m", "log_gardener", "cluster", str(source)]
+    unwritable = subprocess.run([*gardener, "-o", str(tmp_path)], capture_output=True, text=True)
+    assert unwritable.returncode == 2 and unwritable.stderr.startswith(f"error: cannot write {tmp_path}")
+    framework = CliRunner().invoke(app, ["cluster", str(source), "--output", str(tmp_path)])
+    assert framework.exit_code == 2 and f"cannot write {tmp_path}" in framework.output
+    # a reader that goes away early (`| head -1`) ends it quietly
+    many = tmp_path / "many.txt"
+    many.write_text("".join(f"job {n} failed on node-{n % 7}\n" for n in range(200_000)), encoding="utf-8")
+    head = subprocess.Popen([sys.executable, "-m", "log_gardener", "cluster", str(many)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert head.stdout.readline().startswith(b"line,cluster_id")
+    head.stdout.close()
+    assert head.wait(timeout=600) == 1 and b"Traceback" not in head.stderr.read()
 
 
 def test_plain_cluster_arguments_are_read_only_in_the_usual_forms(tmp_path):
@@ -197,6 +211,10 @@ def test_plain_cluster_arguments_are_read_only_in_the_usual_forms(tmp_path):
         ["cluster", str(source), "--outptu", "x.csv"],
         ["cluster", str(source), "-o", "--help"],
         ["cluster", str(source), str(source)],
+        ["cluster", str(source), "--output=x.csv"],
+        ["cluster", str(source), "-ox.csv"],
+        ["cluster", "--", str(source)],
+        ["cluster", str(source), "-o", "-"],
     ):
         assert plain_arguments(other) is None, other
 
@@ -785,26 +803,26 @@ def test_overlapping_pauses_hold_the_collector_off_until_the_last_one_ends():
     assert gc.isenabled()
 
 
-def test_a_value_after_equals_runs_on_to_the_next_key():
-    shape, spans = statement_shape(tokenize("Pickling new array (shape=missing required field, dtype=float64) at 0x7f3a"))
+def test_a_value_after_equals_runs_on_to_a_comma_before_the_next_key():
+    def shape_of(message):
+        return statement_shape(tokenize(message), commas_after(message))[0]
+
+    message = "Pickling new array (shape=missing required field, dtype=float64) at 0x7f3a"
+    shape, spans = statement_shape(tokenize(message), commas_after(message))
     assert shape == ("Pickling", "new", "array", "(", "shape", "=", "<*>", "dtype", "=", "<*>", ")", "at", "<*>")
     assert spans[6] == (6, 9)  # missing required field
-    assert statement_shape(tokenize("Pickling new array (shape=timeout, dtype=int8) at 0x7f3a"))[0] == shape
-    # no key after it: the value is its first word, as before, and the words after it stay the statement's
-    assert statement_shape(tokenize("session opened for user=root by cron"))[0] == (
-        "session",
-        "opened",
-        "for",
-        "user",
-        "=",
-        "<*>",
-        "by",
-        "cron",
-    )
-    # nor across a bracket
-    assert statement_shape(tokenize("Disk prune (ns=jobs, clean=yes) removed dir"))[0] == (
+    assert shape_of("Pickling new array (shape=timeout, dtype=int8) at 0x7f3a") == shape
+    # without a comma the words before the next key are the statement's: two statements stay two
+    assert shape_of("user=bob logged in from host=h1") == ("user", "=", "<*>", "logged", "in", "from", "host", "=", "<*>")
+    labels, _ = cluster_lines([f"row id={n} {verb} table=t{n}" for n in range(6) for verb in ("deleted from", "inserted into")])
+    assert labels[0] == labels[2] != labels[1] == labels[3]
+    # nor across a mark, nor over more than five words, nor without a message's commas
+    assert shape_of("Disk prune (ns=jobs, clean=yes) removed dir") == (
         "Disk", "prune", "(", "ns", "=", "<*>", "clean", "=", "<*>", ")", "removed", "dir",
     )  # fmt: skip
+    assert shape_of("Set x=a (b), y=2")[:4] == ("Set", "x", "=", "<*>") and len(shape_of("Set x=a (b), y=2")) > 7
+    assert shape_of("Got x=one two three four five six, y=2")[3:5] == ("<*>", "two")
+    assert statement_shape(tokenize(message))[0][6:8] == ("<*>", "required")
 
 
 def test_free_text_one_template_has_more_next_to_a_shared_value_is_that_values_own():
@@ -828,10 +846,22 @@ def test_free_text_one_template_has_more_next_to_a_shared_value_is_that_values_o
 def test_a_template_meets_the_statement_by_its_rarest_shared_words_when_its_ends_are_values():
     busy = ("Exception", "<*>", "while", "reading", "result", "retry", "<*>", "in", "<*>")
     # opens, closes and has its longest run of words broken by other values than the busy template's
-    rare = ("Exception", "not", "found", "while", "reading", "result", "retry", "step", "project", "<*>", "in", "rediss")
+    rare = ("Exception", "not", "found", "while", "reading", "result", "retry", "<*>", "in", "rediss")
     # elsewhere "reading", "not" and "step" follow many different words: they read as free text
     filler = [(verb, word, "done") for verb in ("Stopped", "Resumed", "Paused", "Queued") for word in ("reading", "not", "step")]
     shapes = [busy, rare, *filler]
     weights = np.array([20.0, 1.0] + [1.0] * len(filler))
     joined = PatternClusterer()._join_value_lengths(shapes, np.arange(len(shapes)), weights)
     assert joined[0] == joined[1]
+
+
+def test_only_a_rare_template_looks_for_candidates_by_its_rarest_word():
+    # a busy one meets busy candidates by its ends and its core; the rarest word is how a rare one finds its statement
+    templates = {0: ("Sync", "of", "<*>", "failed"), 1: ("Sync", "of", "user", "failed")}
+    by_key = {("rare", "Sync"): [0]}
+    for support, expected in ((1.0, 0), (5.0, None)):
+        found = PatternClusterer()._first_match(
+            1, templates[1], [("rare", "Sync")], by_key, templates, {0: 9.0, 1: support}, {0: 9.0, 1: support},
+            lambda *_: True, lambda *_: True, set(),
+        )  # fmt: skip
+        assert found == expected
