@@ -8,7 +8,10 @@ Three general observations about logging statements shape the method:
 1. A value that carries a digit (ids, counts, times, sizes, versions) or sits
    right after `=` is a variable, and a run of values joined only by
    punctuation (`00:02:13`, `1,024`, `10.0.0.1:80`) is one value of any
-   length, and so is text glued to a value (`367.0MB`). Each message is
+   length, and so is text glued to a value (`367.0MB`), parts glued to a
+   number by colons (`session:7513:profile`), an error printed with its
+   argument (`KeyError('x')`) and a `key=` value of a few words up to the
+   comma before the next key. Each message is
    reduced to its *shape*: constant tokens with every such run as one `<*>`,
    so a field that holds two tokens instead of one does not split a
    statement. Many messages share a shape, so the rest of
@@ -25,7 +28,8 @@ Three general observations about logging statements shape the method:
    at their other free fields within their own group join. Finally,
    patterns whose templates align on their words with a value in each gap
    are the same statement, compared with the widened template once a
-   statement has taken values of several lengths.
+   statement has taken values of several lengths; free text one of them has
+   more next to a value both hold is that value's.
 """
 
 from __future__ import annotations
@@ -245,9 +249,10 @@ def _common_ends(a: Sequence[str], b: Sequence[str], at_end: bool = True, opens_
     meets "Received: unexpected end of stream <*>" (the value and the marks after it end both) and
     "Received: <*> export." (the shorter ends where the longer goes on) with its value against their text.
     A value inside the template holds nothing more ("for <*> from" / "for invalid user <*> from"), unless
-    `opens_value` is given and says the longer one's extra words are free text: words before the value
-    that open free text ("retry <*> in" / "retry connection <*> in"), or after it, words that all read as
-    free text and marks ("(<*>, attempt" / "(<*> JSON payload, attempt").
+    `opens_value` is given and says the longer one's extra tokens (up to `MAX_VALUE_WORDS` words and marks,
+    no sign or arrow) are free text: before the value, when their first word opens free text ("retry <*>
+    in" / "retry connection <*> in"); after it, when every word reads as free text ("(<*>, attempt" /
+    "(<*> JSON payload, attempt").
     """
     limit = min(len(a), len(b))
     prefix = 0
@@ -935,7 +940,7 @@ class PatternClusterer:
             if _words(best) >= 3 and best != template[: len(best)]:
                 words = [i for i, token in enumerate(best) if _is_word(token)]
                 found.append(("core", best[words[-3] :]))
-            # and its rarest word that other shapes hold too, most likely a word of its statement: "Exception <*>
+            # and its rarest word that more than one shape holds, most likely a word of its statement: "Exception <*>
             # while reading result, retry <*> in <*>" and "Exception not found while reading result, retry ...
             # in rediss..." share neither their ends nor a run of three words that are not values
             rare = min(((shapes_with.get(t, 0), t) for t in set(template) if _is_word(t) and shapes_with.get(t, 0) > 1), default=None)
