@@ -424,20 +424,12 @@ def cluster(
     output: Path | None = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),
 ) -> None:
     """Group messages into patterns; writes CSV `line,cluster_id,template`, one row per input line, in order."""
-    from log_gardener.tasks.clustering import collection_paused
-
-    # a batch of many small objects (the lines, their counts) and hardly a reference cycle among them
-    with collection_paused():
-        _cluster(input, output)
-
-
-def _cluster(input: str, output: Path | None) -> None:
-    from log_gardener.flows.cluster_command import CannotOpen, read_lines, write_clusters
+    from log_gardener.flows.cluster_command import CannotOpen, cluster_file
 
     if input != "-" and not Path(input).is_file():
         _fail(f"input file not found: {input}")
     try:
-        write_clusters(read_lines(input), output)
+        cluster_file(input, output)
     except CannotOpen as exc:
         _fail(str(exc))
 

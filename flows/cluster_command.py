@@ -89,6 +89,15 @@ def write_clusters(lines: list[str] | list[bytes], output: Path | None) -> None:
         Notes.print(f"{len(lines)} lines, {len(templates)} patterns → {output}")
 
 
+def cluster_file(source: str, output: Path | None) -> None:
+    """The whole command: the lines of `source` (a file, or `-` for stdin) clustered into the CSV `output`."""
+    from log_gardener.tasks.clustering import collection_paused
+
+    # a batch of many small objects (the lines, their counts) and hardly a reference cycle among them
+    with collection_paused():
+        write_clusters(read_lines(source), output)
+
+
 def read_lines(source: str) -> list[str] | list[bytes]:
     """The lines of a file, or of stdin for `-`."""
     if source == "-":

@@ -21,15 +21,13 @@ def main() -> None:
 
         cli_main()
         return
-    from log_gardener.flows.cluster_command import CannotOpen, read_lines, write_clusters
-    from log_gardener.tasks.clustering import collection_paused
+    from log_gardener.flows.cluster_command import CannotOpen, cluster_file
 
     source, output = arguments
     # ends as the full command line would: a clear line for a file that cannot be opened (2), quietly when the
     # reader of the output goes away (`| head`, 1) or on Ctrl-C (130)
     try:
-        with collection_paused():
-            write_clusters(read_lines(source), output)
+        cluster_file(source, output)
     except CannotOpen as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
