@@ -111,7 +111,7 @@ def statement_shape(
 ) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
     """The tokens with every run of values as one `<*>`, and the token span each shape position covers.
 
-    comma_after: the tokens a comma follows in the message (see `commas_after`): a `key=` value of several
+    comma_after: the tokens a comma follows in the message (see `tokens_and_commas`): a `key=` value of several
     words runs on to the comma before the next `key=` (`shape=missing required field, dtype=int8`).
     """
     shape: list[str] = []
@@ -178,25 +178,27 @@ def _value_before_next_key(tokens: Sequence[str], j: int, comma_after: frozenset
         return j
     n = len(tokens)
     for k in range(j, min(n - 2, j + MAX_VALUE_WORDS - 1)):
-        if not _is_word(tokens[k]) or tokens[k] in _JOINERS:
+        if not _is_word(tokens[k]):  # a mark (a joiner, a bracket) ends it
             return j
         if k in comma_after:
             return k + 1 if tokens[k + 2] == "=" and _KEY.match(tokens[k + 1]) else j
     return j
 
 
-def commas_after(message: str, max_tokens: int = 64) -> frozenset[int]:
-    """The positions of the tokens of `message` that a comma follows (spaces aside), among its first `max_tokens`."""
+def tokens_and_commas(message: str, max_tokens: int = 64) -> tuple[list[str], frozenset[int]]:
+    """`tokenize(message, max_tokens)`, and the positions of those tokens that a comma follows (spaces aside)."""
+    tokens: list[str] = []
     found = set()
-    for position, match in enumerate(_TOKEN.finditer(message)):
-        if position >= max_tokens:
+    for match in _TOKEN.finditer(message):
+        if len(tokens) == max_tokens:
             break
         end = match.end()
         while end < len(message) and message[end] == " ":
             end += 1
         if end < len(message) and message[end] == ",":
-            found.add(position)
-    return frozenset(found)
+            found.add(len(tokens))
+        tokens.append(match.group())
+    return tokens, frozenset(found)
 
 
 def _empty_value(tokens: Sequence[str], i: int) -> bool:
@@ -708,16 +710,19 @@ class PatternClusterer:
         n = len(messages)
         counts = list(counts) if counts is not None else [1] * n
         variants = list(variants) if variants is not None else counts
-        token_lists = [tokenize(m, self.max_tokens) for m in messages]
+        token_lists: list[list[str]] = []
         shape_index: dict[tuple[str, ...], int] = {}
         shape_of = np.empty(n, dtype=int)
         spans_of: list[tuple[tuple[int, int], ...]] = []
         shape_weights: list[float] = []
         shape_variants: list[float] = []  # different texts behind a shape
-        for i, tokens in enumerate(token_lists):
-            message = messages[i]
+        for i, message in enumerate(messages):
             # a comma that ends a `key=` value of several words: only a message with both can hold one
-            commas = commas_after(message, self.max_tokens) if "=" in message and "," in message else frozenset()
+            if "=" in message and "," in message:
+                tokens, commas = tokens_and_commas(message, self.max_tokens)
+            else:
+                tokens, commas = tokenize(message, self.max_tokens), frozenset()
+            token_lists.append(tokens)
             shape, spans = statement_shape(tokens, commas)
             spans_of.append(spans)
             s = shape_index.setdefault(shape, len(shape_index))
@@ -943,7 +948,7 @@ class PatternClusterer:
             # and its rarest word that more than one shape holds, most likely a word of its statement: "Exception <*>
             # while reading result, retry <*> in <*>" and "Exception not found while reading result, retry ...
             # in rediss..." share neither their ends nor a run of three words that are not values
-            rare = min(((shapes_with.get(t, 0), t) for t in set(template) if _is_word(t) and shapes_with.get(t, 0) > 1), default=None)
+            rare = min(((held, t) for t in set(template) if _is_word(t) and (held := shapes_with.get(t, 0)) > 1), default=None)
             if rare is not None:
                 found.append(("rare", rare[1]))
             return found

@@ -18,7 +18,6 @@ from log_gardener.tasks.clustering import (
     WILDCARD,
     PatternClusterer,
     collection_paused,
-    commas_after,
     generalise,
     is_variable,
     merge_template,
@@ -27,6 +26,7 @@ from log_gardener.tasks.clustering import (
     statement_shape,
     tail_as_one_value,
     tokenize,
+    tokens_and_commas,
 )
 
 REFERENCE = [
@@ -805,10 +805,11 @@ def test_overlapping_pauses_hold_the_collector_off_until_the_last_one_ends():
 
 def test_a_value_after_equals_runs_on_to_a_comma_before_the_next_key():
     def shape_of(message):
-        return statement_shape(tokenize(message), commas_after(message))[0]
+        return statement_shape(*tokens_and_commas(message))[0]
 
     message = "Pickling new array (shape=missing required field, dtype=float64) at 0x7f3a"
-    shape, spans = statement_shape(tokenize(message), commas_after(message))
+    shape, spans = statement_shape(*tokens_and_commas(message))
+    assert tokens_and_commas(message)[0] == tokenize(message)
     assert shape == ("Pickling", "new", "array", "(", "shape", "=", "<*>", "dtype", "=", "<*>", ")", "at", "<*>")
     assert spans[6] == (6, 9)  # missing required field
     assert shape_of("Pickling new array (shape=timeout, dtype=int8) at 0x7f3a") == shape
