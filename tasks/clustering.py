@@ -225,6 +225,12 @@ def _is_word(token: str) -> bool:
     return token != WILDCARD and _WORD.search(token) is not None
 
 
+@lru_cache(maxsize=1 << 16)
+def _is_name(token: str) -> bool:
+    # an identifier: a word with a digit, `_`, `-` or `.` in it (`db_main`, `acme-eu`), not a mark
+    return _is_word(token) and not token.isalpha() and token not in _JOINERS
+
+
 def _is_plain_word(token: str) -> bool:
     # two letters are enough: "no" / "different", "NO" / "YES", "up" / "down" tell statements apart, and so do
     # two-letter units and codes where only a few of them are seen ("KB" / "MB"); one letter is as often a value
@@ -236,10 +242,12 @@ def _words(tokens: Sequence[str]) -> int:
     return _words_in(tuple(tokens))
 
 
-@lru_cache(maxsize=1 << 16)
-def _words_in(tokens: tuple[str, ...]) -> int:
-    # templates are compared many times each: their word count is counted once
+def _count_words(tokens: Sequence[str]) -> int:
     return sum(1 for t in tokens if _is_word(t))
+
+
+# templates are compared many times each: their word count is counted once
+_words_in = lru_cache(maxsize=1 << 16)(_count_words)
 
 
 def _common_ends(a: Sequence[str], b: Sequence[str], at_end: bool = True, opens_value=None) -> tuple[int, int]:
@@ -471,7 +479,8 @@ class PatternClusterer:
 
     eps: largest cosine distance between neighbours (1 - similarity).
     max_tokens: tokens considered per message (long messages are capped, never rejected).
-    max_block: largest block DBSCAN sees at once; larger blocks are split by more constant tokens.
+    max_block: largest block the rules of one block see at once; larger blocks are split by more constant tokens.
+    max_dbscan: largest part of a block DBSCAN sees at once, split the same way.
     max_field_values: a position with more distinct plain words than this in a block is a free field;
         one with this many or fewer is a word of the statement.
     min_value_contexts: a word that follows this many different words across the input can begin a value...
@@ -486,6 +495,7 @@ class PatternClusterer:
         eps: float = 0.2,
         max_tokens: int = 64,
         max_block: int = 1_000,
+        max_dbscan: int = 250,
         max_field_values: int = 8,
         min_value_contexts: int = 3,
         min_context_share: float = 0.2,
@@ -499,6 +509,7 @@ class PatternClusterer:
         self.min_context_share = min_context_share
         self.max_tokens = max_tokens
         self.max_block = max_block
+        self.max_dbscan = max_dbscan
         self.max_field_values = max_field_values
 
     # -- blocking -------------------------------------------------------------------------------------------------
@@ -509,33 +520,41 @@ class PatternClusterer:
         anchors: list[list[int]],
         depth: int = 1,
         skip: int = 0,
-    ) -> list[list[int]]:
+        limit: int | None = None,
+    ) -> list[tuple[list[int], int]]:
         """Shapes are blocked by length and their first `depth` shared constant words (after the first `skip`).
 
         A shared word has a letter and is seen in more than one shape: a word seen once is as
         likely a value (a job name, a host) as a word of the statement, so it
         never decides a block. `anchors` holds the positions of each shape's shared words.
-        Blocks larger than `max_block` use one more word.
+        Blocks larger than `limit` (`max_block` unless given) use one more word. Each block comes with the
+        number of words that made it.
         """
-        groups: dict[tuple, list[int]] = defaultdict(list)
-        for i in indices:
-            shape = shapes[i]
-            groups[(len(shape), *(shape[pos] for pos in anchors[i][skip : skip + depth]))].append(i)
-        blocks = []
-        for members in groups.values():
-            if len(members) > self.max_block and depth < 8:
-                blocks.extend(self._blocks(shapes, members, anchors, depth + 1, skip))
-            else:
-                blocks.append(members)
-        return blocks
+        limit = self.max_block if limit is None else limit
+        # each shape's shared words, read once for every depth a large block goes down to
+        words = {i: tuple([shapes[i][pos] for pos in anchors[i][skip : skip + 8]]) for i in indices}
+
+        def split(members: list[int], depth: int) -> list[tuple[list[int], int]]:
+            groups: dict[tuple, list[int]] = defaultdict(list)
+            for i in members:
+                groups[(len(shapes[i]), words[i][:depth])].append(i)
+            blocks = []
+            for group in groups.values():
+                if len(group) > limit and depth < 8:
+                    blocks.extend(split(group, depth + 1))
+                else:
+                    blocks.append((group, depth))
+            return blocks
+
+        return split(indices, depth)
 
     # -- decisions within a block ---------------------------------------------------------------------------------
     def _free_positions(self, block: list[int], shapes: list[tuple[str, ...]]) -> list[bool]:
         """The positions that take more than `max_field_values` values in the block (none in a block of fewer shapes)."""
-        width = len(shapes[block[0]])
         if len(block) <= self.max_field_values:
-            return [False] * width
-        return [len({shapes[i][pos] for i in block}) > self.max_field_values for pos in range(width)]
+            return [False] * len(shapes[block[0]])
+        # the shapes of a block are of one length: a position's values are a column
+        return [len(set(column)) > self.max_field_values for column in zip(*[shapes[i] for i in block])]
 
     def _field_keys(self, block: list[int], shapes: list[tuple[str, ...]], free: list[bool]) -> list[tuple]:
         """Each shape's key: its tokens with the free fields read as values (shapes of one key are one statement).
@@ -552,32 +571,40 @@ class PatternClusterer:
         free_at = [pos for pos, is_free in enumerate(free) if is_free]
         if not free_at:
             return [shapes[i] for i in block]
-        keys: list[tuple] = []
-        held: dict[int, Counter] | None = None
+        # every shape's key at once, a column at a time: the free columns become wildcards, and each shape
+        # counts the values it frees and the words among them
+        n = len(block)
+        columns = list(zip(*(shapes[i] for i in block)))
+        words = np.array([self._shape_words[i] for i in block], dtype=np.int64)
+        valued: dict[int, np.ndarray] = {}  # a free position's values (not yet wildcards), per shape
+        worded: dict[int, np.ndarray] = {}  # and those of them that are words
+        for pos in free_at:
+            valued[pos] = np.fromiter(map(WILDCARD.__ne__, columns[pos]), dtype=bool, count=n)
+            worded[pos] = np.fromiter(map(_is_word, columns[pos]), dtype=bool, count=n)
+        freed = sum(valued.values())
+        kept = words - sum(worded.values())  # the words each key keeps
+        keys: list[tuple] = list(zip(*(((WILDCARD,) * n if pos in valued else column) for pos, column in enumerate(columns))))
         narrowed: dict[tuple, list[int]] = defaultdict(list)  # keys that keep the words held in the block
-        for local, i in enumerate(block):
-            shape = shapes[i]
-            key = list(shape)
-            freed = 0
+        too_few = np.flatnonzero(freed > kept).tolist()
+        if too_few:
+            # those keys keep a value seen in more than `max_field_values` shapes of the block, as a word
+            narrow = list(columns)
+            freed, kept = np.zeros(n, dtype=np.int64), words.copy()
             for pos in free_at:
-                if shape[pos] != WILDCARD:
-                    freed += 1
-                    key[pos] = WILDCARD
-            if freed and freed > _words_in(tuple(key)):
-                if held is None:
-                    rows = [shapes[m] for m in block]
-                    held = {pos: Counter([row[pos] for row in rows]) for pos in free_at}
-                key = list(shape)
-                freed = 0
-                for pos in free_at:
-                    if shape[pos] != WILDCARD and held[pos][shape[pos]] <= self.max_field_values:
-                        key[pos] = WILDCARD
-                        freed += 1
-                if freed > _words_in(tuple(key)):
-                    key = ["\x00", str(local)]
+                seen = np.fromiter(map(Counter(columns[pos]).__getitem__, columns[pos]), dtype=np.int64, count=n)
+                freeable = valued[pos] & (seen <= self.max_field_values)
+                freed += freeable
+                kept -= freeable & worded[pos]
+                column = np.array(columns[pos], dtype=object)
+                column[freeable] = WILDCARD
+                narrow[pos] = column.tolist()
+            narrow_keys = list(zip(*narrow))
+            for local in too_few:
+                if freed[local] > kept[local]:
+                    keys[local] = ("\x00", str(local))
                 else:
-                    narrowed[tuple(key)].append(local)
-            keys.append(tuple(key))
+                    keys[local] = narrow_keys[local]
+                    narrowed[keys[local]].append(local)
         for key, locals_ in narrowed.items():
             if len(locals_) < 2:
                 continue
@@ -661,6 +688,27 @@ class PatternClusterer:
         # counts weigh at least one, so with min_samples=1 every shape is a core point whatever its weight
         return dbscan_one_per_core(len(block), *near_pairs(vectors, np.asarray(block), 1.0 - self.eps))
 
+    def _dbscan_parts(
+        self, block: list[int], depth: int, shapes: list[tuple[str, ...]], anchors: list[list[int]], vectors: SparseRows
+    ) -> np.ndarray:
+        """`_dbscan` over the parts of a block (made by `depth` words) that more shared words make, each of at most
+        `max_dbscan` shapes.
+
+        DBSCAN's pairs cost the square of what it sees, and a cluster never
+        crosses a part; the block's free fields then join what one statement
+        left in several parts (`_refine_block`, over the whole block).
+        """
+        if len(block) <= self.max_dbscan:
+            return self._dbscan(block, vectors)
+        labels = np.empty(len(block), dtype=int)
+        local = {i: n for n, i in enumerate(block)}
+        next_label = 0
+        for part, _ in self._blocks(shapes, block, anchors, depth + 1, limit=self.max_dbscan):
+            part_labels = self._dbscan(part, vectors)
+            labels[[local[i] for i in part]] = part_labels + next_label
+            next_label += len(part)
+        return labels
+
     def _refine_block(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Statement words split a block's DBSCAN clusters, free fields join them (a block of two shapes or more)."""
         free = self._free_positions(block, shapes)
@@ -677,17 +725,18 @@ class PatternClusterer:
         shapes must share at least three words besides, and, as in `_join_value_lengths`, two shapes each
         seen `min_support` times stay two statements ("read-only" / "read-write" on a busy service).
         """
-        worded = [_words(shapes[i]) - 1 >= 3 for i in block]
+        worded = [self._shape_words[i] - 1 >= 3 for i in block]
         if sum(worded) < 2:
             return labels
-        for pos in range(len(shapes[block[0]])):
-            if len({shapes[i][pos] for i in block}) < 2:
+        rows = [shapes[i] for i in block]
+        for pos, column in enumerate(zip(*rows)):
+            if len(set(column)) < 2:
                 continue  # every shape has the same token there: nothing to join on
             groups: dict[tuple, list[int]] = defaultdict(list)
-            for local, i in enumerate(block):
-                token = shapes[i][pos]
-                if worded[local] and _is_word(token) and not token.isalpha() and token not in _JOINERS:
-                    groups[(pos, shapes[i][:pos], shapes[i][pos + 1 :])].append(local)
+            for local, token in enumerate(column):
+                if worded[local] and _is_name(token):
+                    row = rows[local]
+                    groups[(pos, row[:pos], row[pos + 1 :])].append(local)
             joining = [members for members in groups.values() if len(members) > 1]
             joining = [m for m in joining if sum(1 for local in m if weights[block[local]] >= self.min_support) < 2]
             if not joining:
@@ -733,6 +782,9 @@ class PatternClusterer:
             shape_variants[s] += variants[i]
             shape_of[i] = s
         shapes = list(shape_index)
+        # the words of each shape, counted once: a block's rules count what a key keeps of them (more shapes than
+        # the template cache holds at 200k distinct messages)
+        self._shape_words = [_count_words(shape) for shape in shapes]
         weights = np.asarray(shape_weights, dtype=float)
 
         shape_labels = np.full(len(shapes), -1, dtype=int)
@@ -752,13 +804,12 @@ class PatternClusterer:
                     document_frequency[token] += 1
             shared = {token for token, df in document_frequency.items() if df > 1 and token != WILDCARD}
             anchors = [[pos for pos, token in enumerate(shape) if token in shared and _is_word(token)] for shape in shapes]
-            blocks = self._blocks(shapes, list(range(len(shapes))), anchors)
-            for block in blocks:
+            for block, depth in self._blocks(shapes, list(range(len(shapes))), anchors):
                 if len(block) == 1:  # most blocks of a large input: nothing to compare
                     shape_labels[block[0]] = next_label
                     next_label += 1
                     continue
-                local = self._refine_block(block, shapes, self._dbscan(block, vectors), weights)
+                local = self._refine_block(block, shapes, self._dbscan_parts(block, depth, shapes, anchors, vectors), weights)
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
@@ -793,7 +844,7 @@ class PatternClusterer:
         opening = {i: positions[0] for i, positions in enumerate(anchors) if len(positions) >= 2}
         keys: list[tuple] = [("\x00", i) for i in range(len(shapes))]  # a shape joins no other but by its group
         groups_joined = 0
-        for block in self._blocks(shapes, list(opening), anchors, skip=1):
+        for block, _ in self._blocks(shapes, list(opening), anchors, skip=1):
             if len(block) < 2:
                 continue
             free = self._free_positions(block, shapes)

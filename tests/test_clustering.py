@@ -866,3 +866,32 @@ def test_only_a_rare_template_looks_for_candidates_by_its_rarest_word():
             lambda *_: True, lambda *_: True, set(),
         )  # fmt: skip
         assert found == expected
+
+
+def _statements_of_one_length(count: int = 400) -> list[str]:
+    """Messages of many statements that open alike and have one length, so that they make one large block."""
+    verbs = "opened closed reset dropped refused stalled expired".split()
+    objects = "socket session cache replica shard queue".split()
+    return [
+        f"worker {verbs[i % len(verbs)]} {objects[(i // 7) % len(objects)]} after {i % 13} tries on node-{i % 37}.example.org"
+        for i in range(count)
+    ]
+
+
+def test_dbscan_compares_the_parts_of_a_large_block_and_its_rules_rejoin_them(monkeypatch):
+    messages = _statements_of_one_length()
+    seen: list[int] = []
+    dbscan = PatternClusterer._dbscan
+
+    def recording(self, block, vectors):
+        seen.append(len(block))
+        return dbscan(self, block, vectors)
+
+    monkeypatch.setattr(PatternClusterer, "_dbscan", recording)
+    whole = PatternClusterer(max_dbscan=10**6).fit(messages)
+    assert max(seen) > 20  # a block DBSCAN would compare whole
+    seen.clear()
+    parts = PatternClusterer(max_dbscan=20).fit(messages)
+    assert max(seen) <= 20  # compared in parts
+    assert list(parts.labels_) == list(whole.labels_)
+    assert whole.n_clusters_ > 1
