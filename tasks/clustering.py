@@ -441,6 +441,23 @@ def render_template(message: str, template_tokens: Sequence[str], max_tokens: in
     return collapse_spaces("".join(out))[:MAX_TEMPLATE_CHARS]
 
 
+def _split_blocks(
+    shapes: list[tuple[str, ...]], words: dict[int, tuple[str, ...]], members: list[int], depth: int, limit: int
+) -> list[tuple[list[int], int]]:
+    """`PatternClusterer._blocks` of `members`, each shape's shared words given (a function of the module: a
+    recursive closure would be a reference cycle, its words kept until the paused collector runs)."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i in members:
+        groups[(len(shapes[i]), words[i][:depth])].append(i)
+    blocks = []
+    for group in groups.values():
+        if len(group) > limit and depth < 8:
+            blocks.extend(_split_blocks(shapes, words, group, depth + 1, limit))
+        else:
+            blocks.append((group, depth))
+    return blocks
+
+
 def collapse_spaces(text: str) -> str:
     """`<*> <*>` and `<*>:<*>` read as one `<*>` in a template."""
     return re.sub(r"<\*>(?:[\s:=|,]*<\*>)+", WILDCARD, text)
@@ -534,19 +551,7 @@ class PatternClusterer:
         # each shape's shared words, read once for every depth a large block goes down to
         words = {i: tuple([shapes[i][pos] for pos in anchors[i][skip : skip + 8]]) for i in indices}
 
-        def split(members: list[int], depth: int) -> list[tuple[list[int], int]]:
-            groups: dict[tuple, list[int]] = defaultdict(list)
-            for i in members:
-                groups[(len(shapes[i]), words[i][:depth])].append(i)
-            blocks = []
-            for group in groups.values():
-                if len(group) > limit and depth < 8:
-                    blocks.extend(split(group, depth + 1))
-                else:
-                    blocks.append((group, depth))
-            return blocks
-
-        return split(indices, depth)
+        return _split_blocks(shapes, words, indices, depth, limit)
 
     # -- decisions within a block ---------------------------------------------------------------------------------
     def _free_positions(self, block: list[int], shapes: list[tuple[str, ...]]) -> list[bool]:
@@ -824,7 +829,7 @@ class PatternClusterer:
         self.labels_ = labels
         self.n_clusters_ = len(dense)
         self.templates_ = self._templates(messages, token_lists, spans_of, labels, counts)
-        self.shapes_ = shapes
+        del self._shape_words  # the fit's own
         return self
 
     def _join_past_first_word(self, shapes: list[tuple[str, ...]], labels: np.ndarray, anchors: list[list[int]]) -> np.ndarray:

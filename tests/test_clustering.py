@@ -895,3 +895,12 @@ def test_dbscan_compares_the_parts_of_a_large_block_and_its_rules_rejoin_them(mo
     assert max(seen) <= 20  # compared in parts
     assert list(parts.labels_) == list(whole.labels_)
     assert whole.n_clusters_ > 1
+
+
+def test_a_fit_leaves_no_reference_cycles_behind_for_the_paused_collector():
+    # the collector is off while clustering: whatever a fit leaves in a cycle stays in memory until it runs again
+    messages = _statements_of_one_length(2_000)
+    gc.collect()
+    with collection_paused():
+        PatternClusterer(max_block=50, max_dbscan=10).fit(messages)
+        assert gc.collect() == 0
