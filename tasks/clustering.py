@@ -442,17 +442,17 @@ def render_template(message: str, template_tokens: Sequence[str], max_tokens: in
 
 
 def _split_blocks(
-    shapes: list[tuple[str, ...]], words: dict[int, tuple[str, ...]], members: list[int], depth: int, limit: int
+    shapes: list[tuple[str, ...]], words: Sequence[tuple[str, ...]], members: list[int], depth: int, skip: int, limit: int
 ) -> list[tuple[list[int], int]]:
-    """`PatternClusterer._blocks` of `members`, each shape's shared words given (a function of the module: a
-    recursive closure would be a reference cycle, its words kept until the paused collector runs)."""
+    """`PatternClusterer._blocks` of `members` (a function of the module: a recursive closure would be a reference
+    cycle, kept with what it holds until the paused collector runs)."""
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i in members:
-        groups[(len(shapes[i]), words[i][:depth])].append(i)
+        groups[(len(shapes[i]), words[i][skip : skip + depth])].append(i)
     blocks = []
     for group in groups.values():
         if len(group) > limit and depth < 8:
-            blocks.extend(_split_blocks(shapes, words, group, depth + 1, limit))
+            blocks.extend(_split_blocks(shapes, words, group, depth + 1, skip, limit))
         else:
             blocks.append((group, depth))
     return blocks
@@ -534,7 +534,7 @@ class PatternClusterer:
         self,
         shapes: list[tuple[str, ...]],
         indices: list[int],
-        anchors: list[list[int]],
+        words: Sequence[tuple[str, ...]],
         depth: int = 1,
         skip: int = 0,
         limit: int | None = None,
@@ -543,15 +543,11 @@ class PatternClusterer:
 
         A shared word has a letter and is seen in more than one shape: a word seen once is as
         likely a value (a job name, a host) as a word of the statement, so it
-        never decides a block. `anchors` holds the positions of each shape's shared words.
+        never decides a block. `words` holds each shape's shared words, in order.
         Blocks larger than `limit` (`max_block` unless given) use one more word. Each block comes with the
         number of words that made it.
         """
-        limit = self.max_block if limit is None else limit
-        # each shape's shared words, read once for every depth a large block goes down to
-        words = {i: tuple([shapes[i][pos] for pos in anchors[i][skip : skip + 8]]) for i in indices}
-
-        return _split_blocks(shapes, words, indices, depth, limit)
+        return _split_blocks(shapes, words, indices, depth, skip, self.max_block if limit is None else limit)
 
     # -- decisions within a block ---------------------------------------------------------------------------------
     def _free_positions(self, block: list[int], shapes: list[tuple[str, ...]]) -> list[bool]:
@@ -694,7 +690,7 @@ class PatternClusterer:
         return dbscan_one_per_core(len(block), *near_pairs(vectors, np.asarray(block), 1.0 - self.eps))
 
     def _dbscan_parts(
-        self, block: list[int], depth: int, shapes: list[tuple[str, ...]], anchors: list[list[int]], vectors: SparseRows
+        self, block: list[int], depth: int, shapes: list[tuple[str, ...]], words: list[tuple[str, ...]], vectors: SparseRows
     ) -> np.ndarray:
         """`_dbscan` over the parts of a block (made by `depth` words) that more shared words make, each of at most
         `max_dbscan` shapes.
@@ -708,7 +704,7 @@ class PatternClusterer:
         labels = np.empty(len(block), dtype=int)
         local = {i: n for n, i in enumerate(block)}
         next_label = 0
-        for part, _ in self._blocks(shapes, block, anchors, depth + 1, limit=self.max_dbscan):
+        for part, _ in self._blocks(shapes, block, words, depth + 1, limit=self.max_dbscan):
             part_labels = self._dbscan(part, vectors)
             labels[[local[i] for i in part]] = part_labels + next_label
             next_label += len(part)
@@ -809,16 +805,17 @@ class PatternClusterer:
                     document_frequency[token] += 1
             shared = {token for token, df in document_frequency.items() if df > 1 and token != WILDCARD}
             anchors = [[pos for pos, token in enumerate(shape) if token in shared and _is_word(token)] for shape in shapes]
-            for block, depth in self._blocks(shapes, list(range(len(shapes))), anchors):
+            words = [tuple([shape[pos] for pos in positions]) for shape, positions in zip(shapes, anchors)]
+            for block, depth in self._blocks(shapes, list(range(len(shapes))), words):
                 if len(block) == 1:  # most blocks of a large input: nothing to compare
                     shape_labels[block[0]] = next_label
                     next_label += 1
                     continue
-                local = self._refine_block(block, shapes, self._dbscan_parts(block, depth, shapes, anchors, vectors), weights)
+                local = self._refine_block(block, shapes, self._dbscan_parts(block, depth, shapes, words, vectors), weights)
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
-            shape_labels = self._join_past_first_word(shapes, shape_labels, anchors)
+            shape_labels = self._join_past_first_word(shapes, shape_labels, anchors, words)
             shape_labels = self._join_value_lengths(
                 shapes, shape_labels, weights, np.asarray(shape_variants, dtype=float), document_frequency
             )
@@ -832,7 +829,9 @@ class PatternClusterer:
         del self._shape_words  # the fit's own
         return self
 
-    def _join_past_first_word(self, shapes: list[tuple[str, ...]], labels: np.ndarray, anchors: list[list[int]]) -> np.ndarray:
+    def _join_past_first_word(
+        self, shapes: list[tuple[str, ...]], labels: np.ndarray, anchors: list[list[int]], words: list[tuple[str, ...]]
+    ) -> np.ndarray:
         """Join the shapes of one statement that opens with a value printed by other statements too.
 
         Blocks are keyed by the first shared word, and such a value (a user
@@ -849,7 +848,7 @@ class PatternClusterer:
         opening = {i: positions[0] for i, positions in enumerate(anchors) if len(positions) >= 2}
         keys: list[tuple] = [("\x00", i) for i in range(len(shapes))]  # a shape joins no other but by its group
         groups_joined = 0
-        for block, _ in self._blocks(shapes, list(opening), anchors, skip=1):
+        for block, _ in self._blocks(shapes, list(opening), words, skip=1):
             if len(block) < 2:
                 continue
             free = self._free_positions(block, shapes)
