@@ -10,8 +10,8 @@
    installed wheel has them (a machine may set PYTHONDONTWRITEBYTECODE).
 2. Distinct masked messages: 5k / 20k / 50k / 200k synthetic messages (many
    statements, two free-text fields each), seconds and peak traced memory.
-   Each fit is the first of a fresh process, as in `gardener cluster` or
-   `gardener run`, and the seconds are the median of five such processes:
+   Each fit is the first of a fresh process, as in `gardener cluster`, and
+   the seconds are the median of five such processes:
    a fit that follows another runs in the heap that one left, 10 to 30%
    slower and more so after a larger one.
 

@@ -443,7 +443,7 @@ def render_template(message: str, template_tokens: Sequence[str], max_tokens: in
 
 def _split_blocks(
     shapes: list[tuple[str, ...]], words: Sequence[tuple[str, ...]], members: list[int], depth: int, skip: int, limit: int
-) -> list[tuple[list[int], int]]:
+) -> list[list[int]]:
     """`PatternClusterer._blocks` of `members` (a function of the module: a recursive closure would be a reference
     cycle, kept with what it holds until the paused collector runs)."""
     groups: dict[tuple, list[int]] = defaultdict(list)
@@ -454,7 +454,7 @@ def _split_blocks(
         if len(group) > limit and depth < 8:
             blocks.extend(_split_blocks(shapes, words, group, depth + 1, skip, limit))
         else:
-            blocks.append((group, depth))
+            blocks.append(group)
     return blocks
 
 
@@ -496,8 +496,7 @@ class PatternClusterer:
 
     eps: largest cosine distance between neighbours (1 - similarity).
     max_tokens: tokens considered per message (long messages are capped, never rejected).
-    max_block: largest block the rules of one block see at once; larger blocks are split by more constant tokens.
-    max_dbscan: largest part of a block DBSCAN sees at once, split the same way.
+    max_block: largest block DBSCAN sees at once; larger blocks are split by more constant tokens.
     max_field_values: a position with more distinct plain words than this in a block is a free field;
         one with this many or fewer is a word of the statement.
     min_value_contexts: a word that follows this many different words across the input can begin a value...
@@ -512,7 +511,6 @@ class PatternClusterer:
         eps: float = 0.2,
         max_tokens: int = 64,
         max_block: int = 1_000,
-        max_dbscan: int = 250,
         max_field_values: int = 8,
         min_value_contexts: int = 3,
         min_context_share: float = 0.2,
@@ -526,7 +524,6 @@ class PatternClusterer:
         self.min_context_share = min_context_share
         self.max_tokens = max_tokens
         self.max_block = max_block
-        self.max_dbscan = max_dbscan
         self.max_field_values = max_field_values
 
     # -- blocking -------------------------------------------------------------------------------------------------
@@ -537,17 +534,15 @@ class PatternClusterer:
         words: Sequence[tuple[str, ...]],
         depth: int = 1,
         skip: int = 0,
-        limit: int | None = None,
-    ) -> list[tuple[list[int], int]]:
+    ) -> list[list[int]]:
         """Shapes are blocked by length and their first `depth` shared constant words (after the first `skip`).
 
         A shared word has a letter and is seen in more than one shape: a word seen once is as
         likely a value (a job name, a host) as a word of the statement, so it
         never decides a block. `words` holds each shape's shared words, in order.
-        Blocks larger than `limit` (`max_block` unless given) use one more word. Each block comes with the
-        number of words that made it.
+        Blocks larger than `max_block` use one more word.
         """
-        return _split_blocks(shapes, words, indices, depth, skip, self.max_block if limit is None else limit)
+        return _split_blocks(shapes, words, indices, depth, skip, self.max_block)
 
     # -- decisions within a block ---------------------------------------------------------------------------------
     def _free_positions(self, block: list[int], shapes: list[tuple[str, ...]]) -> list[bool]:
@@ -689,27 +684,6 @@ class PatternClusterer:
         # counts weigh at least one, so with min_samples=1 every shape is a core point whatever its weight
         return dbscan_one_per_core(len(block), *near_pairs(vectors, np.asarray(block), 1.0 - self.eps))
 
-    def _dbscan_parts(
-        self, block: list[int], depth: int, shapes: list[tuple[str, ...]], words: list[tuple[str, ...]], vectors: SparseRows
-    ) -> np.ndarray:
-        """`_dbscan` over the parts of a block (made by `depth` words) that more shared words make, each of at most
-        `max_dbscan` shapes.
-
-        DBSCAN's pairs cost the square of what it sees, and a cluster never
-        crosses a part; the block's free fields then join what one statement
-        left in several parts (`_refine_block`, over the whole block).
-        """
-        if len(block) <= self.max_dbscan:
-            return self._dbscan(block, vectors)
-        labels = np.empty(len(block), dtype=int)
-        local = {i: n for n, i in enumerate(block)}
-        next_label = 0
-        for part, _ in self._blocks(shapes, block, words, depth + 1, limit=self.max_dbscan):
-            part_labels = self._dbscan(part, vectors)
-            labels[[local[i] for i in part]] = part_labels + next_label
-            next_label += len(part)
-        return labels
-
     def _refine_block(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Statement words split a block's DBSCAN clusters, free fields join them (a block of two shapes or more)."""
         free = self._free_positions(block, shapes)
@@ -754,7 +728,10 @@ class PatternClusterer:
         """Group `messages` (distinct masked messages); `counts` weight them, and `variants` says how many different
         texts each one masks (its entries all alike: 1; the counts when not given)."""
         with collection_paused():
-            return self._fit(messages, counts, variants)
+            try:
+                return self._fit(messages, counts, variants)
+            finally:
+                self.__dict__.pop("_shape_words", None)  # the fit's own, whether it ended or failed
 
     def _fit(self, messages: Sequence[str], counts: Sequence[int] | None, variants: Sequence[int] | None) -> PatternClusterer:
         n = len(messages)
@@ -806,12 +783,12 @@ class PatternClusterer:
             shared = {token for token, df in document_frequency.items() if df > 1 and token != WILDCARD}
             anchors = [[pos for pos, token in enumerate(shape) if token in shared and _is_word(token)] for shape in shapes]
             words = [tuple([shape[pos] for pos in positions]) for shape, positions in zip(shapes, anchors)]
-            for block, depth in self._blocks(shapes, list(range(len(shapes))), words):
+            for block in self._blocks(shapes, list(range(len(shapes))), words):
                 if len(block) == 1:  # most blocks of a large input: nothing to compare
                     shape_labels[block[0]] = next_label
                     next_label += 1
                     continue
-                local = self._refine_block(block, shapes, self._dbscan_parts(block, depth, shapes, words, vectors), weights)
+                local = self._refine_block(block, shapes, self._dbscan(block, vectors), weights)
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
@@ -826,7 +803,6 @@ class PatternClusterer:
         self.labels_ = labels
         self.n_clusters_ = len(dense)
         self.templates_ = self._templates(messages, token_lists, spans_of, labels, counts)
-        del self._shape_words  # the fit's own
         return self
 
     def _join_past_first_word(
@@ -848,7 +824,7 @@ class PatternClusterer:
         opening = {i: positions[0] for i, positions in enumerate(anchors) if len(positions) >= 2}
         keys: list[tuple] = [("\x00", i) for i in range(len(shapes))]  # a shape joins no other but by its group
         groups_joined = 0
-        for block, _ in self._blocks(shapes, list(opening), words, skip=1):
+        for block in self._blocks(shapes, list(opening), words, skip=1):
             if len(block) < 2:
                 continue
             free = self._free_positions(block, shapes)
