@@ -441,23 +441,6 @@ def render_template(message: str, template_tokens: Sequence[str], max_tokens: in
     return collapse_spaces("".join(out))[:MAX_TEMPLATE_CHARS]
 
 
-def _split_blocks(
-    shapes: list[tuple[str, ...]], words: Sequence[tuple[str, ...]], members: list[int], depth: int, skip: int, limit: int
-) -> list[list[int]]:
-    """`PatternClusterer._blocks` of `members` (a function of the module: a recursive closure would be a reference
-    cycle, kept with what it holds until the paused collector runs)."""
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for i in members:
-        groups[(len(shapes[i]), words[i][skip : skip + depth])].append(i)
-    blocks = []
-    for group in groups.values():
-        if len(group) > limit and depth < 8:
-            blocks.extend(_split_blocks(shapes, words, group, depth + 1, skip, limit))
-        else:
-            blocks.append(group)
-    return blocks
-
-
 def collapse_spaces(text: str) -> str:
     """`<*> <*>` and `<*>:<*>` read as one `<*>` in a template."""
     return re.sub(r"<\*>(?:[\s:=|,]*<\*>)+", WILDCARD, text)
@@ -542,7 +525,16 @@ class PatternClusterer:
         never decides a block. `words` holds each shape's shared words, in order.
         Blocks larger than `max_block` use one more word.
         """
-        return _split_blocks(shapes, words, indices, depth, skip, self.max_block)
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for i in indices:
+            groups[(len(shapes[i]), words[i][skip : skip + depth])].append(i)
+        blocks = []
+        for members in groups.values():
+            if len(members) > self.max_block and depth < 8:
+                blocks.extend(self._blocks(shapes, members, words, depth + 1, skip))
+            else:
+                blocks.append(members)
+        return blocks
 
     # -- decisions within a block ---------------------------------------------------------------------------------
     def _free_positions(self, block: list[int], shapes: list[tuple[str, ...]]) -> list[bool]:
