@@ -27,6 +27,11 @@ DENSE_CELLS = 4_000_000  # a block is compared densely while rows x shared colum
 # for two rows, five times the Python comparison) is more than its few pairs take, and a large input holds
 # thousands of such blocks
 SMALL_BLOCK = 8
+# a block's candidate pairs (see `_candidate_pairs`) are compared alone while they are at most this share of all its
+# pairs (counted twice, once from each row's prefix): past it one matrix product of the whole block is cheaper
+CANDIDATE_SHARE = 0.25
+# a block of at most this many rows is compared whole: finding its candidates costs more than its matrix product
+CANDIDATE_ROWS = 128
 
 
 @dataclass(frozen=True)
@@ -113,39 +118,106 @@ def _unit_rows(matrix):
 
 
 def near_pairs(
-    vectors: SparseRows, members: np.ndarray, min_similarity: float, dense_cells: int = DENSE_CELLS, small_block: int = SMALL_BLOCK
+    vectors: SparseRows,
+    members: np.ndarray,
+    min_similarity: float,
+    dense_cells: int = DENSE_CELLS,
+    small_block: int = SMALL_BLOCK,
+    candidate_share: float = CANDIDATE_SHARE,
+    candidate_rows: int = CANDIDATE_ROWS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The pairs (i < j, positions in `members`) of unit rows whose dot product is at least `min_similarity`.
 
     A block of at most `small_block` members is compared pair by pair. In a
     larger one a column held by one member alone adds nothing to any pair, so
-    the comparison keeps the columns two members share: usually few, and the
-    block is compared as a small dense matrix. A block with too many shared
-    columns is compared sparsely (scipy).
+    the comparison keeps the columns two members share. Of those, each row's
+    rarest columns that carry enough of its weight are its *prefix* (see
+    `_candidate_pairs`): two rows that share no column of either prefix cannot
+    reach the threshold, so in a block of more than `candidate_rows` members
+    only the pairs that do are compared, while they are at most
+    `candidate_share` of all pairs. Otherwise the block is compared whole, as
+    a small dense matrix, or sparsely (scipy) when it has too many shared
+    columns.
     """
     members = np.asarray(members, dtype=np.int64)
     if len(members) <= small_block:
         return _near_pairs_one_by_one(vectors, members.tolist(), min_similarity)
+    n = len(members)
     starts, ends = vectors.indptr[members], vectors.indptr[members + 1]
     lengths = ends - starts
-    local_rows = np.repeat(np.arange(len(members)), lengths)
+    local_rows = np.repeat(np.arange(n), lengths)
     positions = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(starts, lengths)
     columns, local_columns, held = np.unique(vectors.indices[positions], return_inverse=True, return_counts=True)
     shared = held[local_columns] > 1
+    if min_similarity > 0 and n > candidate_rows:
+        found = _candidate_pairs(
+            local_rows[shared], local_columns[shared], vectors.data[positions][shared], held, n, min_similarity, candidate_share
+        )
+        if found is not None:
+            return found
     renumber = np.cumsum(held > 1) - 1
     width = int(np.count_nonzero(held > 1))  # the columns two members share
-    if len(members) * width <= dense_cells:
-        dense = np.zeros((len(members), width))
+    if n * width <= dense_cells:
+        dense = np.zeros((n, width))
         dense[local_rows[shared], renumber[local_columns[shared]]] = vectors.data[positions][shared]
         similarity = dense @ dense.T
     else:
         from scipy.sparse import csr_matrix
 
-        sub = csr_matrix((vectors.data[positions], (local_rows, local_columns)), shape=(len(members), len(columns)))
+        sub = csr_matrix((vectors.data[positions], (local_rows, local_columns)), shape=(n, len(columns)))
         similarity = (sub @ sub.T).toarray()
     first, second = np.nonzero(similarity >= min_similarity)
     above = first < second  # each pair once, in the order of the upper triangle
     return first[above], second[above]
+
+
+def _candidate_pairs(
+    rows: np.ndarray, columns: np.ndarray, weights: np.ndarray, held: np.ndarray, n: int, min_similarity: float, share: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`near_pairs` of `n` unit rows given as entries (row, column, weight) in row then column order, comparing
+    only the pairs that may reach it.
+
+    Each row's entries are ordered rarest column first (`held`: how many rows hold a column). A row's prefix runs
+    up to its last entry from which the weights to the end still square to `min_similarity`, so the rest of the
+    row has a norm under its square root. Two rows that share no column of either one's prefix compare on the
+    rests of both alone, whose product falls short of the threshold (Cauchy-Schwarz). The candidates are the
+    pairs that share a column of one's prefix; each is summed over the columns both hold. None when there are
+    more candidates than `share` of all pairs: comparing the block whole is then cheaper.
+    """
+    width = len(held)
+    row_starts = np.searchsorted(rows, np.arange(n + 1))
+    rarest_first = np.argsort((rows * (n + 1) + held[columns]) * width + columns)
+    squares = weights[rarest_first] ** 2
+    totals = np.cumsum(np.concatenate(([0.0], squares)))
+    # the squares from each entry to its row's end (against a hair under the threshold, so rounding keeps an entry in)
+    to_end = totals[row_starts[rows + 1]] - totals[:-1]
+    prefix = rarest_first[to_end >= min_similarity * (1.0 - 1e-9)]
+    # each prefix entry paired with every holder of its column
+    by_column = np.argsort(columns, kind="stable")
+    holders = rows[by_column]
+    column_starts = np.searchsorted(columns[by_column], np.arange(width + 1))
+    prefix_rows, prefix_columns = rows[prefix], columns[prefix]
+    counts = column_starts[prefix_columns + 1] - column_starts[prefix_columns]
+    total = int(counts.sum())
+    if total > share * n * (n - 1):
+        return None
+    first = np.repeat(prefix_rows, counts)
+    second = holders[np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(column_starts[prefix_columns], counts)]
+    apart = first != second
+    keys = np.unique(np.minimum(first[apart], second[apart]) * n + np.maximum(first[apart], second[apart]))
+    first, second = keys // n, keys % n
+    # each candidate's dot product: the first row's entries, each looked up among the second row's (the entries
+    # are in order of row, then column: their keys are sorted)
+    entry_keys = rows * width + columns
+    spans = row_starts[first + 1] - row_starts[first]
+    pair_of = np.repeat(np.arange(len(first)), spans)
+    entries = np.arange(int(spans.sum())) - np.repeat(np.cumsum(spans) - spans, spans) + np.repeat(row_starts[first], spans)
+    wanted = second[pair_of] * width + columns[entries]
+    at = np.minimum(np.searchsorted(entry_keys, wanted), len(entry_keys) - 1)
+    products = np.where(entry_keys[at] == wanted, weights[entries] * weights[at], 0.0)
+    similarity = np.bincount(pair_of, weights=products, minlength=len(first))
+    near = similarity >= min_similarity
+    return first[near], second[near]
 
 
 def _near_pairs_one_by_one(vectors: SparseRows, members: list[int], min_similarity: float) -> tuple[np.ndarray, np.ndarray]:

@@ -89,9 +89,9 @@ def _similar_pairs(vectors, members, threshold):
     return {(i, j) for i in range(len(members)) for j in range(i + 1, len(members)) if similarity[i, j] >= threshold}
 
 
-# compared sparsely, densely, and pair by pair
-@pytest.mark.parametrize(("dense_cells", "small_block"), [(0, 0), (10**9, 0), (0, 10**9)])
-def test_near_pairs_are_the_pairs_within_the_threshold(dense_cells, small_block):
+# compared sparsely, densely, pair by pair, and through the candidates that share a column of a row's prefix
+@pytest.mark.parametrize(("dense_cells", "small_block", "candidate_rows"), [(0, 0, 10**9), (10**9, 0, 10**9), (0, 10**9, 10**9), (0, 0, 0)])
+def test_near_pairs_are_the_pairs_within_the_threshold(dense_cells, small_block, candidate_rows):
     rng = random.Random(13)
     for _ in range(30):
         documents = [[rng.choice("abcdefgh") for _ in range(rng.randint(0, 6))] for _ in range(rng.randint(2, 50))]
@@ -101,9 +101,27 @@ def test_near_pairs_are_the_pairs_within_the_threshold(dense_cells, small_block)
             # a threshold that falls on a similarity exactly is left out: summed in another order it may round either way
             expected = _similar_pairs(vectors, members, threshold)
             borderline = _similar_pairs(vectors, members, threshold - 1e-9) - _similar_pairs(vectors, members, threshold + 1e-9)
-            found = set(zip(*(a.tolist() for a in near_pairs(vectors, members, threshold, dense_cells, small_block))))
+            found = set(zip(*(a.tolist() for a in near_pairs(vectors, members, threshold, dense_cells, small_block, 10.0, candidate_rows))))
             assert found - borderline == expected - borderline
             assert all(i < j for i, j in found)
+
+
+def test_candidates_through_prefixes_find_every_pair_of_a_wide_block():
+    # a few common words and many rare ones, as in a block of shapes: most pairs share no rare word and are never
+    # compared, yet every pair within the threshold is found, those that are near through common words alone too
+    rng = random.Random(29)
+    words = [f"w{i}" for i in range(400)]
+    for _ in range(8):
+        documents = [rng.choices(words, weights=[1 / (i + 1) for i in range(len(words))], k=rng.randint(1, 9)) for _ in range(300)]
+        documents += [documents[i] + [rng.choice(words)] for i in rng.sample(range(300), 30)]  # near twins
+        vectors = tfidf(documents, sublinear_tf=True)
+        members = np.arange(len(documents))
+        for threshold in (0.5, 0.8, 0.95):
+            expected = _similar_pairs(vectors, members, threshold)
+            borderline = _similar_pairs(vectors, members, threshold - 1e-9) - _similar_pairs(vectors, members, threshold + 1e-9)
+            found = set(zip(*(a.tolist() for a in near_pairs(vectors, members, threshold, candidate_share=10.0, candidate_rows=0))))
+            assert expected
+            assert found - borderline == expected - borderline
 
 
 def test_a_column_one_member_holds_alone_changes_no_pair():
