@@ -680,7 +680,8 @@ class PatternClusterer:
         """Statement words split a block's DBSCAN clusters, free fields join them (a block of two shapes or more)."""
         free = self._free_positions(block, shapes)
         labels = self._split_statement_words(block, shapes, labels, free)
-        labels = self._join(labels, self._field_keys(block, shapes, free))
+        if any(free):  # else each shape is its own key (a block's shapes are distinct): nothing to join
+            labels = self._join(labels, self._field_keys(block, shapes, free))
         return self._join_one_name_apart(block, shapes, labels, weights)
 
     def _join_one_name_apart(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -243,6 +243,8 @@ def dbscan_one_per_core(n: int, first: np.ndarray, second: np.ndarray) -> np.nda
     of the pairs, numbered in order of each one's first point as DBSCAN
     numbers its clusters.
     """
+    if n <= SMALL_BLOCK:
+        return _components_one_by_one(n, first, second)
     root = np.arange(n)
     first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
     while True:
@@ -261,3 +263,21 @@ def dbscan_one_per_core(n: int, first: np.ndarray, second: np.ndarray) -> np.nda
             root = further
     # a component's root is its smallest point, so ordering roots orders components by their first point
     return np.unique(root, return_inverse=True)[1].astype(np.int64)
+
+
+def _components_one_by_one(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """`dbscan_one_per_core` of a few points in Python: numpy's fixed cost per call is more than their few pairs."""
+    root = list(range(n))
+
+    def find(x: int) -> int:
+        while root[x] != x:
+            x = root[x]
+        return x
+
+    for a, b in zip(np.asarray(first).tolist(), np.asarray(second).tolist()):
+        a, b = find(a), find(b)
+        if a != b:
+            root[max(a, b)] = min(a, b)
+    # every root is its component's smallest point: numbering roots as they first come numbers by first point
+    number: dict[int, int] = {}
+    return np.array([number.setdefault(find(x), len(number)) for x in range(n)], dtype=np.int64)
