@@ -182,7 +182,8 @@ def _candidate_pairs(
     row has a norm under its square root. Two rows that share no column of either one's prefix compare on the
     rests of both alone, whose product falls short of the threshold (Cauchy-Schwarz). The candidates are the
     pairs that share a column of one's prefix; each is summed over the columns both hold. None when there are
-    more candidates than `share` of all pairs: comparing the block whole is then cheaper.
+    more candidates than `share` of all pairs, or their entries are more than DENSE_CELLS: comparing the block
+    whole is then cheaper.
     """
     width = len(held)
     row_starts = np.searchsorted(rows, np.arange(n + 1))
@@ -207,9 +208,12 @@ def _candidate_pairs(
     keys = np.unique(np.minimum(first[apart], second[apart]) * n + np.maximum(first[apart], second[apart]))
     first, second = keys // n, keys % n
     # each candidate's dot product: the first row's entries, each looked up among the second row's (the entries
-    # are in order of row, then column: their keys are sorted)
-    entry_keys = rows * width + columns
+    # are in order of row, then column: their keys are sorted). Past DENSE_CELLS lookups the block's matrix is
+    # the smaller of the two
     spans = row_starts[first + 1] - row_starts[first]
+    if int(spans.sum()) > DENSE_CELLS:
+        return None
+    entry_keys = rows * width + columns
     pair_of = np.repeat(np.arange(len(first)), spans)
     entries = np.arange(int(spans.sum())) - np.repeat(np.cumsum(spans) - spans, spans) + np.repeat(row_starts[first], spans)
     wanted = second[pair_of] * width + columns[entries]
