@@ -27,8 +27,9 @@ DENSE_CELLS = 4_000_000  # a block is compared densely while rows x shared colum
 # for two rows, five times the Python comparison) is more than its few pairs take, and a large input holds
 # thousands of such blocks
 SMALL_BLOCK = 8
-# a block's candidate pairs (see `_candidate_pairs`) are compared alone while they are at most this share of all its
-# pairs (counted twice, once from each row's prefix): past it one matrix product of the whole block is cheaper
+# a block's candidate pairs (see `_candidate_pairs`) are compared alone while the visits that find them (each prefix
+# entry to each row holding its column, repeats and a row's own included) are at most this share of the block's
+# ordered pairs: past it one matrix product of the whole block is cheaper
 CANDIDATE_SHARE = 0.25
 # a block of at most this many rows is compared whole: finding its candidates costs more than its matrix product
 CANDIDATE_ROWS = 128
@@ -151,7 +152,14 @@ def near_pairs(
     shared = held[local_columns] > 1
     if min_similarity > 0 and n > candidate_rows:
         found = _candidate_pairs(
-            local_rows[shared], local_columns[shared], vectors.data[positions][shared], held, n, min_similarity, candidate_share
+            local_rows[shared],
+            local_columns[shared],
+            vectors.data[positions][shared],
+            held,
+            n,
+            min_similarity,
+            candidate_share,
+            min(n * int(np.count_nonzero(held > 1)), dense_cells),
         )
         if found is not None:
             return found
@@ -172,7 +180,14 @@ def near_pairs(
 
 
 def _candidate_pairs(
-    rows: np.ndarray, columns: np.ndarray, weights: np.ndarray, held: np.ndarray, n: int, min_similarity: float, share: float
+    rows: np.ndarray,
+    columns: np.ndarray,
+    weights: np.ndarray,
+    held: np.ndarray,
+    n: int,
+    min_similarity: float,
+    share: float,
+    max_lookups: int,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """`near_pairs` of `n` unit rows given as entries (row, column, weight) in row then column order, comparing
     only the pairs that may reach it.
@@ -182,8 +197,9 @@ def _candidate_pairs(
     row has a norm under its square root. Two rows that share no column of either one's prefix compare on the
     rests of both alone, whose product falls short of the threshold (Cauchy-Schwarz). The candidates are the
     pairs that share a column of one's prefix; each is summed over the columns both hold. None when there are
-    more candidates than `share` of all pairs, or their entries are more than DENSE_CELLS: comparing the block
-    whole is then cheaper.
+    more visits to find the candidates than `share` of the ordered pairs (see CANDIDATE_SHARE), or more lookups
+    to sum them than `max_lookups` (the cells of the block's dense matrix): comparing the block whole is then
+    cheaper. Each row's columns are sorted and unique, as in `SparseRows`.
     """
     width = len(held)
     row_starts = np.searchsorted(rows, np.arange(n + 1))
@@ -208,10 +224,9 @@ def _candidate_pairs(
     keys = np.unique(np.minimum(first[apart], second[apart]) * n + np.maximum(first[apart], second[apart]))
     first, second = keys // n, keys % n
     # each candidate's dot product: the first row's entries, each looked up among the second row's (the entries
-    # are in order of row, then column: their keys are sorted). Past DENSE_CELLS lookups the block's matrix is
-    # the smaller of the two
+    # are in order of row, then column: their keys are sorted)
     spans = row_starts[first + 1] - row_starts[first]
-    if int(spans.sum()) > DENSE_CELLS:
+    if int(spans.sum()) > max_lookups:
         return None
     entry_keys = rows * width + columns
     pair_of = np.repeat(np.arange(len(first)), spans)

@@ -10,7 +10,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse import random as sparse_random
 
 from log_gardener.tasks.identity import nearest_known
-from log_gardener.tasks.vectors import cosine, dbscan_one_per_core, near_pairs, tfidf
+from log_gardener.tasks.vectors import SparseRows, cosine, dbscan_one_per_core, near_pairs, tfidf
 
 # scikit-learn is the reference, installed with the dev extra only
 DBSCAN = pytest.importorskip("sklearn.cluster").DBSCAN
@@ -90,7 +90,9 @@ def _similar_pairs(vectors, members, threshold):
 
 
 # compared sparsely, densely, pair by pair, and through the candidates that share a column of a row's prefix
-@pytest.mark.parametrize(("dense_cells", "small_block", "candidate_rows"), [(0, 0, 10**9), (10**9, 0, 10**9), (0, 10**9, 10**9), (0, 0, 0)])
+@pytest.mark.parametrize(
+    ("dense_cells", "small_block", "candidate_rows"), [(0, 0, 10**9), (10**9, 0, 10**9), (0, 10**9, 10**9), (10**9, 0, 0)]
+)
 def test_near_pairs_are_the_pairs_within_the_threshold(dense_cells, small_block, candidate_rows):
     rng = random.Random(13)
     for _ in range(30):
@@ -122,6 +124,30 @@ def test_candidates_through_prefixes_find_every_pair_of_a_wide_block():
             found = set(zip(*(a.tolist() for a in near_pairs(vectors, members, threshold, candidate_share=10.0, candidate_rows=0))))
             assert expected
             assert found - borderline == expected - borderline
+
+
+def test_a_pair_reached_only_through_the_last_entry_of_a_prefix_is_found():
+    # x and y hold A and B alike, whose weights square to just over the threshold, and a word of their own each
+    # (not shared: left out). Their prefix is A alone (B alone squares to less), so a prefix shorter by a hair
+    # misses the pair; z holds B and pairs with neither
+    threshold = 0.8
+    b = 0.1**0.5
+    a = (threshold + 1e-7 - b * b) ** 0.5
+    own = (1 - a * a - b * b) ** 0.5
+    vectors = SparseRows(
+        indptr=np.array([0, 3, 6, 7]),
+        indices=np.array([0, 1, 2, 0, 1, 3, 1]),
+        data=np.array([a, b, own, a, b, own, 1.0]),
+        n_columns=4,
+    )
+    found = near_pairs(vectors, np.arange(3), threshold, small_block=0, candidate_share=10.0, candidate_rows=0)
+    assert list(zip(*(side.tolist() for side in found))) == [(0, 1)]
+
+
+def test_at_a_threshold_of_zero_every_pair_is_near_even_one_sharing_nothing():
+    vectors = tfidf([["a"], ["b"], ["c"]])
+    found = near_pairs(vectors, np.arange(3), 0.0, small_block=0, candidate_share=10.0, candidate_rows=0)
+    assert list(zip(*(side.tolist() for side in found))) == [(0, 1), (0, 2), (1, 2)]
 
 
 def test_a_column_one_member_holds_alone_changes_no_pair():
