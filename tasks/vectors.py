@@ -135,10 +135,11 @@ def near_pairs(
     rarest columns that carry enough of its weight are its *prefix* (see
     `_candidate_pairs`): two rows that share no column of either prefix cannot
     reach the threshold, so in a block of more than `candidate_rows` members
-    only the pairs that do are compared, while they are at most
-    `candidate_share` of all pairs. Otherwise the block is compared whole, as
-    a small dense matrix, or sparsely (scipy) when it has too many shared
-    columns.
+    only the pairs that do are compared, while finding them visits at most
+    `candidate_share` of the block's pairs and summing them takes no more
+    lookups than its dense matrix has cells. Otherwise the block is compared
+    whole, as a small dense matrix, or sparsely (scipy) when it has too many
+    shared columns.
     """
     members = np.asarray(members, dtype=np.int64)
     if len(members) <= small_block:
@@ -150,6 +151,7 @@ def near_pairs(
     positions = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(starts, lengths)
     columns, local_columns, held = np.unique(vectors.indices[positions], return_inverse=True, return_counts=True)
     shared = held[local_columns] > 1
+    width = int(np.count_nonzero(held > 1))  # the columns two members share
     if min_similarity > 0 and n > candidate_rows:
         found = _candidate_pairs(
             local_rows[shared],
@@ -159,12 +161,11 @@ def near_pairs(
             n,
             min_similarity,
             candidate_share,
-            min(n * int(np.count_nonzero(held > 1)), dense_cells),
+            min(n * width, dense_cells),
         )
         if found is not None:
             return found
     renumber = np.cumsum(held > 1) - 1
-    width = int(np.count_nonzero(held > 1))  # the columns two members share
     if n * width <= dense_cells:
         dense = np.zeros((n, width))
         dense[local_rows[shared], renumber[local_columns[shared]]] = vectors.data[positions][shared]
