@@ -152,23 +152,17 @@ def near_pairs(
     columns, local_columns, held = np.unique(vectors.indices[positions], return_inverse=True, return_counts=True)
     shared = held[local_columns] > 1
     width = int(np.count_nonzero(held > 1))  # the columns two members share
+    # the entries on those columns, which both the candidates and the dense matrix read
+    shared_rows, shared_columns, shared_data = local_rows[shared], local_columns[shared], vectors.data[positions][shared]
     if min_similarity > 0 and n > candidate_rows:
         found = _candidate_pairs(
-            local_rows[shared],
-            local_columns[shared],
-            vectors.data[positions][shared],
-            held,
-            n,
-            min_similarity,
-            candidate_share,
-            min(n * width, dense_cells),
+            shared_rows, shared_columns, shared_data, held, n, min_similarity, candidate_share, min(n * width, dense_cells)
         )
         if found is not None:
             return found
-    renumber = np.cumsum(held > 1) - 1
     if n * width <= dense_cells:
         dense = np.zeros((n, width))
-        dense[local_rows[shared], renumber[local_columns[shared]]] = vectors.data[positions][shared]
+        dense[shared_rows, (np.cumsum(held > 1) - 1)[shared_columns]] = shared_data
         similarity = dense @ dense.T
     else:
         from scipy.sparse import csr_matrix
@@ -227,11 +221,12 @@ def _candidate_pairs(
     # each candidate's dot product: the first row's entries, each looked up among the second row's (the entries
     # are in order of row, then column: their keys are sorted)
     spans = row_starts[first + 1] - row_starts[first]
-    if int(spans.sum()) > max_lookups:
+    lookups = int(spans.sum())
+    if lookups > max_lookups:
         return None
     entry_keys = rows * width + columns
     pair_of = np.repeat(np.arange(len(first)), spans)
-    entries = np.arange(int(spans.sum())) - np.repeat(np.cumsum(spans) - spans, spans) + np.repeat(row_starts[first], spans)
+    entries = np.arange(lookups) - np.repeat(np.cumsum(spans) - spans, spans) + np.repeat(row_starts[first], spans)
     wanted = second[pair_of] * width + columns[entries]
     at = np.minimum(np.searchsorted(entry_keys, wanted), len(entry_keys) - 1)
     products = np.where(entry_keys[at] == wanted, weights[entries] * weights[at], 0.0)
