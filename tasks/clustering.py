@@ -22,7 +22,9 @@ Three general observations about logging statements shape the method:
 3. Within a block, a position where shapes take many distinct plain words is
    a free field (names, hosts, free text) and joins them; one where they take
    a few plain words is a word of the statement ("VM Paused" / "VM Resumed")
-   and splits them; shapes one identifier apart (`db_main` / `db-replica-eu`)
+   and splits them, unless two unrelated statements take those words too
+   (user names, HTTP methods: the values of a field with few values); shapes
+   one identifier apart (`db_main` / `db-replica-eu`)
    join. The first shared word may be a value itself (a user name printed by
    other statements too): blocked again past it, shapes that vary there and
    at their other free fields within their own group join. Finally,
@@ -41,16 +43,19 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from contextlib import contextmanager
 from functools import cache, lru_cache
+from itertools import combinations
 
 import numpy as np
 
-from log_gardener.tasks.vectors import SparseRows, dbscan_one_per_core, near_pairs, tfidf
+from log_gardener.tasks.vectors import SMALL_BLOCK, SparseRows, dbscan_one_per_core, near_pairs, tfidf
 
 WILDCARD = "<*>"
 _THEN_WILDCARD = "\x00<*>"  # in a template's tokens: this token, then a value (one that is empty in this message)
 MAX_TEMPLATE_CHARS = 1_000
 # the most words a value printed as free text is taken to hold (as many as the masking takes in quotes)
 MAX_VALUE_WORDS = 5
+# the fewest plain words a field with few values must take in each of two statements, and share, to be known as one
+MIN_ENUMERATION = 3
 _PART = r"[^\s,;=:()\[\]{}\"'|]"  # a character of a token: marks that separate values are tokens of their own
 _TOKEN = re.compile(
     # most tokens: a run of such characters that no colon glues to another part and no bracket opens after
@@ -236,6 +241,16 @@ def _is_plain_word(token: str) -> bool:
     # two-letter units and codes where only a few of them are seen ("KB" / "MB"); one letter is as often a value
     # (a drive, a grade) as a word
     return token.isalpha() and len(token) >= 2
+
+
+def _any_unrelated(constants: list[frozenset[str]]) -> bool:
+    """Whether two of the blocks whose constant words are `constants` are unrelated statements: they share fewer
+    than half the constant words of the smaller one."""
+    for k, one in enumerate(constants):
+        for other in constants[k + 1 :]:
+            if 2 * len(one & other) < max(1, min(len(one), len(other))):
+                return True
+    return False
 
 
 def _words(tokens: Sequence[str]) -> int:
@@ -489,6 +504,9 @@ class PatternClusterer:
     max_candidates: larger patterns a pattern is compared with, per shared opening or closing words.
     """
 
+    # during a fit: the plain words known as values of fields with few values (see `_enumerated_values`)
+    _enumerated: frozenset[str] = frozenset()
+
     def __init__(
         self,
         eps: float = 0.2,
@@ -559,6 +577,18 @@ class PatternClusterer:
         free_at = [pos for pos, is_free in enumerate(free) if is_free]
         if not free_at:
             return [shapes[i] for i in block]
+        if len(block) <= min(SMALL_BLOCK, self.max_field_values):
+            # a few shapes: each key in Python (numpy's cost per call is more than their few tokens). No value is
+            # seen in more than `max_field_values` of them, so a key that keeps too few words joins nothing
+            keys = []
+            for local, i in enumerate(block):
+                shape = shapes[i]
+                freed = sum(1 for pos in free_at if shape[pos] != WILDCARD)
+                if freed > self._shape_words[i] - sum(1 for pos in free_at if _is_word(shape[pos])):
+                    keys.append(("\x00", str(local)))
+                else:
+                    keys.append(tuple(WILDCARD if is_free else token for token, is_free in zip(shape, free)))
+            return keys
         # every shape's key at once, a column at a time: the free columns become wildcards, and each shape
         # counts the values it frees and the words among them
         n = len(block)
@@ -606,13 +636,78 @@ class PatternClusterer:
         return keys
 
     def _statement_words(self, rows: list[tuple[str, ...]], positions: list[int]) -> list[int]:
-        """The `positions` where `rows` differ by plain words (2+ letters), at most `max_field_values` of them."""
+        """The `positions` where `rows` differ by plain words (2+ letters), at most `max_field_values` of them.
+
+        Words that are values wherever they are printed (`_enumerated_values`) are none.
+        """
         words = []
         for pos in positions:
             values = {row[pos] for row in rows}
             if 1 < len(values) <= self.max_field_values and all(_is_plain_word(v) for v in values):
-                words.append(pos)
+                if not values <= self._enumerated:
+                    words.append(pos)
         return words
+
+    def _read_block(self, block: list[int], shapes: list[tuple[str, ...]], few_words: dict) -> list[bool]:
+        """The block's free positions (as `_free_positions`), read with the few plain words its positions take.
+
+        Each set of `MIN_ENUMERATION` to `max_field_values` plain words that a position takes is added to
+        `few_words`, with the constant words of the block, for `_enumerated_values`.
+        """
+        if len(block) < MIN_ENUMERATION:
+            return self._free_positions(block, shapes), []
+        columns = list(zip(*(shapes[i] for i in block)))
+        if len(block) <= self.max_field_values:
+            # no position is free in so few shapes: only a position that opens with a plain word can take a few
+            values = [set(column) if _is_plain_word(column[0]) else None for column in columns]
+            free = [False] * len(columns)
+        else:
+            values = [set(column) for column in columns]
+            free = [len(v) > self.max_field_values for v in values]
+        few = [
+            (pos, frozenset(v))
+            for pos, v in enumerate(values)
+            if v is not None and MIN_ENUMERATION <= len(v) <= self.max_field_values and all(map(_is_plain_word, v))
+        ]
+        if few:
+            constant = frozenset(c[0] for c in columns if _is_word(c[0]) and c.count(c[0]) == len(c))
+            for _, v in few:
+                few_words[v].add(constant)
+        return free, few
+
+    @staticmethod
+    def _enumerated_values(few_words: dict[frozenset[str], set[frozenset[str]]]) -> frozenset[str]:
+        """Plain words that are the values of a field with few values (user names, HTTP methods, job states).
+
+        A few plain words at one position of a block are as likely a word of
+        the statement ("VM Paused" / "VM Resumed") as a value. The values of a
+        field with few of them, though, are printed by many statements: when
+        two unrelated statements (blocks that share fewer than half the
+        constant words of the smaller) each take at least `MIN_ENUMERATION`
+        plain words at one position, and share at least that many of them,
+        the shared ones are values. Statements written as a family ("Detected
+        added / removed / changed unique constraint", and the same for a check
+        constraint) share most of their words, so their alternatives stay words.
+        `few_words` holds each such set of words with the constant words of each block where a position takes it
+        (see `_read_block`).
+        """
+        # two sets share MIN_ENUMERATION words when they share a combination of that many: sets are met by those
+        # combinations (56 of a set of 8 words), never compared pair by pair
+        # (a word only one block's statement takes can be shared with none: it is left out first)
+        statements: dict[str, set[frozenset[str]]] = defaultdict(set)
+        for v, constants in few_words.items():
+            for word in v:
+                statements[word] |= constants
+        meeting: dict[tuple[str, ...], set[frozenset[str]]] = defaultdict(set)
+        for v, constants in few_words.items():
+            shared = sorted(word for word in v if len(statements[word]) > 1)
+            for words in combinations(shared, MIN_ENUMERATION):
+                meeting[words] |= constants
+        enumerated: set[str] = set()
+        for words, constants in meeting.items():
+            if len(constants) > 1 and not enumerated.issuperset(words) and _any_unrelated(list(constants)):
+                enumerated.update(words)
+        return frozenset(enumerated)
 
     def _split_statement_words(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, free: list[bool]) -> np.ndarray:
         """Split clusters whose members differ by plain words that take few values (words of the statement).
@@ -676,9 +771,10 @@ class PatternClusterer:
         # counts weigh at least one, so with min_samples=1 every shape is a core point whatever its weight
         return dbscan_one_per_core(len(block), *near_pairs(vectors, np.asarray(block), 1.0 - self.eps))
 
-    def _refine_block(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    def _refine_block(
+        self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, free: list[bool]
+    ) -> np.ndarray:
         """Statement words split a block's DBSCAN clusters, free fields join them (a block of two shapes or more)."""
-        free = self._free_positions(block, shapes)
         labels = self._split_statement_words(block, shapes, labels, free)
         if any(free):  # else each shape is its own key (a block's shapes are distinct): nothing to join
             labels = self._join(labels, self._field_keys(block, shapes, free))
@@ -724,7 +820,9 @@ class PatternClusterer:
             try:
                 return self._fit(messages, counts, variants)
             finally:
-                self.__dict__.pop("_shape_words", None)  # the fit's own, whether it ended or failed
+                # the fit's own, whether it ended or failed
+                self.__dict__.pop("_shape_words", None)
+                self.__dict__.pop("_enumerated", None)
 
     def _fit(self, messages: Sequence[str], counts: Sequence[int] | None, variants: Sequence[int] | None) -> PatternClusterer:
         n = len(messages)
@@ -763,8 +861,9 @@ class PatternClusterer:
         if shapes:
             vectors = tfidf(
                 (
-                    # the length feature gives every shape a feature, even one without a token
-                    [f"len:{len(shape)}"] + [f"{pos}:{tok}" for pos, tok in enumerate(shape)] + [tok for tok in shape if tok != WILDCARD]
+                    # the length feature gives every shape a feature, even one without a token; a token at its
+                    # position is a pair, not a string formatted for each (a third faster at 200k shapes)
+                    [("len", len(shape)), *enumerate(shape)] + [tok for tok in shape if tok != WILDCARD]
                     for shape in shapes
                 ),
                 sublinear_tf=True,
@@ -776,12 +875,21 @@ class PatternClusterer:
             shared = {token for token, df in document_frequency.items() if df > 1 and token != WILDCARD}
             anchors = [[pos for pos, token in enumerate(shape) if token in shared and _is_word(token)] for shape in shapes]
             words = [tuple([shape[pos] for pos in positions]) for shape, positions in zip(shapes, anchors)]
-            for block in self._blocks(shapes, list(range(len(shapes))), words):
+            blocks = self._blocks(shapes, list(range(len(shapes))), words)
+            # every block is read before any is refined: a word is known as a value by the statements that print it
+            few_words: dict[frozenset[str], set[frozenset[str]]] = defaultdict(set)
+            frees = [self._read_block(block, shapes, few_words) if len(block) > 1 else None for block in blocks]
+            self._enumerated = self._enumerated_values(few_words)
+            for block, read in zip(blocks, frees):
                 if len(block) == 1:  # most blocks of a large input: nothing to compare
                     shape_labels[block[0]] = next_label
                     next_label += 1
                     continue
-                local = self._refine_block(block, shapes, self._dbscan(block, vectors), weights)
+                free, few = read
+                for pos, v in few:
+                    if v <= self._enumerated:
+                        free[pos] = True
+                local = self._refine_block(block, shapes, self._dbscan(block, vectors), weights, free)
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)

@@ -17,7 +17,7 @@ linkage cut at `eps`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,13 +66,13 @@ class SparseRows:
         return dense
 
 
-def tfidf(documents: Sequence[Iterable[str]], sublinear_tf: bool = False) -> SparseRows:
-    """One l2-normalised row per document of features; idf = ln((1 + n) / (1 + df)) + 1.
+def tfidf(documents: Sequence[Iterable[Hashable]], sublinear_tf: bool = False) -> SparseRows:
+    """One l2-normalised row per document of features (words, or any values a dict can hold); idf = ln((1 + n) / (1 + df)) + 1.
 
     With `sublinear_tf` a feature seen k times in a document counts 1 + ln(k).
     A document without features is a row of zeros.
     """
-    column: dict[str, int] = {}
+    column: dict[Hashable, int] = {}
     lengths: list[int] = []
     features: list[int] = []
     for document in documents:

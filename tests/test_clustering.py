@@ -97,6 +97,38 @@ def test_plain_words_with_few_values_are_statement_words_and_many_values_a_field
     assert templates[labels[0]] == "Session opened for user <*> from the web console"
 
 
+USERS = ["root", "admin", "guest", "oracle"]
+
+
+def _failed_passwords() -> list[str]:
+    return [f"Failed password for {user} from 10.{n}.7.{n * 3} port {40000 + n} ssh2" for n, user in enumerate(USERS * 3)]
+
+
+def test_a_few_user_names_are_one_statement_when_unrelated_statements_print_the_same_names():
+    sessions = [f"session opened for user {user} by (uid={n})" for n, user in enumerate(USERS * 3)]
+    labels, templates = cluster_lines(_failed_passwords() + sessions)
+    assert len(set(labels[:12])) == 1 and len(set(labels[12:])) == 1 and labels[0] != labels[12]
+    assert templates[labels[0]] == "Failed password for <*> from <IP> port <NUM> ssh<NUM>"
+    assert templates[labels[12]] == "session opened for user <*> by (uid=<NUM>)"
+
+
+def test_a_few_user_names_that_only_one_statement_prints_still_tell_statements_apart():
+    # the same lines alone: nothing shows that the four words are values, so they are words, as "VM Paused" is
+    labels, _ = cluster_lines(_failed_passwords())
+    assert len(set(labels)) == len(USERS)
+
+
+def test_the_alternatives_of_a_family_of_statements_stay_words_of_each():
+    # two statements take the same three verbs, but share most of their words: a family written alike, not a field
+    # that unrelated statements print
+    unique = "Detected {} unique constraint 'ck_{}' on table 'orders_{}'"
+    check = "Detected {} check constraint 'ck_{}' on table 'orders_{}' in schema 'billing_{}'"
+    lines = [form.format(verb, n, n, n) for n in range(2) for form in (unique, check) for verb in ("added", "removed", "changed")]
+    labels, _ = cluster_lines(lines)
+    assert len(set(labels)) == 6
+    assert labels[:6] == labels[6:]
+
+
 def test_a_two_letter_word_is_a_plain_word_too():
     # one statement per answer, as with "VM Paused" / "VM Resumed" (and so for two-letter units or codes: "KB" / "MB")
     host = "on the main board of host alpha"
