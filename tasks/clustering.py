@@ -648,11 +648,14 @@ class PatternClusterer:
                     words.append(pos)
         return words
 
-    def _read_block(self, block: list[int], shapes: list[tuple[str, ...]], few_words: dict) -> list[bool]:
-        """The block's free positions (as `_free_positions`), read with the few plain words its positions take.
+    def _read_block(
+        self, block: list[int], shapes: list[tuple[str, ...]], few_words: dict[frozenset[str], set[frozenset[str]]]
+    ) -> tuple[list[bool], list[tuple[int, frozenset[str]]]]:
+        """The block's free positions (as `_free_positions`), and the few plain words its positions take.
 
-        Each set of `MIN_ENUMERATION` to `max_field_values` plain words that a position takes is added to
-        `few_words`, with the constant words of the block, for `_enumerated_values`.
+        Each set of `MIN_ENUMERATION` to `max_field_values` plain words that a position takes is returned with its
+        position and added to `few_words`, with the constant words of the block, for `_enumerated_values`; once
+        those are known, a position whose words are all values is free too (see `_fit`).
         """
         if len(block) < MIN_ENUMERATION:
             return self._free_positions(block, shapes), []
@@ -887,7 +890,7 @@ class PatternClusterer:
                     continue
                 free, few = read
                 for pos, v in few:
-                    if v <= self._enumerated:
+                    if v <= self._enumerated:  # the values of a field with few values: a free field, as many are
                         free[pos] = True
                 local = self._refine_block(block, shapes, self._dbscan(block, vectors), weights, free)
                 values, dense = np.unique(local, return_inverse=True)
