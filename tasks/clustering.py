@@ -56,6 +56,9 @@ MAX_TEMPLATE_CHARS = 1_000
 MAX_VALUE_WORDS = 5
 # the fewest plain words a field with few values must take in each of two statements, and share, to be known as one
 MIN_ENUMERATION = 3
+# the statements (blocks) that take the same words compared for two unrelated ones, the first in the input's order:
+# many related ones (one family) would otherwise cost the square of their number for each combination of words
+MAX_ENUMERATION_STATEMENTS = 16
 _PART = r"[^\s,;=:()\[\]{}\"'|]"  # a character of a token: marks that separate values are tokens of their own
 _TOKEN = re.compile(
     # most tokens: a run of such characters that no colon glues to another part and no bracket opens after
@@ -243,12 +246,13 @@ def _is_plain_word(token: str) -> bool:
     return token.isalpha() and len(token) >= 2
 
 
-def _any_unrelated(constants: list[frozenset[str]]) -> bool:
+@lru_cache(maxsize=1 << 12)
+def _any_unrelated(constants: tuple[frozenset[str], ...]) -> bool:
     """Whether two of the blocks whose constant words are `constants` are unrelated statements: they share fewer
-    than half the constant words of the smaller one."""
+    than half the constant words of the smaller one (each holds two at least, see `_read_block`)."""
     for k, one in enumerate(constants):
         for other in constants[k + 1 :]:
-            if 2 * len(one & other) < max(1, min(len(one), len(other))):
+            if 2 * len(one & other) < min(len(one), len(other)):
                 return True
     return False
 
@@ -649,13 +653,13 @@ class PatternClusterer:
         return words
 
     def _read_block(
-        self, block: list[int], shapes: list[tuple[str, ...]], few_words: dict[frozenset[str], set[frozenset[str]]]
+        self, block: list[int], shapes: list[tuple[str, ...]], few_words: defaultdict[frozenset[str], dict[frozenset[str], None]]
     ) -> tuple[list[bool], list[tuple[int, frozenset[str]]]]:
         """The block's free positions (as `_free_positions`), and the few plain words its positions take.
 
         Each set of `MIN_ENUMERATION` to `max_field_values` plain words that a position takes is returned with its
-        position and added to `few_words`, with the constant words of the block, for `_enumerated_values`; once
-        those are known, a position whose words are all values is free too (see `_fit`).
+        position and added to `few_words`, with the constant words of the block (when it holds two at least), for
+        `_enumerated_values`; once those are known, a position whose words are all values is free too (see `_fit`).
         """
         if len(block) < MIN_ENUMERATION:
             return self._free_positions(block, shapes), []
@@ -674,41 +678,52 @@ class PatternClusterer:
         ]
         if few:
             constant = frozenset(c[0] for c in columns if _is_word(c[0]) and c.count(c[0]) == len(c))
-            for _, v in few:
-                few_words[v].add(constant)
+            # a statement is known by its words: a block of fewer than two ("now Paused", "now Resumed") shows nothing
+            if len(constant) >= 2:
+                for _, v in few:
+                    few_words[v].setdefault(constant)
         return free, few
 
     @staticmethod
-    def _enumerated_values(few_words: dict[frozenset[str], set[frozenset[str]]]) -> frozenset[str]:
+    def _enumerated_values(few_words: dict[frozenset[str], dict[frozenset[str], None]]) -> frozenset[str]:
         """Plain words that are the values of a field with few values (user names, HTTP methods, job states).
 
         A few plain words at one position of a block are as likely a word of
         the statement ("VM Paused" / "VM Resumed") as a value. The values of a
         field with few of them, though, are printed by many statements: when
-        two unrelated statements (blocks that share fewer than half the
-        constant words of the smaller) each take at least `MIN_ENUMERATION`
-        plain words at one position, and share at least that many of them,
-        the shared ones are values. Statements written as a family ("Detected
-        added / removed / changed unique constraint", and the same for a check
-        constraint) share most of their words, so their alternatives stay words.
-        `few_words` holds each such set of words with the constant words of each block where a position takes it
-        (see `_read_block`).
+        two unrelated statements (blocks of two constant words or more that
+        share fewer than half the constant words of the smaller) each take at
+        least `MIN_ENUMERATION` plain words at one position, and share at
+        least that many of them, the shared ones are values. Statements
+        written as a family ("Detected added / removed / changed unique
+        constraint", and the same for a check constraint) share most of their
+        words, so their alternatives stay words. Of the statements that take
+        the same words, the first `MAX_ENUMERATION_STATEMENTS` in the input's
+        order are compared. `few_words` holds each such set of words with the
+        constant words of each block where a position takes it, in the input's
+        order (see `_read_block`). With `max_field_values` under
+        `MIN_ENUMERATION` no word is a value this way.
         """
         # two sets share MIN_ENUMERATION words when they share a combination of that many: sets are met by those
-        # combinations (56 of a set of 8 words), never compared pair by pair
-        # (a word only one block's statement takes can be shared with none: it is left out first)
+        # combinations (56 of a set of 8 words), never compared pair by pair; a word only one statement takes
+        # can be shared with none, and is left out first
         statements: dict[str, set[frozenset[str]]] = defaultdict(set)
         for v, constants in few_words.items():
             for word in v:
-                statements[word] |= constants
-        meeting: dict[tuple[str, ...], set[frozenset[str]]] = defaultdict(set)
+                statements[word].update(constants)
+        meeting: dict[tuple[str, ...], list[frozenset[str]]] = {}
         for v, constants in few_words.items():
             shared = sorted(word for word in v if len(statements[word]) > 1)
             for words in combinations(shared, MIN_ENUMERATION):
-                meeting[words] |= constants
+                takers = meeting.setdefault(words, [])
+                for constant in constants:
+                    if len(takers) >= MAX_ENUMERATION_STATEMENTS:
+                        break
+                    if constant not in takers:
+                        takers.append(constant)
         enumerated: set[str] = set()
-        for words, constants in meeting.items():
-            if len(constants) > 1 and not enumerated.issuperset(words) and _any_unrelated(list(constants)):
+        for words, takers in meeting.items():
+            if len(takers) > 1 and not enumerated.issuperset(words) and _any_unrelated(tuple(takers)):
                 enumerated.update(words)
         return frozenset(enumerated)
 
@@ -880,10 +895,10 @@ class PatternClusterer:
             words = [tuple([shape[pos] for pos in positions]) for shape, positions in zip(shapes, anchors)]
             blocks = self._blocks(shapes, list(range(len(shapes))), words)
             # every block is read before any is refined: a word is known as a value by the statements that print it
-            few_words: dict[frozenset[str], set[frozenset[str]]] = defaultdict(set)
-            frees = [self._read_block(block, shapes, few_words) if len(block) > 1 else None for block in blocks]
+            few_words: defaultdict[frozenset[str], dict[frozenset[str], None]] = defaultdict(dict)
+            reads = [self._read_block(block, shapes, few_words) if len(block) > 1 else None for block in blocks]
             self._enumerated = self._enumerated_values(few_words)
-            for block, read in zip(blocks, frees):
+            for block, read in zip(blocks, reads):
                 if len(block) == 1:  # most blocks of a large input: nothing to compare
                     shape_labels[block[0]] = next_label
                     next_label += 1
