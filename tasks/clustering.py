@@ -559,12 +559,17 @@ class PatternClusterer:
         return blocks
 
     # -- decisions within a block ---------------------------------------------------------------------------------
-    def _free_positions(self, block: list[int], shapes: list[tuple[str, ...]]) -> list[bool]:
-        """The positions that take more than `max_field_values` values in the block (none in a block of fewer shapes)."""
+    def _free_positions(self, block: list[int], shapes: list[tuple[str, ...]], values: list[set[str]] | None = None) -> list[bool]:
+        """The positions that take more than `max_field_values` values in the block (none in a block of fewer shapes).
+
+        `values`: each position's set of values, when the caller has them already (see `_read_block`).
+        """
         if len(block) <= self.max_field_values:
             return [False] * len(shapes[block[0]])
-        # the shapes of a block are of one length: a position's values are a column
-        return [len(set(column)) > self.max_field_values for column in zip(*[shapes[i] for i in block])]
+        if values is None:
+            # the shapes of a block are of one length: a position's values are a column
+            values = [set(column) for column in zip(*[shapes[i] for i in block])]
+        return [len(v) > self.max_field_values for v in values]
 
     def _field_keys(self, block: list[int], shapes: list[tuple[str, ...]], free: list[bool]) -> list[tuple]:
         """Each shape's key: its tokens with the free fields read as values (shapes of one key are one statement).
@@ -667,10 +672,9 @@ class PatternClusterer:
         if len(block) <= self.max_field_values:
             # no position is free in so few shapes: only a position that opens with a plain word can take a few
             values = [set(column) if _is_plain_word(column[0]) else None for column in columns]
-            free = [False] * len(columns)
         else:
             values = [set(column) for column in columns]
-            free = [len(v) > self.max_field_values for v in values]
+        free = self._free_positions(block, shapes, values)
         few = [
             (pos, frozenset(v))
             for pos, v in enumerate(values)

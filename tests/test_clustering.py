@@ -118,21 +118,23 @@ def test_a_few_user_names_that_only_one_statement_prints_still_tell_statements_a
     assert len(set(labels)) == len(USERS)
 
 
+def _sessions_and_cron_jobs(users: list[str], times: int) -> list[str]:
+    """Two unrelated statements, each printing every one of `users` `times` times."""
+    sessions = [f"session opened for user {user} by uid {n}" for n, user in enumerate(users * times)]
+    return sessions + [f"cron job started for {user} at boot" for user in users * times]
+
+
 def test_words_known_as_values_do_not_split_a_statement_that_takes_only_two_of_them():
     # two unrelated statements take three user names: the failed passwords, which take two of them, are one statement
-    users = ["root", "admin", "guest"]
-    sessions = [f"session opened for user {user} by uid {n}" for n, user in enumerate(users * 2)]
-    cron = [f"cron job started for {user} at boot" for user in users * 2]
-    labels, templates = cluster_lines([line for line in _failed_passwords() if " root " in line or " admin " in line] + sessions + cron)
+    failed = [line for line in _failed_passwords() if " root " in line or " admin " in line]
+    labels, templates = cluster_lines(failed + _sessions_and_cron_jobs(["root", "admin", "guest"], 2))
     assert len(set(labels[:6])) == 1
     assert templates[labels[0]] == "Failed password for <*> from <IP> port <NUM> ssh<NUM>"
 
 
 def test_two_statements_that_share_only_two_words_do_not_make_them_values():
     # a field is known by three shared words at least: two statements each taking the same two stay split by them
-    sessions = [f"session opened for user {user} by uid {n}" for n, user in enumerate(["root", "admin"] * 3)]
-    cron = [f"cron job started for {user} at boot" for user in ["root", "admin"] * 3]
-    labels, _ = cluster_lines(sessions + cron)
+    labels, _ = cluster_lines(_sessions_and_cron_jobs(["root", "admin"], 3))
     assert len(set(labels)) == 4
 
 
