@@ -246,6 +246,18 @@ def _is_plain_word(token: str) -> bool:
     return token.isalpha() and len(token) >= 2
 
 
+def _plain_stem(token: str) -> str | None:
+    """The plain word a token is, or ends a sentence or clause with ("root." / "root,"); None for any other."""
+    if _is_plain_word(token):
+        return token
+    if token[-1:] in _CLAUSE_MARKS and _is_plain_word(token[:-1]):
+        return token[:-1]
+    return None
+
+
+_CLAUSE_MARKS = frozenset(".,;:!?")
+
+
 @lru_cache(maxsize=1 << 12)
 def _any_unrelated(constants: tuple[frozenset[str], ...]) -> bool:
     """Whether two of the blocks whose constant words are `constants` are unrelated statements: they share fewer
@@ -665,21 +677,24 @@ class PatternClusterer:
         Each set of `MIN_ENUMERATION` to `max_field_values` plain words that a position takes is returned with its
         position and added to `few_words`, with the constant words of the block (when it holds two at least), for
         `_enumerated_values`; once those are known, a position whose words are all values is free too (see `_fit`).
+        A word that ends a sentence or clause counts without its mark: the "root." of "Started Session 5 of user
+        root." is the "root" other statements print.
         """
         if len(block) < MIN_ENUMERATION:
             return self._free_positions(block, shapes), []
         columns = list(zip(*(shapes[i] for i in block)))
         if len(block) <= self.max_field_values:
             # no position is free in so few shapes: only a position that opens with a plain word can take a few
-            values = [set(column) if _is_plain_word(column[0]) else None for column in columns]
+            values = [set(column) if _plain_stem(column[0]) else None for column in columns]
         else:
             values = [set(column) for column in columns]
         free = self._free_positions(block, shapes, values)
-        few = [
-            (pos, frozenset(v))
-            for pos, v in enumerate(values)
-            if v is not None and MIN_ENUMERATION <= len(v) <= self.max_field_values and all(map(_is_plain_word, v))
-        ]
+        few = []
+        for pos, v in enumerate(values):
+            if v is not None and len(v) <= 2 * self.max_field_values:
+                stems = {_plain_stem(token) for token in v}
+                if None not in stems and MIN_ENUMERATION <= len(stems) <= self.max_field_values:
+                    few.append((pos, frozenset(stems)))
         if few:
             constant = frozenset(c[0] for c in columns if _is_word(c[0]) and c.count(c[0]) == len(c))
             # a statement is known by its words: a block of fewer than two ("now Paused", "now Resumed") shows nothing

@@ -112,6 +112,15 @@ def test_a_few_user_names_are_one_statement_when_unrelated_statements_print_the_
     assert templates[labels[12]] == "session opened for user <*> by (uid=<NUM>)"
 
 
+def test_a_value_that_ends_a_sentence_is_known_with_its_full_stop():
+    # systemd ends the line with the user name and a full stop: "root." is the value "root" as the other statement
+    # prints it, so the sessions are one statement (and so are the failed passwords, which print the same names)
+    sessions = [f"Started Session {n} of user {user}." for n, user in enumerate(USERS * 3)]
+    labels, templates = cluster_lines(_failed_passwords() + sessions)
+    assert len(set(labels[:12])) == 1 and len(set(labels[12:])) == 1 and labels[0] != labels[12]
+    assert templates[labels[12]] == "Started Session <NUM> of user <*>"
+
+
 def test_a_few_user_names_that_only_one_statement_prints_still_tell_statements_apart():
     # the same lines alone: nothing shows that the four words are values, so they are words, as "VM Paused" is
     labels, _ = cluster_lines(_failed_passwords())
