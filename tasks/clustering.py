@@ -246,6 +246,7 @@ def _is_plain_word(token: str) -> bool:
     return token.isalpha() and len(token) >= 2
 
 
+@lru_cache(maxsize=1 << 16)
 def _plain_stem(token: str) -> str | None:
     """The plain word a token is, or ends a sentence or clause with ("root." / "root,"); None for any other."""
     if _is_plain_word(token):
@@ -691,9 +692,16 @@ class PatternClusterer:
         free = self._free_positions(block, shapes, values)
         few = []
         for pos, v in enumerate(values):
-            if v is not None and len(v) <= 2 * self.max_field_values:
-                stems = {_plain_stem(token) for token in v}
-                if None not in stems and MIN_ENUMERATION <= len(stems) <= self.max_field_values:
+            # "root" and "root." are one word: a position may take twice as many tokens as words
+            if v is None or not MIN_ENUMERATION <= len(v) <= 2 * self.max_field_values:
+                continue
+            stems = set()
+            for token in v:
+                if (stem := _plain_stem(token)) is None:
+                    break
+                stems.add(stem)
+            else:
+                if MIN_ENUMERATION <= len(stems) <= self.max_field_values:
                     few.append((pos, frozenset(stems)))
         if few:
             constant = frozenset(c[0] for c in columns if _is_word(c[0]) and c.count(c[0]) == len(c))
