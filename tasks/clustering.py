@@ -59,6 +59,8 @@ MIN_ENUMERATION = 3
 # the statements (blocks) that take the same words compared for two unrelated ones, the first in the input's order:
 # many related ones (one family) would otherwise cost the square of their number for each combination of words
 MAX_ENUMERATION_STATEMENTS = 16
+# a mark that ends a source tag opening a message ("java - ...", "kernel: ...", "worker | ...")
+SOURCE_MARKS = frozenset({"-", "--", ":", "|", "->", "=>"})
 _PART = r"[^\s,;=:()\[\]{}\"'|]"  # a character of a token: marks that separate values are tokens of their own
 _TOKEN = re.compile(
     # most tokens: a run of such characters that no colon glues to another part and no bracket opens after
@@ -455,6 +457,14 @@ def merge_template(token_lists: Sequence[Sequence[str]]) -> list[str]:
         same = all(tokens[i] == token for tokens in token_lists)
         template.append(token if same else WILDCARD)
     return template
+
+
+def _cluster_template(shapes: Sequence[tuple[str, ...]], members: Sequence[int]) -> tuple[str, ...]:
+    """The template of a cluster of `shapes`: its one shape, or the merge of its shapes of the commonest length."""
+    if len(members) == 1:  # most clusters hold one shape: it is their template
+        return collapse_wildcards(shapes[members[0]])
+    width = Counter(len(shapes[s]) for s in members).most_common(1)[0][0]
+    return collapse_wildcards(merge_template([shapes[s] for s in members if len(shapes[s]) == width]))
 
 
 def render_template(message: str, template_tokens: Sequence[str], max_tokens: int = 64) -> str:
@@ -942,6 +952,7 @@ class PatternClusterer:
             shape_labels = self._join_value_lengths(
                 shapes, shape_labels, weights, np.asarray(shape_variants, dtype=float), document_frequency
             )
+            shape_labels = self._join_source_tags(shapes, shape_labels)
 
         # renumber labels densely, in order of first appearance
         dense: dict[int, int] = {}
@@ -993,6 +1004,40 @@ class PatternClusterer:
                     keys[i] = ("=", groups_joined)
                 groups_joined += 1
         return self._join(labels, keys) if groups_joined else labels
+
+    @staticmethod
+    def _join_source_tags(shapes: list[tuple[str, ...]], labels: np.ndarray) -> np.ndarray:
+        """Join a statement opened by a source tag that is a word to the same statement opened by a value.
+
+        A program, module or host often opens a message, then a mark
+        (`SOURCE_MARKS`): "chrome.exe - host:443 close, ...", "java - host:443
+        close, ...". The names with a dot or digit are values and make one
+        template "<*> - ... close, ..."; a name that is a plain word ("java")
+        made a template of its own, with the same tokens after the word. That
+        template joins the one opened by a value when its rest holds two words
+        or more. Without a mark after it, an opening word is a word of the
+        statement ("Bark Payload: ..." / "SendGrid Payload: ...").
+        """
+        members: dict[int, list[int]] = defaultdict(list)
+        for s, label in enumerate(labels.tolist()):
+            members[label].append(s)
+        templates = {label: _cluster_template(shapes, idx) for label, idx in members.items()}
+        opened_by_value: dict[tuple[str, ...], int] = {}
+        for label, template in templates.items():
+            if len(template) > 3 and template[0] == WILDCARD and template[1] in SOURCE_MARKS:
+                opened_by_value.setdefault(template[1:], label)
+        joined = {
+            label: opened_by_value[template[1:]]
+            for label, template in templates.items()
+            if len(template) > 3
+            and template[1] in SOURCE_MARKS
+            and _is_word(template[0])
+            and template[1:] in opened_by_value
+            and _count_words(template[2:]) >= 2
+        }
+        if not joined:
+            return labels
+        return np.array([joined.get(label, label) for label in labels.tolist()], dtype=labels.dtype)
 
     def _join_value_lengths(
         self,
@@ -1088,14 +1133,8 @@ class PatternClusterer:
         variety: dict[int, float] = {}  # the different texts behind a cluster (see same_statement's busy sides)
         for label, idx in members.items():
             variety[label] = float(sum(variants[s] for s in idx))
-            if len(idx) == 1:  # most clusters hold one shape: it is their template
-                templates[label] = collapse_wildcards(shapes[idx[0]])
-                support[label] = float(weights[idx[0]])
-                continue
-            widths = Counter(len(shapes[s]) for s in idx)
-            width = widths.most_common(1)[0][0]
-            templates[label] = collapse_wildcards(merge_template([shapes[s] for s in idx if len(shapes[s]) == width]))
-            support[label] = float(sum(weights[s] for s in idx))
+            templates[label] = _cluster_template(shapes, idx)
+            support[label] = float(weights[idx[0]]) if len(idx) == 1 else float(sum(weights[s] for s in idx))
 
         def keys(template: tuple[str, ...]) -> list[tuple]:
             # where a template meets the larger clusters it is compared with: its opening and closing tokens, and

@@ -121,6 +121,38 @@ def test_a_value_that_ends_a_sentence_is_known_with_its_full_stop():
     assert templates[labels[12]] == "Started Session <NUM> of user <*>"
 
 
+PROGRAMS = ["chrome.exe", "firefox.exe", "svchost.exe", "Dropbox.exe", "java", "outlook.exe", "iexplore.exe", "git.exe"]
+HOSTS = ["clients4.google.com:443", "proxy.cse.example.edu:5070", "www.example.com", "imap.example.net:993", "10.2.7.14:8080"]
+
+
+def _proxy_lines(mark: str) -> list[str]:
+    """A proxy's connection log of two statements: each line opens with the program, then `mark` (empty: none)."""
+    closes = [
+        f"{program}{mark} connection to {HOSTS[n % len(HOSTS)]} closed, {n * 97} bytes sent, {n * 311} bytes received"
+        for n, program in enumerate(PROGRAMS * 3)
+    ]
+    opens = [f"{program}{mark} connection to {host} opened through proxy proxy.example.org:8080" for program in PROGRAMS for host in HOSTS]
+    return closes + opens
+
+
+def test_a_program_that_is_a_plain_word_opening_a_line_before_a_mark_is_a_value_as_the_other_programs():
+    # "java" is a word that both statements print, the other programs are names with a dot: the lines that
+    # "java - " opens are the statements the others open
+    lines = _proxy_lines(" -")
+    labels, templates = cluster_lines(lines)
+    closes = len(PROGRAMS) * 3
+    assert len(set(labels[:closes])) == 1 and len(set(labels[closes:])) == 1 and labels[0] != labels[closes]
+    assert templates[labels[0]] == "<*> - connection to <*> closed, <NUM> bytes sent, <NUM> bytes received"
+
+
+def test_an_opening_word_without_a_mark_after_it_stays_a_word_of_its_statement():
+    # "java connection to ... closed" could be a statement of its own: no mark shows "java" to be a source tag
+    lines = _proxy_lines("")
+    labels, _ = cluster_lines(lines)
+    java = {label for line, label in zip(lines, labels) if line.startswith("java ")}
+    assert java.isdisjoint(label for line, label in zip(lines, labels) if not line.startswith("java "))
+
+
 def test_a_few_user_names_that_only_one_statement_prints_still_tell_statements_apart():
     # the same lines alone: nothing shows that the four words are values, so they are words, as "VM Paused" is
     labels, _ = cluster_lines(_failed_passwords())
