@@ -1018,9 +1018,14 @@ class PatternClusterer:
         or more. Without a mark after it, an opening word is a word of the
         statement ("Bark Payload: ..." / "SendGrid Payload: ...").
         """
+        # a template's second token is its members' second or, after two values that collapse into one, third:
+        # the template of a cluster without a mark there in any member cannot open with a tag, and is not made
+        tagged = [s for s, shape in enumerate(shapes) if len(shape) > 3 and (shape[1] in SOURCE_MARKS or shape[2] in SOURCE_MARKS)]
+        if not tagged:
+            return labels
         members: dict[int, list[int]] = defaultdict(list)
-        for s, label in enumerate(labels.tolist()):
-            members[label].append(s)
+        for s in np.flatnonzero(np.isin(labels, np.unique(labels[tagged]))).tolist():
+            members[int(labels[s])].append(s)
         templates = {label: _cluster_template(shapes, idx) for label, idx in members.items()}
         opened_by_value: dict[tuple[str, ...], int] = {}
         for label, template in templates.items():
