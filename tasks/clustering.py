@@ -60,7 +60,7 @@ MIN_ENUMERATION = 3
 # many related ones (one family) would otherwise cost the square of their number for each combination of words
 MAX_ENUMERATION_STATEMENTS = 16
 # a mark that ends a source tag opening a message ("java - ...", "kernel: ...", "worker | ...")
-SOURCE_MARKS = frozenset({"-", "--", ":", "|", "->", "=>"})
+SOURCE_MARKS = frozenset({"-", "--", ":", "|", "->"})
 _PART = r"[^\s,;=:()\[\]{}\"'|]"  # a character of a token: marks that separate values are tokens of their own
 _TOKEN = re.compile(
     # most tokens: a run of such characters that no colon glues to another part and no bracket opens after
@@ -250,7 +250,7 @@ def _is_plain_word(token: str) -> bool:
 
 @lru_cache(maxsize=1 << 16)
 def _plain_stem(token: str) -> str | None:
-    """The plain word a token is, or ends a sentence or clause with ("root." / "root,"); None for any other."""
+    """The plain word a token is, or ends a sentence with ("root." / "root!"); None for any other."""
     if _is_plain_word(token):
         return token
     if token[-1:] in _CLAUSE_MARKS and _is_plain_word(token[:-1]):
@@ -258,7 +258,8 @@ def _plain_stem(token: str) -> str | None:
     return None
 
 
-_CLAUSE_MARKS = frozenset(".,;:!?")
+# a comma, a semicolon or a colon is a token of its own: only these stay on a word
+_CLAUSE_MARKS = frozenset(".!?")
 
 
 @lru_cache(maxsize=1 << 12)
@@ -688,7 +689,7 @@ class PatternClusterer:
         Each set of `MIN_ENUMERATION` to `max_field_values` plain words that a position takes is returned with its
         position and added to `few_words`, with the constant words of the block (when it holds two at least), for
         `_enumerated_values`; once those are known, a position whose words are all values is free too (see `_fit`).
-        A word that ends a sentence or clause counts without its mark: the "root." of "Started Session 5 of user
+        A word that ends a sentence counts without its full stop: the "root." of "Started Session 5 of user
         root." is the "root" other statements print.
         """
         if len(block) < MIN_ENUMERATION:
@@ -952,7 +953,7 @@ class PatternClusterer:
             shape_labels = self._join_value_lengths(
                 shapes, shape_labels, weights, np.asarray(shape_variants, dtype=float), document_frequency
             )
-            shape_labels = self._join_source_tags(shapes, shape_labels)
+            shape_labels = self._join_source_tags(shapes, shape_labels, weights)
 
         # renumber labels densely, in order of first appearance
         dense: dict[int, int] = {}
@@ -1005,22 +1006,28 @@ class PatternClusterer:
                 groups_joined += 1
         return self._join(labels, keys) if groups_joined else labels
 
-    @staticmethod
-    def _join_source_tags(shapes: list[tuple[str, ...]], labels: np.ndarray) -> np.ndarray:
-        """Join a statement opened by a source tag that is a word to the same statement opened by a value.
+    def _join_source_tags(self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Join a statement opened by a source tag read as a word to the same statement opened by a value.
 
         A program, module or host often opens a message, then a mark
         (`SOURCE_MARKS`): "chrome.exe - host:443 close, ...", "java - host:443
-        close, ...". The names with a dot or digit are values and make one
-        template "<*> - ... close, ..."; a name that is a plain word ("java")
-        made a template of its own, with the same tokens after the word. That
-        template joins the one opened by a value when its rest holds two words
-        or more. Without a mark after it, an opening word is a word of the
-        statement ("Bark Payload: ..." / "SendGrid Payload: ...").
+        close, ...". The sources read as values make one template "<*> - ...
+        close, ..."; a source read as a word ("java") made a template of its
+        own with the same rest. That template joins the one opened by a value
+        when the tag is one token (the mark is second in its shapes), the rest
+        holds two words or more, and most of the statement's messages open
+        with a value or a name (`chrome.exe`, `worker-3`) rather than a plain
+        word, counted over the value-opened cluster and the word-opened ones
+        that would join it. Else the words are words of their statements, as
+        log levels are ("ERROR - payment failed" / "WARNING - payment failed"
+        beside a few "worker-3 - payment failed").
+        Without a mark after it, an opening word is a word of its statement
+        ("Bark Payload: ..." / "SendGrid Payload: ..."). Of two value-opened
+        clusters with one template, the first in label order is joined.
         """
-        # a template's second token is its members' second or, after two values that collapse into one, third:
-        # the template of a cluster without a mark there in any member cannot open with a tag, and is not made
-        tagged = [s for s, shape in enumerate(shapes) if len(shape) > 3 and (shape[1] in SOURCE_MARKS or shape[2] in SOURCE_MARKS)]
+        # a template's second token is a mark only when its members' second tokens are: the templates of the
+        # other clusters are not made
+        tagged = [s for s, shape in enumerate(shapes) if len(shape) > 1 and shape[1] in SOURCE_MARKS]
         if not tagged:
             return labels
         members: dict[int, list[int]] = defaultdict(list)
@@ -1029,17 +1036,23 @@ class PatternClusterer:
         templates = {label: _cluster_template(shapes, idx) for label, idx in members.items()}
         opened_by_value: dict[tuple[str, ...], int] = {}
         for label, template in templates.items():
-            if len(template) > 3 and template[0] == WILDCARD and template[1] in SOURCE_MARKS:
+            if len(template) > 1 and template[0] == WILDCARD and template[1] in SOURCE_MARKS:
                 opened_by_value.setdefault(template[1:], label)
-        joined = {
-            label: opened_by_value[template[1:]]
-            for label, template in templates.items()
-            if len(template) > 3
-            and template[1] in SOURCE_MARKS
-            and _is_word(template[0])
-            and template[1:] in opened_by_value
-            and _count_words(template[2:]) >= 2
-        }
+        tags: dict[int, list[int]] = defaultdict(list)  # a value-opened cluster: the word-opened ones of its rest
+        for label, template in templates.items():
+            if len(template) > 1 and template[1] in SOURCE_MARKS and _is_word(template[0]) and _count_words(template[2:]) >= 2:
+                if (value_opened := opened_by_value.get(template[1:])) is not None:
+                    tags[value_opened].append(label)
+        joined: dict[int, int] = {}
+        for value_opened, tagged_labels in tags.items():
+            # the messages opened by a value or a name against those opened by a plain word, in the value-opened
+            # cluster too (other rules may have joined "ACCEPT: ..." and "fw01: ..." there)
+            opened_by = {True: 0.0, False: 0.0}
+            for label in (value_opened, *tagged_labels):
+                for s in members[label]:
+                    opened_by[_is_plain_word(shapes[s][0])] += float(weights[s])
+            if opened_by[False] > opened_by[True]:
+                joined.update(dict.fromkeys(tagged_labels, value_opened))
         if not joined:
             return labels
         return np.array([joined.get(label, label) for label in labels.tolist()], dtype=labels.dtype)

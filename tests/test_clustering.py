@@ -145,6 +145,38 @@ def test_a_program_that_is_a_plain_word_opening_a_line_before_a_mark_is_a_value_
     assert templates[labels[0]] == "<*> - connection to <*> closed, <NUM> bytes sent, <NUM> bytes received"
 
 
+def test_a_source_tag_joins_only_a_statement_with_a_rest_of_two_words_or_more():
+    # "java - exited" / "chrome.exe - exited": one word after the mark is too little to call it the same statement
+    exits = [f"{program} - exited" for program in PROGRAMS * 3]
+    lines = _proxy_lines(" -") + exits
+    labels, _ = cluster_lines(lines)
+    java = {label for line, label in zip(lines, labels) if line == "java - exited"}
+    assert java.isdisjoint(label for line, label in zip(lines, labels) if line.endswith(" - exited") and line != "java - exited")
+
+
+def test_log_levels_before_a_mark_stay_words_when_few_lines_open_with_a_value():
+    # most lines of the statement open with a level, a few with a worker's name: the levels are words of their
+    # statements, not source tags
+    lines = []
+    for level in ("ERROR", "WARNING", "INFO"):
+        lines += [f"{level} - payment for order {n} failed after {n % 5} retries" for n in range(3)]
+        lines += [f"{level} - cache warmed in {n} ms" for n in range(2)]
+    lines += [f"worker-{n} - payment for order {n * 7} failed after {n} retries" for n in range(3)]
+    labels, _ = cluster_lines(lines)
+    payments = {line.split()[0]: label for line, label in zip(lines, labels) if "payment" in line and not line.startswith("worker")}
+    assert len(set(payments.values())) == 3
+
+
+def test_lines_opened_by_a_word_that_other_rules_joined_to_a_value_count_as_opened_by_a_word():
+    # "ACCEPT: ..." joined "fw01: ..." before: that pattern opens with a value, yet most of its lines open with a
+    # word, so "DROP: ..." is not joined to it
+    lines = [f"{verdict}: inbound connection from 10.0.0.{n} to port {8000 + n}" for verdict in ("ACCEPT", "DROP") for n in range(4)]
+    lines += [f"{verdict}: rule {n} matched" for verdict in ("ACCEPT", "DROP") for n in range(2)]
+    lines += ["fw01: inbound connection from 10.0.0.9 to port 8009"]
+    labels, _ = cluster_lines(lines)
+    assert labels[0] != labels[4]
+
+
 def test_an_opening_word_without_a_mark_after_it_stays_a_word_of_its_statement():
     # "java connection to ... closed" could be a statement of its own: no mark shows "java" to be a source tag
     lines = _proxy_lines("")
