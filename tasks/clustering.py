@@ -1020,13 +1020,13 @@ class PatternClusterer:
         word, counted over the value-opened cluster and the word-opened ones
         that would join it. Else the words are words of their statements, as
         log levels are ("ERROR - payment failed" / "WARNING - payment failed"
-        beside a few "worker-3 - payment failed").
-        Without a mark after it, an opening word is a word of its statement
-        ("Bark Payload: ..." / "SendGrid Payload: ..."). Of two value-opened
-        clusters with one template, the first in label order is joined.
+        beside a few "worker-3 - payment failed"). Without a mark after it, an
+        opening word is a word of its statement ("Bark Payload: ..." /
+        "SendGrid Payload: ..."). Of two value-opened clusters with one
+        template, the first in label order is joined.
         """
-        # a template's second token is a mark only when its members' second tokens are: the templates of the
-        # other clusters are not made
+        # the rule reads a tag of one token, the mark second in a shape: the templates of clusters without such a
+        # shape are not made
         tagged = [s for s, shape in enumerate(shapes) if len(shape) > 1 and shape[1] in SOURCE_MARKS]
         if not tagged:
             return labels
