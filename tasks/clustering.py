@@ -248,6 +248,10 @@ def _is_plain_word(token: str) -> bool:
     return token.isalpha() and len(token) >= 2
 
 
+# a comma, a semicolon or a colon is a token of its own: only these stay on a word
+_CLAUSE_MARKS = frozenset(".!?")
+
+
 @lru_cache(maxsize=1 << 16)
 def _plain_stem(token: str) -> str | None:
     """The plain word a token is, or ends a sentence with ("root." / "root!"); None for any other."""
@@ -256,10 +260,6 @@ def _plain_stem(token: str) -> str | None:
     if token[-1:] in _CLAUSE_MARKS and _is_plain_word(token[:-1]):
         return token[:-1]
     return None
-
-
-# a comma, a semicolon or a colon is a token of its own: only these stay on a word
-_CLAUSE_MARKS = frozenset(".!?")
 
 
 @lru_cache(maxsize=1 << 12)
@@ -1033,26 +1033,30 @@ class PatternClusterer:
         members: dict[int, list[int]] = defaultdict(list)
         for s in np.flatnonzero(np.isin(labels, np.unique(labels[tagged]))).tolist():
             members[int(labels[s])].append(s)
-        templates = {label: _cluster_template(shapes, idx) for label, idx in members.items()}
+        templates: dict[int, tuple[str, ...]] = {}  # those that open with a tag: one token, then a mark
+        for label, idx in members.items():
+            template = _cluster_template(shapes, idx)
+            if len(template) > 1 and template[1] in SOURCE_MARKS:
+                templates[label] = template
         opened_by_value: dict[tuple[str, ...], int] = {}
         for label, template in templates.items():
-            if len(template) > 1 and template[0] == WILDCARD and template[1] in SOURCE_MARKS:
+            if template[0] == WILDCARD:
                 opened_by_value.setdefault(template[1:], label)
         tags: dict[int, list[int]] = defaultdict(list)  # a value-opened cluster: the word-opened ones of its rest
         for label, template in templates.items():
-            if len(template) > 1 and template[1] in SOURCE_MARKS and _is_word(template[0]) and _count_words(template[2:]) >= 2:
+            if _is_word(template[0]) and _count_words(template[2:]) >= 2:
                 if (value_opened := opened_by_value.get(template[1:])) is not None:
                     tags[value_opened].append(label)
         joined: dict[int, int] = {}
-        for value_opened, tagged_labels in tags.items():
+        for value_opened, word_opened in tags.items():
             # the messages opened by a value or a name against those opened by a plain word, in the value-opened
             # cluster too (other rules may have joined "ACCEPT: ..." and "fw01: ..." there)
             opened_by = {True: 0.0, False: 0.0}
-            for label in (value_opened, *tagged_labels):
+            for label in (value_opened, *word_opened):
                 for s in members[label]:
                     opened_by[_is_plain_word(shapes[s][0])] += float(weights[s])
             if opened_by[False] > opened_by[True]:
-                joined.update(dict.fromkeys(tagged_labels, value_opened))
+                joined.update(dict.fromkeys(word_opened, value_opened))
         if not joined:
             return labels
         return np.array([joined.get(label, label) for label in labels.tolist()], dtype=labels.dtype)
