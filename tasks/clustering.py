@@ -237,8 +237,18 @@ def _is_word(token: str) -> bool:
 
 @lru_cache(maxsize=1 << 16)
 def _is_name(token: str) -> bool:
-    # an identifier: a word with a digit, `_`, `-` or `.` in it (`db_main`, `acme-eu`), not a mark
-    return _is_word(token) and not token.isalpha() and token not in _JOINERS
+    # an identifier: a word with a digit, `_`, `-` or `.` in it (`db_main`, `acme-eu`), not a mark, nor a plain word
+    # that ends a sentence ("bounds.")
+    return _is_word(token) and not token.isalpha() and token not in _JOINERS and _plain_stem(token) is None
+
+
+_DOTTED = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+
+
+@lru_cache(maxsize=1 << 16)
+def _is_dotted_name(token: str) -> bool:
+    # a name with a dot between its parts (`cron.service`, `db.example.com`, `app.yaml`), marks after it aside
+    return _is_name(token) and _DOTTED.match(token) is not None
 
 
 def _is_plain_word(token: str) -> bool:
@@ -414,8 +424,11 @@ def same_statement(
     for gap_a, gap_b in gaps:
         if not gap_a or not gap_b:
             return False  # words on one side only: another statement
-        if len(gaps) == 1 and len(gap_a) == len(gap_b) == 1 and _is_plain_word(gap_a[0]) and _is_plain_word(gap_b[0]):
-            return False  # only one plain word in place of another: a word of the statement (see `_split_statement_words`)
+        if len(gaps) == 1 and len(gap_a) == len(gap_b) == 1 and _plain_stem(gap_a[0]) not in (None, _plain_stem(gap_b[0])):
+            if _plain_stem(gap_b[0]):
+                # only one plain word in place of another (a full stop after either aside): a word of the statement
+                # (see `_split_statement_words`)
+                return False
         lone = tuple(gap_a) == (WILDCARD,) or tuple(gap_b) == (WILDCARD,)
         if not lone and ((a_is_busy and _keeps_words(a, gap_a)) or (b_is_busy and _keeps_words(b, gap_b))):
             return False
@@ -828,25 +841,31 @@ class PatternClusterer:
         return dbscan_one_per_core(len(block), *near_pairs(vectors, np.asarray(block), 1.0 - self.eps))
 
     def _refine_block(
-        self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, free: list[bool]
+        self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, variants: np.ndarray, free: list[bool]
     ) -> np.ndarray:
-        """Statement words split a block's DBSCAN clusters, free fields join them (a block of two shapes or more)."""
+        """Statement words split a block's DBSCAN clusters, free fields join them (a block of two shapes or more).
+
+        `variants`: the different texts behind each shape.
+        """
         labels = self._split_statement_words(block, shapes, labels, free)
         if any(free):  # else each shape is its own key (a block's shapes are distinct): nothing to join
             labels = self._join(labels, self._field_keys(block, shapes, free))
-        return self._join_one_name_apart(block, shapes, labels, weights)
+        return self._join_one_name_apart(block, shapes, labels, variants)
 
-    def _join_one_name_apart(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    def _join_one_name_apart(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, variants: np.ndarray) -> np.ndarray:
         """Join shapes that differ in one position only, where both hold an identifier.
 
         `acme-eu` / `globex-us`, `db_main` / `db-replica-eu`: a token with a letter and a digit, `_`, `-` or
         `.` inside is a name, and a statement that differs by nothing else is one statement with another
-        value there. Alphabetic words are left to `_split_statement_words` ("VM Paused" / "VM Resumed"), the
-        shapes must share at least three words besides, and, as in `_join_value_lengths`, two shapes each
-        seen `min_support` times stay two statements ("read-only" / "read-write" on a busy service).
+        value there. Alphabetic words are left to `_split_statement_words` ("VM Paused" / "VM Resumed"). The
+        shapes must share at least three words besides, as a function's name may be its statement's own
+        ("hibernate_teardown_pmap_structs done: ..."); one word is enough when the names have a dot between
+        their parts, as unit, file and host names do ("Starting cron.service..."). As in `_join_value_lengths`,
+        two shapes each seen in `min_support` different texts (`variants`) stay two statements ("read-only" /
+        "read-write" on a busy service); one text repeated word for word shows no such thing.
         """
-        worded = [self._shape_words[i] - 1 >= 3 for i in block]
-        if sum(worded) < 2:
+        besides = [self._shape_words[i] - 1 for i in block]
+        if sum(1 for words in besides if words >= 1) < 2:
             return labels
         rows = [shapes[i] for i in block]
         for pos, column in enumerate(zip(*rows)):
@@ -854,11 +873,11 @@ class PatternClusterer:
                 continue  # every shape has the same token there: nothing to join on
             groups: dict[tuple, list[int]] = defaultdict(list)
             for local, token in enumerate(column):
-                if worded[local] and _is_name(token):
+                if (besides[local] >= 3 and _is_name(token)) or (besides[local] >= 1 and _is_dotted_name(token)):
                     row = rows[local]
                     groups[(pos, row[:pos], row[pos + 1 :])].append(local)
             joining = [members for members in groups.values() if len(members) > 1]
-            joining = [m for m in joining if sum(1 for local in m if weights[block[local]] >= self.min_support) < 2]
+            joining = [m for m in joining if sum(1 for local in m if variants[block[local]] >= self.min_support) < 2]
             if not joining:
                 continue
             keys: list[tuple] = [("\x00", local) for local in range(len(block))]
@@ -911,6 +930,7 @@ class PatternClusterer:
         # the template cache holds at 200k distinct messages)
         self._shape_words = [_count_words(shape) for shape in shapes]
         weights = np.asarray(shape_weights, dtype=float)
+        variety = np.asarray(shape_variants, dtype=float)
 
         shape_labels = np.full(len(shapes), -1, dtype=int)
         next_label = 0
@@ -945,7 +965,7 @@ class PatternClusterer:
                 for pos, v in few:
                     if v <= self._enumerated:  # the values of a field with few values: a free field, as many are
                         free[pos] = True
-                local = self._refine_block(block, shapes, self._dbscan(block, vectors), weights, free)
+                local = self._refine_block(block, shapes, self._dbscan(block, vectors), variety, free)
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)

@@ -598,11 +598,51 @@ def test_two_busy_patterns_are_one_statement_only_when_one_holds_free_text_where
 
 
 def test_busy_statements_one_name_apart_stay_two():
-    busy = ["Lag on db_main too high"] * 40 + ["Lag on db-replica-eu too high"] * 40
+    busy = [f"Lag on db_main too high: {n} s" for n in range(40)] + [f"Lag on db-replica-eu too high: {n} s" for n in range(40)]
     labels, _ = cluster_lines(busy)
-    assert labels[0] != labels[40]  # both seen often with their own name: two statements
-    labels, _ = cluster_lines(busy[:40] + ["Lag on db-replica-eu too high"])
+    assert labels[0] != labels[40]  # both seen in many texts with their own name: two statements
+    labels, _ = cluster_lines(busy[:40] + ["Lag on db-replica-eu too high: 7 s"])
     assert labels[0] == labels[-1]  # a rare variant joins the busy one
+
+
+def test_one_text_repeated_is_not_a_busy_statement():
+    # each line is printed word for word many times: the repetition says nothing of the name, which is a value
+    lines = ["Lag on db_main too high"] * 40 + ["Lag on db-replica-eu too high"] * 40
+    labels, _ = cluster_lines(lines)
+    assert labels[0] == labels[40]
+
+
+def test_a_dotted_name_is_a_value_in_a_short_statement_and_an_identifier_is_not():
+    # systemd names its units: "Starting <unit>..." is one statement whatever the unit, though it has one word
+    units = ["apt-daily.service", "snapd.service", "cron.service", "ssh.service", "docker.service"]
+    lines = [f"Starting {unit}..." for unit in units for _ in range(20)] + [f"Stopped {unit}." for unit in units for _ in range(20)]
+    labels, templates = cluster_lines(lines)
+    assert len(set(labels[:100])) == 1, templates
+    assert len(set(labels[100:])) == 1, templates
+    assert labels[0] != labels[100]
+    # a function's name before two words is the statement's own (two statements of a macOS kernel log)
+    lines = [
+        "hibernate_teardown_pmap_structs done: last_valid_compact_indx 282563",
+        "hibernate_teardown_pmap_structs done: last_valid_compact_indx 315096",
+        "hibernate_rebuild_pmap_structs done: last_valid_compact_indx 285862",
+    ]
+    labels, templates = cluster_lines(lines)
+    assert labels[0] == labels[1] != labels[2], templates
+
+
+def test_a_word_that_ends_a_sentence_is_not_a_name():
+    # a full stop does not make a name of a word: one text each, repeated, so neither is busy
+    lines = ["Solver for this problem cannot handle bounds."] * 10 + ["Solver for this problem cannot handle constraints."] * 10
+    labels, templates = cluster_lines(lines)
+    assert labels[0] != labels[10], templates
+
+
+def test_one_word_that_ends_a_sentence_in_place_of_another_is_another_statement():
+    a = ("Method", WILDCARD, "cannot", "handle", "bounds.")
+    b = ("Method", WILDCARD, "cannot", "handle", "constraints.")
+    # even when both words follow many words across the input, as a value's first word does
+    assert not same_statement(a, b, is_value=lambda token: True)
+    assert same_statement(a, ("Method", WILDCARD, "cannot", "handle", WILDCARD))
 
 
 def test_an_empty_value_after_equals_is_a_value_and_the_next_key_stays_a_word():
