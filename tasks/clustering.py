@@ -61,6 +61,7 @@ MIN_ENUMERATION = 3
 MAX_ENUMERATION_STATEMENTS = 16
 # a mark that ends a source tag opening a message ("java - ...", "kernel: ...", "worker | ...")
 SOURCE_MARKS = frozenset({"-", "--", ":", "|", "->"})
+MAX_TAG_POSITION = 8  # a source tag is looked for among a message's first tokens only
 _PART = r"[^\s,;=:()\[\]{}\"'|]"  # a character of a token: marks that separate values are tokens of their own
 _TOKEN = re.compile(
     # most tokens: a run of such characters that no colon glues to another part and no bracket opens after
@@ -270,6 +271,25 @@ def _plain_stem(token: str) -> str | None:
     if token[-1:] in _CLAUSE_MARKS and _is_plain_word(token[:-1]):
         return token[:-1]
     return None
+
+
+def _tag_positions(shape: Sequence[str]) -> list[int]:
+    """Where a shape may hold a source tag (see `_join_source_tags`), among its first `MAX_TAG_POSITION` tokens.
+
+    A tag is one word or value followed by a mark, or by a value and a mark (`nginx[<*>]:`); it opens the shape or
+    follows a mark, or a value that does ("kernel: [<*>] nginx[<*>]:").
+    """
+    found = []
+    for pos in range(min(len(shape) - 1, MAX_TAG_POSITION)):
+        if shape[pos] != WILDCARD and (not _is_word(shape[pos]) or shape[pos] in SOURCE_MARKS):
+            continue
+        before = shape[pos - 1] if pos else None
+        if pos and before not in SOURCE_MARKS and not (before == WILDCARD and (pos == 1 or shape[pos - 2] in SOURCE_MARKS)):
+            continue
+        after = shape[pos + 1]
+        if after in SOURCE_MARKS or (after == WILDCARD and pos + 2 < len(shape) and shape[pos + 2] in SOURCE_MARKS):
+            found.append(pos)
+    return found
 
 
 @lru_cache(maxsize=1 << 12)
@@ -873,7 +893,7 @@ class PatternClusterer:
                 continue  # every shape has the same token there: nothing to join on
             groups: dict[tuple, list[int]] = defaultdict(list)
             for local, token in enumerate(column):
-                if (besides[local] >= 3 and _is_name(token)) or (besides[local] >= 1 and _is_dotted_name(token)):
+                if _is_name(token) and (besides[local] >= 3 or (besides[local] >= 1 and _is_dotted_name(token))):
                     row = rows[local]
                     groups[(pos, row[:pos], row[pos + 1 :])].append(local)
             joining = [members for members in groups.values() if len(members) > 1]
@@ -1027,59 +1047,80 @@ class PatternClusterer:
         return self._join(labels, keys) if groups_joined else labels
 
     def _join_source_tags(self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Join a statement opened by a source tag read as a word to the same statement opened by a value.
+        """Join a statement whose source tag was read as a word to the same statement with a value there.
 
         A program, module or host often opens a message, then a mark
         (`SOURCE_MARKS`): "chrome.exe - host:443 close, ...", "java - host:443
         close, ...". The sources read as values make one template "<*> - ...
         close, ..."; a source read as a word ("java") made a template of its
-        own with the same rest. That template joins the one opened by a value
-        when the tag is one token (the mark is second in its shapes), the rest
-        holds two words or more, and most of the statement's messages open
-        with a value or a name (`chrome.exe`, `worker-3`) rather than a plain
-        word, counted over the value-opened cluster and the word-opened ones
-        that would join it. Else the words are words of their statements, as
-        log levels are ("ERROR - payment failed" / "WARNING - payment failed"
-        beside a few "worker-3 - payment failed"). Without a mark after it, an
-        opening word is a word of its statement ("Bark Payload: ..." /
-        "SendGrid Payload: ..."). Of two value-opened clusters with one
-        template, the first in label order is joined.
+        own with the same rest. That template joins the one with a value there
+        (the word read as a value, the template is the other's) when the tag
+        is one token, the rest after it holds two words or more, and most of
+        the statement's messages hold a value or a name there (`chrome.exe`,
+        `worker-3`) rather than a plain word, counted over the clusters that
+        would join. Else the words are words of their statements, as log
+        levels are ("ERROR - payment failed" / "WARNING - payment failed"
+        beside a few "worker-3 - payment failed"). Without a mark after it, a
+        word is a word of its statement ("Bark Payload: ..." / "SendGrid
+        Payload: ..."). A tag may be followed by a value before its mark (a
+        process id: `nginx[<*>]:`), and may follow other tags
+        (`_tag_positions`): "kernel: [<*>] nginx[<*>]: segfault at ...". Of
+        two clusters with one template, the first in label order is joined.
         """
-        # the rule reads a tag of one token, the mark second in a shape: the templates of clusters without such a
-        # shape are not made
-        tagged = [s for s, shape in enumerate(shapes) if len(shape) > 1 and shape[1] in SOURCE_MARKS]
+        # a tag needs a mark after it (within two tokens): most shapes have none, and need no closer look
+        tagged = [
+            s for s, shape in enumerate(shapes) if not SOURCE_MARKS.isdisjoint(shape[1 : MAX_TAG_POSITION + 2]) and _tag_positions(shape)
+        ]
         if not tagged:
             return labels
         members: dict[int, list[int]] = defaultdict(list)
         for s in np.flatnonzero(np.isin(labels, np.unique(labels[tagged]))).tolist():
             members[int(labels[s])].append(s)
-        templates: dict[int, tuple[str, ...]] = {}  # those that open with a tag: one token, then a mark
-        for label, idx in members.items():
-            template = _cluster_template(shapes, idx)
-            if len(template) > 1 and template[1] in SOURCE_MARKS:
-                templates[label] = template
-        opened_by_value: dict[tuple[str, ...], int] = {}
+        templates = {label: _cluster_template(shapes, idx) for label, idx in members.items()}
+        by_template: dict[tuple[str, ...], int] = {}
         for label, template in templates.items():
-            if template[0] == WILDCARD:
-                opened_by_value.setdefault(template[1:], label)
-        tags: dict[int, list[int]] = defaultdict(list)  # a value-opened cluster: the word-opened ones of its rest
+            if WILDCARD in template[:MAX_TAG_POSITION]:
+                by_template.setdefault(template, label)
+        # a cluster with a value there: the clusters with a word, each with where the tag sits in its template
+        joining: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        marked: set[int] = set()
         for label, template in templates.items():
-            if _is_word(template[0]) and _count_words(template[2:]) >= 2:
-                if (value_opened := opened_by_value.get(template[1:])) is not None:
-                    tags[value_opened].append(label)
-        joined: dict[int, int] = {}
-        for value_opened, word_opened in tags.items():
-            # the messages opened by a value or a name against those opened by a plain word, in the value-opened
-            # cluster too (other rules may have joined "ACCEPT: ..." and "fw01: ..." there)
-            opened_by = {True: 0.0, False: 0.0}
-            for label in (value_opened, *word_opened):
+            for pos in _tag_positions(template):
+                if template[pos] == WILDCARD or _count_words(template[pos + 1 :]) < 2:
+                    continue
+                target = by_template.get(collapse_wildcards((*template[:pos], WILDCARD, *template[pos + 1 :])))
+                if target is not None and target != label:
+                    joining[target].append((label, pos))
+                    if template[pos + 1] != WILDCARD:
+                        marked.add(target)  # a tag and a mark: the tags must be values (see below)
+                    break
+        parent = {label: label for label in members}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        joined = False
+        for target, word_tagged in joining.items():
+            # the messages with a plain word as a tag against the others, over the clusters that would join (other
+            # rules may have joined "ACCEPT: ..." and "fw01: ..." in the target, whose lines hold their tag where
+            # the word-tagged template does, unless a value before it took it in). A word with a process id after
+            # it, `nginx[<*>]:`, is a program's name whatever the others hold
+            opened_by = {True: 0.0, False: 1.0 if target not in marked else 0.0}
+            for label, pos in ((target, word_tagged[0][1]), *word_tagged) if target in marked else ():
                 for s in members[label]:
-                    opened_by[_is_plain_word(shapes[s][0])] += float(weights[s])
+                    opened_by[len(shapes[s]) > pos and _is_plain_word(shapes[s][pos])] += float(weights[s])
             if opened_by[False] > opened_by[True]:
-                joined.update(dict.fromkeys(word_opened, value_opened))
+                for label, _ in word_tagged:
+                    a, b = find(label), find(target)
+                    if a != b:
+                        parent[a] = b
+                        joined = True
         if not joined:
             return labels
-        return np.array([joined.get(label, label) for label in labels.tolist()], dtype=labels.dtype)
+        return np.array([find(label) if label in parent else label for label in labels.tolist()], dtype=labels.dtype)
 
     def _join_value_lengths(
         self,

@@ -167,6 +167,32 @@ def test_log_levels_before_a_mark_stay_words_when_few_lines_open_with_a_value():
     assert len(set(payments.values())) == 3
 
 
+def test_a_program_with_its_process_id_after_other_tags_is_a_value_whatever_most_programs_are_named():
+    # the kernel reports a crash of any program, named and numbered as syslog tags are, after its own tag and
+    # time: most of these programs are plain words, yet each is a value of the one statement
+    programs = ["nginx", "node", "java", "mysqld", "python3", "php-fpm7.4"]
+    lines = [
+        f"kernel: [{n}.{n * 7919 % 999983:06d}] {program}[{300 + n}]: segfault at {n * 4099:x} ip {n * 65537:016x} "
+        f"sp {n * 257:016x} error 4 in libc-2.31.so[{n * 31:x}+{n * 17:x}]"
+        for n, program in enumerate(programs * 3, start=1)
+    ]
+    lines += [f"kernel: [{n}.000100] usb 1-{n}: new high-speed USB device number {n + 2} using ehci-pci" for n in range(1, 5)]
+    labels, templates = cluster_lines(lines)
+    assert len(set(labels[:18])) == 1, templates
+    assert labels[0] != labels[-1]
+
+
+def test_log_levels_after_a_time_stay_words_when_few_lines_hold_a_value_there():
+    # a tag may follow a value (the time): the levels there are still words of their statements
+    lines = []
+    for level in ("ERROR", "WARNING"):
+        lines += [f"2024-05-01T10:0{n}:17Z {level} - payment for order {n} failed after {n % 5} retries" for n in range(4)]
+        lines += [f"2024-05-01T10:1{n}:02Z {level} - cache warmed in {n} ms" for n in range(2)]
+    lines += [f"2024-05-01T11:0{n}:45Z worker-{n} - payment for order {n * 7} failed after {n} retries" for n in range(2)]
+    labels, templates = cluster_lines(lines)
+    assert labels[0] != labels[6], templates
+
+
 def test_lines_opened_by_a_word_that_other_rules_joined_to_a_value_count_as_opened_by_a_word():
     # "ACCEPT: ..." joined "fw01: ..." before: that pattern opens with a value, yet most of its lines open with a
     # word, so "DROP: ..." is not joined to it
@@ -175,6 +201,9 @@ def test_lines_opened_by_a_word_that_other_rules_joined_to_a_value_count_as_open
     lines += ["fw01: inbound connection from 10.0.0.9 to port 8009"]
     labels, _ = cluster_lines(lines)
     assert labels[0] != labels[4]
+    # the same after a time, where the lines of that pattern hold their verdict or name second
+    labels, templates = cluster_lines([f"2024-05-01T10:00:{n:02d}Z {line}" for n, line in enumerate(lines)])
+    assert labels[0] != labels[4], templates
 
 
 def test_an_opening_word_without_a_mark_after_it_stays_a_word_of_its_statement():
