@@ -454,6 +454,11 @@ def same_statement(
             return False
         if not lone and not (is_value(_opening(gap_a)) and is_value(_opening(gap_b))):
             return False
+    if len(gaps) == 1 and _ends_after_a_mark(a, gaps[0][0]) and _ends_after_a_mark(b, gaps[0][1]):
+        # the text after a mark that ends both is one value when each is free text: a few plain words
+        # ("DENIED (PLAIN) <text>"), no mark, number or name (a statement of its own after a source tag)
+        if all(len(gap) <= MAX_VALUE_WORDS and all(map(_plain_stem, gap)) for gap in gaps[0]):
+            return True
     if 2 * anchored >= max(_words(a), _words(b)):
         return True
     # most words differ: still one statement when everything that differs reads as free text, or fills in
@@ -463,6 +468,15 @@ def same_statement(
         for gap_a, gap_b in gaps
         for side, other in ((tuple(gap_a), tuple(gap_b)), (tuple(gap_b), tuple(gap_a)))
     )
+
+
+_TAIL_MARKS = SOURCE_MARKS | {")", "]", "="}
+
+
+def _ends_after_a_mark(template: Sequence[str], gap: Sequence[str]) -> bool:
+    """Whether `gap` ends the template, right after a mark (`_TAIL_MARKS`)."""
+    n = len(gap)
+    return 0 < n < len(template) and tuple(template[-n:]) == tuple(gap) and template[-n - 1] in _TAIL_MARKS
 
 
 def _keeps_words(template: Sequence[str], gap: Sequence[str]) -> bool:
@@ -1142,6 +1156,12 @@ class PatternClusterer:
         "Received: [Errno <*>] reset by peer <*>" and "Received: <*> export."; see
         `_common_ends`), and one plain word
         in place of another is left to the same-length rules ("VM Paused").
+        The text after a mark that ends both templates is one value when each
+        side is free text of at most `MAX_VALUE_WORDS` plain words ("Connection
+        file not found: timed out" / "...: server closed the connection
+        unexpectedly"); a number, a name or a mark there makes it a statement
+        of its own after a source tag ("pydev debugger: process <*> is
+        connecting").
         A value begins with a wildcard or with a word that follows many
         different words across the input (free text such as an error message,
         punctuation aside) and seldom the same one twice; a word that always

@@ -412,6 +412,24 @@ def test_an_error_or_an_object_printed_with_its_one_argument_is_one_value():
     assert tokenize("Sandbox: mdworker(<NUM>) deny(<NUM>)")[:6] == ["Sandbox", ":", "mdworker", "(", "<NUM>", ")"]
 
 
+def test_free_text_after_a_mark_that_ends_both_templates_is_one_value():
+    # only the first word of each text follows many words (a value's opening); the others follow one word each
+    opens = {"timed", "server", "process", "replacing", WILDCARD}.__contains__
+    a = ("Connection", "file", "not", "found", ":", "timed", "out")
+    b = ("Connection", "file", "not", "found", ":", "server", "closed", "the", "connection", "unexpectedly")
+    assert same_statement(a, b, is_value=opens)
+    # without a mark before them, the words are the statements' own
+    assert not same_statement(
+        ("Loading", "cache", "file", "timed", "out"), ("Loading", "cache", "file", "server", "closed", "the", "connection"), is_value=opens
+    )
+    # a text with a number, a name or a mark of its own is a statement of its own after a source tag
+    assert not same_statement(
+        ("pydev", "debugger", ":", "process", WILDCARD, "is", "connecting"),
+        ("pydev", "debugger", ":", "replacing", "to", "client"),
+        is_value=opens,
+    )
+
+
 def test_same_statement_needs_anchored_words_and_a_substitution():
     free_text = {"<*>", "connection", "reset", "by", "peer", "timeout"}.__contains__
     a = ("Request", "to", "payments", "failed", ":", "<*>")
