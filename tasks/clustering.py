@@ -37,6 +37,7 @@ Three general observations about logging statements shape the method:
 from __future__ import annotations
 
 import gc
+import math
 import re
 import threading
 from collections import Counter, defaultdict
@@ -425,7 +426,12 @@ def tail_as_one_value(tokens: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def same_statement(
-    a: Sequence[str], b: Sequence[str], is_value=lambda token: token == WILDCARD, a_is_busy: bool = False, b_is_busy: bool = False
+    a: Sequence[str],
+    b: Sequence[str],
+    is_value=lambda token: token == WILDCARD,
+    a_is_busy: bool = False,
+    b_is_busy: bool = False,
+    weight=None,
 ) -> bool:
     """Whether two templates are one statement whose values took other tokens (see `_join_value_lengths`).
 
@@ -434,6 +440,7 @@ def same_statement(
     value (a wildcard) and still kept a plain word, that word is a word of its statement (the value varied,
     the word did not), however many other statements print it: a gap that holds such a word on that side and
     other text on the other ("Failed to read <*>" / "Failed to import tax <*>") parts them.
+    weight: what a word counts for when the common words must be half of each template's (one each when None).
     """
     a, b = tail_as_one_value(tuple(a)), tail_as_one_value(tuple(b))
     if a == b:
@@ -459,8 +466,15 @@ def same_statement(
         # ("DENIED (PLAIN) <text>"), no mark, number or name (a statement of its own after a source tag)
         if all(len(gap) <= MAX_VALUE_WORDS and all(map(_plain_stem, gap)) for gap in gaps[0]):
             return True
-    if 2 * anchored >= max(_words(a), _words(b)):
-        return True
+    if weight is None:
+        if 2 * anchored >= max(_words(a), _words(b)):
+            return True
+    else:
+        total_a = sum(weight(t) for t in a if _is_word(t))
+        total_b = sum(weight(t) for t in b if _is_word(t))
+        in_gaps = sum(weight(t) for gap, _ in gaps for t in gap if _is_word(t))
+        if 2 * (total_a - in_gaps) >= max(total_a, total_b):
+            return True
     # most words differ: still one statement when everything that differs reads as free text, or fills in
     # a value the other template holds as a wildcard
     return all(
@@ -1149,7 +1163,10 @@ class PatternClusterer:
         Two cluster templates are one statement when they are equal once adjacent
         wildcards read as one value, or when they align on common words (prefix,
         suffix, landmark words; see `same_statement`) that are at least two and
-        at least half the words of each, and each gap differs on both sides (one
+        at least half the words of each, a word weighed by how few shapes hold
+        it (TF-IDF's smoothed inverse document frequency: the words of an error
+        message that many statements end with anchor less than a statement's
+        own), and each gap differs on both sides (one
         value in place of another). Words present on one side only are words of another
         statement ("for <*> from <*>" and "for invalid user <*> from <*>"), except around
         the value that ends the shorter template, which holds them ("Received: <*>",
@@ -1223,9 +1240,16 @@ class PatternClusterer:
             gaps, anchored = _gaps(joined, template, opens_value=is_value)
             return anchored >= 2 and bool(gaps) and all(free_text_for_a_value(a, b) for a, b in gaps)
 
+        n_shapes = len(shapes)
+
+        @cache
+        def weight(token: str) -> float:
+            # a word many statements print (common words, the words of common error messages) anchors little
+            return math.log((1 + n_shapes) / (1 + shapes_with.get(token, 0))) + 1.0
+
         @cache
         def one_statement(joined: tuple[str, ...], template: tuple[str, ...], joined_is_busy: bool, template_is_busy: bool) -> bool:
-            return same_statement(joined, template, is_value, joined_is_busy, template_is_busy)
+            return same_statement(joined, template, is_value, joined_is_busy, template_is_busy, weight)
 
         members: dict[int, list[int]] = defaultdict(list)
         for s, label in enumerate(labels.tolist()):

@@ -980,6 +980,18 @@ def test_only_values_and_marks_after_the_last_word_read_as_one_value():
     assert tail_as_one_value(("Deploy", "step", "<*>", "✅")) == ("Deploy", "step", "<*>", "✅")
 
 
+def test_words_that_many_statements_print_anchor_less_than_a_statements_own():
+    phrase = ("server", "closed", "the", "connection", "unexpectedly")
+    shapes = [("Worker", "channel", "disabled", ":", *phrase), ("Rev", "options", "<*>", ",", "branch_name", *phrase)]
+    # an error message that many statements end with, and openings that follow many words, as values do
+    shapes += [(f"Task{n}", "ended", ":", *phrase) for n in range(10)]
+    shapes += [(word, opening) for word in ("saw", "lost", "new") for opening in ("Worker", "Rev")]
+    joined = PatternClusterer()._join_value_lengths(shapes, np.arange(len(shapes)), np.ones(len(shapes)))
+    # five words in common, three of each statement's own: by count they would be one statement
+    assert joined[0] != joined[1]
+    assert same_statement(shapes[0], shapes[1], is_value={"Worker", "Rev", WILDCARD}.__contains__)
+
+
 def test_in_the_second_pass_a_widened_cluster_meets_the_other_widened_templates():
     # each of the two pairs widens its own template in the first pass; the widened ones are one statement
     shapes = [
@@ -988,9 +1000,12 @@ def test_in_the_second_pass_a_widened_cluster_meets_the_other_widened_templates(
         ("Sync", "of", "user", "for", "shard"),
         ("Sync", "of", "user", "<*>"),
     ]
+    # the other statements of the input print "for", "to" and "user" too, not "Sync of": the words the pairs share
+    # are the rarer ones (see same_statement's weights)
+    shapes += [(f"Cache{n}", "miss", "for", "user", "to", f"region{n}") for n in range(8)]
     # neither pair is seen min_support times in all: a busy one would keep its plain words (see same_statement)
-    joined = PatternClusterer()._join_value_lengths(shapes, np.arange(4), np.array([1.0, 0.5, 2.0, 0.5]))
-    assert len(set(joined.tolist())) == 1
+    joined = PatternClusterer()._join_value_lengths(shapes, np.arange(12), np.array([1.0, 0.5, 2.0, 0.5] + [1.0] * 8))
+    assert len(set(joined.tolist()[:4])) == 1
 
 
 def test_fit_pauses_the_garbage_collector_and_leaves_it_as_it_was():
