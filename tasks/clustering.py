@@ -440,7 +440,8 @@ def same_statement(
     value (a wildcard) and still kept a plain word, that word is a word of its statement (the value varied,
     the word did not), however many other statements print it: a gap that holds such a word on that side and
     other text on the other ("Failed to read <*>" / "Failed to import tax <*>") parts them.
-    weight: what a word counts for when the common words must be half of each template's (one each when None).
+    weight: what the words of some tokens count for, when the common words must be half of each template's words
+    (one each when None).
     """
     a, b = tail_as_one_value(tuple(a)), tail_as_one_value(tuple(b))
     if a == b:
@@ -470,10 +471,8 @@ def same_statement(
         if 2 * anchored >= max(_words(a), _words(b)):
             return True
     else:
-        total_a = sum(weight(t) for t in a if _is_word(t))
-        total_b = sum(weight(t) for t in b if _is_word(t))
-        in_gaps = sum(weight(t) for gap, _ in gaps for t in gap if _is_word(t))
-        if 2 * (total_a - in_gaps) >= max(total_a, total_b):
+        total_a, total_b = weight(a), weight(b)
+        if 2 * (total_a - sum(weight(tuple(gap)) for gap, _ in gaps)) >= max(total_a, total_b):
             return True
     # most words differ: still one statement when everything that differs reads as free text, or fills in
     # a value the other template holds as a wildcard
@@ -747,7 +746,8 @@ class PatternClusterer:
     ) -> tuple[list[bool], list[tuple[int, frozenset[str]]]]:
         """The block's free positions (as `_free_positions`), and the few plain words its positions take.
 
-        Each set of `MIN_ENUMERATION` to `max_field_values` plain words that a position takes is returned with its
+        Each set of `MIN_ENUMERATION` to `max_field_values` plain words that a position takes (its values, marks
+        and other tokens aside: a statement of the same length may hold other text there) is returned with its
         position and added to `few_words`, with the constant words of the block (when it holds two at least), for
         `_enumerated_values`; once those are known, a position whose words are all values is free too (see `_fit`).
         A word that ends a sentence counts without its full stop: the "root." of "Started Session 5 of user
@@ -757,8 +757,8 @@ class PatternClusterer:
             return self._free_positions(block, shapes), []
         columns = list(zip(*(shapes[i] for i in block)))
         if len(block) <= self.max_field_values:
-            # no position is free in so few shapes: only a position that opens with a plain word can take a few
-            values = [set(column) if _plain_stem(column[0]) else None for column in columns]
+            # no position is free in so few shapes: only a position that holds a plain word can take a few
+            values = [set(column) if any(map(_plain_stem, column)) else None for column in columns]
         else:
             values = [set(column) for column in columns]
         free = self._free_positions(block, shapes, values)
@@ -767,14 +767,9 @@ class PatternClusterer:
             # "root" and "root." are one word: a position may take twice as many tokens as words
             if v is None or not MIN_ENUMERATION <= len(v) <= 2 * self.max_field_values:
                 continue
-            stems = set()
-            for token in v:
-                if (stem := _plain_stem(token)) is None:
-                    break
-                stems.add(stem)
-            else:
-                if MIN_ENUMERATION <= len(stems) <= self.max_field_values:
-                    few.append((pos, frozenset(stems)))
+            stems = {stem for token in v if (stem := _plain_stem(token)) is not None}
+            if MIN_ENUMERATION <= len(stems) <= self.max_field_values:
+                few.append((pos, frozenset(stems)))
         if few:
             constant = frozenset(c[0] for c in columns if _is_word(c[0]) and c.count(c[0]) == len(c))
             # a statement is known by its words: a block of fewer than two ("now Paused", "now Resumed") shows nothing
@@ -1243,9 +1238,13 @@ class PatternClusterer:
         n_shapes = len(shapes)
 
         @cache
-        def weight(token: str) -> float:
+        def word_weight(token: str) -> float:
             # a word many statements print (common words, the words of common error messages) anchors little
             return math.log((1 + n_shapes) / (1 + shapes_with.get(token, 0))) + 1.0
+
+        @cache
+        def weight(tokens: tuple[str, ...]) -> float:
+            return sum(word_weight(token) for token in tokens if _is_word(token))
 
         @cache
         def one_statement(joined: tuple[str, ...], template: tuple[str, ...], joined_is_busy: bool, template_is_busy: bool) -> bool:

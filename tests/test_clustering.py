@@ -121,6 +121,19 @@ def test_a_value_that_ends_a_sentence_is_known_with_its_full_stop():
     assert templates[labels[12]] == "Started Session <NUM> of user <*>"
 
 
+def test_known_values_free_a_position_that_another_statement_of_the_block_holds_other_text_at():
+    # HTTP methods, printed by two unrelated statements; a third prints one of them per line, each line word for
+    # word alike, beside a statement of the same length and opening word whose last token is no word
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+    lines = [f"Cannot get stack range, reason: {method} {n}" for n, method in enumerate(methods * 2)]
+    lines += [f"Form URL {method} rejected cert_verify {n}" for n, method in enumerate(methods * 2)]
+    rpc = [f"Received response to rpc {method}." for method in methods for _ in range(3)]
+    # the other statement first: its last token is the first the block reads there
+    labels, templates = cluster_lines(lines + ["Received 7 initiating graceful shutdown..."] + rpc)
+    assert len(set(labels[25:])) == 1, templates
+    assert labels[24] != labels[25]
+
+
 PROGRAMS = ["chrome.exe", "firefox.exe", "svchost.exe", "Dropbox.exe", "java", "outlook.exe", "iexplore.exe", "git.exe"]
 HOSTS = ["clients4.google.com:443", "proxy.cse.example.edu:5070", "www.example.com", "imap.example.net:993", "10.2.7.14:8080"]
 
