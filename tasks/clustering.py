@@ -244,13 +244,15 @@ def _is_name(token: str) -> bool:
     return _is_word(token) and not token.isalpha() and token not in _JOINERS and _plain_stem(token) is None
 
 
-_DOTTED = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+# a unit, file or host name: parts joined by dots, the last one a lower-case suffix (`cron.service`, `NetworkManager.service`)
+_DOTTED = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]+")
 
 
 @lru_cache(maxsize=1 << 16)
 def _is_dotted_name(token: str) -> bool:
-    # a name with a dot between its parts (`cron.service`, `db.example.com`, `app.yaml`), marks after it aside
-    return _is_name(token) and _DOTTED.match(token) is not None
+    # a sentence's marks after it aside; a class's name (`com.acme.OrderService`) or two words that lack a space
+    # (`finished.Exiting`) end otherwise
+    return _is_name(token) and _DOTTED.fullmatch(token.rstrip(".!?")) is not None
 
 
 def _is_plain_word(token: str) -> bool:
@@ -884,28 +886,37 @@ class PatternClusterer:
         return dbscan_one_per_core(len(block), *near_pairs(vectors, np.asarray(block), 1.0 - self.eps))
 
     def _refine_block(
-        self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, variants: np.ndarray, free: list[bool]
+        self,
+        block: list[int],
+        shapes: list[tuple[str, ...]],
+        labels: np.ndarray,
+        weights: np.ndarray,
+        variants: np.ndarray,
+        free: list[bool],
     ) -> np.ndarray:
         """Statement words split a block's DBSCAN clusters, free fields join them (a block of two shapes or more).
 
-        `variants`: the different texts behind each shape.
+        `weights`: the messages behind each shape; `variants`: the different texts among them.
         """
         labels = self._split_statement_words(block, shapes, labels, free)
         if any(free):  # else each shape is its own key (a block's shapes are distinct): nothing to join
             labels = self._join(labels, self._field_keys(block, shapes, free))
-        return self._join_one_name_apart(block, shapes, labels, variants)
+        return self._join_one_name_apart(block, shapes, labels, weights, variants)
 
-    def _join_one_name_apart(self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, variants: np.ndarray) -> np.ndarray:
+    def _join_one_name_apart(
+        self, block: list[int], shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, variants: np.ndarray
+    ) -> np.ndarray:
         """Join shapes that differ in one position only, where both hold an identifier.
 
         `acme-eu` / `globex-us`, `db_main` / `db-replica-eu`: a token with a letter and a digit, `_`, `-` or
         `.` inside is a name, and a statement that differs by nothing else is one statement with another
         value there. Alphabetic words are left to `_split_statement_words` ("VM Paused" / "VM Resumed"). The
         shapes must share at least three words besides, as a function's name may be its statement's own
-        ("hibernate_teardown_pmap_structs done: ..."); one word is enough when the names have a dot between
-        their parts, as unit, file and host names do ("Starting cron.service..."). As in `_join_value_lengths`,
-        two shapes each seen in `min_support` different texts (`variants`) stay two statements ("read-only" /
-        "read-write" on a busy service); one text repeated word for word shows no such thing.
+        ("hibernate_teardown_pmap_structs done: ..."); one word is enough between unit, file and host names,
+        whose parts a dot joins and whose last part is a lower-case suffix ("Starting cron.service..."). Two
+        shapes each seen `min_support` times stay two statements ("read-only" / "read-write" on a busy
+        service); for those names, in `min_support` different texts (`variants`), as in `_join_value_lengths`:
+        a unit started again and again, word for word, is still the one statement of any unit.
         """
         besides = [self._shape_words[i] - 1 for i in block]
         if sum(1 for words in besides if words >= 1) < 2:
@@ -916,11 +927,18 @@ class PatternClusterer:
                 continue  # every shape has the same token there: nothing to join on
             groups: dict[tuple, list[int]] = defaultdict(list)
             for local, token in enumerate(column):
-                if _is_name(token) and (besides[local] >= 3 or (besides[local] >= 1 and _is_dotted_name(token))):
+                if not _is_name(token):
+                    continue
+                dotted = _is_dotted_name(token)
+                if besides[local] >= 3 or (besides[local] >= 1 and dotted):
                     row = rows[local]
-                    groups[(pos, row[:pos], row[pos + 1 :])].append(local)
-            joining = [members for members in groups.values() if len(members) > 1]
-            joining = [m for m in joining if sum(1 for local in m if variants[block[local]] >= self.min_support) < 2]
+                    groups[(pos, dotted, row[:pos], row[pos + 1 :])].append(local)
+            joining = []
+            for (_, dotted, _, _), members in groups.items():
+                # how busy a shape is: for a dotted name the texts behind it, for an identifier its messages
+                seen = variants if dotted else weights
+                if len(members) > 1 and sum(1 for local in members if seen[block[local]] >= self.min_support) < 2:
+                    joining.append(members)
             if not joining:
                 continue
             keys: list[tuple] = [("\x00", local) for local in range(len(block))]
@@ -1008,7 +1026,7 @@ class PatternClusterer:
                 for pos, v in few:
                     if v <= self._enumerated:  # the values of a field with few values: a free field, as many are
                         free[pos] = True
-                local = self._refine_block(block, shapes, self._dbscan(block, vectors), variety, free)
+                local = self._refine_block(block, shapes, self._dbscan(block, vectors), weights, variety, free)
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
@@ -1235,12 +1253,13 @@ class PatternClusterer:
             gaps, anchored = _gaps(joined, template, opens_value=is_value)
             return anchored >= 2 and bool(gaps) and all(free_text_for_a_value(a, b) for a, b in gaps)
 
-        n_shapes = len(shapes)
-
         @cache
         def word_weight(token: str) -> float:
-            # a word many statements print (common words, the words of common error messages) anchors little
-            return math.log((1 + n_shapes) / (1 + shapes_with.get(token, 0))) + 1.0
+            # a word many patterns print (common words, the words of common error messages) anchors little; its
+            # shapes counted once per pattern whose template holds it, so a statement seen in many shapes is not made
+            # common by its own words
+            held = min(max(shapes_with.get(token, 0) - shared_within[token], 1), len(templates))
+            return math.log((1 + len(templates)) / (1 + held)) + 1.0
 
         @cache
         def weight(tokens: tuple[str, ...]) -> float:
@@ -1261,6 +1280,12 @@ class PatternClusterer:
             variety[label] = float(sum(variants[s] for s in idx))
             templates[label] = _cluster_template(shapes, idx)
             support[label] = float(weights[idx[0]]) if len(idx) == 1 else float(sum(weights[s] for s in idx))
+        # a word of a pattern's template is printed by each of its shapes: counted once for the pattern
+        shared_within: Counter = Counter()
+        for label, idx in members.items():
+            if len(idx) > 1:
+                for token in set(templates[label]):
+                    shared_within[token] += len(idx) - 1
 
         def keys(template: tuple[str, ...]) -> list[tuple]:
             # where a template meets the larger clusters it is compared with: its opening and closing tokens, and

@@ -658,18 +658,24 @@ def test_two_busy_patterns_are_one_statement_only_when_one_holds_free_text_where
 
 
 def test_busy_statements_one_name_apart_stay_two():
-    busy = [f"Lag on db_main too high: {n} s" for n in range(40)] + [f"Lag on db-replica-eu too high: {n} s" for n in range(40)]
+    busy = ["Lag on db_main too high"] * 40 + ["Lag on db-replica-eu too high"] * 40
     labels, _ = cluster_lines(busy)
-    assert labels[0] != labels[40]  # both seen in many texts with their own name: two statements
-    labels, _ = cluster_lines(busy[:40] + ["Lag on db-replica-eu too high: 7 s"])
+    assert labels[0] != labels[40]  # both seen often with their own name: two statements
+    labels, _ = cluster_lines(busy[:40] + ["Lag on db-replica-eu too high"])
     assert labels[0] == labels[-1]  # a rare variant joins the busy one
 
 
-def test_one_text_repeated_is_not_a_busy_statement():
-    # each line is printed word for word many times: the repetition says nothing of the name, which is a value
-    lines = ["Lag on db_main too high"] * 40 + ["Lag on db-replica-eu too high"] * 40
+def test_a_unit_name_repeated_word_for_word_is_not_a_busy_statement():
+    # each line is printed word for word many times: the repetition says nothing of the unit, which is a value
+    lines = ["Reloaded nginx.service with new config"] * 40 + ["Reloaded haproxy.service with new config"] * 40
     labels, _ = cluster_lines(lines)
     assert labels[0] == labels[40]
+    # in many texts each, the names are the statements' own
+    lines = [f"Reloaded nginx.service with config {n}" for n in range(40)] + [
+        f"Reloaded haproxy.service with config {n}" for n in range(40)
+    ]
+    labels, _ = cluster_lines(lines)
+    assert labels[0] != labels[40]
 
 
 def test_a_dotted_name_is_a_value_in_a_short_statement_and_an_identifier_is_not():
@@ -688,6 +694,13 @@ def test_a_dotted_name_is_a_value_in_a_short_statement_and_an_identifier_is_not(
     ]
     labels, templates = cluster_lines(lines)
     assert labels[0] == labels[1] != labels[2], templates
+    # so is a class's name, and two words that lack a space after a full stop
+    for lines in (
+        ["com.acme.OrderService initialised"] * 2 + ["com.acme.PaymentService initialised"] * 2,
+        ["Sync finished.Exiting", "Sync finished.Restarting"],
+    ):
+        labels, templates = cluster_lines(lines)
+        assert labels[0] != labels[-1], templates
 
 
 def test_a_word_that_ends_a_sentence_is_not_a_name():
