@@ -63,6 +63,8 @@ MAX_ENUMERATION_STATEMENTS = 16
 # a mark that ends a source tag opening a message ("java - ...", "kernel: ...", "worker | ...")
 SOURCE_MARKS = frozenset({"-", "--", ":", "|", "->"})
 MAX_TAG_POSITION = 8  # a source tag is looked for among a message's first tokens only
+# a program's name with its process id in brackets and a colon, as syslog prints it (`sshd[4242]:`, masked or not)
+_PROCESS_TAG = re.compile(r"(?<![\w.<>-])[A-Za-z][\w.<>-]*\[(?:\d+|<[A-Z]+>)\]:")
 _PART = r"[^\s,;=:()\[\]{}\"'|]"  # a character of a token: marks that separate values are tokens of their own
 _TOKEN = re.compile(
     # most tokens: a run of such characters that no colon glues to another part and no bracket opens after
@@ -80,6 +82,7 @@ _PLACEHOLDER = re.compile(r"^<[A-Z*]+>$")
 _HAS_VALUE = re.compile(r"\d|<[A-Z*]+>|^[/~.]*/|/.*/|\\.*\\")
 _JOINERS = frozenset(":=|()[]{}")
 _CLOSING = {"[": "]", "(": ")", "{": "}"}
+_OPENING_OF = {close: open_ for open_, close in _CLOSING.items()}
 _WORD = re.compile(r"[A-Za-z]")
 _VALUE_MARKS = _JOINERS | frozenset(".,;/#'\"")  # marks inside or around a value
 _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
@@ -155,6 +158,8 @@ def statement_shape(
                     j += 2
                 else:
                     break
+            if j < n and tokens[j] in _OPENING_OF and tokens[i:j].count(_OPENING_OF[tokens[j]]) > tokens[i:j].count(tokens[j]):
+                j += 1  # a bracket the value opened closes in it: `python3[4242]`, `libc-2.31.so[7f+3a]`
             if comma_after and i > 0 and tokens[i - 1] == "=":
                 j = _value_before_next_key(tokens, j, comma_after)
             shape.append(WILDCARD)
@@ -485,7 +490,7 @@ def same_statement(
     )
 
 
-_TAIL_MARKS = SOURCE_MARKS | {")", "]", "="}
+_TAIL_MARKS = frozenset({":", "-"})  # a label and its text: "Health check: ...", "worker-3 - ..."
 
 
 def _ends_after_a_mark(template: Sequence[str], gap: Sequence[str]) -> bool:
@@ -1034,7 +1039,10 @@ class PatternClusterer:
             shape_labels = self._join_value_lengths(
                 shapes, shape_labels, weights, np.asarray(shape_variants, dtype=float), document_frequency
             )
-            shape_labels = self._join_source_tags(shapes, shape_labels, weights)
+            # the shapes of messages with a program's tag and process id (`nginx[<NUM>]:`): `statement_shape` reads
+            # the id in brackets as a value like any other
+            pid_tagged = {int(shape_of[i]) for i, message in enumerate(messages) if "]:" in message and _PROCESS_TAG.search(message)}
+            shape_labels = self._join_source_tags(shapes, shape_labels, weights, pid_tagged)
 
         # renumber labels densely, in order of first appearance
         dense: dict[int, int] = {}
@@ -1087,7 +1095,9 @@ class PatternClusterer:
                 groups_joined += 1
         return self._join(labels, keys) if groups_joined else labels
 
-    def _join_source_tags(self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    def _join_source_tags(
+        self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, pid_tagged: set[int] = frozenset()
+    ) -> np.ndarray:
         """Join a statement whose source tag was read as a word to the same statement with a value there.
 
         A program, module or host often opens a message, then a mark
@@ -1122,18 +1132,20 @@ class PatternClusterer:
         for label, template in templates.items():
             if WILDCARD in template[:MAX_TAG_POSITION]:
                 by_template.setdefault(template, label)
-        # a cluster with a value there: the clusters with a word, each with where the tag sits in its template
-        joining: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        marked: set[int] = set()
+        # a cluster with a value there: the clusters with a word, each with where the tag sits in its template, and
+        # whether the tag is a program's with its process id (`nginx[<*>]:`, as `pid_tagged` shapes print it)
+        joining: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
         for label, template in templates.items():
             for pos in _tag_positions(template):
                 if template[pos] == WILDCARD or _count_words(template[pos + 1 :]) < 2:
                     continue
+                with_pid = template[pos + 1] == WILDCARD
+                if not with_pid and pos and template[pos - 1] == WILDCARD:
+                    continue  # the value before it would take in a value there: lines without a tag look the same
                 target = by_template.get(collapse_wildcards((*template[:pos], WILDCARD, *template[pos + 1 :])))
                 if target is not None and target != label:
-                    joining[target].append((label, pos))
-                    if template[pos + 1] != WILDCARD:
-                        marked.add(target)  # a tag and a mark: the tags must be values (see below)
+                    with_pid = with_pid and any(s in pid_tagged for s in members[label])
+                    joining[target].append((label, pos, with_pid))
                     break
         parent = {label: label for label in members}
 
@@ -1145,20 +1157,24 @@ class PatternClusterer:
 
         joined = False
         for target, word_tagged in joining.items():
-            # the messages with a plain word as a tag against the others, over the clusters that would join (other
-            # rules may have joined "ACCEPT: ..." and "fw01: ..." in the target, whose lines hold their tag where
-            # the word-tagged template does, unless a value before it took it in). A word with a process id after
-            # it, `nginx[<*>]:`, is a program's name whatever the others hold
-            opened_by = {True: 0.0, False: 1.0 if target not in marked else 0.0}
-            for label, pos in ((target, word_tagged[0][1]), *word_tagged) if target in marked else ():
-                for s in members[label]:
-                    opened_by[len(shapes[s]) > pos and _is_plain_word(shapes[s][pos])] += float(weights[s])
-            if opened_by[False] > opened_by[True]:
-                for label, _ in word_tagged:
-                    a, b = find(label), find(target)
-                    if a != b:
-                        parent[a] = b
-                        joined = True
+            # a word with a process id after it is a program's name whatever the others hold
+            joins = [label for label, _, with_pid in word_tagged if with_pid]
+            marked = [(label, pos) for label, pos, with_pid in word_tagged if not with_pid]
+            if marked:
+                # the messages with a plain word as a tag against the others, over the clusters that would join
+                # (other rules may have joined "ACCEPT: ..." and "fw01: ..." in the target, whose lines hold their
+                # tag where the word-tagged templates do)
+                opened_by = {True: 0.0, False: 0.0}
+                for label, pos in ((target, marked[0][1]), *marked):
+                    for s in members[label]:
+                        opened_by[len(shapes[s]) > pos and _is_plain_word(shapes[s][pos])] += float(weights[s])
+                if opened_by[False] > opened_by[True]:
+                    joins += [label for label, _ in marked]
+            for label in joins:
+                a, b = find(label), find(target)
+                if a != b:
+                    parent[a] = b
+                    joined = True
         if not joined:
             return labels
         return np.array([find(label) if label in parent else label for label in labels.tolist()], dtype=labels.dtype)

@@ -193,6 +193,43 @@ def test_a_program_with_its_process_id_after_other_tags_is_a_value_whatever_most
     labels, templates = cluster_lines(lines)
     assert len(set(labels[:18])) == 1, templates
     assert labels[0] != labels[-1]
+    # a tag without a process id that would join the same statement is judged apart, by the majority
+    lines = [f"kernel: {program}[{300 + n}]: segfault at {n * 4099:x} error 4" for n, program in enumerate(programs * 3, start=1)]
+    labels, templates = cluster_lines(lines + [f"kernel: audit: segfault at {n:x} error 4" for n in (1, 2)])
+    assert len(set(labels[:18])) == 1, templates
+
+
+def test_a_bracket_that_a_value_opens_closes_in_it():
+    assert statement_shape(tokenize("kernel: python3[4242]: segfault"))[0] == ("kernel", ":", WILDCARD, ":", "segfault")
+    assert statement_shape(tokenize("error 4 in libc-2.31.so[7f3a+1b]"))[0] == ("error", WILDCARD, "in", WILDCARD)
+
+
+def test_a_number_before_a_mark_is_no_process_id_and_log_levels_before_it_stay_words():
+    # "%(levelname)s %(process)d - %(message)s": the id is no part of a program's tag, so the levels stay words
+    lines = []
+    for level in ("ERROR", "WARNING", "INFO"):
+        lines += [f"{level} 4242 - payment for order {n} failed after {n % 5} retries" for n in range(3)]
+        lines += [f"{level} 4242 - cache warmed in {n} ms" for n in range(2)]
+    lines += [f"worker-{n} 4242 - payment for order {n * 7} failed after {n} retries" for n in range(3)]
+    labels, templates = cluster_lines(lines)
+    payments = {line.split()[0]: label for line, label in zip(lines, labels) if "payment" in line and not line.startswith("worker")}
+    assert len(set(payments.values())) == 3, templates
+    # nor is a counter or a status code
+    lines = [f"Attempt {n}: could not connect to database primary" for n in range(1, 4)]
+    lines += [f"HTTP {code}: could not connect to database primary" for code in (500, 502)]
+    lines += [f"db-{n}.internal: could not connect to database primary" for n in range(1, 3)]
+    labels, templates = cluster_lines(lines)
+    assert len({labels[0], labels[3], labels[5]}) == 3, templates
+
+
+def test_lines_without_a_tag_after_a_time_are_no_value_tagged_statement():
+    # the time before a tag would take a value there in: "<TS> - payment ..." has no tag at all
+    lines = []
+    for level in ("ERROR", "WARNING"):
+        lines += [f"2024-05-01T10:0{n}:17Z {level} - payment for order {n} failed after {n % 5} retries" for n in range(3)]
+    lines += [f"2024-05-01T11:0{n}:45Z - payment for order {n * 7} failed after {n} retries" for n in range(7)]
+    labels, templates = cluster_lines(lines)
+    assert len({labels[0], labels[3], labels[6]}) == 3, templates
 
 
 def test_log_levels_after_a_time_stay_words_when_few_lines_hold_a_value_there():
@@ -434,6 +471,11 @@ def test_free_text_after_a_mark_that_ends_both_templates_is_one_value():
     # without a mark before them, the words are the statements' own
     assert not same_statement(
         ("Loading", "cache", "file", "timed", "out"), ("Loading", "cache", "file", "server", "closed", "the", "connection"), is_value=opens
+    )
+    # a closing bracket is no label's mark
+    child = ("Child", "(", "pid", WILDCARD, ")")
+    assert not same_statement(
+        (*child, "exited", "normally"), (*child, "was", "killed", "by", "the", "kernel"), is_value={"exited", "was"}.__contains__
     )
     # a text with a number, a name or a mark of its own is a statement of its own after a source tag
     assert not same_statement(
