@@ -1113,10 +1113,17 @@ class PatternClusterer:
         levels are ("ERROR - payment failed" / "WARNING - payment failed"
         beside a few "worker-3 - payment failed"). Without a mark after it, a
         word is a word of its statement ("Bark Payload: ..." / "SendGrid
-        Payload: ..."). A tag may be followed by a value before its mark (a
-        process id: `nginx[<*>]:`), and may follow other tags
-        (`_tag_positions`): "kernel: [<*>] nginx[<*>]: segfault at ...". Of
-        two clusters with one template, the first in label order is joined.
+        Payload: ..."). A tag may follow other tags (a mark before it), and
+        may be followed by a value before its mark; when the messages print
+        that value as syslog prints a process id (`nginx[4242]:`, the shapes
+        in `pid_tagged`), the word is a program's name whatever most of the
+        others hold, and such a tag may follow a value too ("kernel: [5.3]
+        nginx[4242]: segfault at ..."). A tag right after a value without a
+        process id is not looked for: the value would take in a value there,
+        so lines without any tag ("<TS> - payment ...") would read as
+        value-tagged. Each word-tagged cluster is judged on its own kind of
+        tag. Of two clusters with one template, the first in label order is
+        joined.
         """
         # a tag needs a mark after it (within two tokens): most shapes have none, and need no closer look
         tagged = [
