@@ -158,7 +158,7 @@ def statement_shape(
                     j += 2
                 else:
                     break
-            if j < n and tokens[j] in _OPENING_OF and tokens[i:j].count(_OPENING_OF[tokens[j]]) > tokens[i:j].count(tokens[j]):
+            while j < n and tokens[j] in _OPENING_OF and tokens[i:j].count(_OPENING_OF[tokens[j]]) > tokens[i:j].count(tokens[j]):
                 j += 1  # a bracket the value opened closes in it: `python3[4242]`, `libc-2.31.so[7f+3a]`
             if comma_after and i > 0 and tokens[i - 1] == "=":
                 j = _value_before_next_key(tokens, j, comma_after)
@@ -279,6 +279,28 @@ def _plain_stem(token: str) -> str | None:
     if token[-1:] in _CLAUSE_MARKS and _is_plain_word(token[:-1]):
         return token[:-1]
     return None
+
+
+def _process_tags(messages, token_lists, spans_of, shape_of, shapes) -> set[tuple[int, int]]:
+    """The (shape, position) of each word that a message prints as a program's tag with its process id.
+
+    `nginx[4242]:` as syslog prints it: the word, then a value that is one id in brackets, then a colon. The shape
+    reads the brackets as a value like any other, so the message's own tokens say where they are.
+    """
+    found: set[tuple[int, int]] = set()
+    seen: set[int] = set()
+    for i, message in enumerate(messages):
+        s = int(shape_of[i])
+        if s in seen or "]:" not in message or not _PROCESS_TAG.search(message):
+            continue
+        seen.add(s)
+        shape, spans, tokens = shapes[s], spans_of[i], token_lists[i]
+        for pos in range(min(len(shape) - 2, MAX_TAG_POSITION)):
+            if _is_word(shape[pos]) and shape[pos + 1] == WILDCARD and shape[pos + 2] == ":":
+                start, end = spans[pos + 1]
+                if end - start == 3 and tokens[start] == "[" and tokens[end - 1] == "]":
+                    found.add((s, pos))
+    return found
 
 
 def _tag_positions(shape: Sequence[str]) -> list[int]:
@@ -1041,7 +1063,7 @@ class PatternClusterer:
             )
             # the shapes of messages with a program's tag and process id (`nginx[<NUM>]:`): `statement_shape` reads
             # the id in brackets as a value like any other
-            pid_tagged = {int(shape_of[i]) for i, message in enumerate(messages) if "]:" in message and _PROCESS_TAG.search(message)}
+            pid_tagged = _process_tags(messages, token_lists, spans_of, shape_of, shapes)
             shape_labels = self._join_source_tags(shapes, shape_labels, weights, pid_tagged)
 
         # renumber labels densely, in order of first appearance
@@ -1096,7 +1118,7 @@ class PatternClusterer:
         return self._join(labels, keys) if groups_joined else labels
 
     def _join_source_tags(
-        self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, pid_tagged: set[int] = frozenset()
+        self, shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, pid_tagged: set[tuple[int, int]] = frozenset()
     ) -> np.ndarray:
         """Join a statement whose source tag was read as a word to the same statement with a value there.
 
@@ -1140,18 +1162,17 @@ class PatternClusterer:
             if WILDCARD in template[:MAX_TAG_POSITION]:
                 by_template.setdefault(template, label)
         # a cluster with a value there: the clusters with a word, each with where the tag sits in its template, and
-        # whether the tag is a program's with its process id (`nginx[<*>]:`, as `pid_tagged` shapes print it)
+        # whether the tag is a program's with its process id (`nginx[<*>]:`, where `pid_tagged` says a shape prints one)
         joining: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
         for label, template in templates.items():
             for pos in _tag_positions(template):
                 if template[pos] == WILDCARD or _count_words(template[pos + 1 :]) < 2:
                     continue
-                with_pid = template[pos + 1] == WILDCARD
+                with_pid = template[pos + 1] == WILDCARD and any((s, pos) in pid_tagged for s in members[label])
                 if not with_pid and pos and template[pos - 1] == WILDCARD:
                     continue  # the value before it would take in a value there: lines without a tag look the same
                 target = by_template.get(collapse_wildcards((*template[:pos], WILDCARD, *template[pos + 1 :])))
                 if target is not None and target != label:
-                    with_pid = with_pid and any(s in pid_tagged for s in members[label])
                     joining[target].append((label, pos, with_pid))
                     break
         parent = {label: label for label in members}

@@ -193,15 +193,27 @@ def test_a_program_with_its_process_id_after_other_tags_is_a_value_whatever_most
     labels, templates = cluster_lines(lines)
     assert len(set(labels[:18])) == 1, templates
     assert labels[0] != labels[-1]
-    # a tag without a process id that would join the same statement is judged apart, by the majority
-    lines = [f"kernel: {program}[{300 + n}]: segfault at {n * 4099:x} error 4" for n, program in enumerate(programs * 3, start=1)]
-    labels, templates = cluster_lines(lines + [f"kernel: audit: segfault at {n:x} error 4" for n in (1, 2)])
-    assert len(set(labels[:18])) == 1, templates
+    # programs with their ids join the statement; tags without one that would join it too are judged apart, by
+    # the majority (here log levels, which stay words)
+    lines = []
+    for level in ("ERROR", "WARNING", "INFO"):
+        lines += [f"{level}: payment for order {n} failed after {n % 5} retries" for n in range(3)]
+        lines += [f"{level}: cache warmed in {n} ms" for n in range(2)]
+    lines += [f"worker-{n}: payment for order {n * 7} failed after {n} retries" for n in range(3)]
+    lines += [
+        f"{program}[{400 + n}]: payment for order {n * 3} failed after {n} retries" for n, program in enumerate(["billing", "checkout"])
+    ]
+    labels, templates = cluster_lines(lines)
+    assert labels[-1] == labels[-2] == labels[15], templates
+    assert len({labels[0], labels[5], labels[10], labels[15]}) == 4, templates
 
 
 def test_a_bracket_that_a_value_opens_closes_in_it():
     assert statement_shape(tokenize("kernel: python3[4242]: segfault"))[0] == ("kernel", ":", WILDCARD, ":", "segfault")
     assert statement_shape(tokenize("error 4 in libc-2.31.so[7f3a+1b]"))[0] == ("error", WILDCARD, "in", WILDCARD)
+    assert statement_shape(tokenize("item a1[2[3]] ok"))[0] == ("item", WILDCARD, "ok")
+    # a bracket opened before the value is not the value's to close
+    assert statement_shape(tokenize("session (id 42) ok"))[0] == ("session", "(", "id", WILDCARD, ")", "ok")
 
 
 def test_a_number_before_a_mark_is_no_process_id_and_log_levels_before_it_stay_words():
@@ -214,6 +226,11 @@ def test_a_number_before_a_mark_is_no_process_id_and_log_levels_before_it_stay_w
     labels, templates = cluster_lines(lines)
     payments = {line.split()[0]: label for line, label in zip(lines, labels) if "payment" in line and not line.startswith("worker")}
     assert len(set(payments.values())) == 3, templates
+    # nor is an index that a later part of the message prints as a program's tag would be
+    lines = [f"{level} 4242 - bad value in row[{n}]: expected int, got str" for level in ("ERROR", "WARNING", "INFO") for n in range(3)]
+    lines += [f"worker-{n} 4242 - bad value in row[{n * 7}]: expected int, got str" for n in range(3)]
+    labels, templates = cluster_lines(lines)
+    assert len({labels[0], labels[3], labels[6], labels[9]}) == 4, templates
     # nor is a counter or a status code
     lines = [f"Attempt {n}: could not connect to database primary" for n in range(1, 4)]
     lines += [f"HTTP {code}: could not connect to database primary" for code in (500, 502)]
@@ -229,6 +246,9 @@ def test_lines_without_a_tag_after_a_time_are_no_value_tagged_statement():
         lines += [f"2024-05-01T10:0{n}:17Z {level} - payment for order {n} failed after {n % 5} retries" for n in range(3)]
     lines += [f"2024-05-01T11:0{n}:45Z - payment for order {n * 7} failed after {n} retries" for n in range(7)]
     labels, templates = cluster_lines(lines)
+    assert len({labels[0], labels[3], labels[6]}) == 3, templates
+    # the same with a process id after the level: a number, not a program's id in brackets
+    labels, templates = cluster_lines([line.replace(" - ", " 4242 - ", 1) for line in lines])
     assert len({labels[0], labels[3], labels[6]}) == 3, templates
 
 
@@ -472,6 +492,11 @@ def test_free_text_after_a_mark_that_ends_both_templates_is_one_value():
     assert not same_statement(
         ("Loading", "cache", "file", "timed", "out"), ("Loading", "cache", "file", "server", "closed", "the", "connection"), is_value=opens
     )
+    # nor is a dash, the other label's mark; a bar or an arrow is no label's
+    for mark, joins in (("-", True), ("|", False), ("->", False)):
+        label = ("Upload", "of", "batch", "<*>", "failed", mark)
+        long = (*label, "server", "closed", "the", "connection", "unexpectedly")
+        assert same_statement((*label, "timed", "out"), long, is_value=opens) is joins, mark
     # a closing bracket is no label's mark
     child = ("Child", "(", "pid", WILDCARD, ")")
     assert not same_statement(
