@@ -167,17 +167,20 @@ def test_a_source_tag_joins_only_a_statement_with_a_rest_of_two_words_or_more():
     assert java.isdisjoint(label for line, label in zip(lines, labels) if line.endswith(" - exited") and line != "java - exited")
 
 
+def _levelled_lines(mark: str) -> list[str]:
+    """Payments and cache lines opened by three log levels, then payments opened by a worker's name; `mark` after each."""
+    lines = []
+    for level in ("ERROR", "WARNING", "INFO"):
+        lines += [f"{level}{mark} payment for order {n} failed after {n % 5} retries" for n in range(3)]
+        lines += [f"{level}{mark} cache warmed in {n} ms" for n in range(2)]
+    return lines + [f"worker-{n}{mark} payment for order {n * 7} failed after {n} retries" for n in range(3)]
+
+
 def test_log_levels_before_a_mark_stay_words_when_few_lines_open_with_a_value():
     # most lines of the statement open with a level, a few with a worker's name: the levels are words of their
     # statements, not source tags
-    lines = []
-    for level in ("ERROR", "WARNING", "INFO"):
-        lines += [f"{level} - payment for order {n} failed after {n % 5} retries" for n in range(3)]
-        lines += [f"{level} - cache warmed in {n} ms" for n in range(2)]
-    lines += [f"worker-{n} - payment for order {n * 7} failed after {n} retries" for n in range(3)]
-    labels, _ = cluster_lines(lines)
-    payments = {line.split()[0]: label for line, label in zip(lines, labels) if "payment" in line and not line.startswith("worker")}
-    assert len(set(payments.values())) == 3
+    labels, templates = cluster_lines(_levelled_lines(" -"))
+    assert len({labels[0], labels[5], labels[10], labels[15]}) == 4, templates
 
 
 def test_a_program_with_its_process_id_after_other_tags_is_a_value_whatever_most_programs_are_named():
@@ -195,12 +198,7 @@ def test_a_program_with_its_process_id_after_other_tags_is_a_value_whatever_most
     assert labels[0] != labels[-1]
     # programs with their ids join the statement; tags without one that would join it too are judged apart, by
     # the majority (here log levels, which stay words)
-    lines = []
-    for level in ("ERROR", "WARNING", "INFO"):
-        lines += [f"{level}: payment for order {n} failed after {n % 5} retries" for n in range(3)]
-        lines += [f"{level}: cache warmed in {n} ms" for n in range(2)]
-    lines += [f"worker-{n}: payment for order {n * 7} failed after {n} retries" for n in range(3)]
-    lines += [
+    lines = _levelled_lines(":") + [
         f"{program}[{400 + n}]: payment for order {n * 3} failed after {n} retries" for n, program in enumerate(["billing", "checkout"])
     ]
     labels, templates = cluster_lines(lines)
@@ -218,14 +216,8 @@ def test_a_bracket_that_a_value_opens_closes_in_it():
 
 def test_a_number_before_a_mark_is_no_process_id_and_log_levels_before_it_stay_words():
     # "%(levelname)s %(process)d - %(message)s": the id is no part of a program's tag, so the levels stay words
-    lines = []
-    for level in ("ERROR", "WARNING", "INFO"):
-        lines += [f"{level} 4242 - payment for order {n} failed after {n % 5} retries" for n in range(3)]
-        lines += [f"{level} 4242 - cache warmed in {n} ms" for n in range(2)]
-    lines += [f"worker-{n} 4242 - payment for order {n * 7} failed after {n} retries" for n in range(3)]
-    labels, templates = cluster_lines(lines)
-    payments = {line.split()[0]: label for line, label in zip(lines, labels) if "payment" in line and not line.startswith("worker")}
-    assert len(set(payments.values())) == 3, templates
+    labels, templates = cluster_lines(_levelled_lines(" 4242 -"))
+    assert len({labels[0], labels[5], labels[10], labels[15]}) == 4, templates
     # nor is an index that a later part of the message prints as a program's tag would be
     lines = [f"{level} 4242 - bad value in row[{n}]: expected int, got str" for level in ("ERROR", "WARNING", "INFO") for n in range(3)]
     lines += [f"worker-{n} 4242 - bad value in row[{n * 7}]: expected int, got str" for n in range(3)]
