@@ -492,8 +492,8 @@ def same_statement(
         if not lone and not (is_value(_opening(gap_a)) and is_value(_opening(gap_b))):
             return False
     if len(gaps) == 1 and _ends_after_a_mark(a, gaps[0][0]) and _ends_after_a_mark(b, gaps[0][1]):
-        # the text after a mark that ends both is one value when each is free text: a few plain words
-        # ("DENIED (PLAIN) <text>"), no mark, number or name (a statement of its own after a source tag)
+        # the text after a label's mark that ends both is one value when each is free text: a few plain words
+        # ("Connection file not found: <text>"), no mark, number or name (a statement of its own after a source tag)
         if all(len(gap) <= MAX_VALUE_WORDS and all(map(_plain_stem, gap)) for gap in gaps[0]):
             return True
     if weight is None:
