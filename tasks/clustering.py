@@ -303,6 +303,23 @@ def _process_tags(messages, token_lists, spans_of, shape_of, shapes) -> set[tupl
     return found
 
 
+def _join_pairs(labels: np.ndarray, pairs) -> np.ndarray:
+    """`labels` with the clusters of each (label, label) pair in `pairs` joined, each into the other's group."""
+    parent = {int(label): int(label) for label in labels}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        a, b = find(a), find(b)
+        if a != b:
+            parent[a] = b
+    return np.array([find(int(label)) for label in labels], dtype=int)
+
+
 def _tag_positions(shape: Sequence[str]) -> list[int]:
     """Where a shape may hold a source tag (see `_join_source_tags`), among its first `MAX_TAG_POSITION` tokens.
 
@@ -481,8 +498,9 @@ def same_statement(
     for gap_a, gap_b in gaps:
         if not gap_a or not gap_b:
             return False  # words on one side only: another statement
-        if len(gaps) == 1 and len(gap_a) == len(gap_b) == 1 and _plain_stem(gap_a[0]) not in (None, _plain_stem(gap_b[0])):
-            if _plain_stem(gap_b[0]):
+        if len(gaps) == 1 and len(gap_a) == len(gap_b) == 1:
+            stem_a, stem_b = _plain_stem(gap_a[0]), _plain_stem(gap_b[0])
+            if stem_a and stem_b and stem_a != stem_b:
                 # only one plain word in place of another (a full stop after either aside): a word of the statement
                 # (see `_split_statement_words`)
                 return False
@@ -885,20 +903,8 @@ class PatternClusterer:
     @staticmethod
     def _join(labels: np.ndarray, keys: list[tuple]) -> np.ndarray:
         """Union of the clusters whose members share a key."""
-        parent = {int(label): int(label) for label in labels}
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
         first: dict[tuple, int] = {}
-        for label, key in zip(labels, keys):
-            a, b = find(int(label)), find(first.setdefault(key, int(label)))
-            if a != b:
-                parent[a] = b
-        return np.array([find(int(label)) for label in labels], dtype=int)
+        return _join_pairs(labels, ((int(label), first.setdefault(key, int(label))) for label, key in zip(labels, keys)))
 
     def _dbscan(self, block: list[int], vectors: SparseRows) -> np.ndarray:
         """DBSCAN's clusters of a block's shapes on cosine distance (a cluster never crosses a block).
@@ -1058,9 +1064,7 @@ class PatternClusterer:
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
             shape_labels = self._join_past_first_word(shapes, shape_labels, anchors, words)
-            shape_labels = self._join_value_lengths(
-                shapes, shape_labels, weights, np.asarray(shape_variants, dtype=float), document_frequency
-            )
+            shape_labels = self._join_value_lengths(shapes, shape_labels, weights, variety, document_frequency)
             # the shapes of messages with a program's tag and process id (`nginx[<NUM>]:`): `statement_shape` reads
             # the id in brackets as a value like any other
             pid_tagged = _process_tags(messages, token_lists, spans_of, shape_of, shapes)
@@ -1175,15 +1179,7 @@ class PatternClusterer:
                 if target is not None and target != label:
                     joining[target].append((label, pos, with_pid))
                     break
-        parent = {label: label for label in members}
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        joined = False
+        pairs: list[tuple[int, int]] = []
         for target, word_tagged in joining.items():
             # a word with a process id after it is a program's name whatever the others hold
             joins = [label for label, _, with_pid in word_tagged if with_pid]
@@ -1198,14 +1194,8 @@ class PatternClusterer:
                         opened_by[len(shapes[s]) > pos and _is_plain_word(shapes[s][pos])] += float(weights[s])
                 if opened_by[False] > opened_by[True]:
                     joins += [label for label, _ in marked]
-            for label in joins:
-                a, b = find(label), find(target)
-                if a != b:
-                    parent[a] = b
-                    joined = True
-        if not joined:
-            return labels
-        return np.array([find(label) if label in parent else label for label in labels.tolist()], dtype=labels.dtype)
+            pairs += [(label, target) for label in joins]
+        return _join_pairs(labels, pairs) if pairs else labels
 
     def _join_value_lengths(
         self,
