@@ -509,6 +509,8 @@ def same_statement(
             return False
         if not lone and not (is_value(_opening(gap_a)) and is_value(_opening(gap_b))):
             return False
+    if weight is not None and _open_with_own_words(a, b, gaps, anchored, weight):
+        return False
     if len(gaps) == 1 and _ends_after_a_mark(a, gaps[0][0]) and _ends_after_a_mark(b, gaps[0][1]):
         # the text after a label's mark that ends both is one value when each is free text: a few plain words
         # ("Connection file not found: <text>"), no mark, number or name (a statement of its own after a source tag)
@@ -528,6 +530,28 @@ def same_statement(
         for gap_a, gap_b in gaps
         for side, other in ((tuple(gap_a), tuple(gap_b)), (tuple(gap_b), tuple(gap_a)))
     )
+
+
+def _open_with_own_words(a: Sequence[str], b: Sequence[str], gaps, anchored: int, weight) -> bool:
+    """Whether two templates that differ only in their openings (one gap, which opens both) open with texts either
+    of which weighs more, word for word, than their `anchored` common words.
+
+    A statement opens with words of its own, which few patterns print; the text of an error that many statements
+    end with is common. "Skipping existing file event loop is closed" and "Found executable event loop is closed"
+    share only that text: two statements. "timeout spawning launcher via <*>" and "no such file or directory
+    spawning launcher via <*>" open with values, commoner words than the ones they share: one statement.
+    """
+    if len(gaps) != 1:
+        return False
+    gap_a, gap_b = (tuple(gap) for gap in gaps[0])
+    if gap_a == (WILDCARD,) or gap_b == (WILDCARD,) or len(gap_a) == len(gap_b):
+        # a value one side holds as a wildcard, which the other fills in; openings of as many tokens are fields in
+        # the same places of one statement's shape (two names side by side), however rare their words
+        return False
+    if tuple(a[: len(gap_a)]) != gap_a or tuple(b[: len(gap_b)]) != gap_b:
+        return False
+    common = weight(tuple(a)) - sum(weight(tuple(gap)) for gap, _ in gaps)
+    return any(_words(side) and weight(side) * anchored > common * _words(side) for side in (gap_a, gap_b))
 
 
 _TAIL_MARKS = frozenset({":", "-"})  # a label and its text: "Health check: ...", "worker-3 - ..."
@@ -1214,7 +1238,10 @@ class PatternClusterer:
         it (TF-IDF's smoothed inverse document frequency: the words of an error
         message that many statements end with anchor less than a statement's
         own), and each gap differs on both sides (one
-        value in place of another). Words present on one side only are words of another
+        value in place of another). Two templates that differ only in their
+        openings are two statements when either opening weighs more, word for
+        word, than the rest they share: a statement opens with words of its
+        own, and an error text that many statements end with is no anchor. Words present on one side only are words of another
         statement ("for <*> from <*>" and "for invalid user <*> from <*>"), except around
         the value that ends the shorter template, which holds them ("Received: <*>",
         "Received: [Errno <*>] reset by peer <*>" and "Received: <*> export."; see

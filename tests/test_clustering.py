@@ -1077,6 +1077,40 @@ def test_words_that_many_statements_print_anchor_less_than_a_statements_own():
     assert same_statement(shapes[0], shapes[1], is_value={"Worker", "Rev", WILDCARD}.__contains__)
 
 
+def test_templates_that_open_with_their_own_words_and_share_a_common_error_are_two_statements():
+    error = ("server", "closed", "the", "connection", "unexpectedly")
+    missing = ("no", "such", "file", "or", "directory")
+    shapes = [
+        ("Skipping", "existing", "file", *error),
+        ("Found", "executable", *error),
+        ("timeout", "spawning", "launcher", "via", "<*>", "request."),
+        (*missing, "spawning", "launcher", "via", "<*>", "request."),
+    ]
+    # many statements end with the error texts, after many different words, as values are printed; the openings
+    # follow other words too (a worker's name before them), so each reads as a value that may open free text
+    shapes += [(f"Job{n}", *error) for n in range(6)]
+    shapes += [(f"Open{n}", *missing) for n in range(6)]
+    shapes += [(f"Call{n}", "timeout") for n in range(6)]
+    shapes += [(f"step{n}", word) for n in range(4) for word in ("Skipping", "Found")]
+    joined = PatternClusterer()._join_value_lengths(shapes, np.arange(len(shapes)), np.ones(len(shapes)))
+    # five words in common, more than half of each template's words even by weight: the error text is no anchor
+    assert joined[0] != joined[1]
+    # an error text in place of another one that opens the statement: its words are commoner than the statement's
+    assert joined[2] == joined[3]
+
+
+def test_two_names_side_by_side_opening_a_statement_of_common_words_are_its_values():
+    rest = ("timeout", "stalled", "request", "dropped")
+    shapes = [("aaywowje", "ggadcy", *rest), ("beoomszq", "nhhm", *rest)]
+    # every word of the statement is common (other statements print them), each name is rare, and the names follow
+    # many different words elsewhere, as values do
+    shapes += [(f"Job{n}", word, f"end{n}") for n in range(4) for word in rest]
+    shapes += [(f"step{n}", name) for n in range(4) for name in ("aaywowje", "ggadcy", "beoomszq", "nhhm")]
+    joined = PatternClusterer()._join_value_lengths(shapes, np.arange(len(shapes)), np.ones(len(shapes)))
+    # openings of as many tokens are fields in the same places of one shape: rare words there weigh nothing
+    assert joined[0] == joined[1]
+
+
 def test_in_the_second_pass_a_widened_cluster_meets_the_other_widened_templates():
     # each of the two pairs widens its own template in the first pass; the widened ones are one statement
     shapes = [
