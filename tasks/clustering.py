@@ -487,7 +487,8 @@ def same_statement(
     the word did not), however many other statements print it: a gap that holds such a word on that side and
     other text on the other ("Failed to read <*>" / "Failed to import tax <*>") parts them.
     weight: what the words of some tokens count for, when the common words must be half of each template's words
-    (one each when None).
+    (one each when None); given, it also parts two templates that differ only in openings of different lengths,
+    either weighing more per word than the rest (`_open_with_own_words`).
     """
     a, b = tail_as_one_value(tuple(a)), tail_as_one_value(tuple(b))
     if a == b:
@@ -1239,9 +1240,10 @@ class PatternClusterer:
         message that many statements end with anchor less than a statement's
         own), and each gap differs on both sides (one
         value in place of another). Two templates that differ only in their
-        openings are two statements when either opening weighs more, word for
-        word, than the rest they share: a statement opens with words of its
-        own, and an error text that many statements end with is no anchor. Words present on one side only are words of another
+        openings, texts of different lengths (neither a lone wildcard), are
+        two statements when either opening weighs more, word for word, than
+        the rest they share: a statement opens with words of its own, and an
+        error text that many statements end with is no anchor. Words present on one side only are words of another
         statement ("for <*> from <*>" and "for invalid user <*> from <*>"), except around
         the value that ends the shorter template, which holds them ("Received: <*>",
         "Received: [Errno <*>] reset by peer <*>" and "Received: <*> export."; see
