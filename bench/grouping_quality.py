@@ -1,6 +1,6 @@
 """Grouping accuracy (GA) and F1 of grouping accuracy (FGA), beside Drain3 on the same lines.
 
-Prints three tables:
+Prints four tables:
 1. each labelled loghub sample with the default configuration (the code of
    `gardener cluster`; EventId is never read while clustering);
 2. leave one system out: for each sample, the configuration that scores best
@@ -9,16 +9,22 @@ Prints three tables:
    not tuned on;
 3. the statement-mined benchmark: logging statements of the packages
    installed beside the gardener, instantiated with realistic values
-   (`bench/statement_corpus.py`), statement as label.
+   (`bench/statement_corpus.py`), statement as label;
+4. the loghub samples again, each line behind a prefix that services print
+   before the message: a thread's name in brackets that changes from line to
+   line, the same after a time and the statement's level, a program with a
+   process id, a level (one program and one level per statement). The labels
+   do not change: a prefix should not change the grouping. Drain3 beside it.
 
 Drain3 runs with its default settings plus the masking its README shows.
-Usage: bench/grouping_quality.py [LOGHUB_DIR] [--no-loso] [--no-mined]
+Usage: bench/grouping_quality.py [LOGHUB_DIR] [--no-loso] [--no-mined] [--no-prefixes]
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
+import random
 import sys
 import sysconfig
 import time
@@ -169,6 +175,39 @@ def mined_table() -> None:
         _row(f"draw {seed} {kind}", messages, truth, labels, time.perf_counter() - started, drain3_labels(messages))
 
 
+THREADS = ("main", "DataStreamer", "worker-1", "worker-2", "pool-2-thread-7", "pool-2-thread-3", "IPC Server handler 3 on 8020")
+PROGRAMS = ("sshd", "kernel", "systemd", "cron", "nginx", "java", "dhclient")
+LEVELS = ("WARN", "ERROR", "INFO")
+
+
+def prefixed(messages: list[str], truth: list[str], seed: int = 3) -> dict[str, list[str]]:
+    """The lines behind each prefix of table 4: a thread per line, a program and a level per statement."""
+    rng = random.Random(seed)
+    program = {label: rng.choice(PROGRAMS) for label in sorted(set(truth))}
+    level = {label: rng.choice(LEVELS) for label in sorted(set(truth))}
+    return {
+        "[thread]": [f"[{rng.choice(THREADS)}] {m}" for m in messages],
+        "time [thread] level": [
+            f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d} "
+            f"[{rng.choice(THREADS)}] {level[t]} {m}"
+            for m, t in zip(messages, truth)
+        ],
+        "program[pid]:": [f"{program[t]}[{rng.randint(100, 40000)}]: {m}" for m, t in zip(messages, truth)],
+        "level": [f"{level[t]} {m}" for m, t in zip(messages, truth)],
+    }
+
+
+def prefixes_table(data: dict[str, tuple[list[str], list[str]]]) -> None:
+    print("\n## loghub samples behind the prefixes services print (labels unchanged)")
+    print(f"{'dataset':<12} {'prefix':<20} | {'gardener GA':>11} {'FGA':>6} | {'drain3 GA':>9} {'FGA':>6}")
+    for name, (messages, truth) in data.items():
+        for prefix, lines in prefixed(messages, truth).items():
+            ga, fga = grouping_scores(gardener_labels(lines), truth)
+            drain = drain3_labels(lines)
+            d_ga, d_fga = grouping_scores(drain, truth) if drain else (float("nan"), float("nan"))
+            print(f"{name:<12} {prefix:<20} | {ga:>11.3f} {fga:>6.3f} | {d_ga:>9.3f} {d_fga:>6.3f}")
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     folder = Path(args[0]) if args else DEFAULT_DIR
@@ -180,6 +219,8 @@ def main() -> None:
         loso_table(data)
     if "--no-mined" not in sys.argv:
         mined_table()
+    if "--no-prefixes" not in sys.argv:
+        prefixes_table(data)
 
 
 if __name__ == "__main__":

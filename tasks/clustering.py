@@ -303,6 +303,28 @@ def _process_tags(messages, token_lists, spans_of, shape_of, shapes) -> set[tupl
     return found
 
 
+def _bracketed_openings(messages, token_lists, spans_of, shape_of, shapes) -> set[int]:
+    """The shapes whose messages open with a name in square brackets, or with a value that takes one in.
+
+    "[worker-1] Receiving ..." reads as "<*> Receiving ...", and so does "<TS> [worker-1] Receiving ...", whose
+    time takes in the brackets; "<TS> Receiving ..." reads the same without any: the message's own tokens tell.
+    """
+    found: set[int] = set()
+    seen: set[int] = set()
+    for i, message in enumerate(messages):
+        s = int(shape_of[i])
+        if s in seen or "[" not in message:
+            continue
+        seen.add(s)
+        shape, spans, tokens = shapes[s], spans_of[i], token_lists[i]
+        for pos in range(min(len(shape), 2)):
+            start, end = spans[pos]
+            if shape[pos] == "[" or (shape[pos] == WILDCARD and "[" in tokens[start:end]):
+                found.add(s)
+                break
+    return found
+
+
 def _join_pairs(labels: np.ndarray, pairs) -> np.ndarray:
     """`labels` with the clusters of each (label, label) pair in `pairs` joined, each into the other's group."""
     parent = {int(label): int(label) for label in labels}
@@ -337,6 +359,39 @@ def _tag_positions(shape: Sequence[str]) -> list[int]:
         if after in SOURCE_MARKS or (after == WILDCARD and pos + 2 < len(shape) and shape[pos + 2] in SOURCE_MARKS):
             found.append(pos)
     return found
+
+
+MAX_BRACKET_TAG_TOKENS = 8  # the tokens a thread's or component's name in brackets may take ("IPC Server handler 3 on 8020")
+
+
+def _bracket_tags(shape: Sequence[str]) -> list[tuple[int, int]]:
+    """Where a shape may hold a source tag in square brackets: the spans (start, stop) of `shape[start:stop]`.
+
+    A thread's or a component's name in brackets opens many lines ("[main] ...", "[IPC Server handler 3 on 8020]
+    ...", "<TS> [pool-2-thread-7] ..."): the first `[` among the shape's first `MAX_TAG_POSITION` tokens, when it
+    opens the shape, follows a mark, or follows the one value that opens it; then a few tokens, a word or a value
+    among them, and its `]`. A value inside may have taken in the `]` and what follows it (`8020] <IP>` is one
+    value): each value before any `]` may end the tag too.
+    """
+    for start in range(min(len(shape) - 1, MAX_TAG_POSITION)):
+        if shape[start] != "[":
+            continue
+        if start and shape[start - 1] not in SOURCE_MARKS and not (start == 1 and shape[0] == WILDCARD):
+            return []
+        spans = []
+        for stop in range(start + 1, min(len(shape), start + MAX_BRACKET_TAG_TOKENS + 2)):
+            token = shape[stop]
+            if token == "]":
+                inside = shape[start + 1 : stop]
+                if any(t == WILDCARD or _is_word(t) for t in inside):
+                    spans.append((start, stop + 1))
+                return spans
+            if token in _CLOSING:
+                return spans
+            if token == WILDCARD:
+                spans.append((start, stop + 1))
+        return spans
+    return []
 
 
 @lru_cache(maxsize=1 << 12)
@@ -1088,12 +1143,17 @@ class PatternClusterer:
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
+            # a name in brackets opening a line (a thread's) is a value: known before the other joins, its words
+            # would anchor unrelated statements it opens ("[main] [instance: <*>] ..."), and once more after them
+            bracketed = _bracketed_openings(messages, token_lists, spans_of, shape_of, shapes)
+            shape_labels = self._join_bracket_tags(shapes, shape_labels, weights, bracketed)
             shape_labels = self._join_past_first_word(shapes, shape_labels, anchors, words)
             shape_labels = self._join_value_lengths(shapes, shape_labels, weights, variety, document_frequency)
             # the shapes of messages with a program's tag and process id (`nginx[<NUM>]:`): `statement_shape` reads
             # the id in brackets as a value like any other
             pid_tagged = _process_tags(messages, token_lists, spans_of, shape_of, shapes)
             shape_labels = self._join_source_tags(shapes, shape_labels, weights, pid_tagged)
+            shape_labels = self._join_bracket_tags(shapes, shape_labels, weights, bracketed)
 
         # renumber labels densely, in order of first appearance
         dense: dict[int, int] = {}
@@ -1220,6 +1280,56 @@ class PatternClusterer:
                 if opened_by[False] > opened_by[True]:
                     joins += [label for label, _ in marked]
             pairs += [(label, target) for label in joins]
+        return _join_pairs(labels, pairs) if pairs else labels
+
+    @staticmethod
+    def _join_bracket_tags(
+        shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, bracketed: set[int] = frozenset()
+    ) -> np.ndarray:
+        """Join a statement whose name in brackets was read as words to the same statement with a value there.
+
+        A thread's or a component's name in square brackets often opens a line, and changes from line to line of
+        one statement: "[pool-2-thread-7] Receiving block ...", "[main] Receiving block ...", "[IPC Server handler
+        3 on 8020] Receiving block ...". The names read as values make one shape ("<*> Receiving block ..."); each
+        name read as words made a cluster of its own. Such a cluster joins the one that holds the shape with a value
+        in place of its brackets (`_bracket_tags`), when the rest holds two words or more and most of the lines
+        involved hold a name or a value there, counted over the clusters that would join: brackets with plain words
+        only ("[ERROR]", "[WARN]", a level) beside a few with a name are words of their statements, as with a mark
+        (see `_join_source_tags`). The lines with a value there count only when they print brackets (`bracketed`,
+        see `_bracketed_openings`): after a time, a line without any tag reads as one with a value there.
+        """
+        spans = {s: found for s, shape in enumerate(shapes) if "[" in shape[:MAX_TAG_POSITION] and (found := _bracket_tags(shape))}
+        # the shape with a value in place of the tag: the (shape, tag span) pairs that name it in words
+        wanted: dict[tuple[str, ...], list[tuple[int, tuple[int, int]]]] = defaultdict(list)
+        for s, found in spans.items():
+            shape = shapes[s]
+            for start, stop in found:
+                if shape[start + 1 : stop] in ((WILDCARD,), (WILDCARD, "]")) or _count_words(shape[stop:]) < 2:
+                    continue
+                # the value takes in the brackets, or the closing one only when a value follows (`[worker-1] <IP> ...`)
+                wanted[collapse_wildcards((*shape[:start], WILDCARD, *shape[stop:]))].append((s, (start, stop)))
+                wanted[collapse_wildcards((*shape[: start + 1], WILDCARD, *shape[stop:]))].append((s, (start, stop)))
+        if not wanted:
+            return labels
+        per_label = np.bincount(labels, weights=weights)
+        # the lines of a cluster with a value there count as named when they print brackets (`bracketed`): lines
+        # without a tag after a time read as "<*> Receiving ..." too
+        evidence = sorted(bracketed)
+        named_lines = (
+            np.bincount(labels[evidence], weights=weights[evidence], minlength=len(per_label)) if evidence else np.zeros(len(per_label))
+        )
+        plain: dict[int, dict[int, bool]] = defaultdict(dict)  # target label: the word-named labels, plain words only?
+        for t, shape in enumerate(shapes):
+            for s, (start, stop) in wanted.get(shape, ()):
+                target, label = int(labels[t]), int(labels[s])
+                if target != label:
+                    inside = shapes[s][start + 1 : stop - 1] if shapes[s][stop - 1] == "]" else shapes[s][start + 1 : stop]
+                    plain[target][label] = plain[target].get(label, True) and all(map(_is_plain_word, inside))
+        pairs: list[tuple[int, int]] = []
+        for target, word_named in plain.items():
+            in_words = sum(float(per_label[label]) for label, only_words in word_named.items() if only_words)
+            if float(named_lines[target]) + sum(float(per_label[label]) for label in word_named) - in_words > in_words:
+                pairs += [(label, target) for label in word_named]
         return _join_pairs(labels, pairs) if pairs else labels
 
     def _join_value_lengths(

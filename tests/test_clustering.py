@@ -255,6 +255,56 @@ def test_log_levels_after_a_time_stay_words_when_few_lines_hold_a_value_there():
     assert labels[0] != labels[6], templates
 
 
+THREADS = ["main", "DataStreamer", "pool-2-thread-7", "pool-2-thread-3", "IPC Server handler 3 on 8020", "worker-12"]
+
+
+def _threaded_lines(opening: str = "") -> list[str]:
+    """Two statements of a Java service, each line after `opening` and the thread's name in brackets."""
+    lines = [
+        f"{opening}[{thread}] Receiving block blk_{n * 7919} src: /10.0.{n}.7:50010 dest: /10.0.{n}.9:50010"
+        for n, thread in enumerate(THREADS * 4)
+    ]
+    return lines + [
+        f"{opening}[{thread}] Deleting block blk_{n * 104729} file /data/dfs/current/blk_{n}" for n, thread in enumerate(THREADS * 2)
+    ]
+
+
+def test_a_threads_name_in_brackets_opening_the_line_is_a_value_whatever_words_it_holds():
+    # most threads have a number in their name; "main" and "DataStreamer" are plain words, and the handler's name
+    # holds words and numbers: all are the one value that opens each line of a statement
+    lines = _threaded_lines()
+    labels, templates = cluster_lines(lines)
+    assert len(set(labels[:24])) == 1 and len(set(labels[24:])) == 1 and labels[0] != labels[24], templates
+    # after a time, in the layout of most Java loggers (the time takes the brackets in)
+    labels, templates = cluster_lines(_threaded_lines("2024-05-01 10:00:00,123 "))
+    assert len(set(labels[:24])) == 1 and len(set(labels[24:])) == 1 and labels[0] != labels[24], templates
+
+
+def test_a_threads_name_in_brackets_before_a_value_is_a_value_too():
+    # a value after the brackets takes the closing one in ("[worker-12] 10.0.3.7" reads as "[" and one value), and
+    # a number in the name takes it in with the rest ("8020] 10.0.3.7")
+    lines = [
+        f'[{thread}] 10.11.{n}.1 "GET /v2/servers/{n * 31}/detail HTTP/1.1" status: 200 len: {1800 + n} time: 0.{n + 1}'
+        for n, thread in enumerate(THREADS * 4)
+    ]
+    labels, templates = cluster_lines(lines)
+    assert len(set(labels)) == 1, templates
+
+
+def test_log_levels_in_brackets_stay_words_of_their_statements():
+    lines = []
+    for level in ("ERROR", "WARNING", "INFO"):
+        lines += [f"[{level}] payment for order {n} failed after {n % 5} retries" for n in range(4)]
+    # a few lines with a worker's name there: the levels are still words
+    labels, templates = cluster_lines(lines + [f"[worker-{n}] payment for order {n * 7} failed after {n} retries" for n in range(3)])
+    assert len({labels[0], labels[4], labels[8]}) == 3, templates
+    # after a time, lines without any tag read like lines with a value there, and say nothing of the levels
+    lines = [f"2024-05-01 10:00:0{n % 10},123 {line}" for n, line in enumerate(lines)]
+    lines += [f"2024-05-01 11:00:{n:02d},456 payment for order {n * 7} failed after {n} retries" for n in range(15)]
+    labels, templates = cluster_lines(lines)
+    assert len({labels[0], labels[4], labels[8]}) == 3, templates
+
+
 def test_lines_opened_by_a_word_that_other_rules_joined_to_a_value_count_as_opened_by_a_word():
     # "ACCEPT: ..." joined "fw01: ..." before: that pattern opens with a value, yet most of its lines open with a
     # word, so "DROP: ..." is not joined to it

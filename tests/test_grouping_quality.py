@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.grouping_quality import DEFAULT_DIR, drain3_labels, grouping_scores, read_dataset
+from bench.grouping_quality import DEFAULT_DIR, drain3_labels, grouping_scores, prefixed, read_dataset
 from log_gardener.tasks.cluster_lines import cluster_lines
 
 DATASETS = sorted(Path(DEFAULT_DIR).glob("*.csv"))
@@ -22,6 +22,16 @@ def test_mean_grouping_accuracy_and_drain3_per_dataset():
         if drain is not None:
             assert ga >= grouping_scores(drain, truth)[0] - 1e-9, path.stem
     assert sum(scores) / len(scores) >= 0.90
+
+
+@pytest.mark.skipif(not DATASETS, reason=f"no loghub samples in {DEFAULT_DIR}")
+def test_a_threads_name_in_brackets_before_each_line_is_known_as_a_value_before_it_anchors_statements():
+    # "[main] [instance: <*>] Creating image" / "... Claim successful": read as words, "main" and "instance" would be
+    # two words in common of the statements they open, which join before the thread's name is known as a value
+    path = next(path for path in DATASETS if path.stem.startswith("OpenStack"))
+    messages, truth = read_dataset(path)
+    labels, _ = cluster_lines(prefixed(messages, truth)["[thread]"])
+    assert grouping_scores(labels, truth)[0] >= 0.9
 
 
 def test_scores_of_a_perfect_and_a_merged_grouping():
