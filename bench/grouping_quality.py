@@ -13,7 +13,8 @@ Prints four tables:
 4. the loghub samples again, each line behind a prefix that services print
    before the message: a thread's name in brackets that changes from line to
    line, the same after a time and the statement's level, a program with a
-   process id, a level (one program and one level per statement). The labels
+   process id, a level (one program and one level per statement), a logfmt
+   line (`level=warn thread=main msg="..."`). The labels
    do not change: a prefix should not change the grouping. Drain3 beside it.
 
 Drain3 runs with its default settings plus the masking its README shows.
@@ -194,6 +195,8 @@ def prefixed(messages: list[str], truth: list[str], seed: int = 3) -> dict[str, 
         ],
         "program[pid]:": [f"{program[t]}[{rng.randint(100, 40000)}]: {m}" for m, t in zip(messages, truth)],
         "level": [f"{level[t]} {m}" for m, t in zip(messages, truth)],
+        # logfmt, as Go services print it: the message quoted after `msg=`
+        "logfmt": [f'level={level[t].lower()} thread={rng.choice(THREADS).replace(" ", "_")} msg="{m}"' for m, t in zip(messages, truth)],
     }
 
 

@@ -122,7 +122,7 @@ def is_variable(token: str) -> bool:
 
 
 def statement_shape(
-    tokens: Sequence[str], comma_after: frozenset[int] = frozenset()
+    tokens: Sequence[str], comma_after: frozenset[int] = frozenset(), quoted: frozenset[int] = frozenset()
 ) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
     """The tokens with every run of values as one `<*>`, and the token span each shape position covers.
 
@@ -144,7 +144,7 @@ def statement_shape(
                 shape.append(tokens[i])
                 spans.append((i, i + 1))
                 i += 1
-        elif is_variable(token) or (i > 0 and tokens[i - 1] == "=" and token not in _JOINERS):
+        elif is_variable(token) or (i > 0 and tokens[i - 1] == "=" and token not in _JOINERS and i not in quoted):
             j = i + 1
             while j < n:
                 if is_variable(tokens[j]):
@@ -216,6 +216,23 @@ def tokens_and_commas(message: str, max_tokens: int = 64) -> tuple[list[str], fr
             found.add(len(tokens))
         tokens.append(match.group())
     return tokens, frozenset(found)
+
+
+def quoted_texts(message: str, tokens: Sequence[str]) -> frozenset[int]:
+    """The positions of the tokens that open a quoted text after `key=` (`msg="Received block ..."`).
+
+    Masking leaves a quoted text of more than five words, or with a path in it: the message of a logfmt line
+    (`level=warn msg="..."`), text whose words are read as any others, not one value. Called for messages that
+    hold `="`; `tokens` are the message's, `tokenize` splits them the same way.
+    """
+    found = set()
+    for position, match in enumerate(_TOKEN.finditer(message)):
+        if position >= len(tokens):
+            break
+        start = match.start()
+        if position and tokens[position - 1] == "=" and start >= 2 and message[start - 2 : start] == '="':
+            found.add(position)
+    return frozenset(found)
 
 
 def _empty_value(tokens: Sequence[str], i: int) -> bool:
@@ -1090,7 +1107,7 @@ class PatternClusterer:
             else:
                 tokens, commas = tokenize(message, self.max_tokens), frozenset()
             token_lists.append(tokens)
-            shape, spans = statement_shape(tokens, commas)
+            shape, spans = statement_shape(tokens, commas, quoted_texts(message, tokens) if '="' in message else frozenset())
             spans_of.append(spans)
             s = shape_index.setdefault(shape, len(shape_index))
             if s == len(shape_weights):

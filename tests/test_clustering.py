@@ -21,6 +21,7 @@ from log_gardener.tasks.clustering import (
     generalise,
     is_variable,
     merge_template,
+    quoted_texts,
     render_template,
     same_statement,
     statement_shape,
@@ -289,6 +290,18 @@ def test_a_threads_name_in_brackets_before_a_value_is_a_value_too():
     ]
     labels, templates = cluster_lines(lines)
     assert len(set(labels)) == 1, templates
+
+
+def test_the_quoted_message_of_a_logfmt_line_is_text_not_one_value():
+    # `msg="..."`: the words after `msg=` are the statement's, the first of them no value because a key precedes it
+    line = 'level=warn thread=main msg="Received block blk_<NUM> of size <NUM> from /<IP> after retries"'
+    tokens = tokenize(line)
+    quoted = quoted_texts(line, tokens)
+    assert [tokens[i] for i in quoted] == ["Received"]
+    assert statement_shape(tokens, quoted=quoted)[0][:8] == ("level", "=", WILDCARD, "thread", "=", WILDCARD, "msg", "=")
+    assert statement_shape(tokens, quoted=quoted)[0][8] == "Received"
+    # a value after `key=` without quotes is still one value, whatever it is
+    assert statement_shape(tokenize("user=bob logged in"))[0] == ("user", "=", WILDCARD, "logged", "in")
 
 
 def test_log_levels_in_brackets_stay_words_of_their_statements():
