@@ -24,23 +24,24 @@ def test_mean_grouping_accuracy_and_drain3_per_dataset():
     assert sum(scores) / len(scores) >= 0.90
 
 
+def _prefixed_score(system: str, prefix: str) -> float:
+    """GA of one loghub sample's lines behind one prefix of the bench's fourth table."""
+    messages, truth = read_dataset(next(path for path in DATASETS if path.stem.startswith(system)))
+    labels, _ = cluster_lines(prefixed(messages, truth)[prefix])
+    return grouping_scores(labels, truth)[0]
+
+
 @pytest.mark.skipif(not DATASETS, reason=f"no loghub samples in {DEFAULT_DIR}")
 def test_a_threads_name_in_brackets_before_each_line_is_known_as_a_value_before_it_anchors_statements():
     # "[main] [instance: <*>] Creating image" / "... Claim successful": read as words, "main" and "instance" would be
     # two words in common of the statements they open, which join before the thread's name is known as a value
-    path = next(path for path in DATASETS if path.stem.startswith("OpenStack"))
-    messages, truth = read_dataset(path)
-    labels, _ = cluster_lines(prefixed(messages, truth)["[thread]"])
-    assert grouping_scores(labels, truth)[0] >= 0.9
+    assert _prefixed_score("OpenStack", "[thread]") >= 0.9
 
 
 @pytest.mark.skipif(not DATASETS, reason=f"no loghub samples in {DEFAULT_DIR}")
 def test_the_message_of_logfmt_lines_groups_as_the_bare_message_does():
     # `msg="Received block ..."`: the word after `msg=` is the statement's, not a value, when it is quoted
-    path = next(path for path in DATASETS if path.stem.startswith("HDFS"))
-    messages, truth = read_dataset(path)
-    labels, _ = cluster_lines(prefixed(messages, truth)["logfmt"])
-    assert grouping_scores(labels, truth)[0] >= 0.95
+    assert _prefixed_score("HDFS", "logfmt") >= 0.95
 
 
 def test_scores_of_a_perfect_and_a_merged_grouping():
