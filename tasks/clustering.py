@@ -320,24 +320,25 @@ def _process_tags(messages, token_lists, spans_of, shape_of, shapes) -> set[tupl
     return found
 
 
-def _bracketed_openings(messages, token_lists, spans_of, shape_of, shapes) -> set[int]:
-    """The shapes whose messages open with a name in square brackets, or with a value that takes one in.
+def _bracketed_openings(messages, token_lists, spans_of, shape_of, shapes, counts) -> np.ndarray:
+    """Per shape, how many of its messages (by `counts`) print square brackets where a source tag may open.
 
     "[worker-1] Receiving ..." reads as "<*> Receiving ...", and so does "<TS> [worker-1] Receiving ...", whose
-    time takes in the brackets; "<TS> Receiving ..." reads the same without any: the message's own tokens tell.
+    time takes in the brackets; "<TS> Receiving ..." reads the same without any: each message's own tokens tell.
+    A tag opens the shape, follows a mark, or follows the one value that opens it (see `_bracket_tags`).
     """
-    found: set[int] = set()
-    seen: set[int] = set()
+    found = np.zeros(len(shapes))
     for i, message in enumerate(messages):
-        s = int(shape_of[i])
-        if s in seen or "[" not in message:
+        if "[" not in message:
             continue
-        seen.add(s)
+        s = int(shape_of[i])
         shape, spans, tokens = shapes[s], spans_of[i], token_lists[i]
-        for pos in range(min(len(shape), 2)):
+        for pos in range(min(len(shape), MAX_TAG_POSITION)):
+            if pos and shape[pos - 1] not in SOURCE_MARKS and not (pos == 1 and shape[0] == WILDCARD):
+                continue
             start, end = spans[pos]
             if shape[pos] == "[" or (shape[pos] == WILDCARD and "[" in tokens[start:end]):
-                found.add(s)
+                found[s] += counts[i]
                 break
     return found
 
@@ -1160,9 +1161,9 @@ class PatternClusterer:
                 values, dense = np.unique(local, return_inverse=True)
                 shape_labels[block] = dense + next_label
                 next_label += len(values)
-            # a name in brackets opening a line (a thread's) is a value: known before the other joins, its words
-            # would anchor unrelated statements it opens ("[main] [instance: <*>] ..."), and once more after them
-            bracketed = _bracketed_openings(messages, token_lists, spans_of, shape_of, shapes)
+            # a name in brackets opening a line (a thread's) is a value, known before the other joins: read as words,
+            # they would anchor unrelated statements it opens ("[main] [instance: <*>] ...")
+            bracketed = _bracketed_openings(messages, token_lists, spans_of, shape_of, shapes, counts)
             shape_labels = self._join_bracket_tags(shapes, shape_labels, weights, bracketed)
             shape_labels = self._join_past_first_word(shapes, shape_labels, anchors, words)
             shape_labels = self._join_value_lengths(shapes, shape_labels, weights, variety, document_frequency)
@@ -1170,7 +1171,6 @@ class PatternClusterer:
             # the id in brackets as a value like any other
             pid_tagged = _process_tags(messages, token_lists, spans_of, shape_of, shapes)
             shape_labels = self._join_source_tags(shapes, shape_labels, weights, pid_tagged)
-            shape_labels = self._join_bracket_tags(shapes, shape_labels, weights, bracketed)
 
         # renumber labels densely, in order of first appearance
         dense: dict[int, int] = {}
@@ -1300,9 +1300,7 @@ class PatternClusterer:
         return _join_pairs(labels, pairs) if pairs else labels
 
     @staticmethod
-    def _join_bracket_tags(
-        shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, bracketed: set[int] = frozenset()
-    ) -> np.ndarray:
+    def _join_bracket_tags(shapes: list[tuple[str, ...]], labels: np.ndarray, weights: np.ndarray, bracketed: np.ndarray) -> np.ndarray:
         """Join a statement whose name in brackets was read as words to the same statement with a value there.
 
         A thread's or a component's name in square brackets often opens a line, and changes from line to line of
@@ -1331,17 +1329,15 @@ class PatternClusterer:
         per_label = np.bincount(labels, weights=weights)
         # the lines of a cluster with a value there count as named when they print brackets (`bracketed`): lines
         # without a tag after a time read as "<*> Receiving ..." too
-        evidence = sorted(bracketed)
-        named_lines = (
-            np.bincount(labels[evidence], weights=weights[evidence], minlength=len(per_label)) if evidence else np.zeros(len(per_label))
-        )
+        named_lines = np.bincount(labels, weights=bracketed, minlength=len(per_label))
         plain: dict[int, dict[int, bool]] = defaultdict(dict)  # target label: the word-named labels, plain words only?
         for t, shape in enumerate(shapes):
             for s, (start, stop) in wanted.get(shape, ()):
                 target, label = int(labels[t]), int(labels[s])
                 if target != label:
                     inside = shapes[s][start + 1 : stop - 1] if shapes[s][stop - 1] == "]" else shapes[s][start + 1 : stop]
-                    plain[target][label] = plain[target].get(label, True) and all(map(_is_plain_word, inside))
+                    # letters alone, one letter too: `[E]`, `[W]` are levels, `[x]` a mark
+                    plain[target][label] = plain[target].get(label, True) and all(t.isalpha() for t in inside)
         pairs: list[tuple[int, int]] = []
         for target, word_named in plain.items():
             in_words = sum(float(per_label[label]) for label, only_words in word_named.items() if only_words)

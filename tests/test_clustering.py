@@ -276,9 +276,10 @@ def test_a_threads_name_in_brackets_opening_the_line_is_a_value_whatever_words_i
     lines = _threaded_lines()
     labels, templates = cluster_lines(lines)
     assert len(set(labels[:24])) == 1 and len(set(labels[24:])) == 1 and labels[0] != labels[24], templates
-    # after a time, in the layout of most Java loggers (the time takes the brackets in)
-    labels, templates = cluster_lines(_threaded_lines("2024-05-01 10:00:00,123 "))
-    assert len(set(labels[:24])) == 1 and len(set(labels[24:])) == 1 and labels[0] != labels[24], templates
+    # after a time, in the layout of most Java loggers (the time takes the brackets in), and after a mark
+    for opening in ("2024-05-01 10:00:00,123 ", "billing - "):
+        labels, templates = cluster_lines(_threaded_lines(opening))
+        assert len(set(labels[:24])) == 1 and len(set(labels[24:])) == 1 and labels[0] != labels[24], (opening, templates)
 
 
 def test_a_threads_name_in_brackets_before_a_value_is_a_value_too():
@@ -311,11 +312,16 @@ def test_log_levels_in_brackets_stay_words_of_their_statements():
     # a few lines with a worker's name there: the levels are still words
     labels, templates = cluster_lines(lines + [f"[worker-{n}] payment for order {n * 7} failed after {n} retries" for n in range(3)])
     assert len({labels[0], labels[4], labels[8]}) == 3, templates
-    # after a time, lines without any tag read like lines with a value there, and say nothing of the levels
+    # after a time, lines without any tag read like lines with a value there, and say nothing of the levels, even
+    # beside a line of their shape that prints one
     lines = [f"2024-05-01 10:00:0{n % 10},123 {line}" for n, line in enumerate(lines)]
     lines += [f"2024-05-01 11:00:{n:02d},456 payment for order {n * 7} failed after {n} retries" for n in range(15)]
-    labels, templates = cluster_lines(lines)
+    labels, templates = cluster_lines([*lines, "2024-05-01 11:00:59,456 [worker-1] payment for order 8 failed after 1 retries"])
     assert len({labels[0], labels[4], labels[8]}) == 3, templates
+    # one letter is a level too
+    lines = [f"[{level}] connection refused by upstream 10.0.0.{n}" for level in "EW" for n in range(5)]
+    labels, templates = cluster_lines([*lines, "[worker-1] connection refused by upstream 10.0.0.9"])
+    assert labels[0] != labels[5], templates
 
 
 def test_lines_opened_by_a_word_that_other_rules_joined_to_a_value_count_as_opened_by_a_word():
