@@ -128,6 +128,7 @@ def statement_shape(
 
     comma_after: the tokens a comma follows in the message (see `tokens_and_commas`): a `key=` value of several
     words runs on to the comma before the next `key=` (`shape=missing required field, dtype=int8`).
+    quoted: the tokens that open a quoted text after `key=` (see `quoted_texts`): text, not a value for being there.
     """
     shape: list[str] = []
     spans: list[tuple[int, int]] = []
@@ -1337,7 +1338,7 @@ class PatternClusterer:
                 if target != label:
                     inside = shapes[s][start + 1 : stop - 1] if shapes[s][stop - 1] == "]" else shapes[s][start + 1 : stop]
                     # letters alone, one letter too: `[E]`, `[W]` are levels, `[x]` a mark
-                    plain[target][label] = plain[target].get(label, True) and all(t.isalpha() for t in inside)
+                    plain[target][label] = plain[target].get(label, True) and all(token.isalpha() for token in inside)
         pairs: list[tuple[int, int]] = []
         for target, word_named in plain.items():
             in_words = sum(float(per_label[label]) for label, only_words in word_named.items() if only_words)
