@@ -335,7 +335,7 @@ def _bracketed_openings(messages, token_lists, spans_of, shape_of, shapes, count
         s = int(shape_of[i])
         shape, spans, tokens = shapes[s], spans_of[i], token_lists[i]
         for pos in range(min(len(shape), MAX_TAG_POSITION)):
-            if pos and shape[pos - 1] not in SOURCE_MARKS and not (pos == 1 and shape[0] == WILDCARD):
+            if not _may_open_a_tag(shape, pos):
                 continue
             start, end = spans[pos]
             if shape[pos] == "[" or (shape[pos] == WILDCARD and "[" in tokens[start:end]):
@@ -380,6 +380,12 @@ def _tag_positions(shape: Sequence[str]) -> list[int]:
     return found
 
 
+def _may_open_a_tag(shape: Sequence[str], pos: int) -> bool:
+    """Whether a tag in brackets may open at `pos`: the shape's start, after a mark, or after the one value that
+    opens the shape (a time)."""
+    return not pos or shape[pos - 1] in SOURCE_MARKS or (pos == 1 and shape[0] == WILDCARD)
+
+
 MAX_BRACKET_TAG_TOKENS = 8  # the tokens a thread's or component's name in brackets may take ("IPC Server handler 3 on 8020")
 
 
@@ -395,7 +401,7 @@ def _bracket_tags(shape: Sequence[str]) -> list[tuple[int, int]]:
     for start in range(min(len(shape) - 1, MAX_TAG_POSITION)):
         if shape[start] != "[":
             continue
-        if start and shape[start - 1] not in SOURCE_MARKS and not (start == 1 and shape[0] == WILDCARD):
+        if not _may_open_a_tag(shape, start):
             return []
         spans = []
         for stop in range(start + 1, min(len(shape), start + MAX_BRACKET_TAG_TOKENS + 2)):
@@ -584,7 +590,9 @@ def same_statement(
             return False
         if not lone and not (is_value(_opening(gap_a)) and is_value(_opening(gap_b))):
             return False
-    if weight is not None and _open_with_own_words(a, b, gaps, anchored, weight):
+    # the weight of the words the two share, when words are weighed (see `weight`)
+    shared = None if weight is None else weight(a) - sum(weight(tuple(gap)) for gap, _ in gaps)
+    if shared is not None and _open_with_own_words(a, b, gaps, anchored, shared, weight):
         return False
     if len(gaps) == 1 and _ends_after_a_mark(a, gaps[0][0]) and _ends_after_a_mark(b, gaps[0][1]):
         # the text after a label's mark that ends both is one value when each is free text: a few plain words
@@ -594,10 +602,8 @@ def same_statement(
     if weight is None:
         if 2 * anchored >= max(_words(a), _words(b)):
             return True
-    else:
-        total_a, total_b = weight(a), weight(b)
-        if 2 * (total_a - sum(weight(tuple(gap)) for gap, _ in gaps)) >= max(total_a, total_b):
-            return True
+    elif 2 * shared >= max(weight(a), weight(b)):
+        return True
     # most words differ: still one statement when everything that differs reads as free text, or fills in
     # a value the other template holds as a wildcard
     return all(
@@ -607,9 +613,9 @@ def same_statement(
     )
 
 
-def _open_with_own_words(a: Sequence[str], b: Sequence[str], gaps, anchored: int, weight) -> bool:
+def _open_with_own_words(a: Sequence[str], b: Sequence[str], gaps, anchored: int, shared: float, weight) -> bool:
     """Whether two templates that differ only in their openings (one gap, which opens both) open with texts either
-    of which weighs more, word for word, than their `anchored` common words.
+    of which weighs more, word for word, than their `anchored` common words (which weigh `shared` in all).
 
     A statement opens with words of its own, which few patterns print; the text of an error that many statements
     end with is common. "Skipping existing file event loop is closed" and "Found executable event loop is closed"
@@ -625,8 +631,7 @@ def _open_with_own_words(a: Sequence[str], b: Sequence[str], gaps, anchored: int
         return False
     if tuple(a[: len(gap_a)]) != gap_a or tuple(b[: len(gap_b)]) != gap_b:
         return False
-    common = weight(tuple(a)) - sum(weight(tuple(gap)) for gap, _ in gaps)
-    return any(_words(side) and weight(side) * anchored > common * _words(side) for side in (gap_a, gap_b))
+    return any(_words(side) and weight(side) * anchored > shared * _words(side) for side in (gap_a, gap_b))
 
 
 _TAIL_MARKS = frozenset({":", "-"})  # a label and its text: "Health check: ...", "worker-3 - ..."
@@ -1315,16 +1320,19 @@ class PatternClusterer:
         see `_bracketed_openings`): after a time, a line without any tag reads as one with a value there.
         """
         spans = {s: found for s, shape in enumerate(shapes) if "[" in shape[:MAX_TAG_POSITION] and (found := _bracket_tags(shape))}
-        # the shape with a value in place of the tag: the (shape, tag span) pairs that name it in words
-        wanted: dict[tuple[str, ...], list[tuple[int, tuple[int, int]]]] = defaultdict(list)
+        # the shape with a value in place of the tag: the shapes that name it in words, and whether in letters alone
+        wanted: dict[tuple[str, ...], list[tuple[int, bool]]] = defaultdict(list)
         for s, found in spans.items():
             shape = shapes[s]
             for start, stop in found:
-                if shape[start + 1 : stop] in ((WILDCARD,), (WILDCARD, "]")) or _count_words(shape[stop:]) < 2:
+                inside = shape[start + 1 : stop - 1] if shape[stop - 1] == "]" else shape[start + 1 : stop]
+                if inside == (WILDCARD,) or _count_words(shape[stop:]) < 2:
                     continue
+                # letters alone, one letter too: `[E]`, `[W]` are levels, `[x]` a mark
+                letters = all(token.isalpha() for token in inside)
                 # the value takes in the brackets, or the closing one only when a value follows (`[worker-1] <IP> ...`)
-                wanted[collapse_wildcards((*shape[:start], WILDCARD, *shape[stop:]))].append((s, (start, stop)))
-                wanted[collapse_wildcards((*shape[: start + 1], WILDCARD, *shape[stop:]))].append((s, (start, stop)))
+                wanted[collapse_wildcards((*shape[:start], WILDCARD, *shape[stop:]))].append((s, letters))
+                wanted[collapse_wildcards((*shape[: start + 1], WILDCARD, *shape[stop:]))].append((s, letters))
         if not wanted:
             return labels
         per_label = np.bincount(labels, weights=weights)
@@ -1333,12 +1341,10 @@ class PatternClusterer:
         named_lines = np.bincount(labels, weights=bracketed, minlength=len(per_label))
         plain: dict[int, dict[int, bool]] = defaultdict(dict)  # target label: the word-named labels, plain words only?
         for t, shape in enumerate(shapes):
-            for s, (start, stop) in wanted.get(shape, ()):
+            for s, letters in wanted.get(shape, ()):
                 target, label = int(labels[t]), int(labels[s])
                 if target != label:
-                    inside = shapes[s][start + 1 : stop - 1] if shapes[s][stop - 1] == "]" else shapes[s][start + 1 : stop]
-                    # letters alone, one letter too: `[E]`, `[W]` are levels, `[x]` a mark
-                    plain[target][label] = plain[target].get(label, True) and all(token.isalpha() for token in inside)
+                    plain[target][label] = plain[target].get(label, True) and letters
         pairs: list[tuple[int, int]] = []
         for target, word_named in plain.items():
             in_words = sum(float(per_label[label]) for label, only_words in word_named.items() if only_words)
