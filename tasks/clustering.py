@@ -561,7 +561,8 @@ def same_statement(
 ) -> bool:
     """Whether two templates are one statement whose values took other tokens (see `_join_value_lengths`).
 
-    is_value: whether a token can be part of a value (a wildcard, or free text rather than the statement's words).
+    is_value: whether a token can be part of a value (a wildcard, or free text rather than the statement's words); a gap
+    of one name on each side that neither opens nor ends the templates is a value whatever it says (`_names_in_place`).
     a_is_busy, b_is_busy: the template is a pattern's seen in enough different texts that, when it holds a
     value (a wildcard) and still kept a plain word, that word is a word of its statement (the value varied,
     the word did not), however many other statements print it: a gap that holds such a word on that side and
@@ -588,7 +589,7 @@ def same_statement(
         lone = tuple(gap_a) == (WILDCARD,) or tuple(gap_b) == (WILDCARD,)
         if not lone and ((a_is_busy and _keeps_words(a, gap_a)) or (b_is_busy and _keeps_words(b, gap_b))):
             return False
-        if not lone and not (is_value(_opening(gap_a)) and is_value(_opening(gap_b))):
+        if not lone and not _names_in_place(a, b, gap_a, gap_b) and not (is_value(_opening(gap_a)) and is_value(_opening(gap_b))):
             return False
     # the weight of the words the two share, when words are weighed (see `weight`)
     shared = None if weight is None else weight(a) - sum(weight(tuple(gap)) for gap, _ in gaps)
@@ -632,6 +633,18 @@ def _open_with_own_words(a: Sequence[str], b: Sequence[str], gaps, anchored: int
     if tuple(a[: len(gap_a)]) != gap_a or tuple(b[: len(gap_b)]) != gap_b:
         return False
     return any(_words(side) and weight(side) * anchored > shared * _words(side) for side in (gap_a, gap_b))
+
+
+def _names_in_place(a: Sequence[str], b: Sequence[str], gap_a: Sequence[str], gap_b: Sequence[str]) -> bool:
+    """Whether a gap holds one name on each side (`_is_name`: `pipeline-region` / `file-schema`) that neither opens nor
+    ends its template: identifiers in the same place between words both templates print are values of one field,
+    however rarely each is seen (a name seen in few messages follows too few words to read as a value by its
+    contexts). A name that opens a statement is often its own (a function's); one that ends it has rules of its own
+    (`_join_one_name_apart`).
+    """
+    if len(gap_a) != 1 or len(gap_b) != 1 or not (_is_name(gap_a[0]) and _is_name(gap_b[0])):
+        return False
+    return gap_a[0] not in (a[0], a[-1]) and gap_b[0] not in (b[0], b[-1])
 
 
 _TAIL_MARKS = frozenset({":", "-"})  # a label and its text: "Health check: ...", "worker-3 - ..."
@@ -1385,6 +1398,8 @@ class PatternClusterer:
         unexpectedly"); a number, a name or a mark there makes it a statement
         of its own after a source tag ("pydev debugger: process <*> is
         connecting").
+        One name on each side of a gap, between words both templates print, is
+        a value too (`_names_in_place`).
         A value begins with a wildcard or with a word that follows many
         different words across the input (free text such as an error message,
         punctuation aside) and seldom the same one twice; a word that always
