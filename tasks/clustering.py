@@ -562,7 +562,7 @@ def same_statement(
     """Whether two templates are one statement whose values took other tokens (see `_join_value_lengths`).
 
     is_value: whether a token can be part of a value (a wildcard, or free text rather than the statement's words); a gap
-    of one name on each side that neither opens nor ends the templates is a value whatever it says (`_names_in_place`).
+    of one hyphenated name on each side, neither the first nor the last token, passes as a value too (`_names_in_place`).
     a_is_busy, b_is_busy: the template is a pattern's seen in enough different texts that, when it holds a
     value (a wildcard) and still kept a plain word, that word is a word of its statement (the value varied,
     the word did not), however many other statements print it: a gap that holds such a word on that side and
@@ -636,15 +636,21 @@ def _open_with_own_words(a: Sequence[str], b: Sequence[str], gaps, anchored: int
 
 
 def _names_in_place(a: Sequence[str], b: Sequence[str], gap_a: Sequence[str], gap_b: Sequence[str]) -> bool:
-    """Whether a gap holds one name on each side (`_is_name`: `pipeline-region` / `file-schema`) that neither opens nor
-    ends its template: identifiers in the same place between words both templates print are values of one field,
-    however rarely each is seen (a name seen in few messages follows too few words to read as a value by its
-    contexts). A name that opens a statement is often its own (a function's); one that ends it has rules of its own
-    (`_join_one_name_apart`).
+    """Whether a gap holds one hyphenated name on each side (`pipeline-region` / `file-schema`: a host's, a service's, a
+    queue's) and neither is the first or the last token of its template.
+
+    Such identifiers in the same place between the other tokens of two templates are values of one field, however
+    rarely each is seen (a name seen in a few messages follows too few words to read as a value by its contexts).
+    A name with a dot or an underscore is left to the other rules: a class's, a module's or a function's name
+    (`requests.exceptions.ReadTimeout`, `purge_sessions`) is as often a word of its statement. So is a name that is
+    the first or the last token (see `_join_one_name_apart`).
     """
-    if len(gap_a) != 1 or len(gap_b) != 1 or not (_is_name(gap_a[0]) and _is_name(gap_b[0])):
+    if len(gap_a) != 1 or len(gap_b) != 1:
         return False
-    return gap_a[0] not in (a[0], a[-1]) and gap_b[0] not in (b[0], b[-1])
+    name_a, name_b = gap_a[0], gap_b[0]
+    if not (_is_name(name_a) and _is_name(name_b)) or any(mark in name for name in (name_a, name_b) for mark in "._"):
+        return False
+    return name_a not in (a[0], a[-1]) and name_b not in (b[0], b[-1])
 
 
 _TAIL_MARKS = frozenset({":", "-"})  # a label and its text: "Health check: ...", "worker-3 - ..."
@@ -1398,8 +1404,8 @@ class PatternClusterer:
         unexpectedly"); a number, a name or a mark there makes it a statement
         of its own after a source tag ("pydev debugger: process <*> is
         connecting").
-        One name on each side of a gap, between words both templates print, is
-        a value too (`_names_in_place`).
+        One hyphenated name on each side of a gap, neither the first nor the
+        last token, is a value too (`_names_in_place`).
         A value begins with a wildcard or with a word that follows many
         different words across the input (free text such as an error message,
         punctuation aside) and seldom the same one twice; a word that always
