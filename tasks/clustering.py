@@ -566,7 +566,8 @@ def same_statement(
     a_is_busy, b_is_busy: the template is a pattern's seen in enough different texts that, when it holds a
     value (a wildcard) and still kept a plain word, that word is a word of its statement (the value varied,
     the word did not), however many other statements print it: a gap that holds such a word on that side and
-    other text on the other ("Failed to read <*>" / "Failed to import tax <*>") parts them.
+    other text on the other ("Failed to read <*>" / "Failed to import tax <*>") parts them; so does a gap where such
+    a word sits beside the template's own value and the other side is a lone wildcard (`_keeps_words`).
     weight: what the words of some tokens count for, when the common words must be half of each template's words
     (one each when None); given, it also parts two templates that differ only in openings of different lengths,
     either weighing more per word than the rest (`_open_with_own_words`).
@@ -587,7 +588,7 @@ def same_statement(
                 # (see `_split_statement_words`)
                 return False
         lone = tuple(gap_a) == (WILDCARD,) or tuple(gap_b) == (WILDCARD,)
-        if not lone and ((a_is_busy and _keeps_words(a, gap_a)) or (b_is_busy and _keeps_words(b, gap_b))):
+        if (a_is_busy and _keeps_words(a, gap_a, lone)) or (b_is_busy and _keeps_words(b, gap_b, lone)):
             return False
         if not lone and not _names_in_place(a, b, gap_a, gap_b) and not (is_value(_opening(gap_a)) and is_value(_opening(gap_b))):
             return False
@@ -662,8 +663,15 @@ def _ends_after_a_mark(template: Sequence[str], gap: Sequence[str]) -> bool:
     return 0 < n < len(template) and tuple(template[-n:]) == tuple(gap) and template[-n - 1] in _TAIL_MARKS
 
 
-def _keeps_words(template: Sequence[str], gap: Sequence[str]) -> bool:
-    """Whether a template that holds a value kept a plain word in `gap` (see `same_statement`'s busy sides)."""
+def _keeps_words(template: Sequence[str], gap: Sequence[str], lone: bool = False) -> bool:
+    """Whether a template that holds a value kept a plain word in `gap` (see `same_statement`'s busy sides).
+
+    `lone`: the gap is a lone wildcard on one side, a value that may hold any text. Then only a gap that holds the
+    template's own value beside its words counts: "Pool pre-ping on connection <*> failed, will invalidate pool" kept
+    its words while its value varied, so the closing value of "Pool pre-ping on connection <*>" does not hold them.
+    """
+    if lone:
+        return WILDCARD in gap and any(map(_is_plain_word, gap))
     return WILDCARD in template and any(map(_is_plain_word, gap))
 
 
@@ -1423,7 +1431,10 @@ class PatternClusterer:
         holds a value and still kept a plain word in a gap, that word is a
         word of its statement (the value varied, the word did not), whatever
         follows it elsewhere: a template with other text there is another
-        statement ("Failed to read <*>" / "Failed to import tax <*>"). One
+        statement ("Failed to read <*>" / "Failed to import tax <*>"). Beside
+        its own value, such a word is not held by another template's lone
+        wildcard either ("Pool pre-ping on connection <*> failed, will
+        invalidate pool" / "Pool pre-ping on connection <*>"). One
         message repeated word for word shows no such thing, however often.
         The values and marks after the last other token are one value
         (`tail_as_one_value`).

@@ -3,6 +3,7 @@
 import csv
 import gc
 import io
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -803,6 +804,25 @@ def test_two_busy_patterns_are_one_statement_only_when_one_holds_free_text_where
     messages[2] = "cache miss for key <NUM> delta <NUM> in shard <NUM>"
     clusterer = PatternClusterer().fit(messages, counts)
     assert clusterer.labels_[0] != clusterer.labels_[1]
+
+
+def test_a_closing_value_does_not_hold_the_words_a_busy_pattern_kept_beside_its_own_value():
+    rng = random.Random(2)
+    failed = [f"Pool pre-ping on connection {rng.randint(1000, 999999)} failed, will invalidate pool" for _ in range(20)]
+    bare = [f"Pool pre-ping on connection {rng.randint(10, 9999)}.{rng.randint(10, 9999)}" for _ in range(2)]
+    labels, templates = cluster_lines(failed + bare)
+    assert len(set(labels[:20])) == 1 and len(set(labels[20:])) == 1 and labels[0] != labels[20]
+    assert templates[labels[20]] == "Pool pre-ping on connection <NUM>"
+    # one message repeated word for word shows nothing: its words may be the text of the other's value
+    labels, _ = cluster_lines([failed[0]] * 20 + bare)
+    assert len(set(labels)) == 1
+    longer = ("Pool", "pre-ping", "on", "connection", "<*>", "failed", ",", "will", "invalidate", "pool")
+    shorter = ("Pool", "pre-ping", "on", "connection", "<*>")
+    assert same_statement(longer, shorter) and not same_statement(longer, shorter, a_is_busy=True)
+    # a busy pattern whose own side of the gap is the lone wildcard kept nothing there, and words without its own value
+    # beside them may be the text of the other's value
+    assert same_statement(shorter, longer, a_is_busy=True)
+    assert same_statement(("Retry", "<*>", "after", "connection", "reset"), ("Retry", "<*>", "after", "<*>"), a_is_busy=True)
 
 
 def test_busy_statements_one_name_apart_stay_two():
