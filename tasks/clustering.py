@@ -567,7 +567,7 @@ def same_statement(
     value (a wildcard) and still kept a plain word, that word is a word of its statement (the value varied,
     the word did not), however many other statements print it: a gap that holds such a word on that side and
     other text on the other ("Failed to read <*>" / "Failed to import tax <*>") parts them; so does a gap where such
-    a word sits beside the template's own value and the other side is a lone wildcard (`_keeps_words`).
+    a word sits beside all the template's values and the other side is a lone wildcard (`_keeps_words`).
     weight: what the words of some tokens count for, when the common words must be half of each template's words
     (one each when None); given, it also parts two templates that differ only in openings of different lengths,
     either weighing more per word than the rest (`_open_with_own_words`).
@@ -666,12 +666,15 @@ def _ends_after_a_mark(template: Sequence[str], gap: Sequence[str]) -> bool:
 def _keeps_words(template: Sequence[str], gap: Sequence[str], lone: bool = False) -> bool:
     """Whether a template that holds a value kept a plain word in `gap` (see `same_statement`'s busy sides).
 
-    `lone`: the gap is a lone wildcard on one side, a value that may hold any text. Then only a gap that holds the
-    template's own value beside its words counts: "Pool pre-ping on connection <*> failed, will invalidate pool" kept
+    `lone`: the gap is a lone wildcard on one side, a value that may hold any text. Then only a gap that holds all the
+    template's values beside its words counts: "Pool pre-ping on connection <*> failed, will invalidate pool" kept
     its words while its value varied, so the closing value of "Pool pre-ping on connection <*>" does not hold them.
+    When a value outside the gap may be the one that varied, the gap's text may be one value's, printed the same way
+    each time ("Connect to <*> failed: [Errno <*>] Connection refused" / "Connect to <*> failed: <*>").
     """
     if lone:
-        return WILDCARD in gap and any(map(_is_plain_word, gap))
+        values = gap.count(WILDCARD)
+        return values > 0 and values == template.count(WILDCARD) and any(map(_is_plain_word, gap))
     return WILDCARD in template and any(map(_is_plain_word, gap))
 
 
@@ -1432,9 +1435,9 @@ class PatternClusterer:
         word of its statement (the value varied, the word did not), whatever
         follows it elsewhere: a template with other text there is another
         statement ("Failed to read <*>" / "Failed to import tax <*>"). Beside
-        its own value, such a word is not held by another template's lone
-        wildcard either ("Pool pre-ping on connection <*> failed, will
-        invalidate pool" / "Pool pre-ping on connection <*>"). One
+        all the template's values, such a word is not held by another
+        template's lone wildcard either ("Pool pre-ping on connection <*>
+        failed, will invalidate pool" / "Pool pre-ping on connection <*>"). One
         message repeated word for word shows no such thing, however often.
         The values and marks after the last other token are one value
         (`tail_as_one_value`).

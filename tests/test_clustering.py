@@ -823,6 +823,15 @@ def test_a_closing_value_does_not_hold_the_words_a_busy_pattern_kept_beside_its_
     # beside them may be the text of the other's value
     assert same_statement(shorter, longer, a_is_busy=True)
     assert same_statement(("Retry", "<*>", "after", "connection", "reset"), ("Retry", "<*>", "after", "<*>"), a_is_busy=True)
+    # nor do they when a value outside the gap may be the one that varied: the same error text each time is a value
+    refused = ("Connect", "to", "<*>", "failed", ":", "[", "Errno", "<*>", "]", "Connection", "refused")
+    assert same_statement(refused, ("Connect", "to", "<*>", "failed", ":", "<*>"), a_is_busy=True)
+    hosts = [f"10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}" for _ in range(22)]
+    labels, _ = cluster_lines(
+        [f"Connect to {host} failed: [Errno 111] Connection refused" for host in hosts[:20]]
+        + [f"Connect to {host} failed: 'peer closed'" for host in hosts[20:]]
+    )
+    assert len(set(labels)) == 1
 
 
 def test_busy_statements_one_name_apart_stay_two():
