@@ -1428,7 +1428,8 @@ class PatternClusterer:
         their gaps are two statements ("Took <*> seconds to build instance" /
         "... to deallocate network for instance"), but not when each gap is
         a wildcard on one side and, on the other, free text of at most
-        `MAX_VALUE_WORDS` words or a value in brackets. When the messages of a
+        `MAX_VALUE_WORDS` words or a value in brackets (not words kept beside
+        all the values of a busy side, see below). When the messages of a
         cluster (with those of the clusters that joined its template) are
         `min_support` different texts (`variants`) or more, and its template
         holds a value and still kept a plain word in a gap, that word is a
@@ -1471,14 +1472,20 @@ class PatternClusterer:
         # clusters of one template meet the same candidates again and again (most of the comparisons at 50k
         # shapes): each of the two tests below runs once per pair of templates
         @cache
-        def fills_a_value(joined: tuple[str, ...], template: tuple[str, ...]) -> bool:
+        def fills_a_value(joined: tuple[str, ...], template: tuple[str, ...], joined_is_busy: bool, template_is_busy: bool) -> bool:
             # each gap is a wildcard on one side and, on the other, free text of a few words that opens with a
             # value ("Payload: <*>" / "Payload: connection reset by peer"): one statement even when both are seen
-            # often. A longer text is a message of its own ("Connection to the primary replica of ... closed")
+            # often. A longer text is a message of its own ("Connection to the primary replica of ... closed"), and
+            # so are the words a busy side kept beside all its values ("... lease <*>" / "... lease <*> during abort")
             joined, template = tail_as_one_value(joined), tail_as_one_value(template)
             if joined == template:
                 return True
             gaps, anchored = _gaps(joined, template, opens_value=is_value)
+            if any(
+                (joined_is_busy and _keeps_words(joined, a, True)) or (template_is_busy and _keeps_words(template, b, True))
+                for a, b in gaps
+            ):
+                return False
             return anchored >= 2 and bool(gaps) and all(free_text_for_a_value(a, b) for a, b in gaps)
 
         @cache
@@ -1613,12 +1620,12 @@ class PatternClusterer:
                 joined = templates[other]
                 # a widened template equal to this one is no proof: two large statements still need the test below
                 equal = joined == template and other not in widened
-                if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
-                    if fills_a_value(joined, template):
-                        return other
-                    continue
                 # either may be the busier: in the second pass a cluster meets widened templates of rarer ones
                 busy = variety[other] >= self.min_support, variety[label] >= self.min_support
+                if not equal and support[label] >= self.min_support and support[other] >= self.min_support:
+                    if fills_a_value(joined, template, *busy):
+                        return other
+                    continue
                 if equal or one_statement(joined, template, *busy):
                     return other
         return None

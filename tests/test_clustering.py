@@ -6,6 +6,7 @@ import io
 import random
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -832,6 +833,20 @@ def test_a_closing_value_does_not_hold_the_words_a_busy_pattern_kept_beside_its_
         + [f"Connect to {host} failed: 'peer closed'" for host in hosts[20:]]
     )
     assert len(set(labels)) == 1
+
+
+def test_two_busy_patterns_stay_two_when_one_kept_words_beside_all_its_values():
+    rng = random.Random(5)
+    bare = [f"Failed to clean up lease {uuid.UUID(int=rng.getrandbits(128))}" for _ in range(20)]
+    aborted = [f"Failed to clean up lease {uuid.UUID(int=rng.getrandbits(128))} during abort" for _ in range(5)]
+    # other statements make "during" a word that follows many words: free text that could fill a value
+    stalls = ["Cache miss", "Timeout", "Retry", "Stall", "Backoff", "Eviction"]
+    during = [
+        f"{stall} during {rng.choice(['startup', 'shutdown', 'sync'])} of shard {rng.randint(1, 99)}" for stall in stalls for _ in range(2)
+    ]
+    labels, templates = cluster_lines(bare + aborted + during)
+    assert len(set(labels[:20])) == 1 and len(set(labels[20:25])) == 1 and labels[0] != labels[20]
+    assert templates[labels[20]] == "Failed to clean up lease <UUID> during abort"
 
 
 def test_busy_statements_one_name_apart_stay_two():
