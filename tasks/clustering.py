@@ -666,15 +666,19 @@ def _ends_after_a_mark(template: Sequence[str], gap: Sequence[str]) -> bool:
 def _keeps_words(template: Sequence[str], gap: Sequence[str], lone: bool = False) -> bool:
     """Whether a template that holds a value kept a plain word in `gap` (see `same_statement`'s busy sides).
 
-    `lone`: the gap is a lone wildcard on one side, a value that may hold any text. Then only a gap that holds all the
-    template's values beside its words counts: "Pool pre-ping on connection <*> failed, will invalidate pool" kept
-    its words while its value varied, so the closing value of "Pool pre-ping on connection <*>" does not hold them.
-    When a value outside the gap may be the one that varied, the gap's text may be one value's, printed the same way
-    each time ("Connect to <*> failed: [Errno <*>] Connection refused" / "Connect to <*> failed: <*>").
+    `lone`: the other side of the gap is a lone wildcard (or a value in `fills_a_value`), which may hold any text.
+    Then only a gap that holds all the template's values beside its words counts: "Pool pre-ping on connection <*>
+    failed, will invalidate pool" kept its words while its value varied, so the value of "Pool pre-ping on connection
+    <*>" does not hold them. When a value outside the gap may be the one that varied, the gap's text may be one
+    value's, printed the same way each time ("Connect to <*> failed: [Errno <*>] Connection refused" / "Connect to
+    <*> failed: <*>"); and a gap that opens with a label's mark is that value's text, numbers and all ("Health check
+    failed: timeout after <*>" / "Health check failed: <*>", whose values hold the mark, see `tail_as_one_value`).
     """
     if lone:
         values = gap.count(WILDCARD)
-        return values > 0 and values == template.count(WILDCARD) and any(map(_is_plain_word, gap))
+        if not values or gap[0] in _TAIL_MARKS or values != template.count(WILDCARD):
+            return False
+        return any(map(_is_plain_word, gap))
     return WILDCARD in template and any(map(_is_plain_word, gap))
 
 

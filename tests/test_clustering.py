@@ -833,6 +833,11 @@ def test_a_closing_value_does_not_hold_the_words_a_busy_pattern_kept_beside_its_
         + [f"Connect to {host} failed: 'peer closed'" for host in hosts[20:]]
     )
     assert len(set(labels)) == 1
+    # nor after a label's mark: the text after it is the value's own, numbers and all
+    labels, _ = cluster_lines(
+        [f"Health check failed: timeout after {rng.randint(1, 60)}s" for _ in range(12)] + ["Health check failed: 'connection refused'"]
+    )
+    assert len(set(labels)) == 1
 
 
 def test_two_busy_patterns_stay_two_when_one_kept_words_beside_all_its_values():
