@@ -88,6 +88,8 @@ _VALUE_MARKS = _JOINERS | frozenset(".,;/#'\"")  # marks inside or around a valu
 _HEX_GROUP = re.compile(r"^[0-9a-fA-F]{1,4}$")
 # the words a boolean is printed as: a value whatever statement prints it (`yes`, `no`, `none` are ordinary words too)
 _BOOLEANS = frozenset({"true", "false"})
+# the loopback host's reserved name is a host like any other (`localhost:5432` already reads as a value by its port)
+_LOOPBACK = "localhost"
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 # A host name is a value: dot-separated labels that end in a generic top-level domain, or in a country's after a
 # generic second level (`mail.example.org`, `proxy.cs.univ.edu.hk`), in lower case as hosts are written. A name
@@ -113,10 +115,12 @@ def tokenize(message: str, max_tokens: int = 64) -> list[str]:
 @lru_cache(maxsize=1 << 16)  # a window's tokens repeat: each is judged once (a tenth of the time at 200k messages)
 def is_variable(token: str) -> bool:
     """A placeholder, a token that carries a digit or a masked value (`blk_<NUM>`, `v2`, `db-7`), a path, a boolean,
-    a host name or a file name."""
+    a host name (`localhost` too) or a file name."""
+    lowered = token.lower()
     return (
         _HAS_VALUE.search(token) is not None
-        or token.lower() in _BOOLEANS
+        or lowered in _BOOLEANS
+        or lowered == _LOOPBACK
         or ("." in token and (_HOST.match(token) is not None or _FILE_NAME.match(token) is not None))
     )
 

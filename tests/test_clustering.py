@@ -573,6 +573,13 @@ def test_free_text_after_a_mark_that_ends_both_templates_is_one_value():
     )
 
 
+def test_localhost_is_a_host_like_any_other():
+    assert is_variable("localhost") and is_variable("LOCALHOST") and not is_variable("local")
+    hosts = ["api.example.com", "localhost", "db.internal", "localhost", "cache.example.org"]
+    labels, templates = cluster_lines([f"Skipping {host} due to {count} stale records" for host in hosts for count in (3, 12)])
+    assert len(set(labels)) == 1 and templates[labels[0]] == "Skipping <*> due to <NUM> stale records"
+
+
 def test_one_hyphenated_name_on_each_side_inside_the_templates_is_a_value():
     # names seen in a few messages follow too few words to read as free text: only their place makes them values
     moved = ("Moving", "billing-api", "shard", "to", "orders-db", "after", "rebalance")
