@@ -92,12 +92,15 @@ _BOOLEANS = frozenset({"true", "false"})
 _LOOPBACK = "localhost"
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 # A host name is a value: dot-separated labels that end in a generic top-level domain, or in a country's after a
-# generic second level (`mail.example.org`, `proxy.cs.univ.edu.hk`), in lower case as hosts are written. A name
-# that opens with a package root is code (`java.io`, `org.apache.hadoop.io`), and other dotted names
+# generic second level or two labels (`mail.example.org`, `proxy.cs.univ.edu.hk`, `mail.yandex.ru`), in lower case as
+# hosts are written. A name that opens with a package root is code (`java.io`, `org.apache.hadoop.io`), and other dotted names
 # (`NameSystem.delete`, `mapred.task.id`, `com.apple.xpc`) are as often words of the statement.
 _HOST = re.compile(
     r"^(?!(?:java|javax|org|com|net|android|kotlin|scala|sun)\.)(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
     r"(?:com|net|org|edu|gov|mil|io|local|lan|internal|localdomain|arpa|(?:co|com|net|org|edu|gov|ac)\.[a-z]{2})$"
+    # or in a country's two letters after two labels or more: two letters that name a field in code aside
+    # (`mapred.task.id`, `self.instance.pk`)
+    r"|^(?!(?:java|javax|org|com|net|android|kotlin|scala|sun)\.)(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.){2,}(?!id$|pk$)[a-z]{2}$"
 )
 # So is a file name with a common file-type extension: which program, library or file (`chrome.exe`, `libssl.so`).
 _FILE_NAME = re.compile(
