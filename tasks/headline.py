@@ -112,7 +112,8 @@ def headline(m: PatternMeasure, entries: Sequence[dict]) -> str:
         gist = shortened(mask(_QUALIFIER.sub("", detail)))
         text = f"{head}: {gist}" if gist else head
     else:
-        text = shortened(m.template)
+        # redacted before the placeholders are shortened away: a secret cut into pieces is recognised by them
+        text = shortened(redact(m.template))
         where = component(m.module)
         if where and where not in text and len(text) + len(where) + 3 <= MAX_HEADLINE_CHARS:
             text = f"{text} ({where})"

@@ -212,7 +212,8 @@ def render(
     if rejections:
         lines += ["", "## Rejected input", ""]
         for r in rejections[:20]:
-            lines.append(f"- {r.location}: {r.reason}")
+            # a reason quotes the value it could not read, which may be anything a log line holds
+            lines.append(f"- {redact(r.location)}: {redact(r.reason)}")
         if len(rejections) > 20:
             lines.append(f"- … and {len(rejections) - 20} more (table `rejected_entries`)")
     if timings:

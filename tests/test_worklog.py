@@ -70,3 +70,26 @@ def test_placeholders_survive_a_commonmark_renderer():
     assert "<STR>" not in html and "<NUM>" not in html  # never taken as HTML tags
     assert html.count("&lt;STR&gt;") >= 4 and "&lt;NUM&gt;" in html  # shown as written, in headings, lists and the table
     assert "<h3>3. <code>POST /ws/beacon &lt;NUM&gt;</code></h3>" in html
+
+
+def test_a_rejection_quoting_a_secret_is_redacted_in_the_worklog():
+    # a reason quotes the value that could not be read: a password put where the time belongs, a token as a severity
+    rejections = [
+        Rejection("x1", "timestamp 'password=Hunter2Secret!' is not an ISO 8601 time", "{}", "line 3"),
+        Rejection("x2", "unknown severity 'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'", "{}", "line 4"),
+    ]
+    markdown = worklog.render(
+        service="svc",
+        window=WINDOW,
+        run_id="run-1",
+        generated_at=datetime(2025, 9, 15, 3, 7, tzinfo=UTC),
+        source="file:x.ndjson",
+        tracker="local",
+        stats={"read": 2, "kept": 0, "rejected": 2},
+        measures=[],
+        samples={},
+        context=[],
+        rejections=rejections,
+    )
+    assert "Hunter2Secret" not in markdown and "ghp_A1b2" not in markdown
+    assert "- line 3: timestamp 'password=[REDACTED]' is not an ISO 8601 time" in markdown
