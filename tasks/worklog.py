@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -230,8 +232,23 @@ def facts(markdown: str) -> str:
     return "\n".join(kept).replace(ALREADY_APPLIED, "")
 
 
+# a plain file name, as every Cloud Run service's is: the folder is the service's name as it is
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def service_folder(service: str) -> str:
+    """The folder of a service's worklogs (locally and in a worklog repository): its name when that is a plain file
+    name; else that name with every other character as `_`, and 8 hex digits of its hash to keep two such names
+    apart. A name read from log content can thus never reach outside the worklogs' folder (`../x`, `/tmp/x`), nor
+    the fleet digests' `_fleet`."""
+    if _PLAIN_NAME.fullmatch(service):
+        return service
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", service)[:80].lstrip("._") or "service"
+    return f"{cleaned}-{hashlib.sha256(service.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
 def write(root: Path, service: str, window: Window, markdown: str) -> Path:
-    path = Path(root) / service / f"{window.label()}.md"
+    path = Path(root) / service_folder(service) / f"{window.label()}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(markdown, encoding="utf-8")
     return path

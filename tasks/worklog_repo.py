@@ -37,7 +37,9 @@ class WorklogTarget:
         return cls(match["repo"], folder, match["branch"])
 
     def path(self, service: str, window: Window) -> str:
-        return f"{self.folder}/{service}/{window.label()}.md"
+        from log_gardener.tasks.worklog import service_folder
+
+        return f"{self.folder}/{service_folder(service)}/{window.label()}.md"
 
 
 def _same(a: str, b: str) -> bool:

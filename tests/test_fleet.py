@@ -163,3 +163,32 @@ def test_services_are_found_in_one_pass_over_a_file(sample_file):
     found = open_source(str(sample_file)).services(Window.parse(START, END), "WARNING")
     assert set(found) == {SERVICE, OTHER_SERVICE, WORKER_SERVICE} and found[WORKER_SERVICE] == 22 + 12
     assert open_source(str(sample_file)).services(Window.parse(START, END), "ERROR")[WORKER_SERVICE] == 12
+
+
+def test_a_service_named_like_a_path_keeps_its_worklog_inside_the_worklogs_folder(prefect_harness, tmp_path):
+    # service names come from log content: one that climbs out, one that is absolute, one that is the digests' folder
+    names = ["../../escaped", "/tmp/elsewhere", "_fleet"]
+    entry = {"timestamp": "2025-09-15T02:10:00Z", "severity": "ERROR", "textPayload": "payment failed for order 42"}
+    logs = tmp_path / "logs.ndjson"
+    logs.write_text(
+        "".join(
+            json.dumps(entry | {"insertId": f"{i}", "resource": {"type": "cloud_run_revision", "labels": {"service_name": name}}}) + "\n"
+            for i, name in enumerate(names)
+        )
+    )
+    folder = tmp_path / "a" / "b"
+    result, out = fleet(logs, folder)
+    assert result.exit_code == 0, result.output
+    assert sorted(r["service"] for r in out["runs"]) == sorted(names)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.md"))
+    assert all(p.parts[:3] == ("a", "b", "worklogs") for p in written), written
+    # three service worklogs and the digest, none in the place of another
+    assert len(written) == 4 and len({p.parent for p in written}) == 4
+
+
+def test_a_plain_service_name_is_its_worklog_folder():
+    from log_gardener.tasks.worklog import service_folder
+
+    assert service_folder("netra-backend-staging") == "netra-backend-staging"
+    assert service_folder("../../escaped").startswith("escaped-") and "/" not in service_folder("/tmp/x")
+    assert service_folder("a/b") != service_folder("a_b") and service_folder("_fleet") != "_fleet"
