@@ -62,7 +62,7 @@ def backfill(params: RunParameters, start: str, end: str, step: str = "1h") -> d
     """
     service = params.service
     logger = get_run_logger()
-    period = Window.parse(start, end)
+    period = Window.parse(start, end).check_over()
     windows = split_windows(period, parse_step(step))
     done = completed_windows(params.warehouse, service, period)
     ran, skipped = [], 0

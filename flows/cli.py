@@ -131,7 +131,7 @@ def _check_window(start: str, end: str) -> None:
     from log_gardener.tasks.normalise import Window
 
     try:
-        Window.parse(start, end)
+        Window.parse(start, end).check_over()
     except ValueError as exc:
         _fail(str(exc))
 
@@ -254,7 +254,7 @@ def backfill(
     ]
     _check_google_credentials(all_params[0])
     try:
-        period = Window.parse(start, end)
+        period = Window.parse(start, end).check_over()
         windows = backfill_module.split_windows(period, backfill_module.parse_step(step))
     except ValueError as exc:
         _fail(str(exc))

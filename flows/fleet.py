@@ -90,7 +90,7 @@ def fleet(params: FleetParameters, start: str, end: str) -> dict:
         start: First instant of the window, ISO 8601 (e.g. 2025-09-15T02:00:00Z); inclusive.
         end: End of the window, ISO 8601; exclusive.
     """
-    window = Window.parse(start, end)
+    window = Window.parse(start, end).check_over()
     found = discover_services(params.source, params.logging_filter, window, params.min_severity)
     known = known_services(params.warehouse, window) if params.names() is None else []
     runs, failed = run_fleet(params, window, found, known)

@@ -245,7 +245,7 @@ def gardener(params: RunParameters, start: str, end: str) -> dict:
         start: First instant of the window, ISO 8601 (e.g. 2025-09-15T02:00:00Z); inclusive.
         end: End of the window, ISO 8601; exclusive.
     """
-    window = Window.parse(start, end)
+    window = Window.parse(start, end).check_over()
     # the run's tags label the flow run (the runs list filters on them); its task runs carry none, since each
     # tagged task run first asks Prefect's server for that tag's concurrency slots (a call per task run, which
     # stalled for 2 s after a 1M-entry extract), and the run already holds its service's slot

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,6 +68,9 @@ class RejectedEntry(ValueError):
     """An entry that cannot become a row; the message is the recorded reason."""
 
 
+CLOCK_SKEW = timedelta(minutes=1)  # how far ahead of this machine's clock another machine's may run
+
+
 @dataclass(frozen=True)
 class Window:
     """A half-open time window [start, end) in UTC."""
@@ -94,6 +97,19 @@ class Window:
 
     def label(self) -> str:
         return f"{self.start:%Y-%m-%dT%H%M}Z_{self.end:%Y-%m-%dT%H%M}Z"
+
+    def check_over(self, now: datetime | None = None) -> Window:
+        """The window itself, once it is over (a minute of difference between two machines' clocks allowed).
+
+        A window that ends in the future holds only part of its entries, yet its run would stand as complete: a
+        backfill would skip it, and the next windows would compare with a stored window of missing entries."""
+        now = now or datetime.now(UTC)
+        if self.end > now + CLOCK_SKEW:
+            raise ValueError(
+                f"window end {self.end.isoformat()} is in the future (now {now.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}): "
+                "a window is read once it is over"
+            )
+        return self
 
 
 def parse_time(value: str, what: str = "time") -> datetime:

@@ -156,6 +156,10 @@ def test_bad_window_and_missing_source_are_clear_errors(sample_file):
         "run", "--source", str(sample_file), "--service", SERVICE, "--start", "2025-09-15T02:00:00Z", "--end", "2025-09-15T01:00:00Z"
     )
     assert result.exit_code == 2 and "not after its start" in result.output
+    # a window that is not over yet would stand as complete with part of its entries
+    for command in (["run", "--service", SERVICE], ["fleet"], ["backfill", "--service", SERVICE]):
+        result = run_cli(*command, "--source", str(sample_file), "--start", "2099-01-01T00:00:00Z", "--end", "2099-01-01T01:00:00Z")
+        assert result.exit_code == 2 and "is in the future" in result.output, (command, result.output)
     result = run_cli(
         "run", "--source", "/nope.json", "--service", SERVICE, "--start", "2025-09-15T00:00:00Z", "--end", "2025-09-15T01:00:00Z"
     )

@@ -97,6 +97,15 @@ def test_window_is_half_open_and_checked():
         Window.parse("soon", "2025-09-15T00:00:00Z")
 
 
+def test_a_window_is_read_once_it_is_over():
+    window = Window.parse("2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z")
+    assert window.check_over(parse_time("2025-09-15T01:00:00Z")) is window
+    # another machine's clock may run a little ahead of this one's
+    assert window.check_over(parse_time("2025-09-15T00:59:30Z")) is window
+    with pytest.raises(ValueError, match="in the future"):
+        window.check_over(parse_time("2025-09-15T00:58:00Z"))
+
+
 PY_TRACE = """Unhandled exception while refreshing the agent cache
 Traceback (most recent call last):
   File "/app/netra_backend/app/services/cache.py", line 212, in refresh
