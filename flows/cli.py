@@ -127,6 +127,37 @@ def _check_google_credentials(params: RunSettings) -> None:
         pass  # a malformed spec: the run says what is wrong with it
 
 
+def _check_settings(params: RunSettings) -> None:
+    """What a run reads before its first entry, checked before any run starts: one line, exit code 2, and nothing
+    loaded or posted (a run that failed on them would first print the flow engine's trace)."""
+    from log_gardener.tasks.rules import load_rules
+    from log_gardener.tasks.trackers.github import GitHubSettings
+    from log_gardener.tasks.warehouses import duckdb_path
+
+    try:
+        load_rules(params.rules_path or None)
+    except ValueError as exc:
+        _fail(str(exc))
+    path = duckdb_path(params.warehouse)
+    if path is None and not params.warehouse.startswith("bigquery:"):
+        _fail(f"unknown warehouse {params.warehouse!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")
+    if path is not None and Path(path).is_dir():
+        _fail(f"warehouse {params.warehouse!r} is a folder: name the DuckDB file in it, e.g. duckdb:///{Path(path) / 'gardener.duckdb'}")
+    if params.tracker != "local" and not params.tracker.startswith("github:"):
+        _fail(f"unknown tracker {params.tracker!r}: use local or github:OWNER/REPO")
+    committing = params.worklog_repo and params.publish_issues  # a worklog repository is written with the same token
+    settings = GitHubSettings() if params.tracker.startswith("github:") or committing else None
+    if settings is not None and not (settings.github_token or settings.gardener_github_secret_block):
+        _fail(
+            "no GitHub token: set GITHUB_TOKEN (a fine-grained token with Issues read/write on the repository) "
+            "or GARDENER_GITHUB_SECRET_BLOCK (the name of a Prefect Secret block holding it)"
+        )
+    try:
+        Path(params.worklog_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"worklog folder {params.worklog_dir} cannot be made: {exc.strerror or exc}")
+
+
 def _check_window(start: str, end: str) -> None:
     from log_gardener.tasks.normalise import Window
 
@@ -197,6 +228,7 @@ def run(
         service=service,
     )
     _check_window(start, end)
+    _check_settings(params)
     _check_google_credentials(params)
     _quiet_prefect()
     from prefect import tags
@@ -252,6 +284,7 @@ def backfill(
         )
         for name in names
     ]
+    _check_settings(all_params[0])
     _check_google_credentials(all_params[0])
     try:
         period = Window.parse(start, end).check_over()
@@ -350,6 +383,7 @@ def fleet(
         max_parallel=max_parallel,
     )
     _check_window(start, end)
+    _check_settings(params)
     _check_google_credentials(params)
     _quiet_prefect()
     from prefect import tags

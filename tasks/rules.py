@@ -239,6 +239,10 @@ def load_rules(path: str | Path | None = None) -> Rules:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"rules file not found: {path}") from None
+    except OSError as exc:  # a folder, a file this user may not read
+        raise ValueError(f"rules file {path} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"rules file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"rules file {path} is not valid TOML: {exc}") from None
     try:

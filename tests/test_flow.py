@@ -151,6 +151,27 @@ def test_rerun_of_the_first_hour_still_reports_the_issues_it_created(three_hours
     assert created and {c["fingerprint"]: c["issue"] for c in rerun["clusters"] if c["fingerprint"] in created} == created
 
 
+def test_bad_settings_are_one_line_errors_before_anything_runs(sample_file, tmp_path, monkeypatch):
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GARDENER_GITHUB_SECRET_BLOCK", raising=False)
+    db = f"duckdb:///{tmp_path / 'g.duckdb'}"
+    window = ["--start", "2025-09-15T00:00:00Z", "--end", "2025-09-15T01:00:00Z"]
+    cases = {
+        "cannot be read": ["--rules", str(tmp_path), "--warehouse", db],
+        "unknown warehouse": ["--warehouse", "sqlite:///x.db"],
+        "is a folder": ["--warehouse", f"duckdb:///{tmp_path}"],
+        "unknown tracker": ["--tracker", "jira:x", "--warehouse", db],
+        "no GitHub token": ["--tracker", "github:acme/shop", "--warehouse", db],
+        "cannot be made": ["--worklogs", str(sample_file / "x"), "--warehouse", db],
+    }
+    for message, extra in cases.items():
+        result = run_cli("run", "--source", str(sample_file), "--service", SERVICE, *window, *extra)
+        assert result.exit_code == 2 and message in result.output, (message, result.output)
+        assert "Traceback" not in result.output
+    # nothing ran: no warehouse file, no entry loaded
+    assert not (tmp_path / "g.duckdb").exists()
+
+
 def test_bad_window_and_missing_source_are_clear_errors(sample_file):
     result = run_cli(
         "run", "--source", str(sample_file), "--service", SERVICE, "--start", "2025-09-15T02:00:00Z", "--end", "2025-09-15T01:00:00Z"
