@@ -68,6 +68,7 @@ class RejectedEntry(ValueError):
     """An entry that cannot become a row; the message is the recorded reason."""
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(minutes=1)  # how far ahead of this machine's clock another machine's may run
 
 
@@ -83,6 +84,9 @@ class Window:
             raise ValueError("window bounds must carry a time zone")
         if self.end <= self.start:
             raise ValueError(f"window end {self.end.isoformat()} is not after its start {self.start.isoformat()}")
+        if self.start < EPOCH:
+            # no log entry is older; the baselines' and the revisions' look-backs would leave the calendar
+            raise ValueError(f"window start {self.start.isoformat()} is before 1970")
 
     @property
     def minutes(self) -> float:

@@ -104,6 +104,8 @@ def test_a_window_is_read_once_it_is_over():
     assert window.check_over(parse_time("2025-09-15T00:59:30Z")) is window
     with pytest.raises(ValueError, match="in the future"):
         window.check_over(parse_time("2025-09-15T00:58:00Z"))
+    with pytest.raises(ValueError, match="before 1970"):
+        Window.parse("0001-01-01T00:00:00Z", "2025-09-15T01:00:00Z")
 
 
 PY_TRACE = """Unhandled exception while refreshing the agent cache
