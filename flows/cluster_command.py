@@ -47,16 +47,20 @@ def plain_arguments(argv: list[str]) -> tuple[str, Path | None] | None:
 
 
 def file_lines(path: Path) -> list[str] | list[bytes]:
-    """The file's lines without their endings, split as text mode splits them (a lone CR ends a line too).
+    """The file's lines (see `split_lines`)."""
+    return split_lines(path.read_bytes())
+
+
+def split_lines(data: bytes) -> list[str] | list[bytes]:
+    """A file's or stdin's lines without their endings, split as text mode splits them (a lone CR ends a line too).
 
     Without a CR they stay bytes, which split faster than text decodes:
     `cluster_lines` decodes each distinct line once, as UTF-8 with bad bytes
     replaced, as the whole file would have been.
     """
-    data = path.read_bytes()
     if b"\r" in data:
-        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-            return [line.rstrip("\r\n") for line in handle]
+        text = data.decode("utf-8", errors="replace")
+        return [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
     lines = data.split(b"\n")
     if lines[-1] == b"":
         lines.pop()
@@ -100,8 +104,8 @@ def cluster_file(source: str, output: Path | None) -> None:
 
 def read_lines(source: str) -> list[str] | list[bytes]:
     """The lines of a file, or of stdin for `-`."""
-    if source == "-":
-        return [line.rstrip("\r\n") for line in sys.stdin]
+    if source == "-":  # read as a file is, so both give the same lines and line numbers
+        return split_lines(sys.stdin.buffer.read())
     try:
         return file_lines(Path(source))
     except OSError as exc:

@@ -451,6 +451,9 @@ def test_cli_reads_a_file_as_utf8_text_with_bad_bytes_replaced_and_any_line_endi
     labels, templates = cluster_lines(expected_lines)
     assert [(int(r["cluster_id"]), r["template"]) for r in rows] == [(label, templates[label]) for label in labels]
     assert any("caf\ufffd not \ufffd served" in r["template"] for r in rows)
+    # stdin is read as the file is: the same lines, numbered alike
+    piped = CliRunner().invoke(app, ["cluster", "-"], input=raw)
+    assert piped.exit_code == 0 and piped.stdout == result.stdout
 
 
 def test_the_console_script_runs_a_plain_cluster_command_without_the_framework_and_writes_the_same_csv(tmp_path):
