@@ -9,7 +9,10 @@ FIELD_HELP: dict[str, str] = {
     "warehouse": "duckdb:///path.duckdb (a local file) or bigquery:PROJECT.DATASET.",
     "tracker": "local (issues kept in the warehouse) or github:OWNER/REPO.",
     "rules_path": "Priority rules TOML file; empty for the bundled default rules.",
-    "min_severity": "Lowest severity collected: WARNING, ERROR, CRITICAL, ALERT or EMERGENCY.",
+    "min_severity": (
+        "Lowest severity collected: a Cloud Logging severity (DEFAULT, DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL,"
+        " ALERT, EMERGENCY; any case) or its number (400 is WARNING)."
+    ),
     "logging_filter": (
         'Extra query for cloud-logging sources, in gcloud logging read syntax (e.g. jsonPayload.module:"websocket"); empty for none.'
     ),

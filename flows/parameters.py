@@ -60,7 +60,8 @@ class RunSettings(BaseModel):
     @field_validator("min_severity")
     @classmethod
     def _known_severity(cls, value: str) -> str:
-        return severity_name(value)
+        # an empty value would read as DEFAULT, the lowest severity: every entry, most likely not what was meant
+        return severity_name(_not_blank(value))
 
     @field_validator("source")
     @classmethod

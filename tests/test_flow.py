@@ -163,6 +163,8 @@ def test_bad_settings_are_one_line_errors_before_anything_runs(sample_file, tmp_
         "unknown tracker": ["--tracker", "jira:x", "--warehouse", db],
         "no GitHub token": ["--tracker", "github:acme/shop", "--warehouse", db],
         "cannot be made": ["--worklogs", str(sample_file / "x"), "--warehouse", db],
+        # an empty severity would read as the lowest, DEFAULT: every entry
+        "min_severity": ["--min-severity", "", "--warehouse", db],
     }
     for message, extra in cases.items():
         result = run_cli("run", "--source", str(sample_file), "--service", SERVICE, *window, *extra)
