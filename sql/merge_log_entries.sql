@@ -1,4 +1,5 @@
--- Add the staged entries not loaded yet; re-loading a window adds nothing.
+-- Add the staged entries not loaded yet; re-loading a window adds nothing. An entry is known by its insertId within
+-- its service: another service's entry with the same insertId is another entry.
 insert into log_entries (
   insert_id, timestamp, receive_timestamp, severity, service, revision, location, log_name,
   resource_type, message, pattern_text, module, function, line, http_method, http_url,
@@ -17,5 +18,6 @@ from staged as s
 where not exists (
   select 1 from log_entries as t
   where t.insert_id = s.insert_id
+    and t.service = s.service
     and t.timestamp >= @window_start and t.timestamp < @window_end
 )

@@ -160,6 +160,16 @@ def test_merges_are_idempotent(fresh_db):
     assert fresh_db.query("clusters_for_service", service="svc").fingerprint.tolist() == ["f"]
 
 
+def test_an_entry_is_known_by_its_insert_id_within_its_service(fresh_db):
+    _staged(fresh_db)
+    assert fresh_db.execute("merge_log_entries", **PARAMS) == 1
+    # another service's entry with the same insertId is another entry, loaded by that service's run
+    other = pd.DataFrame([{c: None for c in ROW_COLUMNS} | {"insert_id": "a", "timestamp": T0, "severity": "ERROR", "service": "other"}])
+    fresh_db.con.register("staging_log_entries", other)
+    assert fresh_db.execute("merge_log_entries", **PARAMS) == 1
+    assert fresh_db.execute("merge_log_entries", **PARAMS) == 0
+
+
 def test_cluster_merge_widens_sightings_and_keeps_the_newer_priority(fresh_db):
     from datetime import timedelta
 
