@@ -141,6 +141,17 @@ def test_missing_insert_id_gets_a_stable_one_and_a_duplicate_counts_once(tmp_pat
     assert load(fresh_db, result, "run", "svc", WINDOW, "file")["new_entries"] == 0
 
 
+def test_a_file_named_another_way_rejects_its_lines_under_the_same_ids(tmp_path, monkeypatch):
+    result = run(tmp_path, [line(entry("a")), "{broken", "[1, 2]"])
+    link = tmp_path / "link.ndjson"
+    link.symlink_to(tmp_path / "in.ndjson")
+    monkeypatch.chdir(tmp_path)
+    ids = {r.rejection_id for r in result.rejections}
+    for other in (link, "in.ndjson"):  # a link to it, a relative path to it
+        assert {r.rejection_id for r in extract(FileSource(other), "svc", WINDOW).rejections} == ids
+    assert len(ids) == 2
+
+
 VALID = entry()
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30))
 values = st.recursive(

@@ -20,7 +20,9 @@ class FileSource:
             raise FileNotFoundError(f"log source file not found: {self.path}")
 
     def describe(self) -> str:
-        return f"file:{self.path}"
+        # the file itself, however it was named (a relative path, a link): a rejection's id is made from it, so the
+        # same line rejected again is the same rejection
+        return f"file:{self.path.resolve()}"
 
     def services(self, window: Window, min_severity: str) -> dict[str, int]:
         return count_services(self.entries("", window, min_severity), window, min_severity)
