@@ -415,6 +415,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             "run_id": run_id,
             "service": service,
             "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+            "read": extracted.stats["read"],
             "entries": extracted.stats["kept"],
             "new_entries": loaded["new_entries"],
             "rejected": extracted.stats["rejected"],

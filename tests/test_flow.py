@@ -50,6 +50,7 @@ def by_template(summary, text):
 def test_hour_one_creates_issues_for_new_patterns(three_hours):
     _, _, (first, _, _) = three_hours
     assert first["entries"] > 0 and first["rejected"] == 2
+    assert first["entries"] + sum(first["skipped"].values()) + first["rejected"] == first["read"]
     session = by_template(first, "Session access failed")
     assert session["status"] == "new" and session["priority"] == "P2"
     assert session["rate_per_min"] == pytest.approx(5.1)
