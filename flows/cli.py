@@ -82,7 +82,8 @@ def _crash(exc: Exception) -> None:
 
 def _check_source(source: str) -> None:
     if not source.startswith(("cloud-logging:", "bq-sink:")) and not Path(source).is_file():
-        _fail(f"log source file not found: {source}")
+        # a folder, a device, a pipe: nothing a run could read twice
+        _fail(f"log source {source} is not a regular file" if Path(source).exists() else f"log source file not found: {source}")
 
 
 def _parameters(

@@ -188,6 +188,10 @@ def test_bad_window_and_missing_source_are_clear_errors(sample_file):
         "run", "--source", "/nope.json", "--service", SERVICE, "--start", "2025-09-15T00:00:00Z", "--end", "2025-09-15T01:00:00Z"
     )
     assert result.exit_code == 2 and "not found" in result.output
+    result = run_cli(
+        "run", "--source", str(sample_file.parent), "--service", SERVICE, "--start", "2025-09-15T00:00:00Z", "--end", "2025-09-15T01:00:00Z"
+    )
+    assert result.exit_code == 2 and "is not a regular file" in result.output
 
 
 @pytest.mark.parametrize("command", ["run", "backfill", "cluster", "sample", "demo"])

@@ -17,6 +17,8 @@ class FileSource:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if not self.path.is_file():
+            if self.path.exists():  # a folder, a device, a pipe: nothing to read twice from
+                raise FileNotFoundError(f"log source {self.path} is not a regular file")
             raise FileNotFoundError(f"log source file not found: {self.path}")
 
     def describe(self) -> str:
