@@ -483,6 +483,8 @@ def sample(
     from log_gardener.sample import write_sample
     from log_gardener.tasks.normalise import parse_time
 
+    if corrupt and fmt != "ndjson":
+        _fail("--corrupt writes broken NDJSON lines: use --format ndjson (one broken element would leave a JSON array unreadable)")
     try:
         count = write_sample(output, start=parse_time(start, "start"), hours=hours, seed=seed, scale=scale, fmt=fmt, corrupt=corrupt)
     except ValueError as exc:

@@ -194,6 +194,16 @@ def test_bad_window_and_missing_source_are_clear_errors(sample_file):
     assert result.exit_code == 2 and "is not a regular file" in result.output
 
 
+def test_broken_lines_are_asked_of_ndjson_samples_only(tmp_path):
+    result = run_cli("sample", "--output", str(tmp_path / "s.json"), "--corrupt", "3")
+    assert result.exit_code == 2 and "--format ndjson" in result.output and not (tmp_path / "s.json").exists()
+    result = run_cli("sample", "--output", str(tmp_path / "s.ndjson"), "--format", "ndjson", "--corrupt", "3", "--hours", "1")
+    assert (
+        result.exit_code == 0
+        and sum(not line.startswith("{") or not line.endswith("}") for line in (tmp_path / "s.ndjson").read_text().splitlines()) >= 3
+    )
+
+
 @pytest.mark.parametrize("command", ["run", "backfill", "cluster", "sample", "demo"])
 def test_every_command_has_help(command):
     result = run_cli(command, "--help")
