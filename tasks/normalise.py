@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -143,6 +144,9 @@ def severity_name(value: Any) -> str:
     """Cloud Logging severity as its name; numbers map to the nearest lower level."""
     if value is None or value == "":
         return "DEFAULT"
+    if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+        # JSON's true is no level, nor is NaN; Infinity would read as EMERGENCY
+        raise RejectedEntry(f"unknown severity {value!r}")
     if isinstance(value, (int, float)):
         best = "DEFAULT"
         for name, rank in SEVERITY_RANK.items():

@@ -85,6 +85,10 @@ def test_severity_names_and_numbers():
     assert severity_name(500) == "ERROR"
     assert severity_name("warning") == "WARNING"
     assert severity_name(None) == "DEFAULT"
+    # no level at all, however JSON reads it: a boolean, NaN, an infinity (which would rank above EMERGENCY)
+    for odd in (True, False, float("nan"), float("inf"), float("-inf")):
+        with pytest.raises(RejectedEntry, match="unknown severity"):
+            severity_name(odd)
 
 
 def test_window_is_half_open_and_checked():
