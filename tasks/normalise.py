@@ -165,7 +165,11 @@ def severity_name(value: Any) -> str:
 def service_of(entry: dict) -> str | None:
     """The service an entry belongs to, from its monitored resource."""
     resource = entry.get("resource") or {}
+    if not isinstance(resource, dict):
+        raise RejectedEntry(f"resource is not an object: {str(resource)[:80]!r}")
     labels = resource.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise RejectedEntry(f"resource.labels is not an object: {str(labels)[:80]!r}")
     for key in ("service_name", "module_id", "function_name", "container_name", "job_name"):
         if labels.get(key):
             return str(labels[key])

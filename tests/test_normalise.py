@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from log_gardener.tasks.normalise import RejectedEntry, Window, message_of, normalise, parse_time, severity_name
+from log_gardener.tasks.normalise import RejectedEntry, Window, message_of, normalise, parse_time, service_of, severity_name
 from log_gardener.tasks.stacktrace import pattern_text
 
 SESSION_ENTRY = {
@@ -145,3 +145,13 @@ def test_stack_traces_group_by_exception_and_top_frames():
     assert "java.lang.NullPointerException at com.example.orders.OrderService.total" in pattern_text(JAVA_TRACE.format(var="x", line=1))
     assert pattern_text(GO_TRACE.format(i=5, line=20)) == pattern_text(GO_TRACE.format(i=7, line=21))
     assert pattern_text(GO_TRACE.format(i=5, line=20)).startswith("panic: runtime error: index out of range at main.handler")
+
+
+def test_a_resource_that_is_not_an_object_is_said_so():
+    for entry, reason in (
+        ({"resource": "svc"}, "resource is not an object"),
+        ({"resource": {"labels": ["svc"]}}, "resource.labels is not"),
+    ):
+        with pytest.raises(RejectedEntry, match=reason):
+            service_of(entry)
+    assert service_of({"resource": {"labels": {"service_name": "svc"}}}) == "svc" and service_of({}) is None
