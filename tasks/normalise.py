@@ -253,9 +253,10 @@ def _latency_ms(value: Any) -> float | None:
         return None
     text = str(value)
     try:
-        return round(float(text[:-1] if text.endswith("s") else text) * 1000.0, 3)
+        ms = round(float(text[:-1] if text.endswith("s") else text) * 1000.0, 3)
     except ValueError:
         return None
+    return ms if math.isfinite(ms) else None  # "1e400s", "nans": no duration
 
 
 def _source_location(entry: dict) -> tuple[str | None, str | None, int | None]:

@@ -155,3 +155,10 @@ def test_a_resource_that_is_not_an_object_is_said_so():
         with pytest.raises(RejectedEntry, match=reason):
             service_of(entry)
     assert service_of({"resource": {"labels": {"service_name": "svc"}}}) == "svc" and service_of({}) is None
+
+
+def test_a_latency_that_is_no_duration_is_none():
+    from log_gardener.tasks.normalise import _latency_ms
+
+    assert _latency_ms("0.25s") == 250.0 and _latency_ms("") is None and _latency_ms("soon") is None
+    assert _latency_ms("1e400s") is None and _latency_ms("nans") is None and _latency_ms("-infs") is None
