@@ -130,33 +130,38 @@ def _check_google_credentials(params: RunSettings) -> None:
 
 def _check_settings(params: RunSettings) -> None:
     """What a run reads before its first entry, checked before any run starts: one line, exit code 2, and nothing
-    loaded or posted (a run that failed on them would first print the flow engine's trace)."""
+    made, loaded or posted (a run that failed on them would first print the flow engine's trace)."""
     from log_gardener.tasks.rules import load_rules
-    from log_gardener.tasks.trackers.github import GitHubSettings
-    from log_gardener.tasks.warehouses import duckdb_path
+    from log_gardener.tasks.trackers import check_tracker_spec
+    from log_gardener.tasks.trackers.github import NO_TOKEN, token_configured
+    from log_gardener.tasks.warehouses import check_warehouse_spec, duckdb_path
 
     try:
         load_rules(params.rules_path or None)
+        check_warehouse_spec(params.warehouse)
+        check_tracker_spec(params.tracker)
+        # a worklog repository is written with the tracker's token
+        if (params.tracker.startswith("github:") or (params.worklog_repo and params.publish_issues)) and not token_configured():
+            raise ValueError(NO_TOKEN)
     except ValueError as exc:
         _fail(str(exc))
     path = duckdb_path(params.warehouse)
-    if path is None and not params.warehouse.startswith("bigquery:"):
-        _fail(f"unknown warehouse {params.warehouse!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")
     if path is not None and Path(path).is_dir():
         _fail(f"warehouse {params.warehouse!r} is a folder: name the DuckDB file in it, e.g. duckdb:///{Path(path) / 'gardener.duckdb'}")
-    if params.tracker != "local" and not params.tracker.startswith("github:"):
-        _fail(f"unknown tracker {params.tracker!r}: use local or github:OWNER/REPO")
-    committing = params.worklog_repo and params.publish_issues  # a worklog repository is written with the same token
-    settings = GitHubSettings() if params.tracker.startswith("github:") or committing else None
-    if settings is not None and not (settings.github_token or settings.gardener_github_secret_block):
-        _fail(
-            "no GitHub token: set GITHUB_TOKEN (a fine-grained token with Issues read/write on the repository) "
-            "or GARDENER_GITHUB_SECRET_BLOCK (the name of a Prefect Secret block holding it)"
-        )
-    try:
-        Path(params.worklog_dir).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        _fail(f"worklog folder {params.worklog_dir} cannot be made: {exc.strerror or exc}")
+    if (problem := _unwritable(Path(params.worklog_dir))) is not None:
+        _fail(f"worklog folder {params.worklog_dir} cannot be written: {problem}")
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why a folder could not be made or written in (None when it can), found without making it."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return None
 
 
 def _check_window(start: str, end: str) -> None:
@@ -285,13 +290,13 @@ def backfill(
         )
         for name in names
     ]
-    _check_settings(all_params[0])
-    _check_google_credentials(all_params[0])
     try:
         period = Window.parse(start, end).check_over()
         windows = backfill_module.split_windows(period, backfill_module.parse_step(step))
     except ValueError as exc:
         _fail(str(exc))
+    _check_settings(all_params[0])
+    _check_google_credentials(all_params[0])
     _quiet_prefect()
     if service:  # one service: its failure is the command's
         try:

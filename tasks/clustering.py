@@ -96,11 +96,13 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 # hosts are written. A name that opens with a package root is code (`java.io`, `org.apache.hadoop.io`), and other dotted names
 # (`NameSystem.delete`, `mapred.task.id`, `com.apple.xpc`) are as often words of the statement.
 _HOST = re.compile(
-    r"^(?!(?:java|javax|org|com|net|android|kotlin|scala|sun)\.)(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
-    r"(?:com|net|org|edu|gov|mil|io|local|lan|internal|localdomain|arpa|(?:co|com|net|org|edu|gov|ac)\.[a-z]{2})$"
-    # or in a country's two letters after two labels or more: two letters that name a field in code aside
-    # (`mapred.task.id`, `self.instance.pk`)
-    r"|^(?!(?:java|javax|org|com|net|android|kotlin|scala|sun)\.)(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.){2,}(?!id$|pk$)[a-z]{2}$"
+    r"^(?!(?:java|javax|org|com|net|android|kotlin|scala|sun)\.)(?:"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    r"(?:com|net|org|edu|gov|mil|io|local|lan|internal|localdomain|arpa|(?:co|com|net|org|edu|gov|ac)\.[a-z]{2})"
+    # or, after two labels or more, a country's two letters: two letters that name a field or a file type in code
+    # aside (`mapred.task.id`, `self.instance.pk`, `self.conn.db`, `app.min.js`)
+    r"|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.){2,}(?!(?:id|pk|fk|db|ok|tz|js|ts|py|rb|rs|go|md|sh|so|ui|os|fs|ip|cs|hs|ml|pl|pm)$)[a-z]{2}"
+    r")$"
 )
 # So is a file name with a common file-type extension: which program, library or file (`chrome.exe`, `libssl.so`).
 _FILE_NAME = re.compile(

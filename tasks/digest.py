@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from log_gardener.tasks.normalise import Window
-from log_gardener.tasks.redact import redact
+from log_gardener.tasks.redact import redact, redact_template
 from log_gardener.tasks.worklog import inline
 
 ATTENTION = ("escalated", "regressed", "new")
@@ -57,7 +57,7 @@ def render_digest(window: Window, runs: list[dict], failed: list[dict], generate
             ref = f"#{issue['number']} {issue['action']}" if issue["number"] else "-"
             if (issue.get("url") or "").startswith("http"):
                 ref = f"[#{issue['number']}]({issue['url']}) {issue['action']}"
-            text = c.get("headline") or redact(c["template"])
+            text = c.get("headline") or redact_template(c["template"])
             lines.append(
                 f"| {c['priority']} | {c['status']} | {_cell(run['service'])} | {inline(text, 100)} | {c['rate_per_min']:g}/min | {ref} |"
             )

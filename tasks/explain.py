@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from log_gardener.tasks.grouping_rules import GroupingRules, warehouse_key
 from log_gardener.tasks.identity import nearest_known, new_fingerprint
 from log_gardener.tasks.normalise import clean_text
-from log_gardener.tasks.redact import redact
+from log_gardener.tasks.redact import redact, redact_template
 from log_gardener.tasks.stacktrace import pattern_text
 from log_gardener.tasks.warehouses import Warehouse
 
@@ -58,4 +58,4 @@ def explain(
         fp, how = near, f"similar to a known pattern (cosine similarity at least {min_similarity:g})"
     else:
         fp, how = new_fingerprint(service, masked), "new: no known pattern is similar (its run may still group it with others)"
-    return Explanation(redact(grouped), redact(masked), used, how, fp, redact(templates.get(fp, masked)), issues.get(fp))
+    return Explanation(redact(grouped), redact_template(masked), used, how, fp, redact_template(templates.get(fp, masked)), issues.get(fp))

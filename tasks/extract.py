@@ -108,7 +108,8 @@ def extract(
     (its `extract_spool`), the spool of decoded entries is loaded into BigQuery and read there (see
     `tasks.bigquery_extract`). A DuckDB warehouse reads the spool with `in_warehouse`.
     """
-    args = (source.describe(), service, window, min_severity, sink, chunk_rows)
+    # what a rejection's id is made from: the source as it names itself, or the file behind the name
+    args = (getattr(source, "identity", source.describe)(), service, window, min_severity, sink, chunk_rows)
     if sink_in_warehouse is not None and hasattr(source, "entries_query"):
         done = sink_in_warehouse(source, service, window, min_severity)
         if done is not None:

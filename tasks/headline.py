@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from log_gardener.tasks.masking import mask
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import RejectedEntry, clean_text, message_of
-from log_gardener.tasks.redact import redact
+from log_gardener.tasks.redact import redact, redact_template
 from log_gardener.tasks.stacktrace import parse_trace
 
 MAX_HEADLINE_CHARS = 100
@@ -113,7 +113,7 @@ def headline(m: PatternMeasure, entries: Sequence[dict]) -> str:
         text = f"{head}: {gist}" if gist else head
     else:
         # redacted before the placeholders are shortened away: a secret cut into pieces is recognised by them
-        text = shortened(redact(m.template))
+        text = shortened(redact_template(m.template))
         where = component(m.module)
         if where and where not in text and len(text) + len(where) + 3 <= MAX_HEADLINE_CHARS:
             text = f"{text} ({where})"
@@ -132,7 +132,7 @@ def search_terms(m: PatternMeasure, entries: Sequence[dict]) -> list[str]:
         if frame is not None:
             candidates.append(frame.function)  # as the trace writes it: `in save_charge`, `at com.shop.Orders.load(`
     # stretches of the redacted template: a secret is gone before the template is cut into terms
-    stretches = [s.strip(" :=,;") for s in PLACEHOLDER_OR_REDACTED.split(redact(m.template))]
+    stretches = [s.strip(" :=,;") for s in PLACEHOLDER_OR_REDACTED.split(redact_template(m.template))]
     candidates += sorted((s for s in stretches if len(s) >= MIN_TERM_CHARS), key=len, reverse=True)
     # a stretch the message was assembled from (`POST /ws/beacon 405` of a request log) is found by its words
     candidates += sorted({w for s in stretches for w in s.split() if len(w) >= MIN_TERM_CHARS}, key=lambda w: (-len(w), w))

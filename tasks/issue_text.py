@@ -10,7 +10,7 @@ from log_gardener.tasks.headline import PLACEHOLDER_OR_REDACTED, component, head
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.owners import owner_labels
-from log_gardener.tasks.redact import redact
+from log_gardener.tasks.redact import redact, redact_template
 from log_gardener.tasks.trackers import ACTION_MARKER, FINGERPRINT_MARKER
 from log_gardener.tasks.vocabulary import Action
 
@@ -64,7 +64,7 @@ def console_link(m: PatternMeasure, service: str, project: str | None, window: W
     """
     terms = m.search_terms
     if not terms:
-        constant = max(PLACEHOLDER_OR_REDACTED.split(redact(m.template)), key=len).strip()[:80]
+        constant = max(PLACEHOLDER_OR_REDACTED.split(redact_template(m.template)), key=len).strip()[:80]
         terms = [constant] if constant else []
     query = f'resource.labels.service_name="{service}"\nseverity>=WARNING'
     for term in terms:
@@ -131,7 +131,7 @@ def issue_body(
         "",
         "**Pattern**",
         "```",
-        redact(m.template),
+        redact_template(m.template),
         "```",
         "",
         "**Sample entries** (redacted)",

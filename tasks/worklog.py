@@ -10,7 +10,7 @@ from pathlib import Path
 from log_gardener.tasks.headline import source_text
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
-from log_gardener.tasks.redact import redact
+from log_gardener.tasks.redact import redact, redact_template
 from log_gardener.tasks.vocabulary import Action, BaselineKind, Status
 
 STATUS_MARK = {
@@ -128,7 +128,7 @@ def render(
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for i, m in enumerate(measures, 1):
-            template = redact(m.template).replace("|", "\\|")
+            template = redact_template(m.template).replace("|", "\\|")
             template = template if len(template) <= 70 else template[:69] + "…"
             priority = m.priority if m.previous_priority in (None, m.priority) else f"{m.previous_priority} → {m.priority}"
             status = STATUS_MARK[m.status] + (" (muted)" if m.mute else "")
@@ -140,7 +140,7 @@ def render(
     lines += ["## Patterns", ""]
     for i, m in enumerate(measures, 1):
         lines += [
-            f"### {i}. {inline(redact(m.template), 120)}",
+            f"### {i}. {inline(redact_template(m.template), 120)}",
             "",
             f"- **Status:** {STATUS_MARK[m.status]}, priority {m.priority}"
             + (f" (was {m.previous_priority})" if m.previous_priority and m.previous_priority != m.priority else "")
@@ -166,7 +166,7 @@ def render(
             new = " — new in this window" if m.revision_is_new else ""
             lines.append(f"- **Revision:** `{m.first_revision}`{new}{seen_in}")
         lines += [f"- **Fingerprint:** `{m.fingerprint}`", f"- **Issue action:** {action_text(m)}", ""]
-        lines += ["**Pattern:**", "```", redact(m.template), "```", ""]
+        lines += ["**Pattern:**", "```", redact_template(m.template), "```", ""]
         for sample in samples.get(m.fingerprint, [])[:1]:
             lines += ["**Sample entry:**", "```json", sample, "```", ""]
     lines += ["## Issue actions", ""]
@@ -183,14 +183,14 @@ def render(
         + "  ",
         f"**Priority escalations:** {len(escalations)}"
         + (
-            " (" + "; ".join(f"{m.previous_priority} → {m.priority}: {inline(redact(m.template), 60)}" for m in escalations) + ")"
+            " (" + "; ".join(f"{m.previous_priority} → {m.priority}: {inline(redact_template(m.template), 60)}" for m in escalations) + ")"
             if escalations
             else ""
         ),
         "",
     ]
     if actions:
-        lines += [f"- {action_text(m)}: {inline(redact(m.template), 80)} ({m.reason})" for m in actions]
+        lines += [f"- {action_text(m)}: {inline(redact_template(m.template), 80)} ({m.reason})" for m in actions]
     else:
         lines.append("- No tracker changes in this run.")
     lines += ["", "## Technical context", ""]
@@ -238,13 +238,14 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 def service_folder(service: str) -> str:
     """The folder of a service's worklogs (locally and in a worklog repository): its name when that is a plain file
-    name; else that name with every other character as `_`, and 8 hex digits of its hash to keep two such names
+    name; else `_`, that name with every other character as `_`, and 8 hex digits of its hash to keep two such names
     apart. A name read from log content can thus never reach outside the worklogs' folder (`../x`, `/tmp/x`), nor
     the fleet digests' `_fleet`."""
     if _PLAIN_NAME.fullmatch(service):
         return service
-    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", service)[:80].lstrip("._") or "service"
-    return f"{cleaned}-{hashlib.sha256(service.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    # opened by `_`, which no plain name opens with: never another service's folder
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", service)[:80].lstrip("._")
+    return f"_{cleaned}-{hashlib.sha256(service.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def write(root: Path, service: str, window: Window, markdown: str) -> Path:

@@ -579,7 +579,9 @@ def test_free_text_after_a_mark_that_ends_both_templates_is_one_value():
 def test_a_host_in_a_countrys_domain_is_a_host_like_any_other():
     assert all(is_variable(t) for t in ("mail.yandex.ru", "scanner.isp.cn", "smtp.web.de"))
     # a dotted name of code that ends in two letters is a field, and two labels may be a module and its attribute
-    assert not any(is_variable(t) for t in ("mapred.task.id", "self.instance.pk", "torch.nn", "Config.Retry.no"))
+    assert not any(
+        is_variable(t) for t in ("mapred.task.id", "self.instance.pk", "self.cfg.tz", "request.state.ok", "torch.nn", "Config.Retry.no")
+    )
     # reverse lookups of scanners: each host is seen many times, from many addresses
     hosts = ["mail.example.org", "scanner.isp.cn", "dsl.telecom-net.de", "gw.corp.local", "vps.hosting.ru"]
     lines = [

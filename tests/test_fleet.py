@@ -190,5 +190,7 @@ def test_a_plain_service_name_is_its_worklog_folder():
     from log_gardener.tasks.worklog import service_folder
 
     assert service_folder("netra-backend-staging") == "netra-backend-staging"
-    assert service_folder("../../escaped").startswith("escaped-") and "/" not in service_folder("/tmp/x")
+    assert service_folder("../../escaped").startswith("_escaped-") and "/" not in service_folder("/tmp/x")
     assert service_folder("a/b") != service_folder("a_b") and service_folder("_fleet") != "_fleet"
+    # a plain name crafted like another's hashed folder is still its own
+    assert service_folder(service_folder("a/b")[1:]) != service_folder("a/b")

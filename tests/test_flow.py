@@ -163,27 +163,33 @@ def test_bad_settings_are_one_line_errors_before_anything_runs(sample_file, tmp_
         "is a folder": ["--warehouse", f"duckdb:///{tmp_path}"],
         "unknown tracker": ["--tracker", "jira:x", "--warehouse", db],
         "no GitHub token": ["--tracker", "github:acme/shop", "--warehouse", db],
-        "cannot be made": ["--worklogs", str(sample_file / "x"), "--warehouse", db],
+        "cannot be written": ["--worklogs", str(sample_file / "x"), "--warehouse", db],
+        "GARDENER_GITHUB_RETRIES": ["--tracker", "github:acme/shop", "--warehouse", db],
         # an empty severity would read as the lowest, DEFAULT: every entry
         "min_severity": ["--min-severity", "", "--warehouse", db],
     }
     for message, extra in cases.items():
+        if message == "GARDENER_GITHUB_RETRIES":  # a token, and a malformed setting beside it
+            monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+            monkeypatch.setenv("GARDENER_GITHUB_RETRIES", "abc")
         result = run_cli("run", "--source", str(sample_file), "--service", SERVICE, *window, *extra)
         assert result.exit_code == 2 and message in result.output, (message, result.output)
         assert "Traceback" not in result.output
-    # nothing ran: no warehouse file, no entry loaded
-    assert not (tmp_path / "g.duckdb").exists()
+    # nothing ran or was made: no warehouse file, no worklog folder
+    assert not any(tmp_path.iterdir())
 
 
-def test_bad_window_and_missing_source_are_clear_errors(sample_file):
+def test_bad_window_and_missing_source_are_clear_errors(sample_file, tmp_path):
     result = run_cli(
         "run", "--source", str(sample_file), "--service", SERVICE, "--start", "2025-09-15T02:00:00Z", "--end", "2025-09-15T01:00:00Z"
     )
     assert result.exit_code == 2 and "not after its start" in result.output
     # a window that is not over yet would stand as complete with part of its entries
     for command in (["run", "--service", SERVICE], ["fleet"], ["backfill", "--service", SERVICE]):
-        result = run_cli(*command, "--source", str(sample_file), "--start", "2099-01-01T00:00:00Z", "--end", "2099-01-01T01:00:00Z")
+        future = ["--start", "2099-01-01T00:00:00Z", "--end", "2099-01-01T01:00:00Z", "--worklogs", str(tmp_path / "w")]
+        result = run_cli(*command, "--source", str(sample_file), *future, "--warehouse", f"duckdb:///{tmp_path / 'g.duckdb'}")
         assert result.exit_code == 2 and "is in the future" in result.output, (command, result.output)
+    assert not any(tmp_path.iterdir())  # refused before anything was made
     result = run_cli(
         "run", "--source", "/nope.json", "--service", SERVICE, "--start", "2025-09-15T00:00:00Z", "--end", "2025-09-15T01:00:00Z"
     )

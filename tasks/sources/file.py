@@ -22,8 +22,11 @@ class FileSource:
             raise FileNotFoundError(f"log source file not found: {self.path}")
 
     def describe(self) -> str:
-        # the file itself, however it was named (a relative path, a link): a rejection's id is made from it, so the
-        # same line rejected again is the same rejection
+        return f"file:{self.path}"
+
+    def identity(self) -> str:
+        """The file itself, however it was named (a relative path, a link): a rejection's id is made from it, so the
+        same line rejected again is the same rejection."""
         return f"file:{self.path.resolve()}"
 
     def services(self, window: Window, min_severity: str) -> dict[str, int]:

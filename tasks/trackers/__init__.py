@@ -7,13 +7,28 @@ from log_gardener.tasks.trackers.github import GitHubTracker
 from log_gardener.tasks.trackers.local import LocalTracker
 from log_gardener.tasks.warehouses import Warehouse
 
-__all__ = ["ACTION_MARKER", "FINGERPRINT_MARKER", "Issue", "Tracker", "fingerprint_in", "GitHubTracker", "LocalTracker", "open_tracker"]
+__all__ = [
+    "ACTION_MARKER",
+    "FINGERPRINT_MARKER",
+    "Issue",
+    "Tracker",
+    "fingerprint_in",
+    "GitHubTracker",
+    "LocalTracker",
+    "check_tracker_spec",
+    "open_tracker",
+]
+
+
+def check_tracker_spec(spec: str) -> None:
+    """Raise unless `spec` names a kind of tracker: `local` or `github:OWNER/REPO`."""
+    if spec != "local" and not spec.startswith("github:"):
+        raise ValueError(f"unknown tracker {spec!r}: use local or github:OWNER/REPO")
 
 
 def open_tracker(spec: str, warehouse: Warehouse) -> Tracker:
     """A tracker from its spec: `local` or `github:OWNER/REPO`."""
+    check_tracker_spec(spec)
     if spec == "local":
         return LocalTracker(warehouse)
-    if spec.startswith("github:"):
-        return GitHubTracker.from_spec(spec)
-    raise ValueError(f"unknown tracker {spec!r}: use local or github:OWNER/REPO")
+    return GitHubTracker.from_spec(spec)

@@ -48,6 +48,25 @@ class GitHubSettings(BaseSettings):
     gardener_github_request_interval: float = Field(0.25, ge=0)
 
 
+NO_TOKEN = (
+    "no GitHub token: set GITHUB_TOKEN (a fine-grained token with Issues read/write on the repository) "
+    "or GARDENER_GITHUB_SECRET_BLOCK (the name of a Prefect Secret block holding it)"
+)
+
+
+def token_configured() -> bool:
+    """Whether a token is set, or the Secret block that holds one is named (which is read when a run needs it).
+
+    Raises ValueError when a GitHub setting of the environment is malformed."""
+    from pydantic import ValidationError
+
+    try:
+        settings = GitHubSettings()
+    except ValidationError as exc:
+        raise ValueError("; ".join(f"{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors())) from None
+    return bool(settings.github_token or settings.gardener_github_secret_block)
+
+
 def _token(settings: GitHubSettings) -> str:
     if settings.github_token:
         return settings.github_token
@@ -55,10 +74,7 @@ def _token(settings: GitHubSettings) -> str:
         from prefect.blocks.system import Secret
 
         return Secret.load(settings.gardener_github_secret_block).get()
-    raise ValueError(
-        "no GitHub token: set GITHUB_TOKEN (a fine-grained token with Issues read/write on the repository) "
-        "or GARDENER_GITHUB_SECRET_BLOCK (the name of a Prefect Secret block holding it)"
-    )
+    raise ValueError(NO_TOKEN)
 
 
 def _status(issue) -> IssueStatus:

@@ -35,15 +35,20 @@ def duckdb_path(url: str) -> str | None:
     return (path[1:] if path.startswith("/") else path) or "gardener.duckdb"
 
 
+def check_warehouse_spec(url: str) -> None:
+    """Raise unless `url` names a kind of warehouse: `duckdb:///path.duckdb` or `bigquery:PROJECT.DATASET`."""
+    if duckdb_path(url) is None and not url.startswith("bigquery:"):
+        raise ValueError(f"unknown warehouse {url!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")
+
+
 def open_warehouse(url: str = DEFAULT_WAREHOUSE) -> Warehouse:
     """A warehouse from its URL: `duckdb:///path.duckdb` or `bigquery:PROJECT.DATASET`."""
+    check_warehouse_spec(url)
     path = duckdb_path(url)
     if path is not None:
         from log_gardener.tasks.warehouses.duckdb import DuckDBWarehouse
 
         return DuckDBWarehouse(path)
-    if url.startswith("bigquery:"):
-        from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse
+    from log_gardener.tasks.warehouses.bigquery import BigQueryWarehouse
 
-        return BigQueryWarehouse.from_url(url)
-    raise ValueError(f"unknown warehouse {url!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")
+    return BigQueryWarehouse.from_url(url)
