@@ -42,22 +42,28 @@ def _measures():
     return [new, spike, quiet]
 
 
-def test_render_matches_the_golden_worklog():
-    markdown = worklog.render(
-        service="netra-backend-staging",
-        window=WINDOW,
-        run_id="run-1",
-        generated_at=datetime(2025, 9, 15, 3, 7, tzinfo=UTC),
-        source="file:sample.ndjson",
-        tracker="local",
-        stats={"read": 1200, "kept": 921, "other_service": 40, "outside_window": 200, "below_severity": 37, "rejected": 2},
-        measures=_measures(),
-        samples={"5e55a0ff00000001": ['{"severity": "WARNING", "textPayload": "Session access failed"}']},
-        context=[
+def _render(**changed) -> str:
+    """The golden worklog's inputs, with `changed` in place of some."""
+    inputs = {
+        "service": "netra-backend-staging",
+        "window": WINDOW,
+        "run_id": "run-1",
+        "generated_at": datetime(2025, 9, 15, 3, 7, tzinfo=UTC),
+        "source": "file:sample.ndjson",
+        "tracker": "local",
+        "stats": {"read": 1200, "kept": 921, "other_service": 40, "outside_window": 200, "below_severity": 37, "rejected": 2},
+        "measures": _measures(),
+        "samples": {"5e55a0ff00000001": ['{"severity": "WARNING", "textPayload": "Session access failed"}']},
+        "context": [
             {"revision": "netra-backend-staging-00042", "location": "us-central1", "resource_type": "cloud_run_revision", "entries": 921}
         ],
-        rejections=[Rejection("x1", "malformed JSON: Expecting value", "{bro", "line 17")],
-    )
+        "rejections": [Rejection("x1", "malformed JSON: Expecting value", "{bro", "line 17")],
+    }
+    return worklog.render(**(inputs | changed))
+
+
+def test_render_matches_the_golden_worklog():
+    markdown = _render()
     if os.environ.get("GARDENER_UPDATE_GOLDEN"):
         GOLDEN.write_text(markdown, encoding="utf-8")
     assert markdown == GOLDEN.read_text(encoding="utf-8")
@@ -78,18 +84,6 @@ def test_a_rejection_quoting_a_secret_is_redacted_in_the_worklog():
         Rejection("x1", "timestamp 'password=Hunter2Secret!' is not an ISO 8601 time", "{}", "line 3"),
         Rejection("x2", "unknown severity 'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'", "{}", "line 4"),
     ]
-    markdown = worklog.render(
-        service="svc",
-        window=WINDOW,
-        run_id="run-1",
-        generated_at=datetime(2025, 9, 15, 3, 7, tzinfo=UTC),
-        source="file:x.ndjson",
-        tracker="local",
-        stats={"read": 2, "kept": 0, "rejected": 2},
-        measures=[],
-        samples={},
-        context=[],
-        rejections=rejections,
-    )
+    markdown = _render(rejections=rejections, stats={"read": 2, "kept": 0, "rejected": 2})
     assert "Hunter2Secret" not in markdown and "ghp_A1b2" not in markdown
     assert "- line 3: timestamp 'password=[REDACTED]' is not an ISO 8601 time" in markdown
