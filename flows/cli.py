@@ -81,9 +81,14 @@ def _crash(exc: Exception) -> None:
 
 
 def _check_source(source: str) -> None:
-    if not source.startswith(("cloud-logging:", "bq-sink:")) and not Path(source).is_file():
-        # a folder, a device, a pipe: nothing a run could read twice
-        _fail(f"log source {source} is not a regular file" if Path(source).exists() else f"log source file not found: {source}")
+    if source.startswith(("cloud-logging:", "bq-sink:")):
+        return
+    from log_gardener.tasks.sources.file import FileSource
+
+    try:
+        FileSource(source)  # says why a path cannot be read as a file source
+    except FileNotFoundError as exc:
+        _fail(str(exc))
 
 
 def _parameters(

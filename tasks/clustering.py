@@ -99,9 +99,9 @@ _HOST = re.compile(
     r"^(?!(?:java|javax|org|com|net|android|kotlin|scala|sun)\.)(?:"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
     r"(?:com|net|org|edu|gov|mil|io|local|lan|internal|localdomain|arpa|(?:co|com|net|org|edu|gov|ac)\.[a-z]{2})"
-    # or, after two labels or more, a country's two letters: two letters that name a field or a file type in code
-    # aside (`mapred.task.id`, `self.instance.pk`, `self.conn.db`, `app.min.js`)
-    r"|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.){2,}(?!(?:id|pk|fk|db|ok|tz|js|ts|py|rb|rs|go|md|sh|so|ui|os|fs|ip|cs|hs|ml|pl|pm)$)[a-z]{2}"
+    # or, after two labels or more, a country's two letters: two letters that name a field or a source file's type in
+    # code aside (`mapred.task.id`, `self.instance.pk`, `request.state.ok`; the types `_FILE_NAME` knows are values anyway)
+    r"|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.){2,}(?!(?:id|pk|fk|ok|tz|ts|rb|rs|go|md|ui|os|fs|ip|cs|hs|ml|pl|pm)$)[a-z]{2}"
     r")$"
 )
 # So is a file name with a common file-type extension: which program, library or file (`chrome.exe`, `libssl.so`).

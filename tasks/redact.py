@@ -16,6 +16,7 @@ over the text with its placeholders back.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # what a placeholder glued to a secret's characters reads as in `redact_template`: ten letters and digits (upper case
 # and digits only, as an AWS key id is), unlike any text of a log
@@ -98,6 +99,7 @@ def redact(text: str | None) -> str:
     return text
 
 
+@lru_cache(maxsize=1 << 12)  # a pattern's template is shown in its title, its issue, its link and the worklog
 def redact_template(text: str | None) -> str:
     """`redact` for a masked text (a template, a masked message), whose placeholders may cut a secret in pieces."""
     if not text or "<" not in text or _STAND_IN.search(text):
