@@ -139,7 +139,7 @@ def _check_settings(params: RunSettings) -> None:
     from log_gardener.tasks.rules import load_rules
     from log_gardener.tasks.trackers import check_tracker_spec
     from log_gardener.tasks.trackers.github import NO_TOKEN, token_configured
-    from log_gardener.tasks.warehouses import check_warehouse_spec, duckdb_path
+    from log_gardener.tasks.warehouses import check_warehouse_spec
 
     try:
         load_rules(params.rules_path or None)
@@ -150,9 +150,6 @@ def _check_settings(params: RunSettings) -> None:
             raise ValueError(NO_TOKEN)
     except ValueError as exc:
         _fail(str(exc))
-    path = duckdb_path(params.warehouse)
-    if path is not None and Path(path).is_dir():
-        _fail(f"warehouse {params.warehouse!r} is a folder: name the DuckDB file in it, e.g. duckdb:///{Path(path) / 'gardener.duckdb'}")
     if (problem := _unwritable(Path(params.worklog_dir))) is not None:
         _fail(f"worklog folder {params.worklog_dir} cannot be written: {problem}")
 

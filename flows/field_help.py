@@ -3,7 +3,7 @@ command line's help read it, so a command that runs no flow (`gardener cluster`)
 
 FIELD_HELP: dict[str, str] = {
     "source": (
-        "Where the entries come from: a LogEntry file (gcloud JSON array or NDJSON), cloud-logging:PROJECT (the Logging"
+        "Where the entries come from: a LogEntry file (gcloud JSON array, NDJSON or indented entries), cloud-logging:PROJECT (the Logging"
         " API) or bq-sink:PROJECT.DATASET.TABLE (a Log Router sink table)."
     ),
     "warehouse": "duckdb:///path.duckdb (a local file) or bigquery:PROJECT.DATASET.",

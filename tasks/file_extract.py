@@ -254,8 +254,10 @@ def extract_file(
     reads the lines left to Python from `python_entries` and never from the file at `python_positions` (a spool's
     reader reads its lines back by position), so those lines may go unnumbered (see `_unnumbered`).
     """
-    from log_gardener.tasks.sources.file import opens_an_array  # the sources package reads this module
+    from log_gardener.tasks.sources.file import opens_an_array, opens_indented_entries  # the sources package reads this module
 
+    if opens_indented_entries(path):
+        return None  # entries written over several lines: Python reads them one at a time
     array = opens_an_array(path)
     if array and not array_reads_like_python(path):
         return None

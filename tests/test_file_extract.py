@@ -257,6 +257,26 @@ def test_a_json_array_is_read_in_sql_and_alike(tmp_path):
     assert stats["kept"] > 20 and stats["rejected"] >= 2 and stats["below_severity"] and stats["other_service"] and stats["outside_window"]
 
 
+def test_entries_written_over_several_lines_are_left_to_python_and_loaded_as_their_ndjson(tmp_path):
+    # `jq .` over gcloud's array: DuckDB's line reader would see each line as an entry, so Python reads the file
+    path = tmp_path / "sample.ndjson"
+    write_sample(path, hours=1, scale=1, fmt="ndjson", start=WINDOW.start)
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            continue  # the sample's broken lines: rejected either way, at another place
+    path.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+    indented = tmp_path / "indented.json"
+    indented.write_text("\n".join(json.dumps(e, indent=2) for e in entries) + "\n", encoding="utf-8")
+    assert _sql_extract(indented, tmp_path, SERVICE) is None
+    rows, stats, rejections, _ = read(indented, tmp_path, True, SERVICE)
+    ndjson_rows, ndjson_stats, _, _ = read(path, tmp_path, True, SERVICE)
+    assert stats == ndjson_stats and stats["kept"] > 300 and not rejections
+    assert sorted(rows.insert_id) == sorted(ndjson_rows.insert_id)
+
+
 def test_the_bundled_sample_as_a_json_array_is_read_in_sql_and_alike(tmp_path):
     path = tmp_path / "sample.json"
     write_sample(path, hours=1, scale=1, fmt="json", start=WINDOW.start)

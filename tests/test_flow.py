@@ -161,6 +161,8 @@ def test_bad_settings_are_one_line_errors_before_anything_runs(sample_file, tmp_
         "cannot be read": ["--rules", str(tmp_path), "--warehouse", db],
         "unknown warehouse": ["--warehouse", "sqlite:///x.db"],
         "is a folder": ["--warehouse", f"duckdb:///{tmp_path}"],
+        "takes no options": ["--warehouse", f"duckdb:///{tmp_path / 'g.duckdb'}?threads=1"],
+        "must be bigquery:PROJECT.DATASET": ["--warehouse", "bigquery:my-project"],
         "unknown tracker": ["--tracker", "jira:x", "--warehouse", db],
         "no GitHub token": ["--tracker", "github:acme/shop", "--warehouse", db],
         "cannot be written": ["--worklogs", str(sample_file / "x"), "--warehouse", db],

@@ -42,6 +42,40 @@ def test_a_broken_array_element_is_located_at_its_character_in_the_file(tmp_path
     assert broken.where == f"character {text.index(bad)}"
 
 
+def test_entries_written_over_several_lines_are_read_one_at_a_time(tmp_path, monkeypatch):
+    # `jq .` over gcloud's array, or an indented dump: each entry over many lines, one after another, no brackets
+    monkeypatch.setattr("log_gardener.tasks.sources.file.CHUNK_CHARS", 256)  # entries across chunk boundaries
+    entries = [entry(i, textPayload="x" * 300) for i in range(5)]
+    indented = tmp_path / "indented.json"
+    indented.write_text("\ufeff\n" + "\n".join(json.dumps(e, indent=2) for e in entries) + "\n", encoding="utf-8")
+    ndjson = tmp_path / "logs.ndjson"
+    ndjson.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    assert list(FileSource(indented).entries("svc", WINDOW, "WARNING")) == entries
+    one = extract(FileSource(indented), "svc", WINDOW, "WARNING")
+    assert one.stats == extract(FileSource(ndjson), "svc", WINDOW, "WARNING").stats
+    assert one.stats["kept"] == 5 and one.stats["rejected"] == 0
+
+
+def test_a_broken_entry_written_over_several_lines_is_recorded_and_the_next_one_read(tmp_path):
+    good = [json.dumps(entry(i), indent=2) for i in range(3)]
+    bad = '{\n  "insertId": "bad",\n  "textPayload": "cut short'
+    path = tmp_path / "indented.json"
+    path.write_text("\n".join([good[0], bad, good[1], good[2]]) + "\n")
+    items = list(FileSource(path).entries("svc", WINDOW, "WARNING"))
+    assert [i["insertId"] for i in items if isinstance(i, dict)] == ["id0", "id1", "id2"]
+    (broken,) = [i for i in items if isinstance(i, Unparseable)]
+    assert '"bad"' in broken.raw and broken.where == f"character {path.read_text().index(bad)}"
+
+
+def test_ndjson_whose_first_line_is_an_entry_is_not_read_as_indented_entries(tmp_path):
+    # a line of NDJSON opens with `{` too, but holds the whole entry: a broken line stays one rejection
+    path = tmp_path / "logs.ndjson"
+    path.write_text(json.dumps(entry(0)) + "\n{\n" + json.dumps(entry(1)) + "\n")
+    items = list(FileSource(path).entries("svc", WINDOW, "WARNING"))
+    assert [i.where for i in items if isinstance(i, Unparseable)] == ["line 2"]
+    assert [i["insertId"] for i in items if isinstance(i, dict)] == ["id0", "id1"]
+
+
 def test_large_json_array_is_streamed(tmp_path, monkeypatch):
     monkeypatch.setattr("log_gardener.tasks.sources.file.CHUNK_CHARS", 256)  # force many chunk boundaries
     path = tmp_path / "logs.json"

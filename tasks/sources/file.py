@@ -1,4 +1,9 @@
-"""`FileSource`, the embedded default: `gcloud logging read --format=json` output or NDJSON."""
+"""`FileSource`, the embedded default: `gcloud logging read --format=json` output, NDJSON, or indented entries.
+
+A file whose first line that is not blank holds `{` alone is a stream of entries each written over several lines
+(`jq .` over an array, an indented dump, several appended): it is read as an array's elements are, one entry at a
+time, and a broken entry is recorded up to the next line that opens one with `{`.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from log_gardener.tasks.sources.base import CHUNK_CHARS, MAX_ENTRY_CHARS, RAW_KE
 
 
 class FileSource:
-    """A file of `gcloud logging read --format=json` output (a JSON array) or NDJSON, read streaming."""
+    """A file of `gcloud logging read --format=json` output (a JSON array), NDJSON or indented entries, read streaming."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -39,7 +44,11 @@ class FileSource:
             handle.seek(0)
             if first == "[":
                 yield from _json_array(handle)
+            elif first == "{" and _opens_indented(handle):
+                handle.seek(0)
+                yield from _json_array(handle, _STREAM_RESYNC)
             else:
+                handle.seek(0)
                 yield from (item for _, item in _ndjson(handle))
 
     def entries_at(self, positions: set[int]) -> Iterator[tuple[int, dict | Unparseable]]:
@@ -61,6 +70,22 @@ def opens_an_array(path: Path) -> bool:
     """Whether `FileSource` reads the file as a JSON array (its first character past marks and spaces is `[`)."""
     with open(path, encoding="utf-8", errors="replace", newline="\n") as handle:
         return first_char(handle) == "["
+
+
+def opens_indented_entries(path: Path) -> bool:
+    """Whether `FileSource` reads the file as a stream of entries written over several lines (see the module)."""
+    with open(path, encoding="utf-8", errors="replace", newline="\n") as handle:
+        return first_char(handle) == "{" and _opens_indented(handle)
+
+
+def _opens_indented(handle) -> bool:
+    """Whether the first line of `handle` (read from its start) that is not blank holds `{` alone; `handle` is read past it."""
+    handle.seek(0)
+    while line := handle.readline(CHUNK_CHARS):
+        text = _entry_text(line)
+        if text:
+            return text == "{"
+    return False
 
 
 def first_char(handle) -> str:
@@ -125,6 +150,8 @@ _DECODER = json.JSONDecoder(strict=False)
 
 
 _RESYNC = re.compile(r",\s*(?=\{)")
+# in a stream of indented entries, an entry opens with `{` at the start of a line (an object inside one is indented)
+_STREAM_RESYNC = re.compile(r"\n(?=\{)")
 
 
 def decode_entry(text: str):
@@ -132,15 +159,20 @@ def decode_entry(text: str):
     return _DECODER.decode(text)
 
 
-def _skip(buffer: str, start: int, search_from: int, reason: str, consumed: int) -> tuple[Unparseable, int | None]:
+def _skip(
+    buffer: str, start: int, search_from: int, reason: str, consumed: int, resync: re.Pattern = _RESYNC
+) -> tuple[Unparseable, int | None]:
     """Record the text from `start` up to the next element that starts an object; where to resume, or None."""
-    match = _RESYNC.search(buffer, search_from)
+    match = resync.search(buffer, search_from)
     stop = match.end() if match else len(buffer)
     return Unparseable(buffer[start:stop][:RAW_KEEP_CHARS], reason, f"character {consumed + start}"), (stop if match else None)
 
 
-def _json_array(handle) -> Iterator[dict | Unparseable]:
-    """Decode a JSON array one element at a time, so a large file is never held whole."""
+def _json_array(handle, resync: re.Pattern = _RESYNC) -> Iterator[dict | Unparseable]:
+    """Decode a JSON array one element at a time, so a large file is never held whole.
+
+    `resync` finds where the element after a broken one opens (in a stream of indented entries, a line's `{`).
+    """
     decoder = _DECODER
     consumed = 0  # characters of the file before `buffer`
     while True:  # marks and spaces before the array, however many chunks they take
@@ -171,7 +203,7 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
             if buffer[index] == "[":
                 index += 1
                 continue
-            skipped, resume = _skip(buffer, index, index, "malformed JSON: text after the end of the array", consumed)
+            skipped, resume = _skip(buffer, index, index, "malformed JSON: text after the end of the array", consumed, resync)
             yield skipped
             if resume is None:
                 return
@@ -199,7 +231,7 @@ def _json_array(handle) -> Iterator[dict | Unparseable]:
             index = end
             continue
         # a broken element: record it and resume at the next element that starts an object
-        skipped, resume = _skip(buffer, index, index + 1, reason, consumed)
+        skipped, resume = _skip(buffer, index, index + 1, reason, consumed, resync)
         yield skipped
         if resume is None:
             return

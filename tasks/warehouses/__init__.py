@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from log_gardener.tasks.warehouses.base import DEFAULT_WAREHOUSE, Warehouse
@@ -36,9 +37,21 @@ def duckdb_path(url: str) -> str | None:
 
 
 def check_warehouse_spec(url: str) -> None:
-    """Raise unless `url` names a kind of warehouse: `duckdb:///path.duckdb` or `bigquery:PROJECT.DATASET`."""
-    if duckdb_path(url) is None and not url.startswith("bigquery:"):
-        raise ValueError(f"unknown warehouse {url!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")
+    """Raise unless `url` names a warehouse: `duckdb:///path.duckdb` (a file, not a folder) or `bigquery:PROJECT.DATASET`."""
+    path = duckdb_path(url)
+    if path is not None:
+        if "?" in path or "#" in path:
+            # a URL's options elsewhere; here they would only become part of the file's name
+            raise ValueError(f"a DuckDB warehouse takes no options: {url!r} (use duckdb:///path.duckdb)")
+        if path.endswith("/") or Path(path).is_dir():
+            raise ValueError(f"warehouse {url!r} is a folder: name the DuckDB file in it, e.g. duckdb:///{Path(path) / 'gardener.duckdb'}")
+        return
+    if url.startswith("bigquery:"):
+        target = url.removeprefix("bigquery:")
+        if target.count(".") != 1 or not all(target.split(".")):
+            raise ValueError(f"BigQuery warehouse must be bigquery:PROJECT.DATASET, not {url!r}")
+        return
+    raise ValueError(f"unknown warehouse {url!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")
 
 
 def open_warehouse(url: str = DEFAULT_WAREHOUSE) -> Warehouse:
