@@ -21,6 +21,7 @@ from functools import cached_property, lru_cache
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlglot import exp
 
+from log_gardener.tasks import re2
 from log_gardener.tasks.masking import MASK_RULES, MaskRule, mask_expression
 
 MARK_OPEN, MARK_CLOSE = "⟪", "⟫"
@@ -31,30 +32,7 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _.\-]{0,39}")
 
 def _re2(value: str) -> str:
     """`value` when Python and RE2 (DuckDB's and BigQuery's engine) both take it and read it alike."""
-    if not value:
-        raise ValueError("an empty expression would match every message")
-    if "[[:" in value or re.search(r"(?<!\\)\{,", value):
-        raise ValueError(f"{value!r} uses a POSIX class or {{,n}}, which Python and RE2 read differently")
-    try:
-        compiled = re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"bad regular expression {value!r}: {exc}") from None
-    if re.search(r"\(\?[=!<>(]|\(\?P=|\\[1-9]|\\Z", value):
-        raise ValueError(f"{value!r} uses lookaround, an atomic group, a backreference or \\Z, which RE2 does not support")
-    if compiled.search("") is not None:
-        raise ValueError(f"{value!r} matches the empty text, so it would change every message")
-    try:
-        _duckdb().execute("select regexp_matches('', ?)", [value])
-    except Exception as exc:  # noqa: BLE001 - RE2 says why
-        raise ValueError(f"RE2 does not take {value!r}: {str(exc).splitlines()[0]}") from None
-    return value
-
-
-@lru_cache(maxsize=1)
-def _duckdb():
-    import duckdb
-
-    return duckdb.connect()
+    return re2.check(value)
 
 
 class GroupingRule(BaseModel):
@@ -183,6 +161,13 @@ def marks(key: str) -> tuple[str, ...]:
 
 def is_merged(key: str) -> bool:
     return key.startswith(MARK_OPEN) and bool(marks(key))
+
+
+@lru_cache(maxsize=1)
+def _duckdb():
+    import duckdb
+
+    return duckdb.connect()
 
 
 def warehouse_key(text: str, rules: GroupingRules) -> str:

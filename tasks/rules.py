@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from log_gardener.tasks import re2
 from log_gardener.tasks.grouping_rules import GroupingRules
 from log_gardener.tasks.normalise import SEVERITY_RANK
 from log_gardener.tasks.vocabulary import Priority
@@ -77,13 +77,7 @@ class OwnerRule(Owner):
     @field_validator("match")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression {value!r}: {exc}") from None
-        if re.search(r"\(\?[=!<]|\\[1-9]", value):
-            raise ValueError(f"{value!r} uses lookaround or a backreference, which RE2 does not support")
-        return value
+        return re2.check(value, may_match_nothing=True)
 
 
 class Mute(BaseModel):
@@ -124,12 +118,8 @@ class Mute(BaseModel):
     @field_validator("match")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"bad regular expression {value!r}: {exc}") from None
-        return value
+        # an empty expression is refused below, with the fingerprint's: it would mute every pattern
+        return re2.check(value) if value else value
 
     def model_post_init(self, _context) -> None:
         if (self.fingerprint is None) == (self.match is None):
@@ -138,7 +128,7 @@ class Mute(BaseModel):
             raise ValueError("a mute's fingerprint or match must not be empty (it would mute every pattern)")
 
     def applies(self, fingerprint: str, template: str, at: datetime) -> bool:
-        chosen = fingerprint == self.fingerprint if self.fingerprint is not None else bool(re.search(self.match or "", template))
+        chosen = fingerprint == self.fingerprint if self.fingerprint is not None else re2.search(self.match or "", template)
         return chosen and (self.until is None or at < self.until)
 
     def describe(self) -> str:
@@ -199,7 +189,7 @@ class Rules(BaseModel):
     def owner_of(self, *texts: str | None) -> Owner | None:
         """The first owner rule that matches one of `texts` (module, logger name, request path), else the default."""
         for rule in self.owners:
-            if any(text and re.search(rule.match, text) for text in texts):
+            if any(text and re2.search(rule.match, text) for text in texts):
                 return rule
         return self.default_owner
 

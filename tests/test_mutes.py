@@ -11,7 +11,7 @@ from log_gardener.flows.cli import app
 from log_gardener.tasks.mutes import MuteState, apply_mutes
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.publish import kept_priority
-from log_gardener.tasks.rules import DEFAULT_RULES_PATH, Mute, Rules, load_rules
+from log_gardener.tasks.rules import DEFAULT_RULES_PATH, Mute, OwnerRule, Rules, load_rules
 from log_gardener.tasks.trackers import LocalTracker
 from log_gardener.tasks.vocabulary import Status
 from log_gardener.tasks.warehouses import open_warehouse
@@ -106,6 +106,23 @@ def test_an_empty_fingerprint_or_pattern_mutes_nothing_because_it_is_refused():
         Mute(fingerprint="")
     with pytest.raises(ValueError, match="must not be empty"):
         Mute(match="")
+
+
+def test_a_rule_expression_that_backtracks_exponentially_in_python_is_matched_in_linear_time():
+    # `(a+)+$` on 60 a's and a mark: Python's engine would try 2^60 ways to split the a's before it gives up; RE2
+    # reads the text once. Every run meets each template, so one such rule would stall every run
+    template = "a" * 60 + "!"
+    mute = Mute(match="(a+)+$")
+    assert not mute.applies("f1", template, BEFORE.start) and mute.applies("f1", "aaa", BEFORE.start)
+    owners = RULES.model_copy(update={"owners": [OwnerRule(match="(a+)+$", team="a-team")]})
+    assert owners.owner_of(template, template) is RULES.default_owner
+    assert owners.owner_of("worker", "aaaa").team == "a-team"
+
+
+@pytest.mark.parametrize("match", ["(?<=x)y", r"(a)\1", "[[:alpha:]]", "a{,3}", "x*"])
+def test_a_mute_expression_python_and_re2_would_read_apart_or_that_matches_everything_is_refused(match):
+    with pytest.raises(ValueError):
+        Mute(match=match)
 
 
 def test_a_misspelt_escalation_knob_in_a_service_override_is_an_error(tmp_path):
