@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger, tags
 from log_gardener.flows.gardener import gardener
 from log_gardener.flows.parameters import RunParameters
 from log_gardener.tasks.normalise import Window
-from log_gardener.tasks.warehouses import open_warehouse
+from log_gardener.tasks.warehouses import open_warehouse, records
 
 # Set by the CLI to draw a progress bar: called as (done, total, window, summary or None when skipped).
 progress_hook: Callable[[int, int, Window, dict | None], None] | None = None
@@ -36,12 +36,16 @@ def split_windows(period: Window, step: timedelta) -> list[Window]:
     return windows
 
 
-def completed_windows(warehouse_url: str, service: str, period: Window) -> set[tuple]:
+def completed_windows(warehouse_url: str, service: str, period: Window, windows: list[Window] = ()) -> set[tuple]:
+    """The service's completed windows within `period`; raises when one of `windows` still to run overlaps one."""
     warehouse = open_warehouse(warehouse_url)
     try:
         warehouse.setup()
         done = warehouse.query("completed_windows", service=service, period_start=period.start, period_end=period.end)
-        return {(s.to_pydatetime(), e.to_pydatetime()) for s, e in zip(done.window_start, done.window_end)}
+        done = {(s.to_pydatetime(), e.to_pydatetime()) for s, e in zip(done.window_start, done.window_end)}
+        # checked before the first window runs: a backfill that would stop half way is refused whole
+        records.check_no_overlap(warehouse, service, [w for w in windows if (w.start, w.end) not in done])
+        return done
     finally:
         warehouse.close()
 
@@ -64,7 +68,7 @@ def backfill(params: RunParameters, start: str, end: str, step: str = "1h") -> d
     logger = get_run_logger()
     period = Window.parse(start, end).check_over()
     windows = split_windows(period, parse_step(step))
-    done = completed_windows(params.warehouse, service, period)
+    done = completed_windows(params.warehouse, service, period, windows)
     ran, skipped = [], 0
     for index, window in enumerate(windows, 1):
         if (window.start, window.end) in done:

@@ -28,6 +28,21 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"log-gardener {version('log-gardener')}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Log Gardener: group a service's WARNING+ logs into patterns, track their rates, keep issues and a worklog up to date."""
+
+
 class _Console:
     """rich's Console, made on first use: `gardener cluster` writes plain lines and never imports rich."""
 
@@ -62,7 +77,7 @@ StartOption = Annotated[str, typer.Option(help="Window start, ISO 8601 (e.g. 202
 EndOption = Annotated[str, typer.Option(help="Window end, ISO 8601. Exclusive.")]
 WarehouseOption = Annotated[str, typer.Option(envvar="GARDENER_WAREHOUSE", help=describe("warehouse"))]
 TrackerOption = Annotated[str, typer.Option(envvar="GARDENER_TRACKER", help=describe("tracker"))]
-RulesOption = Annotated[Path | None, typer.Option(envvar="GARDENER_RULES", help=describe("rules_path"))]
+RulesOption = Annotated[str | None, typer.Option(envvar="GARDENER_RULES", help=describe("rules_path"))]
 MinSeverityOption = Annotated[str, typer.Option(help=describe("min_severity"))]
 FilterOption = Annotated[str | None, typer.Option("--filter", help=describe("logging_filter"))]
 WorklogsOption = Annotated[Path, typer.Option(envvar="GARDENER_WORKLOGS", help=describe("worklog_dir"))]
@@ -154,6 +169,30 @@ def _check_settings(params: RunSettings) -> None:
         _fail(f"worklog folder {params.worklog_dir} cannot be written: {problem}")
 
 
+def _check_no_overlap(params: RunSettings, start: str, end: str, step: str | None = None) -> None:
+    """A window (each `step` window of a backfill) that overlaps a completed one of the service is refused before
+    the run starts (the flows refuse it too, after the flow engine has printed its trace)."""
+    from log_gardener.flows.backfill import parse_step, split_windows
+    from log_gardener.tasks.normalise import Window
+    from log_gardener.tasks.warehouses import duckdb_path, open_warehouse, records
+
+    path = duckdb_path(params.warehouse)
+    if path is None or not Path(path).is_file():
+        return  # a new DuckDB file has no runs; BigQuery's runs are read by the flow
+    try:
+        warehouse = open_warehouse(params.warehouse)
+    except RuntimeError as exc:  # held by another process past the wait, or not a DuckDB file
+        _fail(str(exc))
+    try:
+        warehouse.setup()
+        window = Window.parse(start, end)
+        records.check_no_overlap(warehouse, params.service, split_windows(window, parse_step(step)) if step else [window])
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        warehouse.close()
+
+
 def _unwritable(folder: Path) -> str | None:
     """Why a folder could not be made or written in (None when it can), found without making it."""
     existing = folder
@@ -238,6 +277,7 @@ def run(
     _check_window(start, end)
     _check_settings(params)
     _check_google_credentials(params)
+    _check_no_overlap(params, start, end)
     _quiet_prefect()
     from prefect import tags
 
@@ -299,6 +339,8 @@ def backfill(
         _fail(str(exc))
     _check_settings(all_params[0])
     _check_google_credentials(all_params[0])
+    if service:
+        _check_no_overlap(all_params[0], start, end, step)
     _quiet_prefect()
     if service:  # one service: its failure is the command's
         try:
@@ -496,6 +538,8 @@ def sample(
         count = write_sample(output, start=parse_time(start, "start"), hours=hours, seed=seed, scale=scale, fmt=fmt, corrupt=corrupt)
     except ValueError as exc:
         _fail(str(exc))
+    except OSError as exc:  # a folder, a missing folder, no permission
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
     err.print(f"wrote {count} entries to {output}")
 
 
@@ -508,6 +552,10 @@ def demo(
     from log_gardener.flows.parameters import FleetParameters
     from log_gardener.sample import DEFAULT_START, SERVICE, write_sample
 
+    if folder.exists() and not folder.is_dir():
+        _fail(f"--folder {folder} is a file: give a folder for the demo's logs, warehouse and worklogs")
+    if (problem := _unwritable(folder)) is not None:
+        _fail(f"--folder {folder} cannot be written: {problem}")
     _quiet_prefect()
     from prefect import tags
 

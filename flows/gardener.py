@@ -275,6 +275,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
     log_source = open_source(source, params.logging_filter or None)
     wh = open_warehouse(warehouse)
     wh.setup()
+    records.check_no_overlap(wh, service, [window])
     trk = open_tracker(tracker, wh)
     # checked before any work: a bad token or repository stops the run before anything is published
     worklog_repo = WorklogRepository.from_spec(params.worklog_repo) if params.worklog_repo and publish_issues else None
@@ -407,6 +408,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             context=context,
             rejections=extracted.rejections,
             timings=clock.report(),
+            min_severity=min_severity,
         )
         committed = commit_worklog_task(worklog_repo, service=service, window=window, markdown=markdown) if worklog_repo else None
         artifacts_task(service, window, markdown, measures, newest)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from log_gardener.tasks.headline import source_text
 from log_gardener.tasks.measure import PatternMeasure
-from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.normalise import Window, severity_name
 from log_gardener.tasks.redact import redact, redact_template
 from log_gardener.tasks.vocabulary import Action, BaselineKind, Status
 
@@ -97,6 +97,7 @@ def render(
     rejections: list,
     published: bool = True,
     timings: dict[str, float] | None = None,
+    min_severity: str = "WARNING",
 ) -> str:
     """Markdown for one run: summary, table, a section per pattern, actions, technical context."""
     active = [m for m in measures if m.count]
@@ -113,7 +114,7 @@ def render(
         "",
         "## Summary",
         "",
-        f"Collected {stats.get('kept', 0)} entries at WARNING or above ({stats.get('read', 0)} read; "
+        f"Collected {stats.get('kept', 0)} entries at {severity_name(min_severity)} or above ({stats.get('read', 0)} read; "
         f"skipped {stats.get('other_service', 0)} of other services, {stats.get('outside_window', 0)} outside the window, "
         f"{stats.get('below_severity', 0)} below the severity floor; rejected {stats.get('rejected', 0)}). "
         f"They form {len(active)} patterns: "

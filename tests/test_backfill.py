@@ -11,6 +11,7 @@ from log_gardener.flows.backfill import parse_step, split_windows
 from log_gardener.flows.cli import app
 from log_gardener.sample import SERVICE, write_sample
 from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.vocabulary import RunStatus
 
 HOUR = ["2025-09-15T00:00:00Z", "2025-09-15T01:00:00Z", "2025-09-15T02:00:00Z", "2025-09-15T03:00:00Z", "2025-09-15T04:00:00Z"]
 
@@ -61,6 +62,58 @@ def test_backfill_then_hourly_equals_four_hourly_runs(prefect_harness, four_hour
 
     again = cli("backfill", *common, "--start", HOUR[0], "--end", HOUR[4], "--warehouse", f"duckdb:///{a}", "--json")
     assert (again["ran"], again["skipped"]) == (0, 4)  # resumes: everything is done
+
+
+def _completed(wh, service, start, end):
+    from log_gardener.tasks.warehouses import records
+
+    run_id = f"{service}-{start}"
+    records.start_run(wh, run_id, service, Window.parse(start, end), "test", {})
+    records.finish_run(wh, run_id, RunStatus.COMPLETED)
+
+
+@pytest.mark.parametrize(
+    "start, end, refused",
+    [
+        (HOUR[0], HOUR[1], False),  # the very same window: a rerun
+        (HOUR[1], HOUR[2], False),  # the next hour: shares no instant (windows end before their end)
+        ("2025-09-14T23:00:00Z", HOUR[0], False),  # the hour before
+        ("2025-09-15T00:30:00Z", "2025-09-15T01:30:00Z", True),
+        ("2025-09-15T00:00:00.500000Z", "2025-09-15T01:00:00.500000Z", True),  # half a second late
+        ("2025-09-15T00:00:00Z", "2025-09-15T00:30:00Z", True),  # half of it
+        ("2025-09-14T00:00:00Z", "2025-09-16T00:00:00Z", True),  # a day around it
+    ],
+)
+def test_a_window_that_overlaps_a_completed_one_of_its_service_is_refused(tmp_path, start, end, refused):
+    from log_gardener.tasks.warehouses import open_warehouse, records
+
+    wh = open_warehouse(f"duckdb:///{tmp_path / 'g.duckdb'}")
+    wh.setup()
+    _completed(wh, SERVICE, HOUR[0], HOUR[1])
+    _completed(wh, "other-service", "2025-09-15T00:30:00Z", "2025-09-15T01:30:00Z")  # another service's: its own baseline
+    window = Window.parse(start, end)
+    if refused:
+        with pytest.raises(ValueError, match="overlaps its completed window 2025-09-15T00:00:00Z–2025-09-15T01:00:00Z"):
+            records.check_no_overlap(wh, SERVICE, [window])
+    else:
+        records.check_no_overlap(wh, SERVICE, [window])
+    wh.close()
+
+
+def test_an_overlapping_run_or_backfill_is_refused_before_anything_runs(prefect_harness, four_hours, tmp_path):
+    db = tmp_path / "g.duckdb"
+    common = ["--source", str(four_hours), "--service", SERVICE, "--worklogs", str(tmp_path / "w"), "--warehouse", f"duckdb:///{db}"]
+    cli("run", *common, "--start", HOUR[0], "--end", HOUR[1], "--json")
+    for extra in (
+        ["run", "--start", "2025-09-15T00:30:00Z", "--end", "2025-09-15T01:30:00Z"],
+        ["backfill", "--start", HOUR[0], "--end", HOUR[2], "--step", "30m"],
+    ):
+        result = CliRunner().invoke(app, [extra[0], *common, *extra[1:]])
+        assert result.exit_code == 2 and "overlaps its completed window" in result.output, result.output
+        assert "Traceback" not in result.output
+    con = duckdb.connect(str(db))
+    assert con.execute("select count(*) from runs").fetchone()[0] == 1  # nothing else ran
+    con.close()
 
 
 def test_backfill_bad_step_is_a_clear_error(four_hours):

@@ -181,6 +181,32 @@ def test_bad_settings_are_one_line_errors_before_anything_runs(sample_file, tmp_
     assert not any(tmp_path.iterdir())
 
 
+def test_files_in_the_wrong_place_are_one_line_errors(sample_file, tmp_path):
+    window = ["--start", "2025-09-15T00:00:00Z", "--end", "2025-09-15T01:00:00Z"]
+    not_duckdb = tmp_path / "notes.duckdb"
+    not_duckdb.write_text("garbage")
+    cases = {
+        "not a valid DuckDB database file": ["run", "--source", str(sample_file), "--service", SERVICE, *window]
+        + ["--warehouse", f"duckdb:///{not_duckdb}", "--worklogs", str(tmp_path / "w")],
+        "Is a directory": ["sample", "-o", str(tmp_path)],
+        "No such file or directory": ["sample", "-o", str(tmp_path / "missing" / "x.json")],
+        "is a file": ["demo", "--folder", str(not_duckdb)],
+    }
+    for message, args in cases.items():
+        result = run_cli(*args)
+        assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output, (message, result.output)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.duckdb"]  # nothing made
+
+
+def test_the_version_and_an_empty_rules_path_that_means_the_bundled_rules(tmp_path):
+    result = run_cli("--version")
+    assert result.exit_code == 0 and re.fullmatch(r"log-gardener \d+\.\d+\.\d+\S*\n", result.stdout)
+    result = run_cli(
+        "explain", "Connection to db-7 timed out", "--service", SERVICE, "--rules", "", "--warehouse", f"duckdb:///{tmp_path / 'g.duckdb'}"
+    )
+    assert result.exit_code == 0, result.output
+
+
 def test_bad_window_and_missing_source_are_clear_errors(sample_file, tmp_path):
     result = run_cli(
         "run", "--source", str(sample_file), "--service", SERVICE, "--start", "2025-09-15T02:00:00Z", "--end", "2025-09-15T01:00:00Z"

@@ -76,6 +76,15 @@ def test_ndjson_whose_first_line_is_an_entry_is_not_read_as_indented_entries(tmp
     assert [i["insertId"] for i in items if isinstance(i, dict)] == ["id0", "id1"]
 
 
+def test_a_compressed_file_is_refused_with_what_to_do_not_read_as_broken_lines(tmp_path):
+    import gzip
+
+    path = tmp_path / "logs.ndjson.gz"
+    path.write_bytes(gzip.compress(json.dumps(entry(0)).encode() + b"\n"))
+    with pytest.raises(FileNotFoundError, match="is gzip-compressed: decompress it first"):
+        FileSource(path)
+
+
 def test_large_json_array_is_streamed(tmp_path, monkeypatch):
     monkeypatch.setattr("log_gardener.tasks.sources.file.CHUNK_CHARS", 256)  # force many chunk boundaries
     path = tmp_path / "logs.json"

@@ -7,6 +7,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from log_gardener.tasks import worklog
 from log_gardener.tasks.extract import Rejection
 from log_gardener.tasks.normalise import Window
@@ -67,6 +69,11 @@ def test_render_matches_the_golden_worklog():
     if os.environ.get("GARDENER_UPDATE_GOLDEN"):
         GOLDEN.write_text(markdown, encoding="utf-8")
     assert markdown == GOLDEN.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("floor, said", [("WARNING", "at WARNING or above"), ("info", "at INFO or above"), ("300", "at NOTICE or above")])
+def test_the_summary_names_the_severity_floor_the_run_collected_at(floor, said):
+    assert f"Collected 4 entries {said} (" in _render(min_severity=floor, stats={"kept": 4, "read": 4})
 
 
 def test_placeholders_survive_a_commonmark_renderer():

@@ -25,6 +25,16 @@ class FileSource:
             if self.path.exists():  # a folder, a device, a pipe: nothing to read twice from
                 raise FileNotFoundError(f"log source {self.path} is not a regular file")
             raise FileNotFoundError(f"log source file not found: {self.path}")
+        with open(self.path, "rb") as handle:
+            magic = handle.read(4)
+        # compressed, every line would be rejected as malformed JSON and the window stand as run with nothing in it
+        for mark, kind, tool in (
+            (b"\x1f\x8b", "gzip", "gunzip -k"),
+            (b"PK\x03\x04", "zip", "unzip"),
+            (b"\x28\xb5\x2f\xfd", "zstd", "zstd -d"),
+        ):
+            if magic.startswith(mark):
+                raise FileNotFoundError(f"log source {self.path} is {kind}-compressed: decompress it first ({tool} {self.path})")
 
     def describe(self) -> str:
         return f"file:{self.path}"

@@ -109,3 +109,30 @@ def sample_payloads(warehouse: Warehouse, service: str, window: Window, measures
     rows = warehouse.query("entries_by_id", service=service, window_start=window.start, window_end=window.end, insert_ids=ids)
     payload = dict(zip(rows.insert_id, rows.payload))
     return {m.fingerprint: [payload[i] for i in m.sample_insert_ids if i in payload] for m in measures}
+
+
+def check_no_overlap(warehouse: Warehouse, service: str, windows: list[Window]) -> None:
+    """Raise unless each of `windows` is a completed window of the service or shares no time with one.
+
+    A pattern's baseline and status are read from the service's earlier windows: a window that overlaps one
+    would count its entries twice (a half-hour inside a completed hour, an hour started half a second late).
+    The very same window may run again (a rerun changes nothing).
+    """
+    if not windows:
+        return
+    period_start, period_end = min(w.start for w in windows), max(w.end for w in windows)
+    done = warehouse.query("overlapping_windows", service=service, period_start=period_start, period_end=period_end)
+    completed = [(s.to_pydatetime(), e.to_pydatetime()) for s, e in zip(done.window_start, done.window_end)]
+    for window in windows:
+        clashes = [(s, e) for s, e in completed if s < window.end and e > window.start and (s, e) != (window.start, window.end)]
+        if clashes:
+            shown = ", ".join(_span(s, e) for s, e in clashes[:3]) + (" and more" if len(clashes) > 3 else "")
+            raise ValueError(
+                f"window {_span(window.start, window.end)} of {service} overlaps its completed window {shown}: its entries would count"
+                " twice in the baselines. Run the completed windows again as they are, or windows that do not overlap them"
+            )
+
+
+def _span(start: datetime, end: datetime) -> str:
+    """A window as a person reads it, to the microsecond when it has one: `2025-09-15T00:00:00Z–2025-09-15T01:00:00Z`."""
+    return "–".join(t.astimezone(UTC).isoformat().replace("+00:00", "Z") for t in (start, end))
