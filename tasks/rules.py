@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from log_gardener.tasks import re2
 from log_gardener.tasks.grouping_rules import GroupingRules
@@ -157,6 +157,8 @@ class ServiceOverride(BaseModel):
 
 
 class Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt section (`[escalaton]`) is an error, not ignored
+
     base: list[BaseRule]
     escalation: Escalation = Escalation()
     identity: Identity = Identity()
@@ -235,10 +237,16 @@ def load_rules(path: str | Path | None = None) -> Rules:
         raise ValueError(f"rules file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"rules file {path} is not valid TOML: {exc}") from None
+    if "base" not in data and path != DEFAULT_RULES_PATH:
+        # a file of mutes or owners alone keeps the bundled base priorities
+        data["base"] = tomllib.loads(DEFAULT_RULES_PATH.read_text(encoding="utf-8"))["base"]
     try:
         rules = Rules.model_validate(data)
         for name in rules.services:
             rules.for_service(name)  # an override must make valid rules too
         return rules
-    except Exception as exc:  # pydantic's message lists every bad field
+    except ValidationError as exc:  # every bad field, one after the other on one line
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"rules file {path} is invalid: {problems}") from None
+    except ValueError as exc:
         raise ValueError(f"rules file {path} is invalid: {exc}") from None

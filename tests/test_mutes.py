@@ -132,6 +132,24 @@ def test_a_misspelt_escalation_knob_in_a_service_override_is_an_error(tmp_path):
         load_rules(path)
 
 
+def test_a_misspelt_section_is_an_error_and_every_problem_is_named_on_one_line(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[[base]]\nseverity = "ERROR"\npriority = "P1"\n\n[escalaton]\nratio = 9\n\n[escalation]\nratio = "x"\n', encoding="utf-8"
+    )
+    with pytest.raises(ValueError) as raised:
+        load_rules(path)
+    message = str(raised.value)
+    assert "escalaton: Extra inputs are not permitted" in message and "escalation.ratio:" in message and "\n" not in message
+
+
+def test_a_rules_file_of_mutes_alone_keeps_the_bundled_base_priorities(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text('[[mutes]]\nmatch = "^POST /ws/beacon"\n', encoding="utf-8")
+    rules = load_rules(path)
+    assert rules.base == RULES.base and [m.match for m in rules.mutes] == ["^POST /ws/beacon"]
+
+
 @pytest.mark.parametrize(
     "labels, gardener_set, wanted, kept",
     [
