@@ -27,7 +27,10 @@ FIELD_HELP: dict[str, str] = {
         "GARDENER_WORKLOG_REPO). Only runs that publish commit."
     ),
     "service": "Service name: the Cloud Run service_name label of the entries.",
-    "services": "all (every service with entries in the window, found in one pass) or a comma-separated list of names.",
+    "services": (
+        "all (any case: every service with entries in the window, found in one pass, and every one run in the week before)"
+        " or a comma-separated list of names; a listed name with neither is reported as failed, not run (a typo)."
+    ),
     "max_parallel": "At most this many services run at once (DuckDB warehouses run one at a time).",
 }
 

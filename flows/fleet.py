@@ -57,7 +57,8 @@ def run_fleet(params: FleetParameters, window: Window, found: dict[str, int], kn
     """
     logger = get_run_logger()
     listed = params.names()
-    services = sorted(set(found) | set(known)) if listed is None else listed
+    unknown = [] if listed is None else [name for name in listed if name not in found and name not in known]
+    services = sorted(set(found) | set(known)) if listed is None else [name for name in listed if name not in unknown]
     # A DuckDB file has one writer at a time: its services run one after another.
     parallel = 1 if params.warehouse.startswith("duckdb:") else min(params.max_parallel, max(1, len(services)))
     silent = [name for name in services if name not in found]
@@ -68,7 +69,12 @@ def run_fleet(params: FleetParameters, window: Window, found: dict[str, int], kn
     def one(name: str) -> dict:
         return gardener(params.for_service(name), window.start.isoformat(), window.end.isoformat())
 
+    # a listed name with no entries in the window and no run in the week before is most likely misspelt: run, it
+    # would become a service of its own, run every hour of the week after
     runs, failed = [], []
+    for name in unknown:
+        logger.warning("service %s has no entries in the window and no run in the week before: not run", name)
+        failed.append({"service": name, "error": "no entries in the window and no run in the week before: is the name right?"})
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         # each service's flow run is a child of this one: it runs in a copy of this thread's Prefect context
         futures = {name: pool.submit(contextvars.copy_context().run, one, name) for name in services}
@@ -92,11 +98,12 @@ def fleet(params: FleetParameters, start: str, end: str) -> dict:
     """
     window = Window.parse(start, end).check_over()
     found = discover_services(params.source, params.logging_filter, window, params.min_severity)
-    known = known_services(params.warehouse, window) if params.names() is None else []
+    known = known_services(params.warehouse, window)
     runs, failed = run_fleet(params, window, found, known)
     folder = Path(params.worklog_dir)
     markdown = render_digest(window, runs, failed, datetime.now(UTC), folder)
-    path = write_digest(folder, window, markdown)
+    # the services listed name a digest of their own: it never replaces the window's digest of the whole fleet
+    path = write_digest(folder, window, markdown, params.names())
     create_markdown_artifact(
         markdown=markdown, key="fleet-digest", description=f"{window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC · fleet digest"
     )

@@ -96,7 +96,9 @@ class FleetParameters(RunSettings):
 
     def names(self) -> list[str] | None:
         """The listed services, or None for all."""
-        return None if self.services == "all" else self.services.split(",")
+        if self.services.strip().lower() == "all":
+            return None
+        return list(dict.fromkeys(name.strip() for name in self.services.split(",") if name.strip()))
 
     def for_service(self, service: str) -> RunParameters:
         return RunParameters(service=service, **self.model_dump(exclude={"services", "max_parallel"}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import datetime
 from pathlib import Path
@@ -64,9 +65,11 @@ def render_digest(window: Window, runs: list[dict], failed: list[dict], generate
     return "\n".join(lines) + "\n"
 
 
-def write_digest(folder: Path, window: Window, markdown: str) -> Path:
-    """`<folder>/_fleet/<window>.md`, replaced by a rerun of the window."""
-    path = folder / FLEET_FOLDER / f"{window.label()}.md"
+def write_digest(folder: Path, window: Window, markdown: str, services: list[str] | None = None) -> Path:
+    """`<folder>/_fleet/<window>.md`, replaced by a rerun of the window; for some `services` listed,
+    `<window>_some-<8 hex digits of their names>.md`, so the digest of the whole fleet stays."""
+    some = "" if services is None else "_some-" + hashlib.sha1(",".join(sorted(services)).encode()).hexdigest()[:8]
+    path = folder / FLEET_FOLDER / f"{window.label()}{some}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text(markdown, encoding="utf-8")

@@ -1,6 +1,7 @@
 """The fleet: every service of a source in one window, owners routed, per-service overrides, one digest."""
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -130,10 +131,27 @@ def test_one_failing_service_does_not_stop_the_others(prefect_harness, sample_fi
     assert f"| {OTHER_SERVICE} | failed:" in open(summary["digest"], encoding="utf-8").read()
 
 
-def test_listed_services_always_run_even_without_entries(prefect_harness, sample_file, tmp_path):
-    result, summary = fleet(sample_file, tmp_path, "--services", f"{WORKER_SERVICE},quiet-service")
-    assert result.exit_code == 0, result.output
-    assert {r["service"]: r["entries"] for r in summary["runs"]} == {WORKER_SERVICE: 34, "quiet-service": 0}
+def test_a_listed_service_never_seen_is_not_run_and_a_partial_fleet_keeps_the_whole_fleets_digest(prefect_harness, sample_file, tmp_path):
+    whole, _ = fleet(sample_file, tmp_path)
+    assert whole.exit_code == 0, whole.output
+    # a name with no entries in the window and no run in the week before is most likely misspelt: run, it would
+    # be a service of its own, run every hour of the week after
+    result, summary = fleet(sample_file, tmp_path, "--services", f"{WORKER_SERVICE}, netra-wroker-staging ,{WORKER_SERVICE}")
+    assert result.exit_code == 1
+    assert summary["failed"] == [
+        {"service": "netra-wroker-staging", "error": "no entries in the window and no run in the week before: is the name right?"}
+    ]
+    assert [r["service"] for r in summary["runs"]] == [WORKER_SERVICE]
+    digests = sorted(p.name for p in (tmp_path / "worklogs" / "_fleet").iterdir())
+    assert len(digests) == 2 and Path(summary["digest"]).name != "2025-09-15T0200Z_2025-09-15T0300Z.md"
+    assert "| netra-backend-staging |" in (tmp_path / "worklogs" / "_fleet" / "2025-09-15T0200Z_2025-09-15T0300Z.md").read_text()
+    # a service run before runs though it logged nothing (its silent hour counts), and `ALL` is `all`
+    quiet = tmp_path / "quiet.ndjson"
+    quiet.write_text("")
+    result, summary = fleet(quiet, tmp_path, "--services", WORKER_SERVICE)
+    assert result.exit_code == 0 and {r["service"]: r["entries"] for r in summary["runs"]} == {WORKER_SERVICE: 0}
+    result, summary = fleet(quiet, tmp_path, "--services", "ALL")
+    assert result.exit_code == 0 and sorted(r["service"] for r in summary["runs"]) == sorted([SERVICE, OTHER_SERVICE, WORKER_SERVICE])
 
 
 def test_a_service_that_falls_silent_still_runs_so_its_silent_hours_count(prefect_harness, tmp_path):
