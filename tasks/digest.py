@@ -29,7 +29,8 @@ def render_digest(window: Window, runs: list[dict], failed: list[dict], generate
         f"# Fleet digest {window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC",
         "",
         f"Generated {generated_at:%Y-%m-%d %H:%M} UTC. "
-        f"{len(runs)} services run ({sum(1 for r in runs if not r['entries'])} without entries in the window), {len(failed)} failed.",
+        f"{len(runs)} service{'' if len(runs) == 1 else 's'} run "
+        f"({sum(1 for r in runs if not r['entries'])} without entries in the window), {len(failed)} failed.",
         "",
         "## Services",
         "",

@@ -117,7 +117,7 @@ def render(
         f"Collected {stats.get('kept', 0)} entries at {severity_name(min_severity)} or above ({stats.get('read', 0)} read; "
         f"skipped {stats.get('other_service', 0)} of other services, {stats.get('outside_window', 0)} outside the window, "
         f"{stats.get('below_severity', 0)} below the severity floor; rejected {stats.get('rejected', 0)}). "
-        f"They form {len(active)} patterns: "
+        f"They form {len(active)} pattern{'' if len(active) == 1 else 's'}: "
         + ", ".join(f"{len(by_status[s])} {s}" for s in STATUS_ORDER if by_status[s])
         + ("." if active or by_status[Status.QUIET] else "none."),
         "",
@@ -208,7 +208,7 @@ def render(
         "## Processing status",
         "",
         f"- [x] Logs collected for {window.start.isoformat()} to {window.end.isoformat()}: {stats.get('kept', 0)} entries",
-        f"- [x] {len(active)} patterns identified and measured against the baseline",
+        f"- [x] {len(active)} pattern{'' if len(active) == 1 else 's'} identified and measured against the baseline",
         f"- [x] Tracker updated: {len(actions)} action(s)" if published else "- [ ] Tracker not updated (publishing off)",
         f"- [{'x' if not rejections else ' '}] No rejected input" + (f" ({len(rejections)} rejected, see below)" if rejections else ""),
     ]

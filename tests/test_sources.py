@@ -76,6 +76,13 @@ def test_ndjson_whose_first_line_is_an_entry_is_not_read_as_indented_entries(tmp
     assert [i["insertId"] for i in items if isinstance(i, dict)] == ["id0", "id1"]
 
 
+def test_a_rejection_reason_reads_as_a_sentence():
+    from log_gardener.tasks.sources.file import decode_line
+
+    assert decode_line('{"a": "cut short', 3).reason == "malformed JSON: Unterminated string starting at column 7"
+    assert decode_line('{"a" 1}', 3).reason == "malformed JSON: Expecting ':' delimiter at column 6"
+
+
 def test_a_compressed_file_is_refused_with_what_to_do_not_read_as_broken_lines(tmp_path):
     import gzip
 

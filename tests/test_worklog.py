@@ -76,6 +76,12 @@ def test_the_summary_names_the_severity_floor_the_run_collected_at(floor, said):
     assert f"Collected 4 entries {said} (" in _render(min_severity=floor, stats={"kept": 4, "read": 4})
 
 
+def test_one_pattern_is_one_pattern():
+    active = [m for m in _measures() if m.count][:1]
+    text = _render(measures=active)
+    assert "They form 1 pattern: " in text and "1 pattern identified" in text
+
+
 def test_placeholders_survive_a_commonmark_renderer():
     from markdown_it import MarkdownIt
 

@@ -148,7 +148,9 @@ def _decoded_text(text: str, number: int) -> dict | Unparseable:
     try:
         return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        return Unparseable(text[:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg} at column {exc.colno}", f"line {number}")
+        # "Unterminated string starting at" says its own "at"
+        at = "column" if exc.msg.endswith(" at") else "at column"
+        return Unparseable(text[:RAW_KEEP_CHARS], f"malformed JSON: {exc.msg} {at} {exc.colno}", f"line {number}")
     except RecursionError:
         return Unparseable(text[:RAW_KEEP_CHARS], "malformed JSON: nested too deeply to read", f"line {number}")
     except ValueError as exc:  # an integer of more digits than Python converts
