@@ -1,4 +1,4 @@
--- Completed windows of a service that overlap the period [@period_start, @period_end): the windows a run or a
+-- Completed windows of a service that overlap the period given (its start and end): the windows a run or a
 -- backfill must not share entries with (only the very same window may run again).
 select distinct window_start, window_end
 from runs
