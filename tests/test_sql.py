@@ -1,5 +1,6 @@
 """Every sql/ file parses as BigQuery SQL and runs on DuckDB through the one dialect layer."""
 
+import re
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -50,6 +51,14 @@ PARAMS = {
 def test_parses_as_bigquery(name):
     statements = sqlglot.parse(bigquery_sql(name), read="bigquery")
     assert len([s for s in statements if s is not None]) == 1
+
+
+@pytest.mark.parametrize("name", [n for n in all_sql_names() if not n.startswith("duckdb/")])
+def test_a_comment_names_no_parameter(name):
+    # a parameter is found by its @name wherever it is written: one named in a comment is sent as one too, and
+    # BigQuery's emulator refuses a query with more parameters than it binds
+    comments = [line.split("--", 1)[1] for line in bigquery_sql(name).splitlines() if "--" in line]
+    assert not [c for c in comments if re.search(r"@\w", c)], name
 
 
 def _staged(fresh_db) -> None:
