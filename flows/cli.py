@@ -114,6 +114,9 @@ def _parameters(
     from pydantic import ValidationError
 
     _check_source(source)
+    if logging_filter and not source.startswith("cloud-logging:"):
+        # a file or a sink table holds what it holds: a filter that silently did nothing would mislead
+        _fail("--filter applies to cloud-logging: sources only (the Logging API filters the entries it lists)")
     try:
         return model(
             **only,

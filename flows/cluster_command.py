@@ -58,6 +58,7 @@ def split_lines(data: bytes) -> list[str] | list[bytes]:
     `cluster_lines` decodes each distinct line once, as UTF-8 with bad bytes
     replaced, as the whole file would have been.
     """
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark is no part of the first line
     if b"\r" in data:
         text = data.decode("utf-8", errors="replace")
         return [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]

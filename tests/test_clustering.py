@@ -456,6 +456,15 @@ def test_cli_reads_a_file_as_utf8_text_with_bad_bytes_replaced_and_any_line_endi
     assert piped.exit_code == 0 and piped.stdout == result.stdout
 
 
+def test_a_byte_order_mark_is_no_part_of_the_first_line(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_bytes("\ufeffdisk sda1 full on node 1\ndisk sdb2 full on node 2\ndisk sdc3 full on node 3\n".encode())
+    result = CliRunner().invoke(app, ["cluster", str(source)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len({r["cluster_id"] for r in rows}) == 1 and "\ufeff" not in rows[0]["template"]
+
+
 def test_the_console_script_runs_a_plain_cluster_command_without_the_framework_and_writes_the_same_csv(tmp_path):
     lines = [m for m, _ in REFERENCE]
     source = tmp_path / "in.txt"

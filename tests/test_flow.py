@@ -163,6 +163,7 @@ def test_bad_settings_are_one_line_errors_before_anything_runs(sample_file, tmp_
         "is a folder": ["--warehouse", f"duckdb:///{tmp_path}"],
         "takes no options": ["--warehouse", f"duckdb:///{tmp_path / 'g.duckdb'}?threads=1"],
         "must be bigquery:PROJECT.DATASET": ["--warehouse", "bigquery:my-project"],
+        "applies to cloud-logging: sources only": ["--filter", "severity>=ERROR", "--warehouse", db],  # a file holds what it holds
         "unknown tracker": ["--tracker", "jira:x", "--warehouse", db],
         "no GitHub token": ["--tracker", "github:acme/shop", "--warehouse", db],
         "cannot be written": ["--worklogs", str(sample_file / "x"), "--warehouse", db],
