@@ -26,6 +26,24 @@ def parse_step(step: str) -> timedelta:
     return timedelta(**{unit: int(match.group(1))})
 
 
+def whole_steps(period: Window, step: timedelta) -> list[Window]:
+    """`split_windows`, for a period of whole steps only: a shorter last window would be a completed window that
+    the next run of a whole step overlaps, refused for good (its entries would count twice in the baselines)."""
+    if (period.end - period.start) % step:
+        later = period.start + step * ((period.end - period.start) // step + 1)
+        raise ValueError(
+            f"the period is not a whole number of {_steps(step)} steps: its last window would be shorter, and the next"
+            f" {_steps(step)} window would overlap it. End it at {period.end - (period.end - period.start) % step:%Y-%m-%dT%H:%M}Z"
+            f" or {later:%Y-%m-%dT%H:%M}Z"
+        )
+    return split_windows(period, step)
+
+
+def _steps(step: timedelta) -> str:
+    minutes = int(step.total_seconds() // 60)
+    return f"{minutes // 1440}d" if minutes % 1440 == 0 else f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
 def split_windows(period: Window, step: timedelta) -> list[Window]:
     """Consecutive half-open windows covering `period`; the last one may be shorter."""
     windows, start = [], period.start
@@ -67,7 +85,7 @@ def backfill(params: RunParameters, start: str, end: str, step: str = "1h") -> d
     service = params.service
     logger = get_run_logger()
     period = Window.parse(start, end).check_over()
-    windows = split_windows(period, parse_step(step))
+    windows = whole_steps(period, parse_step(step))
     done = completed_windows(params.warehouse, service, period, windows)
     ran, skipped = [], 0
     for index, window in enumerate(windows, 1):

@@ -175,25 +175,46 @@ def _check_settings(params: RunSettings) -> None:
 def _check_no_overlap(params: RunSettings, start: str, end: str, step: str | None = None) -> None:
     """A window (each `step` window of a backfill) that overlaps a completed one of the service is refused before
     the run starts (the flows refuse it too, after the flow engine has printed its trace)."""
+    import duckdb
+
     from log_gardener.flows.backfill import parse_step, split_windows
     from log_gardener.tasks.normalise import Window
-    from log_gardener.tasks.warehouses import duckdb_path, open_warehouse, records
+    from log_gardener.tasks.warehouses import records
 
-    path = duckdb_path(params.warehouse)
-    if path is None or not Path(path).is_file():
-        return  # a new DuckDB file has no runs; BigQuery's runs are read by the flow
+    warehouse = _open_existing(params.warehouse)
+    if warehouse is None:
+        return
     try:
-        warehouse = open_warehouse(params.warehouse)
-    except RuntimeError as exc:  # held by another process past the wait, or not a DuckDB file
-        _fail(str(exc))
-    try:
-        warehouse.setup()
         window = Window.parse(start, end)
         records.check_no_overlap(warehouse, params.service, split_windows(window, parse_step(step)) if step else [window])
     except ValueError as exc:
         _fail(str(exc))
+    except duckdb.Error as exc:  # a table of another shape under the name of one of ours
+        _fail(f"the DuckDB file {params.warehouse} is not a gardener warehouse: {str(exc).splitlines()[0]}")
     finally:
         warehouse.close()
+
+
+def _open_existing(url: str):
+    """The DuckDB warehouse file at `url`, opened and set up, when it exists (None otherwise, and for BigQuery): a
+    file that is no DuckDB warehouse, or one whose tables are not this release's, is a one-line error here."""
+    import duckdb
+
+    from log_gardener.tasks.warehouses import duckdb_path, open_warehouse
+
+    path = duckdb_path(url)
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        warehouse = open_warehouse(url)
+    except RuntimeError as exc:  # held by another process past the wait, or not a DuckDB file
+        _fail(str(exc))
+    try:
+        warehouse.setup()
+    except duckdb.Error as exc:
+        warehouse.close()
+        _fail(f"the DuckDB file {path} is not a gardener warehouse: {str(exc).splitlines()[0]}")
+    return warehouse
 
 
 def _unwritable(folder: Path) -> str | None:
@@ -306,7 +327,7 @@ def backfill(
     services: str | None = typer.Option(None, help="Several services, comma-separated: each is backfilled in turn."),
     start: str = typer.Option(..., help="Start of the period, ISO 8601 (inclusive)."),
     end: str = typer.Option(..., help="End of the period, ISO 8601 (exclusive)."),
-    step: str = typer.Option("1h", help="Window length: 30m, 1h, 1d."),
+    step: str = typer.Option("1h", help="Window length: 30m, 1h, 1d; the period must be a whole number of them."),
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     tracker: str = typer.Option("local", envvar="GARDENER_TRACKER", help=describe("tracker") + " Used only with --publish."),
     rules: RulesOption = None,
@@ -337,7 +358,7 @@ def backfill(
     ]
     try:
         period = Window.parse(start, end).check_over()
-        windows = backfill_module.split_windows(period, backfill_module.parse_step(step))
+        windows = backfill_module.whole_steps(period, backfill_module.parse_step(step))
     except ValueError as exc:
         _fail(str(exc))
     _check_settings(all_params[0])
@@ -412,7 +433,9 @@ def fleet(
     worklog_repo: WorklogRepoOption = "",
     no_publish: bool = typer.Option(False, "--no-publish", help="Record the runs without touching the tracker."),
     as_json: bool = typer.Option(
-        False, "--json", help='Print one JSON object: {"runs": [one `run --json` object per service], "failed": [...], "digest": PATH}.'
+        False,
+        "--json",
+        help='Print one JSON object: {"runs": [one `run --json` object per service], "failed": [...], "not_run": [...], "digest": PATH}.',
     ),
 ) -> None:
     """Run the gardener for every service with WARNING+ entries in [START, END), a few at a time, and write one digest.
@@ -438,6 +461,8 @@ def fleet(
     _check_window(start, end)
     _check_settings(params)
     _check_google_credentials(params)
+    if (warehouse_opened := _open_existing(params.warehouse)) is not None:
+        warehouse_opened.close()  # a file that is no warehouse is one line here, not each service's trace
     _quiet_prefect()
     from prefect import tags
 
@@ -457,6 +482,8 @@ def fleet(
             print_clusters(summary)
         for item in result["failed"]:
             err.print(f"[bold red]failed:[/] {item['service']}: {item['error']}", soft_wrap=True)
+        for item in result.get("not_run", []):
+            err.print(f"[bold yellow]not run:[/] {item['service']}: {item['reason']}", soft_wrap=True)
         out.print(f"{len(result['runs'])} services run, {len(result['failed'])} failed; digest {result['digest']}")
     if result["failed"]:
         raise typer.Exit(1)

@@ -29,7 +29,7 @@ FIELD_HELP: dict[str, str] = {
     "service": "Service name: the Cloud Run service_name label of the entries.",
     "services": (
         "all (any case: every service with entries in the window, found in one pass, and every one run in the week before)"
-        " or a comma-separated list of names; a listed name with neither is reported as failed, not run (a typo)."
+        " or a comma-separated list of names; a listed name with neither is reported, not run (most likely a typo)."
     ),
     "max_parallel": "At most this many services run at once (DuckDB warehouses run one at a time).",
 }

@@ -20,6 +20,7 @@ from log_gardener.tasks.sources import open_source
 from log_gardener.tasks.warehouses import open_warehouse
 
 KNOWN_FOR = timedelta(days=7)
+NOT_SEEN = "no entries in the window and no run in the week before: not run (is the name right?)"
 
 
 def fleet_run_name() -> str:
@@ -48,12 +49,15 @@ def known_services(warehouse: str, window: Window) -> list[str]:
         wh.close()
 
 
-def run_fleet(params: FleetParameters, window: Window, found: dict[str, int], known: list[str]) -> tuple[list[dict], list[dict]]:
-    """Run the gardener per service (see `fleet`); returns the runs and the failures.
+def run_fleet(
+    params: FleetParameters, window: Window, found: dict[str, int], known: list[str]
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """Run the gardener per service (see `fleet`); returns the runs, the failures and the services not run.
 
     With `all`, the services are those with entries in the window and those run in the week before: a service
-    that falls silent is still run, so its patterns go quiet and its baseline counts the silent hours. Listed
-    services always run.
+    that falls silent is still run, so its patterns go quiet and its baseline counts the silent hours. A listed
+    service runs when it has entries in the window or a run in the week before; one with neither is not run (a
+    misspelt name would become a service of its own, run every hour of the week after) and is reported.
     """
     logger = get_run_logger()
     listed = params.names()
@@ -69,12 +73,10 @@ def run_fleet(params: FleetParameters, window: Window, found: dict[str, int], kn
     def one(name: str) -> dict:
         return gardener(params.for_service(name), window.start.isoformat(), window.end.isoformat())
 
-    # a listed name with no entries in the window and no run in the week before is most likely misspelt: run, it
-    # would become a service of its own, run every hour of the week after
     runs, failed = [], []
+    not_run = [{"service": name, "reason": NOT_SEEN} for name in unknown]
     for name in unknown:
-        logger.warning("service %s has no entries in the window and no run in the week before: not run", name)
-        failed.append({"service": name, "error": "no entries in the window and no run in the week before: is the name right?"})
+        logger.warning("service %s: %s", name, NOT_SEEN)
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         # each service's flow run is a child of this one: it runs in a copy of this thread's Prefect context
         futures = {name: pool.submit(contextvars.copy_context().run, one, name) for name in services}
@@ -84,7 +86,7 @@ def run_fleet(params: FleetParameters, window: Window, found: dict[str, int], kn
             except Exception as exc:  # one service failing never stops the others
                 logger.warning("service %s failed: %s: %s", name, type(exc).__name__, exc)
                 failed.append({"service": name, "error": f"{type(exc).__name__}: {exc}"})
-    return runs, failed
+    return runs, failed, not_run
 
 
 @flow(name="fleet", flow_run_name=fleet_run_name, log_prints=True)
@@ -99,12 +101,12 @@ def fleet(params: FleetParameters, start: str, end: str) -> dict:
     window = Window.parse(start, end).check_over()
     found = discover_services(params.source, params.logging_filter, window, params.min_severity)
     known = known_services(params.warehouse, window)
-    runs, failed = run_fleet(params, window, found, known)
+    runs, failed, not_run = run_fleet(params, window, found, known)
     folder = Path(params.worklog_dir)
-    markdown = render_digest(window, runs, failed, datetime.now(UTC), folder)
+    markdown = render_digest(window, runs, failed, datetime.now(UTC), folder, not_run)
     # the services listed name a digest of their own: it never replaces the window's digest of the whole fleet
     path = write_digest(folder, window, markdown, params.names())
-    create_markdown_artifact(
-        markdown=markdown, key="fleet-digest", description=f"{window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC · fleet digest"
-    )
-    return {"runs": runs, "failed": failed, "digest": str(path)}
+    # the services listed have an artifact of their own too: the latest `fleet-digest` stays the whole fleet's
+    key = "fleet-digest" if params.names() is None else "fleet-digest-" + path.stem.rsplit("-", 1)[-1]
+    create_markdown_artifact(markdown=markdown, key=key, description=f"{window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC · fleet digest")
+    return {"runs": runs, "failed": failed, "not_run": not_run, "digest": str(path)}

@@ -275,7 +275,11 @@ def _garden(params: RunParameters, window: Window) -> dict:
     log_source = open_source(source, params.logging_filter or None)
     wh = open_warehouse(warehouse)
     wh.setup()
-    records.check_no_overlap(wh, service, [window])
+    try:
+        records.check_no_overlap(wh, service, [window])
+    except ValueError:
+        wh.close()
+        raise
     trk = open_tracker(tracker, wh)
     # checked before any work: a bad token or repository stops the run before anything is published
     worklog_repo = WorklogRepository.from_spec(params.worklog_repo) if params.worklog_repo and publish_issues else None

@@ -19,11 +19,14 @@ def _cell(text: str) -> str:
     return text.replace("|", "/")
 
 
-def render_digest(window: Window, runs: list[dict], failed: list[dict], generated_at: datetime, folder: Path) -> str:
-    """Services run (and how many logged nothing) and failed, then every new, escalated and regressed pattern,
-    most urgent first.
+def render_digest(
+    window: Window, runs: list[dict], failed: list[dict], generated_at: datetime, folder: Path, not_run: list[dict] = ()
+) -> str:
+    """Services run (and how many logged nothing), failed and not run, then every new, escalated and regressed
+    pattern, most urgent first.
 
-    runs: `gardener run --json` objects; failed: `{service, error}`; links to worklogs are relative to the digest.
+    runs: `gardener run --json` objects; failed: `{service, error}`; not_run: `{service, reason}` (a listed name
+    never seen); links to worklogs are relative to the digest.
     """
     lines = [
         f"# Fleet digest {window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC",
@@ -47,6 +50,8 @@ def render_digest(window: Window, runs: list[dict], failed: list[dict], generate
         )
     for item in failed:
         lines.append(f"| {_cell(item['service'])} | failed: {_cell(redact(item['error'])[:200])} | | | | | |")
+    for item in not_run:
+        lines.append(f"| {_cell(item['service'])} | {_cell(item['reason'])} | | | | | |")
     changes = [(run, c) for run in runs for c in run["clusters"] if c["status"] in ATTENTION and c["count"]]
     changes.sort(key=lambda rc: (rc[1]["priority"], ATTENTION.index(rc[1]["status"]), -rc[1]["count"], rc[0]["service"]))
     lines += ["", "## What needs a look", ""]

@@ -16,6 +16,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from log_gardener.tasks import re2
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.rules import Mute, Rules
@@ -69,6 +70,7 @@ def apply_mutes(
     """
     states = states or {}
     events: list[MuteEvent] = []
+    re2.prime((mute.match for mute in rules.mutes if mute.match), (m.template for m in measures))
     for m in measures:
         reason = woken = None
         rule = next((mute for mute in rules.mutes if mute.applies(m.fingerprint, m.template, window.start)), None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from log_gardener.tasks import re2
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.rules import Owner, Rules
 
@@ -22,8 +23,10 @@ def request_path(template: str) -> str | None:
 
 def assign_owners(measures: list[PatternMeasure], rules: Rules) -> None:
     """Set each pattern's `owner` (None when no rule matches and there is no default owner)."""
-    for m in measures:
-        m.owner = rules.owner_of(m.module, m.function, request_path(m.template))
+    texts = [(m.module, m.function, request_path(m.template)) for m in measures]
+    re2.prime((rule.match for rule in rules.owners), (text for three in texts for text in three))
+    for m, three in zip(measures, texts):
+        m.owner = rules.owner_of(*three)
 
 
 def owner_labels(owner: Owner | None) -> list[str]:

@@ -19,6 +19,8 @@ DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "default_rules.toml"
 
 
 class BaseRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     severity: str
     min_rate_per_min: float = 0.0
     min_clients: int = Field(0, ge=0)  # distinct client addresses that hit the pattern in the window
@@ -46,6 +48,8 @@ class Escalation(BaseModel):
 
 
 class Identity(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     min_similarity: float = Field(0.75, gt=0.0, le=1.0)
 
 
@@ -62,6 +66,8 @@ class TrackerRules(BaseModel):
 
 class Owner(BaseModel):
     """Who a pattern belongs to: a team (the label team:NAME), GitHub logins assigned on create, extra labels."""
+
+    model_config = ConfigDict(extra="forbid")
 
     team: str | None = None
     assignees: list[str] = Field(default_factory=list)

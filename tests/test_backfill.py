@@ -116,6 +116,25 @@ def test_an_overlapping_run_or_backfill_is_refused_before_anything_runs(prefect_
     con.close()
 
 
+@pytest.mark.parametrize(
+    "start, end, step, said",
+    [
+        (HOUR[0], "2025-09-15T01:30:00Z", "1h", "End it at 2025-09-15T01:00Z or 2025-09-15T02:00Z"),
+        (HOUR[0], HOUR[2], "90m", "whole number of 90m steps"),
+        (HOUR[0], HOUR[3], "1d", "whole number of 1d steps"),
+    ],
+)
+def test_a_backfill_whose_last_window_would_be_short_is_refused(four_hours, tmp_path, start, end, step, said):
+    # the short window, once completed, would be overlapped by the next whole step's window, refused for good
+    result = CliRunner().invoke(
+        app,
+        ["backfill", "--source", str(four_hours), "--service", SERVICE, "--start", start, "--end", end, "--step", step]
+        + ["--warehouse", f"duckdb:///{tmp_path / 'g.duckdb'}", "--worklogs", str(tmp_path / "w")],
+    )
+    assert result.exit_code == 2 and said in result.output, result.output
+    assert not any(tmp_path.iterdir())
+
+
 def test_backfill_bad_step_is_a_clear_error(four_hours):
     result = CliRunner().invoke(
         app, ["backfill", "--source", str(four_hours), "--service", SERVICE, "--start", HOUR[0], "--end", HOUR[1], "--step", "soon"]

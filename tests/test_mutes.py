@@ -119,6 +119,31 @@ def test_a_rule_expression_that_backtracks_exponentially_in_python_is_matched_in
     assert owners.owner_of("worker", "aaaa").team == "a-team"
 
 
+def test_owners_and_mutes_ask_re2_once_per_expression_not_once_per_pattern(monkeypatch):
+    from log_gardener.tasks import re2
+    from log_gardener.tasks.owners import assign_owners
+
+    rules = RULES.model_copy(update={"owners": [OwnerRule(match=rf"^svc\.jobs\.step{i}\b", team=f"t{i}") for i in range(3)]})
+    muting = rules.model_copy(update={"mutes": [Mute(match="worker-3 failed$"), Mute(match="^job 1 ")]})
+    measures = []
+    for i in range(300):
+        m = pattern(f"f{i}", 5)
+        m.template, m.module = f"job {i} of worker-{i % 7} failed", f"svc.jobs.step{i}"
+        measures.append(m)
+    asked = []
+    connection = re2._connection()
+    monkeypatch.setattr(
+        re2, "_connection", lambda: type("Counting", (), {"execute": lambda self, *a: asked.append(a) or connection.execute(*a)})()
+    )
+    monkeypatch.setattr(re2, "_KNOWN", {})
+    assign_owners(measures, rules)
+    assert [m.owner.team if m.owner else None for m in measures[:4]] == ["t0", "t1", "t2", None]
+    assert len(asked) == 3  # one query per owner rule, over every pattern's texts
+    apply_mutes(measures, muting, BEFORE, set())
+    assert len(asked) == 5
+    assert {m.fingerprint for m in measures if m.mute} == {f"f{i}" for i in range(300) if i % 7 == 3 or i == 1}
+
+
 @pytest.mark.parametrize("match", ["(?<=x)y", r"(a)\1", "[[:alpha:]]", "a{,3}", "x*"])
 def test_a_mute_expression_python_and_re2_would_read_apart_or_that_matches_everything_is_refused(match):
     with pytest.raises(ValueError):

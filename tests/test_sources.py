@@ -56,6 +56,12 @@ def test_entries_written_over_several_lines_are_read_one_at_a_time(tmp_path, mon
     assert one.stats["kept"] == 5 and one.stats["rejected"] == 0
 
 
+def test_a_saved_entries_list_answer_is_read_as_its_entries(tmp_path):
+    path = tmp_path / "answer.json"
+    path.write_text(json.dumps({"entries": [entry(0), entry(1)], "nextPageToken": "abc"}, indent=2))
+    assert [i["insertId"] for i in FileSource(path).entries("svc", WINDOW, "WARNING")] == ["id0", "id1"]
+
+
 def test_a_broken_entry_written_over_several_lines_is_recorded_and_the_next_one_read(tmp_path):
     good = [json.dumps(entry(i), indent=2) for i in range(3)]
     bad = '{\n  "insertId": "bad",\n  "textPayload": "cut short'
@@ -83,12 +89,16 @@ def test_a_rejection_reason_reads_as_a_sentence():
     assert decode_line('{"a" 1}', 3).reason == "malformed JSON: Expecting ':' delimiter at column 6"
 
 
-def test_a_compressed_file_is_refused_with_what_to_do_not_read_as_broken_lines(tmp_path):
+@pytest.mark.parametrize("kind", ["gzip", "bzip2", "xz"])
+def test_a_compressed_file_is_refused_with_what_to_do_not_read_as_broken_lines(tmp_path, kind):
+    import bz2
     import gzip
+    import lzma
 
-    path = tmp_path / "logs.ndjson.gz"
-    path.write_bytes(gzip.compress(json.dumps(entry(0)).encode() + b"\n"))
-    with pytest.raises(FileNotFoundError, match="is gzip-compressed: decompress it first"):
+    compress = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}[kind]
+    path = tmp_path / "logs.ndjson.z"
+    path.write_bytes(compress(json.dumps(entry(0)).encode() + b"\n"))
+    with pytest.raises(FileNotFoundError, match=f"is {kind}-compressed: decompress it first"):
         FileSource(path)
 
 

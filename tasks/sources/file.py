@@ -15,6 +15,15 @@ from pathlib import Path
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.sources.base import CHUNK_CHARS, MAX_ENTRY_CHARS, RAW_KEEP_CHARS, Unparseable, count_services
 
+# the first bytes of a compressed file, what made it, and the command that restores the text
+_COMPRESSED = (
+    (b"\x1f\x8b", "gzip", "gunzip -k"),
+    (b"BZh", "bzip2", "bunzip2 -k"),
+    (b"\xfd7zXZ\x00", "xz", "unxz -k"),
+    (b"\x28\xb5\x2f\xfd", "zstd", "zstd -d"),
+    (b"PK\x03\x04", "zip", "unzip"),
+)
+
 
 class FileSource:
     """A file of `gcloud logging read --format=json` output (a JSON array), NDJSON or indented entries, read streaming."""
@@ -26,13 +35,9 @@ class FileSource:
                 raise FileNotFoundError(f"log source {self.path} is not a regular file")
             raise FileNotFoundError(f"log source file not found: {self.path}")
         with open(self.path, "rb") as handle:
-            magic = handle.read(4)
+            magic = handle.read(6)
         # compressed, every line would be rejected as malformed JSON and the window stand as run with nothing in it
-        for mark, kind, tool in (
-            (b"\x1f\x8b", "gzip", "gunzip -k"),
-            (b"PK\x03\x04", "zip", "unzip"),
-            (b"\x28\xb5\x2f\xfd", "zstd", "zstd -d"),
-        ):
+        for mark, kind, tool in _COMPRESSED:
             if magic.startswith(mark):
                 raise FileNotFoundError(f"log source {self.path} is {kind}-compressed: decompress it first ({tool} {self.path})")
 
@@ -56,7 +61,12 @@ class FileSource:
                 yield from _json_array(handle)
             elif first == "{" and _opens_indented(handle):
                 handle.seek(0)
-                yield from _json_array(handle, _STREAM_RESYNC)
+                for item in _json_array(handle, _STREAM_RESYNC):
+                    # a saved `entries:list` answer (`{"entries": [...], "nextPageToken": ...}`) holds the entries
+                    if isinstance(item, dict) and isinstance(item.get("entries"), list) and "insertId" not in item:
+                        yield from item["entries"]
+                    else:
+                        yield item
             else:
                 handle.seek(0)
                 yield from (item for _, item in _ndjson(handle))
@@ -235,7 +245,8 @@ def _json_array(handle, resync: re.Pattern = _RESYNC) -> Iterator[dict | Unparse
                 eof = not more
                 buffer, consumed, index = buffer[index:] + more, consumed + index, 0
                 continue
-            reason = f"malformed JSON: {exc.msg}"
+            # "Unterminated string starting at" says where: the character in the file
+            reason = f"malformed JSON: {exc.msg}" + (f" character {consumed + exc.pos}" if exc.msg.endswith(" at") else "")
         except ValueError as exc:  # an integer of more digits than Python converts
             reason = f"unreadable JSON: {exc}"
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,11 +37,15 @@ def duckdb_path(url: str) -> str | None:
     return (path[1:] if path.startswith("/") else path) or "gardener.duckdb"
 
 
+# a project id (letters, digits, hyphens, a colon) and a dataset (letters, digits, _), as `from_url` splits them
+_BIGQUERY_TARGET = re.compile(r"[a-z][a-z0-9:-]*[a-z0-9]\.[A-Za-z0-9_]+", re.IGNORECASE)
+
+
 def check_warehouse_spec(url: str) -> None:
     """Raise unless `url` names a warehouse: `duckdb:///path.duckdb` (a file, not a folder) or `bigquery:PROJECT.DATASET`."""
     path = duckdb_path(url)
     if path is not None:
-        if "?" in path or "#" in path:
+        if "?" in path:
             # a URL's options elsewhere; here they would only become part of the file's name
             raise ValueError(f"a DuckDB warehouse takes no options: {url!r} (use duckdb:///path.duckdb)")
         if path.endswith("/") or Path(path).is_dir():
@@ -48,7 +53,7 @@ def check_warehouse_spec(url: str) -> None:
         return
     if url.startswith("bigquery:"):
         target = url.removeprefix("bigquery:")
-        if target.count(".") != 1 or not all(target.split(".")):
+        if not _BIGQUERY_TARGET.fullmatch(target):
             raise ValueError(f"BigQuery warehouse must be bigquery:PROJECT.DATASET, not {url!r}")
         return
     raise ValueError(f"unknown warehouse {url!r}: use duckdb:///path.duckdb or bigquery:PROJECT.DATASET")
