@@ -91,12 +91,21 @@ class GroupingRules(BaseModel):
         return self.explain(text)[0]
 
     def explain(self, text: str) -> tuple[str, list[str]]:
-        """The key of `text` and the rules that shaped it (grouping rules and masking rules, in order)."""
+        """The key of `text` and the rules that shaped it (grouping rules and masking rules, in order).
+
+        A person's expressions are matched by RE2, as the warehouse matches them (an expression that backtracks
+        without end in Python's engine takes linear time there); the built-in masks by Python's engine.
+        """
         for rule in self.merge:
-            if rule.compiled.search(text):
+            if re2.search(rule.match, text):
                 return merged(rule.name), [f"grouping.merge {rule.name}"]
         used, masked = [], text
-        for rule in self.mask_rules:
+        for rule in self.mask:
+            changed = re2.replace(rule.match, masked, token(rule.name))
+            if changed != masked:
+                used.append(f"grouping.mask {rule.name}")
+                masked = changed
+        for rule in MASK_RULES:
             if rule.needed is not None and not rule.needed.search(masked):
                 continue
             changed = rule.compiled.sub(rule.token, masked)
@@ -104,9 +113,9 @@ class GroupingRules(BaseModel):
                 used.append(rule.name)
                 masked = changed
         for rule in self.split:
-            found = rule.compiled.search(text)
-            if found:
-                masked += split_mark(rule.name, found.group(1) or "")
+            value = re2.group(rule.match, text)
+            if value is not None:
+                masked += split_mark(rule.name, value)
                 used.append(f"grouping.split {rule.name}")
         return masked, used
 

@@ -87,3 +87,18 @@ def search(pattern: str, text: str) -> bool:
         prime([pattern], [text])
         known = _KNOWN.get((pattern, text), False)
     return known
+
+
+def replace(pattern: str, text: str, token: str) -> str:
+    """`text` with every match of `pattern` replaced by `token` (a placeholder, no backslash), as SQL masks it."""
+    with _LOCK:
+        return _connection().execute("select regexp_replace(?, ?, ?, 'g')", [text, pattern, token]).fetchone()[0]
+
+
+def group(pattern: str, text: str) -> str | None:
+    """The first group of the first match of `pattern` in `text` ('' when it took nothing), None without a match."""
+    with _LOCK:
+        found, value = (
+            _connection().execute("select regexp_matches(?, ?), regexp_extract(?, ?, 1)", [text, pattern, text, pattern]).fetchone()
+        )
+    return value if found else None

@@ -47,6 +47,21 @@ def test_each_kind_of_grouping_rule_shapes_the_key_as_documented(text, key):
     assert RULES.key(text) == key
 
 
+def test_explaining_a_message_under_an_expression_that_backtracks_in_python_takes_linear_time():
+    # `(a+)+$` against sixty a's and a mark: Python's engine would try 2^60 splits; `explain` matches as SQL does
+    rules = GroupingRules.model_validate(
+        {
+            "merge": [{"name": "as", "match": "(a+)+$"}],
+            "mask": [{"name": "run", "match": "(b+)+$"}],
+            "split": [{"name": "c", "match": "((?:c+)+)!$"}],
+        }
+    )
+    text = "a" * 60 + "! " + "b" * 60 + "! " + "c" * 60 + "!"
+    key, used = rules.explain(text)
+    assert key == text + " ⟪c=" + "c" * 40 + "⟫" and used == ["grouping.split c"]
+    assert rules.explain("x aaa")[0] == "⟪as⟫" and rules.explain("x bbb")[0] == "x <RUN>"
+
+
 def test_the_warehouse_groups_by_exactly_the_key_python_computes():
     con = duckdb.connect()
     con.execute(mask_function_sql("duckdb"))
