@@ -60,7 +60,7 @@ def completed_windows(warehouse_url: str, service: str, period: Window, windows:
     try:
         warehouse.setup()
         done = warehouse.query("completed_windows", service=service, period_start=period.start, period_end=period.end)
-        done = {(s.to_pydatetime(), e.to_pydatetime()) for s, e in zip(done.window_start, done.window_end)}
+        done = {(records.as_utc(s), records.as_utc(e)) for s, e in zip(done.window_start, done.window_end)}
         # checked before the first window runs: a backfill that would stop half way is refused whole
         records.check_no_overlap(warehouse, service, [w for w in windows if (w.start, w.end) not in done])
         return done

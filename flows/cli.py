@@ -172,25 +172,22 @@ def _check_settings(params: RunSettings) -> None:
         _fail(f"worklog folder {params.worklog_dir} cannot be written: {problem}")
 
 
-def _check_no_overlap(params: RunSettings, start: str, end: str, step: str | None = None) -> None:
-    """A window (each `step` window of a backfill) that overlaps a completed one of the service is refused before
-    the run starts (the flows refuse it too, after the flow engine has printed its trace)."""
+def _check_no_overlap(params: RunSettings, windows: list) -> None:
+    """A window (each window of a backfill) that overlaps a completed one of the service is refused before the run
+    starts (the flows refuse it too, after the flow engine has printed its trace)."""
     import duckdb
 
-    from log_gardener.flows.backfill import parse_step, split_windows
-    from log_gardener.tasks.normalise import Window
     from log_gardener.tasks.warehouses import records
 
     warehouse = _open_existing(params.warehouse)
     if warehouse is None:
         return
     try:
-        window = Window.parse(start, end)
-        records.check_no_overlap(warehouse, params.service, split_windows(window, parse_step(step)) if step else [window])
+        records.check_no_overlap(warehouse, params.service, windows)
     except ValueError as exc:
         _fail(str(exc))
     except duckdb.Error as exc:  # a table of another shape under the name of one of ours
-        _fail(f"the DuckDB file {params.warehouse} is not a gardener warehouse: {str(exc).splitlines()[0]}")
+        _not_a_warehouse(params.warehouse, exc)
     finally:
         warehouse.close()
 
@@ -213,8 +210,12 @@ def _open_existing(url: str):
         warehouse.setup()
     except duckdb.Error as exc:
         warehouse.close()
-        _fail(f"the DuckDB file {path} is not a gardener warehouse: {str(exc).splitlines()[0]}")
+        _not_a_warehouse(path, exc)
     return warehouse
+
+
+def _not_a_warehouse(path: str, exc: Exception) -> None:
+    _fail(f"the DuckDB file {path} is not a gardener warehouse: {str(exc).splitlines()[0]}")
 
 
 def _unwritable(folder: Path) -> str | None:
@@ -229,11 +230,12 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
-def _check_window(start: str, end: str) -> None:
+def _check_window(start: str, end: str):
+    """The window, once it is a valid one that is over (else a one-line error)."""
     from log_gardener.tasks.normalise import Window
 
     try:
-        Window.parse(start, end).check_over()
+        return Window.parse(start, end).check_over()
     except ValueError as exc:
         _fail(str(exc))
 
@@ -298,10 +300,10 @@ def run(
         worklog_repo,
         service=service,
     )
-    _check_window(start, end)
+    window = _check_window(start, end)
     _check_settings(params)
     _check_google_credentials(params)
-    _check_no_overlap(params, start, end)
+    _check_no_overlap(params, [window])
     _quiet_prefect()
     from prefect import tags
 
@@ -364,7 +366,7 @@ def backfill(
     _check_settings(all_params[0])
     _check_google_credentials(all_params[0])
     if service:
-        _check_no_overlap(all_params[0], start, end, step)
+        _check_no_overlap(all_params[0], windows)
     _quiet_prefect()
     if service:  # one service: its failure is the command's
         try:

@@ -14,7 +14,7 @@ from prefect.runtime import flow_run
 
 from log_gardener.flows.gardener import gardener
 from log_gardener.flows.parameters import FleetParameters
-from log_gardener.tasks.digest import render_digest, write_digest
+from log_gardener.tasks.digest import listed_id, render_digest, write_digest
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.sources import open_source
 from log_gardener.tasks.warehouses import open_warehouse
@@ -107,6 +107,6 @@ def fleet(params: FleetParameters, start: str, end: str) -> dict:
     # the services listed name a digest of their own: it never replaces the window's digest of the whole fleet
     path = write_digest(folder, window, markdown, params.names())
     # the services listed have an artifact of their own too: the latest `fleet-digest` stays the whole fleet's
-    key = "fleet-digest" if params.names() is None else "fleet-digest-" + path.stem.rsplit("-", 1)[-1]
+    key = "fleet-digest" if params.names() is None else f"fleet-digest-{listed_id(params.names())}"
     create_markdown_artifact(markdown=markdown, key=key, description=f"{window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC · fleet digest")
     return {"runs": runs, "failed": failed, "not_run": not_run, "digest": str(path)}

@@ -71,10 +71,15 @@ def render_digest(
     return "\n".join(lines) + "\n"
 
 
+def listed_id(services: list[str] | None) -> str | None:
+    """What names the digest of some `services` listed (8 hex digits of their names, in any order); None for all."""
+    return None if services is None else hashlib.sha1(",".join(sorted(services)).encode()).hexdigest()[:8]
+
+
 def write_digest(folder: Path, window: Window, markdown: str, services: list[str] | None = None) -> Path:
     """`<folder>/_fleet/<window>.md`, replaced by a rerun of the window; for some `services` listed,
-    `<window>_some-<8 hex digits of their names>.md`, so the digest of the whole fleet stays."""
-    some = "" if services is None else "_some-" + hashlib.sha1(",".join(sorted(services)).encode()).hexdigest()[:8]
+    `<window>_some-<listed_id>.md`, so the digest of the whole fleet stays."""
+    some = "" if services is None else f"_some-{listed_id(services)}"
     path = folder / FLEET_FOLDER / f"{window.label()}{some}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".md.tmp")

@@ -30,11 +30,6 @@ _MARK = re.compile(f"{MARK_OPEN}[^{MARK_CLOSE}]*{MARK_CLOSE}")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _.\-]{0,39}")
 
 
-def _re2(value: str) -> str:
-    """`value` when Python and RE2 (DuckDB's and BigQuery's engine) both take it and read it alike."""
-    return re2.check(value)
-
-
 class GroupingRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,7 +46,7 @@ class GroupingRule(BaseModel):
     @field_validator("match")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        return _re2(value)
+        return re2.check(value)
 
     @cached_property
     def compiled(self) -> re.Pattern[str]:
@@ -62,7 +57,7 @@ class SplitRule(GroupingRule):
     @field_validator("match")
     @classmethod
     def _one_group(cls, value: str) -> str:
-        if re.compile(_re2(value)).groups != 1:
+        if re.compile(re2.check(value)).groups != 1:
             raise ValueError(f"a split expression has exactly one group, whose value splits: {value!r}")
         return value
 

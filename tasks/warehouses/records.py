@@ -122,7 +122,7 @@ def check_no_overlap(warehouse: Warehouse, service: str, windows: list[Window]) 
         return
     period_start, period_end = min(w.start for w in windows), max(w.end for w in windows)
     done = warehouse.query("overlapping_windows", service=service, period_start=period_start, period_end=period_end)
-    completed = [(_utc(s), _utc(e)) for s, e in zip(done.window_start, done.window_end)]
+    completed = [(as_utc(s), as_utc(e)) for s, e in zip(done.window_start, done.window_end)]
     for window in windows:
         clashes = [(s, e) for s, e in completed if s < window.end and e > window.start and (s, e) != (window.start, window.end)]
         if clashes:
@@ -138,7 +138,7 @@ def _span(start: datetime, end: datetime) -> str:
     return "–".join(t.astimezone(UTC).isoformat().replace("+00:00", "Z") for t in (start, end))
 
 
-def _utc(value) -> datetime:
+def as_utc(value) -> datetime:
     """A warehouse's timestamp (pandas' or Python's, with a zone or in UTC without one) as an aware datetime."""
     stamp = pd.Timestamp(value)
     return (stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)).to_pydatetime()
