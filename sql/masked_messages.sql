@@ -35,6 +35,11 @@ grouped as (
     countif(severity = 'WARNING') as warning_count,
     countif(severity = 'ERROR') as error_count,
     countif(severity in ('CRITICAL', 'ALERT', 'EMERGENCY')) as critical_count,
+    -- the highest severity's rank, which names a pattern below WARNING (a run with a lower severity floor)
+    max(case severity
+      when 'EMERGENCY' then 800 when 'ALERT' then 700 when 'CRITICAL' then 600 when 'ERROR' then 500
+      when 'WARNING' then 400 when 'NOTICE' then 300 when 'INFO' then 200 when 'DEBUG' then 100 else 0
+    end) as severity_rank,
     min(timestamp) as first_seen,
     max(timestamp) as last_seen,
     -- the latest three entries, latest first (a tie in time goes by insert_id): a top-n aggregate holds three
@@ -59,6 +64,7 @@ select
   warning_count,
   error_count,
   critical_count,
+  severity_rank,
   first_seen,
   last_seen,
   latest[safe_offset(0)] as sample_1,

@@ -93,6 +93,16 @@ def source_text(m: PatternMeasure) -> str:
     return f"{where} in {m.function}" if m.function else where
 
 
+def affected_text(m: PatternMeasure) -> str:
+    """`12 requests (distinct traces), 3 clients`, leaving out a part with nothing recorded (both: says so)."""
+    parts = []
+    if m.traces:
+        parts.append(f"{m.traces} request{'' if m.traces == 1 else 's'} (distinct traces)")
+    if m.clients:
+        parts.append(f"{m.clients} client{'' if m.clients == 1 else 's'}")
+    return ", ".join(parts) or "no traces or client addresses in its entries"
+
+
 def _short_function(function: str) -> str:
     """The last two parts of a qualified name: com.shop.OrderService.load -> OrderService.load; main.handler -> handler."""
     parts = function.rsplit("/", 1)[-1].split(".")[-2:]

@@ -6,7 +6,7 @@ import json
 import re
 from urllib.parse import quote
 
-from log_gardener.tasks.headline import PLACEHOLDER_OR_REDACTED, component, headline, source_text
+from log_gardener.tasks.headline import PLACEHOLDER_OR_REDACTED, affected_text, component, headline, source_text
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.owners import owner_labels
@@ -87,7 +87,7 @@ def facts_table(m: PatternMeasure, service: str, context: dict, window: Window) 
         ("First / last seen", f"{_ts(m.first_seen)} / {_ts(m.last_seen)}"),
         ("Source", source_text(m)),
         ("Revision", _revision(m, context)),
-        ("Affected", f"{m.traces} requests (distinct traces), {m.clients} clients"),
+        ("Affected", affected_text(m)),
         ("Owner", _owner(m)),
         ("Location", context.get("location") or "-"),
         ("Priority", f"{m.priority} ({m.reason})" if m.reason else m.priority),

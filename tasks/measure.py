@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 from scipy.stats import binom
 
-from log_gardener.tasks.normalise import SEVERITY_RANK, Window
+from log_gardener.tasks.normalise import SEVERITY_RANK, Window, severity_name
 from log_gardener.tasks.rules import Owner, Rules, more_urgent, raise_priority
 from log_gardener.tasks.vocabulary import BaselineKind, IssueRef, Priority, Status
 
@@ -72,13 +72,17 @@ def _text(value) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _severity_max(row: pd.Series) -> str:
+def _severity_max(row: pd.Series, top_rank: float | None = None) -> str:
+    """CRITICAL (which counts ALERT and EMERGENCY too), ERROR or WARNING by the counts; below WARNING (a run
+    with a lower `min_severity`), the name of the highest rank its messages were logged at."""
     if row.critical_count:
         return "CRITICAL"
     if row.error_count:
         return "ERROR"
     if row.warning_count:
         return "WARNING"
+    if top_rank is not None and pd.notna(top_rank):
+        return severity_name(int(top_rank))
     return "DEFAULT"
 
 
@@ -106,7 +110,7 @@ def aggregate(
                 rate_per_min=round(count / window.minutes, 3),
                 baseline_rate_per_min=None,
                 ratio=None,
-                severity=_severity_max(totals),
+                severity=_severity_max(totals, rows.severity_rank.max() if "severity_rank" in rows else None),
                 warning_count=int(totals.warning_count),
                 error_count=int(totals.error_count),
                 critical_count=int(totals.critical_count),
@@ -193,10 +197,14 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
     """
     for m in measures:
         m.baseline_kind, m.baseline_windows, baseline_count, baseline_minutes = history.for_pattern(m.fingerprint)
-        if baseline_minutes > 0:
-            m.baseline_rate_per_min = round(baseline_count / baseline_minutes, 3)
-            if m.baseline_rate_per_min > 0:
-                m.ratio = round(m.rate_per_min / m.baseline_rate_per_min, 2)
+        # decisions and the ratio use the exact rates; the rounded ones are for reading (2 entries an hour
+        # against 3 is x0.67, not the x0.66 of 0.033/min against 0.05/min)
+        rate = m.count / history.window_minutes if history.window_minutes > 0 else m.rate_per_min
+        baseline_rate = baseline_count / baseline_minutes if baseline_minutes > 0 else None
+        if baseline_rate is not None:
+            m.baseline_rate_per_min = round(baseline_rate, 3)
+            if baseline_rate > 0:
+                m.ratio = round(rate / baseline_rate, 2)
         p = spike_p_value(m.count, history.window_minutes, baseline_count, baseline_minutes)
         m.p_value = float(f"{p:.3g}") if p is not None else None
         m.previous_priority = Priority.most_urgent(history.previous_priority.get(m.fingerprint))
@@ -208,7 +216,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
         elif m.fingerprint in history.closed_issue:
             m.status = Status.REGRESSED
             m.reason = f"came back after issue #{history.closed_issue[m.fingerprint]} was closed: {m.count} entries, {m.rate_per_min:g}/min"
-        elif rules.is_spike(m.rate_per_min, m.baseline_rate_per_min, p):
+        elif rules.is_spike(rate, baseline_rate, p):
             m.status = Status.ESCALATED
             before = m.previous_priority or m.base_priority  # what the pattern's issue says now
             m.priority = raise_priority(m.priority, rules.escalation.levels)

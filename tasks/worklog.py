@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from log_gardener.tasks.headline import source_text
+from log_gardener.tasks.headline import affected_text, source_text
 from log_gardener.tasks.measure import PatternMeasure
 from log_gardener.tasks.normalise import Window, severity_name
 from log_gardener.tasks.redact import redact, redact_template
@@ -161,7 +161,7 @@ def render(
             who = ", ".join(f"@{login}" for login in m.owner.assignees)
             lines.append(f"- **Owner:** {' '.join(p for p in (m.owner.team or '', f'({who})' if who else '') if p)}")
         if m.count:
-            lines.append(f"- **Affected:** {m.traces} requests (distinct traces), {m.clients} clients")
+            lines.append(f"- **Affected:** {affected_text(m)}")
         if m.first_revision:
             seen_in = f" (seen in {', '.join(m.revisions)})" if len(m.revisions) > 1 else ""
             new = " — new in this window" if m.revision_is_new else ""

@@ -375,6 +375,26 @@ def test_impact_counts_distinct_requests_and_clients(three_hours):
     assert session["affected"]["clients"] == 0  # no request address on these entries
 
 
+def test_a_pattern_below_warning_is_named_by_the_highest_severity_it_was_logged_at(prefect_harness, tmp_path):
+    def entry(i, severity, text):
+        return json.dumps({
+            "insertId": f"s{i}", "timestamp": f"2025-09-15T00:{10 + i:02d}:00Z", "severity": severity, "textPayload": text,
+            "resource": {"type": "cloud_run_revision", "labels": {"service_name": SERVICE}},
+        })
+
+    logs = tmp_path / "levels.ndjson"
+    lines = [entry(i, "INFO", f"Cache warm-up took {100 + i} ms") for i in range(3)]
+    lines += [entry(3, "NOTICE", "Config reloaded from /etc/app/a.yaml"), entry(4, "INFO", "Config reloaded from /etc/app/b.yaml")]
+    lines += [entry(5, "WARNING", "Disk 91% full on /data")]
+    logs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli(*run_args(str(logs), *HOURS[0], f"duckdb:///{tmp_path / 'g.duckdb'}"), "--min-severity", "INFO", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert by_template(summary, "Cache warm-up")["severity"] == "INFO"  # DEFAULT before: no WARNING, ERROR or CRITICAL
+    assert by_template(summary, "Config reloaded")["severity"] == "NOTICE"
+    assert by_template(summary, "Disk")["severity"] == "WARNING"
+
+
 @pytest.mark.parametrize(
     "source, warehouse, what",
     [("cloud-logging:acme-prod", "duckdb:///{db}", "Cloud Logging"), ("{sample}", "bigquery:acme-prod.gardener", "BigQuery")],

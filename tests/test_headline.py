@@ -2,7 +2,9 @@
 
 import json
 
-from log_gardener.tasks.headline import component, headline, sample_entries, search_terms, source_text
+import pytest
+
+from log_gardener.tasks.headline import affected_text, component, headline, sample_entries, search_terms, source_text
 from log_gardener.tasks.normalise import normalise
 from log_gardener.tasks.stacktrace import parse_trace
 from tests.logging_query import compile_query
@@ -158,3 +160,19 @@ def test_secrets_never_reach_terms_or_titles_even_split_by_masks():
 def test_the_exception_line_is_the_last_one_that_names_an_exception():
     trace = SQLALCHEMY + "\n(Background on this error at: https://sqlalche.me/e/20/e3q8)"
     assert parse_trace(trace).exception == "sqlalchemy.exc.OperationalError"
+
+
+@pytest.mark.parametrize(
+    "traces, clients, said",
+    [
+        (702, 214, "702 requests (distinct traces), 214 clients"),
+        (1, 1, "1 request (distinct traces), 1 client"),
+        (3, 0, "3 requests (distinct traces)"),
+        (0, 2, "2 clients"),
+        (0, 0, "no traces or client addresses in its entries"),
+    ],
+)
+def test_affected_names_what_was_recorded_and_never_says_zero_clients(traces, clients, said):
+    m = pattern("a", 3)
+    m.traces, m.clients = traces, clients
+    assert affected_text(m) == said

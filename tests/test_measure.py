@@ -148,3 +148,17 @@ def test_the_worst_status_of_a_run_skips_muted_patterns():
     escalated.mute = "muted by the rules file for good"
     assert worst_status([new, escalated]) == Status.NEW
     assert worst_status([escalated]) is None
+
+
+def test_the_ratio_is_computed_from_the_exact_rates_not_the_rounded_ones():
+    # 2 entries an hour against 3: two thirds (0.033/min over 0.05/min, as shown, would be x0.66)
+    (m,) = prioritise([pattern("a", 2)], history(baseline_counts={"a": 6}, seen_before={"a"}), RULES)
+    assert (m.rate_per_min, m.baseline_rate_per_min, m.ratio) == (0.033, 0.05, 0.67)
+
+
+def test_a_rate_exactly_at_the_spike_ratio_escalates_whatever_the_rounding_of_its_baseline():
+    # 122 entries in 2 hours (1.01666.../min, shown 1.017) and 183 in this hour (3.05/min): exactly x3, the rule's
+    # ratio; against the rounded baseline it would be 3.05 < 3.051 and the worklog would say "x3.0 ... below the rule"
+    (m,) = prioritise([pattern("a", 183)], history(baseline_counts={"a": 122}, previous_priority={"a": "P2"}, seen_before={"a"}), RULES)
+    assert m.ratio == 3.0 and m.baseline_rate_per_min == 1.017
+    assert m.status == Status.ESCALATED, m.reason
