@@ -377,10 +377,15 @@ def test_impact_counts_distinct_requests_and_clients(three_hours):
 
 def test_a_pattern_below_warning_is_named_by_the_highest_severity_it_was_logged_at(prefect_harness, tmp_path):
     def entry(i, severity, text):
-        return json.dumps({
-            "insertId": f"s{i}", "timestamp": f"2025-09-15T00:{10 + i:02d}:00Z", "severity": severity, "textPayload": text,
-            "resource": {"type": "cloud_run_revision", "labels": {"service_name": SERVICE}},
-        })
+        return json.dumps(
+            {
+                "insertId": f"s{i}",
+                "timestamp": f"2025-09-15T00:{10 + i:02d}:00Z",
+                "severity": severity,
+                "textPayload": text,
+                "resource": {"type": "cloud_run_revision", "labels": {"service_name": SERVICE}},
+            }
+        )
 
     logs = tmp_path / "levels.ndjson"
     lines = [entry(i, "INFO", f"Cache warm-up took {100 + i} ms") for i in range(3)]
