@@ -113,10 +113,11 @@ def _parameters(
     the fields `only` that model has); a bad value is a clear error."""
     from pydantic import ValidationError
 
+    from log_gardener.flows.parameters import FILTER_SOURCES_ONLY
+
     _check_source(source)
     if logging_filter and not source.startswith("cloud-logging:"):
-        # a file or a sink table holds what it holds: a filter that silently did nothing would mislead
-        _fail("--filter applies to cloud-logging: sources only (the Logging API filters the entries it lists)")
+        _fail(f"--filter {FILTER_SOURCES_ONLY}")
     try:
         return model(
             **only,

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import os
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from log_gardener.flows.field_help import FIELD_HELP
 from log_gardener.tasks.normalise import severity_name
 from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE
 from log_gardener.tasks.worklog_repo import WorklogTarget
+
+
+# a file or a sink table holds what it holds: a filter that silently did nothing would mislead
+FILTER_SOURCES_ONLY = "applies to cloud-logging: sources only (the Logging API filters the entries it lists)"
 
 
 def _not_blank(value: str) -> str:
@@ -67,6 +71,12 @@ class RunSettings(BaseModel):
     @classmethod
     def _source_not_blank(cls, value: str) -> str:
         return _not_blank(value)
+
+    @model_validator(mode="after")
+    def _filter_with_the_logging_api_only(self):
+        if self.logging_filter.strip() and not self.source.startswith("cloud-logging:"):
+            raise ValueError(f"logging_filter {FILTER_SOURCES_ONLY}")
+        return self
 
 
 class RunParameters(RunSettings):

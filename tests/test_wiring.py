@@ -5,8 +5,10 @@ import inspect
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import typer
 import yaml
+from pydantic import ValidationError
 
 from log_gardener.flows.cli import app
 from log_gardener.flows.parameters import FleetParameters, RunParameters
@@ -90,3 +92,13 @@ def test_the_run_form_describes_every_parameter_and_none_is_typed_none():
 
 def test_the_backfill_deployment_has_a_concurrency_limit():
     assert all(d.get("concurrency_limit") == 1 for d in DEPLOYMENTS)
+
+
+def test_a_deployment_that_sets_a_filter_on_a_source_it_cannot_apply_to_is_refused():
+    # the command line refuses --filter on a file; a deployment's parameters are the same model, so they refuse it too
+    for model, extra in ((RunParameters, {"service": "svc"}), (FleetParameters, {})):
+        for source in ("logs/app.ndjson", "bq-sink:proj.logs.run_googleapis_com_stderr"):
+            with pytest.raises(ValidationError, match="logging_filter applies to cloud-logging: sources only"):
+                model(source=source, logging_filter="severity>=ERROR", **extra)
+        assert model(source="cloud-logging:proj", logging_filter="severity>=ERROR", **extra).logging_filter
+        assert model(source="logs/app.ndjson", logging_filter=" ", **extra).source  # blank: no filter
