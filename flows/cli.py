@@ -114,6 +114,7 @@ def _parameters(
     from pydantic import ValidationError
 
     from log_gardener.flows.parameters import FILTER_SOURCES_ONLY
+    from log_gardener.tasks.problems import one_line
 
     _check_source(source)
     if logging_filter and not source.startswith("cloud-logging:"):
@@ -132,7 +133,7 @@ def _parameters(
             worklog_repo=worklog_repo,
         )
     except ValidationError as exc:
-        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        _fail(one_line(exc))
 
 
 def _check_google_credentials(params: RunSettings) -> None:

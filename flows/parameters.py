@@ -13,7 +13,6 @@ from log_gardener.tasks.normalise import severity_name
 from log_gardener.tasks.warehouses import DEFAULT_WAREHOUSE
 from log_gardener.tasks.worklog_repo import WorklogTarget
 
-
 # a file or a sink table holds what it holds: a filter that silently did nothing would mislead
 FILTER_SOURCES_ONLY = "applies to cloud-logging: sources only (the Logging API filters the entries it lists)"
 

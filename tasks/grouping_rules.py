@@ -16,7 +16,7 @@ queries carry are built from the same rules (`GroupingRules.expression`). Withou
 from __future__ import annotations
 
 import re
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlglot import exp
@@ -167,22 +167,15 @@ def is_merged(key: str) -> bool:
     return key.startswith(MARK_OPEN) and bool(marks(key))
 
 
-@lru_cache(maxsize=1)
-def _duckdb():
-    import duckdb
-
-    return duckdb.connect()
-
-
 def warehouse_key(text: str, rules: GroupingRules) -> str:
     """The key the warehouse gives `text` under `rules`, computed by DuckDB's RE2 (what `explain` shows: where
     Python's `re` reads an expression differently, the warehouse's reading is the one that groups)."""
     from log_gardener.tasks.masking import mask_function_sql
 
-    con = _duckdb()
-    con.execute(mask_function_sql("duckdb"))
-    con.execute(group_function_sql(rules))
-    return con.execute("select group_message(?)", [text]).fetchone()[0]
+    with re2.scratch() as con:
+        con.execute(mask_function_sql("duckdb"))
+        con.execute(group_function_sql(rules))
+        return con.execute("select group_message(?)", [text]).fetchone()[0]
 
 
 def group_function_sql(rules: GroupingRules) -> str:

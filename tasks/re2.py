@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import duckdb
@@ -20,6 +22,13 @@ _LOCK = threading.Lock()  # one connection, used by one thread at a time
 @lru_cache(maxsize=1)
 def _connection() -> duckdb.DuckDBPyConnection:
     return duckdb.connect()
+
+
+@contextmanager
+def scratch() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The in-memory DuckDB these matches run on, for one thread at a time (`explain` computes a key on it too)."""
+    with _LOCK:
+        yield _connection()
 
 
 def check(value: str, may_match_nothing: bool = False) -> str:

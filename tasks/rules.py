@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from log_gardener.tasks import re2
 from log_gardener.tasks.grouping_rules import GroupingRules
 from log_gardener.tasks.normalise import SEVERITY_RANK
+from log_gardener.tasks.problems import dotted, one_line
 from log_gardener.tasks.vocabulary import Priority
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "default_rules.toml"
@@ -252,7 +253,6 @@ def load_rules(path: str | Path | None = None) -> Rules:
             rules.for_service(name)  # an override must make valid rules too
         return rules
     except ValidationError as exc:  # every bad field, one after the other on one line
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors())
-        raise ValueError(f"rules file {path} is invalid: {problems}") from None
+        raise ValueError(f"rules file {path} is invalid: {one_line(exc, lambda loc: dotted(loc) if loc else 'file')}") from None
     except ValueError as exc:
         raise ValueError(f"rules file {path} is invalid: {exc}") from None

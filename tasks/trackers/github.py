@@ -60,10 +60,12 @@ def token_configured() -> bool:
     Raises ValueError when a GitHub setting of the environment is malformed."""
     from pydantic import ValidationError
 
+    from log_gardener.tasks.problems import one_line
+
     try:
         settings = GitHubSettings()
-    except ValidationError as exc:
-        raise ValueError("; ".join(f"{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors())) from None
+    except ValidationError as exc:  # named as the environment variables they come from
+        raise ValueError(one_line(exc, lambda loc: str(loc[0]).upper())) from None
     return bool(settings.github_token or settings.gardener_github_secret_block)
 
 
