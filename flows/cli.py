@@ -537,6 +537,42 @@ def explain(
 
 
 @app.command()
+def retire(
+    service: ServiceOption,
+    start: StartOption,
+    end: EndOption,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Take back a completed window of a service, such as a manual run off the hourly grid that blocks the hours
+    it overlaps. The window then counts in no baseline and blocks no other window, and its pattern counts are
+    deleted. Its entries stay loaded, its worklog and issues stay as they are, and no later run adds them twice."""
+    from log_gardener.tasks.google_credentials import MissingGoogleCredentials
+    from log_gardener.tasks.normalise import Window
+    from log_gardener.tasks.warehouses import duckdb_path, open_warehouse, records
+
+    try:
+        window = Window.parse(start, end)
+        path = duckdb_path(warehouse)
+        if path is not None and not Path(path).is_file():
+            raise ValueError(f"no warehouse at {path}: nothing has run there")
+        wh = _open_existing(warehouse) if path is not None else open_warehouse(warehouse)
+    except (ValueError, MissingGoogleCredentials) as exc:
+        _fail(str(exc))
+    try:
+        retired = records.retire_window(wh, service, window)
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        wh.close()
+    out.print(
+        f"Retired {retired} run{'' if retired == 1 else 's'} of {service} for {window.start:%Y-%m-%d %H:%M}–{window.end:%Y-%m-%d %H:%M} UTC:"
+        " its counts are out of the baselines and the windows it overlapped can run.",
+        soft_wrap=True,
+        highlight=False,
+    )
+
+
+@app.command()
 def cluster(
     input: str = typer.Argument(..., help="Text file with one message per line, or - for stdin."),
     output: Path | None = typer.Option(None, "--output", "-o", help="CSV file to write (default: stdout)."),

@@ -56,6 +56,7 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # its process died; the next run of the service marked it
+    RETIRED = "retired"  # a person took its window back (`gardener retire`): it counts in no baseline
 
 
 class Priority(StrEnum):

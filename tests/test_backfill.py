@@ -116,6 +116,43 @@ def test_an_overlapping_run_or_backfill_is_refused_before_anything_runs(prefect_
     con.close()
 
 
+def test_an_off_grid_run_that_blocks_the_hourly_ones_can_be_retired(prefect_harness, four_hours, tmp_path):
+    db = tmp_path / "g.duckdb"
+    common = ["--source", str(four_hours), "--service", SERVICE, "--worklogs", str(tmp_path / "w"), "--warehouse", f"duckdb:///{db}"]
+    warehouse = ["--service", SERVICE, "--warehouse", f"duckdb:///{db}"]
+    off_grid = ["--start", "2025-09-15T00:30:00Z", "--end", "2025-09-15T01:30:00Z"]
+    manual = cli("run", *common, *off_grid, "--json")  # by hand, half an hour off the hourly grid
+    for start, end in zip(HOUR, HOUR[1:3]):
+        blocked = CliRunner().invoke(app, ["run", *common, "--start", start, "--end", end])
+        assert blocked.exit_code == 2 and "gardener retire" in blocked.output, blocked.output
+
+    for wrong in (["--start", HOUR[1], "--end", HOUR[2]], ["--start", "2025-09-15T00:30:00Z", "--end", "2025-09-15T01:00:00Z"]):
+        refused = CliRunner().invoke(app, ["retire", *warehouse, *wrong])  # no completed window of exactly that time
+        assert refused.exit_code == 2 and "completed windows that overlap it: 2025-09-15T00:" in refused.output, refused.output
+    missing = CliRunner().invoke(app, ["retire", "--service", SERVICE, "--warehouse", f"duckdb:///{tmp_path / 'none.duckdb'}", *off_grid])
+    assert missing.exit_code == 2 and "no warehouse at" in missing.output and not (tmp_path / "none.duckdb").exists()
+
+    retired = CliRunner().invoke(app, ["retire", *warehouse, *off_grid])
+    assert retired.exit_code == 0 and "Retired 1 run of" in retired.output, retired.output
+    again = CliRunner().invoke(app, ["retire", *warehouse, *off_grid])
+    assert again.exit_code == 2 and "has no completed window" in again.output  # nothing left to retire
+
+    hour_one = cli("run", *common, "--start", HOUR[0], "--end", HOUR[1], "--json")
+    hour_two = cli("run", *common, "--start", HOUR[1], "--end", HOUR[2], "--json")
+    con = duckdb.connect(str(db))
+    statuses = dict(con.execute("select strftime(window_start, '%H:%M'), status from runs").fetchall())
+    assert statuses == {"00:00": "completed", "00:30": "retired", "01:00": "completed"}
+    # the retired window's counts are gone, so the hour after it is measured against the first hour alone
+    assert con.execute("select count(*) from cluster_counts where window_start = '2025-09-15 00:30:00+00'").fetchone()[0] == 0
+    assert all(c["baseline_windows"] == 1 for c in hour_two["clusters"] if c["count"]), hour_two["clusters"]
+    # the entries the manual run loaded stay, once: each hour that covers half of them added the other half
+    loaded = con.execute("select count(*), count(distinct insert_id) from log_entries").fetchone()
+    con.close()
+    assert loaded[0] == loaded[1] == hour_one["entries"] + hour_two["entries"]
+    assert 0 < hour_one["new_entries"] < hour_one["entries"] and 0 < hour_two["new_entries"] < hour_two["entries"]
+    assert hour_one["entries"] + hour_two["entries"] - hour_one["new_entries"] - hour_two["new_entries"] == manual["entries"]
+
+
 @pytest.mark.parametrize(
     "start, end, step, said",
     [

@@ -520,3 +520,13 @@ def test_when_bigquery_cannot_judge_the_entries_python_reads_them_and_nothing_is
     client = bigquery_api.client()
     assert not [t.table_id for t in client.list_tables("acme-prod.fallback") if t.table_id.startswith("staging")]
     client.close()
+
+
+def test_a_window_is_retired_on_bigquery_as_on_duckdb(prefect_harness, bigquery_api, sample_file, tmp_path):
+    _run(sample_file, tmp_path, *HOURS[0])
+    warehouse = ["--service", SERVICE, "--warehouse", "bigquery:acme-prod.log_gardener", "--start", HOURS[0][0], "--end", HOURS[0][1]]
+    result = CliRunner().invoke(app, ["retire", *warehouse])
+    assert result.exit_code == 0 and "Retired 1 run of" in result.output, result.output
+    assert bigquery_api.rows("select status from runs") == [("retired",)]
+    assert bigquery_api.rows("select count(*) from cluster_counts") == [(0,)]
+    assert bigquery_api.rows("select count(*) from log_entries")[0][0] > 0  # its entries stay

@@ -239,10 +239,12 @@ def test_broken_lines_are_asked_of_ndjson_samples_only(tmp_path):
     )
 
 
-@pytest.mark.parametrize("command", ["run", "backfill", "cluster", "sample", "demo"])
+@pytest.mark.parametrize("command", sorted(c.name or c.callback.__name__ for c in app.registered_commands))
 def test_every_command_has_help(command):
     result = run_cli(command, "--help")
     assert result.exit_code == 0 and "Usage" in result.output
+    summary = result.output.split("Usage", 1)[1].split("Options", 1)[0]
+    assert len(summary.split()) > 8, summary  # a sentence that says what the command does, not just its usage line
 
 
 def test_runs_of_a_service_hold_a_concurrency_limit_of_one(three_hours, sample_file, tmp_path):

@@ -130,7 +130,24 @@ def check_no_overlap(warehouse: Warehouse, service: str, windows: list[Window]) 
             raise ValueError(
                 f"window {_span(window.start, window.end)} of {service} overlaps its completed window {shown}: its entries would count"
                 " twice in the baselines. Run the completed windows again as they are, or windows that do not overlap them"
+                " (or take one back with `gardener retire`)"
             )
+
+
+def retire_window(warehouse: Warehouse, service: str, window: Window) -> int:
+    """Retire the service's completed runs of exactly `window`: how many were; a ValueError when none is.
+
+    A retired window counts in no baseline (its per-pattern counts are deleted) and blocks no other window, so
+    the windows it overlapped can run. Its entries stay loaded: a window that covers them finds them there and
+    adds none twice. The counts go first, so a retirement cut short is finished by running it again.
+    """
+    done = warehouse.query("overlapping_windows", service=service, period_start=window.start, period_end=window.end)
+    completed = [(as_utc(s), as_utc(e)) for s, e in zip(done.window_start, done.window_end)]
+    if (window.start, window.end) not in completed:
+        near = ", ".join(_span(s, e) for s, e in completed[:3]) or "none"
+        raise ValueError(f"{service} has no completed window {_span(window.start, window.end)}; completed windows that overlap it: {near}")
+    warehouse.execute("delete_cluster_counts", service=service, window_start=window.start, window_end=window.end)
+    return warehouse.execute("retire_window", service=service, window_start=window.start, window_end=window.end)
 
 
 def _span(start: datetime, end: datetime) -> str:
