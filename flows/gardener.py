@@ -413,6 +413,7 @@ def _garden(params: RunParameters, window: Window) -> dict:
             rejections=extracted.rejections,
             timings=clock.report(),
             min_severity=min_severity,
+            reported_before=loaded["reported_before"],
         )
         committed = commit_worklog_task(worklog_repo, service=service, window=window, markdown=markdown) if worklog_repo else None
         artifacts_task(service, window, markdown, measures, newest)

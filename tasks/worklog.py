@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -82,6 +84,16 @@ def action_text(m: PatternMeasure) -> str:
     return text
 
 
+def _reported_before(earlier: Counter) -> str:
+    """`2 rejected lines listed before, in the worklog of svc for 2025-09-15 00:00 to 01:00 UTC`, one part per run."""
+    total = sum(earlier.values())
+    places = []
+    for (service, start, end), count in sorted(earlier.items(), key=lambda item: (item[0][1] is None, item[0][1] or 0, str(item[0][0]))):
+        place = f"{service} for {start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC" if service else "an earlier run no longer on record"
+        places.append(place + (f" ({count})" if len(earlier) > 1 else ""))
+    return f"{total} rejected line{'' if total == 1 else 's'} listed before, in the worklog of " + "; ".join(places)
+
+
 def render(
     *,
     service: str,
@@ -98,8 +110,16 @@ def render(
     published: bool = True,
     timings: dict[str, float] | None = None,
     min_severity: str = "WARNING",
+    reported_before: Mapping[str, tuple] | None = None,
 ) -> str:
-    """Markdown for one run: summary, table, a section per pattern, actions, technical context."""
+    """Markdown for one run: summary, table, a section per pattern, actions, technical context.
+
+    A rejection in `reported_before` (its id: the service and window of the run that recorded it first) is
+    named by where it was listed, not listed again.
+    """
+    reported_before = reported_before or {}
+    earlier = Counter(reported_before[r.rejection_id] for r in rejections if r.rejection_id in reported_before)
+    rejections = [r for r in rejections if r.rejection_id not in reported_before]
     active = [m for m in measures if m.count]
     by_status = {s: [m for m in measures if m.status == s] for s in STATUS_MARK}
     actions = [m for m in measures if m.issue.action != Action.NONE]
@@ -210,7 +230,9 @@ def render(
         f"- [x] Logs collected for {window.start.isoformat()} to {window.end.isoformat()}: {stats.get('kept', 0)} entries",
         f"- [x] {len(active)} pattern{'' if len(active) == 1 else 's'} identified and measured against the baseline",
         f"- [x] Tracker updated: {len(actions)} action(s)" if published else "- [ ] Tracker not updated (publishing off)",
-        f"- [{'x' if not rejections else ' '}] No rejected input" + (f" ({len(rejections)} rejected, see below)" if rejections else ""),
+        f"- [{'x' if not rejections else ' '}] No rejected input"
+        + (f" ({len(rejections)} rejected, see below)" if rejections else "")
+        + (f"; {_reported_before(earlier)}" if earlier else ""),
     ]
     if rejections:
         lines += ["", "## Rejected input", ""]

@@ -113,6 +113,24 @@ def test_worklog_carries_what_the_reference_carries(three_hours):
         assert expected in text, expected
 
 
+def test_a_broken_line_every_run_reads_is_listed_by_the_first_and_named_by_the_others(three_hours, sample_file):
+    folder, db, outputs = three_hours
+    first, *later = [open(o["worklog"], encoding="utf-8").read() for o in outputs]
+    assert all(o["rejected"] == 2 for o in outputs)  # each run read the two lines and accounts for them
+    assert "## Rejected input" in first and "No rejected input (2 rejected, see below)" in first
+    for text in later:
+        assert "## Rejected input" not in text
+        assert (
+            "- [x] No rejected input; 2 rejected lines listed before, in the worklog of netra-backend-staging for 2025-09-15 00:00 to 01:00 UTC"
+            in text
+        )
+    # a rerun of the first hour lists them again: what the first run of a window wrote does not change
+    start, end = HOURS[0]
+    result = run_cli(*run_args(str(sample_file), start, end, f"duckdb:///{db}"), "--worklogs", str(folder / "worklogs"), "--json")
+    assert result.exit_code == 0, result.output
+    assert "## Rejected input" in open(json.loads(result.stdout.strip().splitlines()[-1])["worklog"], encoding="utf-8").read()
+
+
 def test_rerun_of_a_window_changes_nothing(three_hours, sample_file):
     folder, db, (_, second, _) = three_hours
     tables = ("log_entries", "cluster_keys", "cluster_counts", "issue_actions", "tracker_issues", "tracker_comments", "rejected_entries")

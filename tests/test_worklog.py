@@ -4,7 +4,7 @@ Set GARDENER_UPDATE_GOLDEN=1 to rewrite the golden file after an intended change
 """
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -100,3 +100,21 @@ def test_a_rejection_quoting_a_secret_is_redacted_in_the_worklog():
     markdown = _render(rejections=rejections, stats={"read": 2, "kept": 0, "rejected": 2})
     assert "Hunter2Secret" not in markdown and "ghp_A1b2" not in markdown
     assert "- line 3: timestamp 'password=[REDACTED]' is not an ISO 8601 time" in markdown
+
+
+def test_rejections_another_run_recorded_first_are_named_by_where_they_were_listed_not_listed_again():
+    rejections = [Rejection(f"x{i}", "malformed JSON: Expecting value", "{bro", f"line {i}") for i in (1, 2, 3)]
+    start = datetime(2025, 9, 15, 0, tzinfo=UTC)
+    before = {
+        "x1": ("svc-a", start, start + timedelta(hours=1)),
+        "x2": ("svc-a", start, start + timedelta(hours=1)),
+        "x3": (None, None, None),
+    }
+    text = _render(rejections=rejections, reported_before=before, stats={"read": 3, "kept": 0, "rejected": 3})
+    assert "## Rejected input" not in text and "line 1" not in text
+    assert (
+        "- [x] No rejected input; 3 rejected lines listed before, in the worklog of svc-a for 2025-09-15 00:00 to 01:00 UTC (2);"
+        " an earlier run no longer on record (1)" in text
+    )
+    mixed = _render(rejections=rejections, reported_before={"x1": before["x1"]}, stats={"read": 3, "kept": 0, "rejected": 3})
+    assert "- [ ] No rejected input (2 rejected, see below); 1 rejected line listed before" in mixed and "- line 2:" in mixed
