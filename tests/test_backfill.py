@@ -138,6 +138,9 @@ def test_an_off_grid_run_that_blocks_the_hourly_ones_can_be_retired(prefect_harn
     assert again.exit_code == 2 and "has no completed window" in again.output  # nothing left to retire
 
     hour_one = cli("run", *common, "--start", HOUR[0], "--end", HOUR[1], "--json")
+    # the issues the manual run opened stay its patterns' issues: none is opened twice
+    assert {c["issue"]["action"] for c in hour_one["clusters"]} == {"none"}
+    assert {c["issue"]["number"] for c in hour_one["clusters"]} == {c["issue"]["number"] for c in manual["clusters"]}
     hour_two = cli("run", *common, "--start", HOUR[1], "--end", HOUR[2], "--json")
     con = duckdb.connect(str(db))
     statuses = dict(con.execute("select strftime(window_start, '%H:%M'), status from runs").fetchall())
