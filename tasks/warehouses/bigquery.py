@@ -138,10 +138,12 @@ class BigQueryWarehouse:
 
     @classmethod
     def from_url(cls, url: str) -> BigQueryWarehouse:
-        target = url.removeprefix("bigquery:")
-        if target.count(".") != 1:
+        from log_gardener.tasks.warehouses import check_warehouse_spec
+
+        if not url.startswith("bigquery:"):
             raise ValueError(f"BigQuery warehouse must be bigquery:PROJECT.DATASET, not {url!r}")
-        project, dataset = target.split(".")
+        check_warehouse_spec(url)  # the one rule for what a warehouse URL may be
+        project, dataset = url.removeprefix("bigquery:").split(".")
         return cls(project, dataset, os.environ.get("GARDENER_BIGQUERY_LOCATION"))
 
     def _run(self, statement: str, params: dict[str, Any]):
