@@ -182,9 +182,9 @@ def spike_p_value(count: int, window_minutes: float, baseline_count: int, baseli
 def baseline_phrase(kind: BaselineKind, windows: int, minutes: float) -> str:
     """How a reason names the baseline: `a 2-hour baseline`, `the same hour on 7 days`, `the same hour of the week in 3 weeks`."""
     if kind == BaselineKind.HOUR_OF_DAY:
-        return f"the same hour on {windows} earlier days"
+        return f"the same hour on {windows} earlier days" if windows != 1 else "the same hour the day before"
     if kind == BaselineKind.HOUR_OF_WEEK:
-        return f"the same hour of the week in {windows} earlier weeks"
+        return f"the same hour of the week in {windows} earlier weeks" if windows != 1 else "the same hour of the week a week before"
     return f"a {minutes / 60:g}-hour baseline"
 
 

@@ -66,6 +66,17 @@ BASELINE_NAMES = {
     BaselineKind.HOUR_OF_DAY: "the same hour on {n} earlier days",
     BaselineKind.HOUR_OF_WEEK: "the same hour of the week in {n} earlier weeks",
 }
+# the same, of a baseline of one window
+BASELINE_NAME_OF_ONE = {
+    BaselineKind.RECENT: "the latest window",
+    BaselineKind.HOUR_OF_DAY: "the same hour the day before",
+    BaselineKind.HOUR_OF_WEEK: "the same hour of the week a week before",
+}
+
+
+def baseline_name(kind: BaselineKind, windows: int) -> str:
+    """`the latest 3 windows`, `the latest window`, `the same hour on 7 earlier days`."""
+    return BASELINE_NAME_OF_ONE[kind] if windows == 1 else BASELINE_NAMES[kind].format(n=windows)
 
 
 def _change(m: PatternMeasure) -> str:
@@ -169,7 +180,7 @@ def render(
             f"- **Why:** {m.reason}" if m.reason else "- **Why:** -",
             f"- **Severity:** {m.severity} (warning {m.warning_count}, error {m.error_count}, critical {m.critical_count})",
             f"- **Frequency:** {m.count} entries, {_rate(m.rate_per_min)}; baseline {_rate(m.baseline_rate_per_min)}"
-            + (f" ({BASELINE_NAMES[m.baseline_kind].format(n=m.baseline_windows)})" if m.baseline_windows else "")
+            + (f" ({baseline_name(m.baseline_kind, m.baseline_windows)})" if m.baseline_windows else "")
             + f"; change: {_change(m)}"
             + (f", p={m.p_value:.2g}" if m.p_value is not None and m.count else ""),
         ]
@@ -229,7 +240,9 @@ def render(
         "",
         f"- [x] Logs collected for {window.start.isoformat()} to {window.end.isoformat()}: {stats.get('kept', 0)} entries",
         f"- [x] {len(active)} pattern{'' if len(active) == 1 else 's'} identified and measured against the baseline",
-        f"- [x] Tracker updated: {len(actions)} action(s)" if published else "- [ ] Tracker not updated (publishing off)",
+        f"- [x] Tracker updated: {len(actions) or 'no'} action{'' if len(actions) == 1 else 's'}"
+        if published
+        else "- [ ] Tracker not updated (publishing off)",
         f"- [{'x' if not rejections else ' '}] No rejected input"
         + (f" ({len(rejections)} rejected, see below)" if rejections else "")
         + (f"; {_reported_before(earlier)}" if earlier else ""),

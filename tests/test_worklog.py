@@ -118,3 +118,23 @@ def test_rejections_another_run_recorded_first_are_named_by_where_they_were_list
     )
     mixed = _render(rejections=rejections, reported_before={"x1": before["x1"]}, stats={"read": 3, "kept": 0, "rejected": 3})
     assert "- [ ] No rejected input (2 rejected, see below); 1 rejected line listed before" in mixed and "- line 2:" in mixed
+
+
+@pytest.mark.parametrize(
+    "kind, windows, said",
+    [
+        (BaselineKind.RECENT, 1, "(the latest window)"),
+        (BaselineKind.RECENT, 2, "(the latest 2 windows)"),
+        (BaselineKind.HOUR_OF_DAY, 1, "(the same hour the day before)"),
+        (BaselineKind.HOUR_OF_WEEK, 3, "(the same hour of the week in 3 earlier weeks)"),
+    ],
+)
+def test_the_baseline_is_named_in_the_number_of_its_windows(kind, windows, said):
+    measures = _measures()
+    measures[1].baseline_kind, measures[1].baseline_windows = kind, windows
+    assert f"baseline 5.1/min {said}" in _render(measures=measures)
+
+
+def test_a_run_with_no_tracker_changes_says_so_in_words():
+    measures = [m for m in _measures() if m.issue.action == Action.NONE]
+    assert "- [x] Tracker updated: no actions" in _render(measures=measures)
