@@ -162,3 +162,13 @@ def test_a_rate_exactly_at_the_spike_ratio_escalates_whatever_the_rounding_of_it
     (m,) = prioritise([pattern("a", 183)], history(baseline_counts={"a": 122}, previous_priority={"a": "P2"}, seen_before={"a"}), RULES)
     assert m.ratio == 3.0 and m.baseline_rate_per_min == 1.017
     assert m.status == Status.ESCALATED, m.reason
+
+
+def test_a_reason_names_a_baseline_of_one_day_or_week_in_the_singular():
+    from log_gardener.tasks.measure import baseline_phrase
+    from log_gardener.tasks.vocabulary import BaselineKind
+
+    assert baseline_phrase(BaselineKind.HOUR_OF_DAY, 1, 60) == "the same hour the day before"
+    assert baseline_phrase(BaselineKind.HOUR_OF_DAY, 7, 420) == "the same hour on 7 earlier days"
+    assert baseline_phrase(BaselineKind.HOUR_OF_WEEK, 1, 60) == "the same hour of the week a week before"
+    assert baseline_phrase(BaselineKind.RECENT, 2, 120) == "a 2-hour baseline"
