@@ -543,18 +543,25 @@ def retire(
     end: EndOption,
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
-    """Take back a completed window of a service, such as a manual run off the hourly grid that blocks the hours
-    it overlaps. The window then counts in no baseline and blocks no other window, and its pattern counts are
-    deleted. Its entries stay loaded, its worklog and issues stay as they are, and no later run adds them twice."""
+    """Take back a completed window of a service, so it blocks no other window.
+
+    For a run that should not have been, such as a manual run off the hourly grid, which blocks the hours it
+    overlaps. The window then counts in no baseline and its pattern counts are deleted. Its entries stay
+    loaded, its worklog and issues stay as they are, and no later run adds them twice.
+    """
     from log_gardener.tasks.google_credentials import MissingGoogleCredentials
     from log_gardener.tasks.normalise import Window
-    from log_gardener.tasks.warehouses import duckdb_path, open_warehouse, records
+    from log_gardener.tasks.warehouses import check_warehouse_spec, duckdb_path, open_warehouse, records
 
+    service = service.strip()
     try:
+        if not service:
+            raise ValueError("--service must not be empty")
         window = Window.parse(start, end)
+        check_warehouse_spec(warehouse)
         path = duckdb_path(warehouse)
-        if path is not None and not Path(path).is_file():
-            raise ValueError(f"no warehouse at {path}: nothing has run there")
+        if path is not None:
+            _check_has_runs(path)
         wh = _open_existing(warehouse) if path is not None else open_warehouse(warehouse)
     except (ValueError, MissingGoogleCredentials) as exc:
         _fail(str(exc))
@@ -562,6 +569,8 @@ def retire(
         retired = records.retire_window(wh, service, window)
     except ValueError as exc:
         _fail(str(exc))
+    except Exception as exc:  # BigQuery: a dataset that does not exist, no access, the network
+        _fail(f"{warehouse}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     finally:
         wh.close()
     out.print(
@@ -570,6 +579,25 @@ def retire(
         soft_wrap=True,
         highlight=False,
     )
+
+
+def _check_has_runs(path: str) -> None:
+    """Raise unless the DuckDB file at `path` is a warehouse some run has written: it holds the `runs` table (a
+    command that only changes what runs wrote never sets a warehouse up in another database's file)."""
+    import duckdb
+
+    if not Path(path).is_file():
+        raise ValueError(f"no warehouse at {path}: nothing has run there")
+    try:
+        con = duckdb.connect(path, read_only=True)
+    except duckdb.Error as exc:
+        raise ValueError(f"the DuckDB file {path} cannot be read as a gardener warehouse: {str(exc).splitlines()[0]}") from None
+    try:
+        found = con.execute("select count(*) from information_schema.tables where table_name = 'runs'").fetchone()[0]
+    finally:
+        con.close()
+    if not found:
+        raise ValueError(f"the DuckDB file {path} is not a gardener warehouse: it has no runs table")
 
 
 @app.command()

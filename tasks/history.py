@@ -146,7 +146,7 @@ def known_issues(warehouse: Warehouse, service: str, clusters: pd.DataFrame | No
 
 def applied_actions(warehouse: Warehouse, service: str, window: Window) -> dict[str, tuple[str, int | None, str]]:
     """The tracker actions an earlier run of this window applied: fingerprint -> (action, issue number, reason)."""
-    done = warehouse.query("actions_for_window", service=service, window_start=window.start)
+    done = warehouse.query("actions_for_window", service=service, window_start=window.start, window_end=window.end)
     done = done[(done.state == ActionState.APPLIED) & (done.action != Action.NONE)]
     return {
         fp: (action, None if pd.isna(number) else int(number), reason)

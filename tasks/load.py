@@ -8,6 +8,7 @@ import pandas as pd
 
 from log_gardener.tasks.extract import Extracted
 from log_gardener.tasks.normalise import Window
+from log_gardener.tasks.vocabulary import RunStatus
 from log_gardener.tasks.warehouses import Warehouse
 from log_gardener.tasks.warehouses.records import as_utc
 
@@ -15,21 +16,18 @@ from log_gardener.tasks.warehouses.records import as_utc
 def load(warehouse: Warehouse, extracted: Extracted, run_id: str, service: str, window: Window, source: str) -> dict:
     """Store the window's rows (those extract did not hand to the warehouse already) and rejections.
 
-    Returns how many of each were new, and `reported_before`: the rejections a run of another service or window
-    recorded first (a broken line of a file is rejected by every run that reads the file), each with that
-    run's service and window (None when that run is not on record). A rerun's own rejections are not among them.
+    Returns how many of each were new, and `reported_before`: the rejections that a run of another service or
+    window recorded and listed in its worklog (a broken line of a file is rejected by every run that reads it),
+    each with the service and window of the earliest such run. A rejection this window recorded (a rerun), or
+    whose recording run never wrote its worklog (it failed, or is still running), is this run's to list.
     """
     new_rows = extracted.new_entries + warehouse.merge_entries(extracted.rows, window_start=window.start, window_end=window.end)
     new_rejections, reported_before = 0, {}
     if extracted.rejections:
         ids = [r.rejection_id for r in extracted.rejections]
         known = warehouse.query("rejected_ids", rejection_ids=ids)
-        recorded_by = {
-            rid: (svc, as_utc(start), as_utc(end)) if isinstance(svc, str) else (None, None, None)
-            for rid, svc, start, end in zip(known.rejection_id, known.service, known.window_start, known.window_end)
-        }
-        reported_before = {rid: by for rid, by in recorded_by.items() if by != (service, window.start, window.end)}
-        fresh = [r for r in extracted.rejections if r.rejection_id not in recorded_by]
+        reported_before = _listed_elsewhere(known, service, window)
+        fresh = [r for r in extracted.rejections if r.rejection_id not in set(known.rejection_id)]
         now = datetime.now(UTC)
         frame = pd.DataFrame(
             [
@@ -48,3 +46,19 @@ def load(warehouse: Warehouse, extracted: Extracted, run_id: str, service: str, 
         )
         new_rejections = warehouse.append("rejected_entries", frame)
     return {"new_entries": new_rows, "new_rejections": new_rejections, "reported_before": reported_before}
+
+
+def _listed_elsewhere(known: pd.DataFrame, service: str, window: Window) -> dict[str, tuple]:
+    """Of the recorded rejections `known` (rejected_ids.sql: one row per recording run), those a completed or
+    retired run of another service or window listed: id -> (service, window start, window end) of the earliest."""
+    listed: dict[str, tuple] = {}
+    ours: set[str] = set()
+    rows = known.sort_values("started_at", na_position="last")
+    for rid, svc, start, end, status in zip(rows.rejection_id, rows.service, rows.window_start, rows.window_end, rows.status):
+        if not isinstance(svc, str):
+            continue
+        if (svc, as_utc(start), as_utc(end)) == (service, window.start, window.end):
+            ours.add(rid)  # a rerun lists what its window listed
+        elif status in (RunStatus.COMPLETED, RunStatus.RETIRED):
+            listed.setdefault(rid, (svc, as_utc(start), as_utc(end)))
+    return {rid: where for rid, where in listed.items() if rid not in ours}

@@ -7,6 +7,7 @@ gives the same answer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
@@ -179,6 +180,20 @@ def spike_p_value(count: int, window_minutes: float, baseline_count: int, baseli
     return float(binom.sf(count - 1, total, share))
 
 
+def shown_rate(per_minute: float) -> float:
+    """A rate as shown and stored: three decimals, or two significant digits for one too small to show in
+    three (one entry in a week is 0.0001/min, not 0/min)."""
+    return round(per_minute, 3) or float(f"{per_minute:.2g}")
+
+
+def _ratio_text(ratio: float, rule: float) -> str:
+    """`x2.4`; a ratio just under the rule keeps the decimals that show it under (`x2.997`, never `x3.0` below x3)."""
+    text = f"{ratio:.1f}"
+    if float(text) >= rule > ratio:
+        text = f"{math.floor(ratio * 1000) / 1000:.3f}"
+    return f"x{text}"
+
+
 def baseline_phrase(kind: BaselineKind, windows: int, minutes: float) -> str:
     """How a reason names the baseline: `a 2-hour baseline`, `the same hour on 7 days`, `the same hour of the week in 3 weeks`."""
     if kind == BaselineKind.HOUR_OF_DAY:
@@ -202,7 +217,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
         rate = m.count / history.window_minutes if history.window_minutes > 0 else m.rate_per_min
         baseline_rate = baseline_count / baseline_minutes if baseline_minutes > 0 else None
         if baseline_rate is not None:
-            m.baseline_rate_per_min = round(baseline_rate, 3)
+            m.baseline_rate_per_min = shown_rate(baseline_rate)
             if baseline_rate > 0:
                 m.ratio = round(rate / baseline_rate, 2)
         p = spike_p_value(m.count, history.window_minutes, baseline_count, baseline_minutes)
@@ -227,12 +242,16 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
                 m.reason += f" ({m.severity} at this rate is {m.base_priority} by the base rules, one more level for the spike)"
         else:
             m.status = Status.ONGOING
-            if m.ratio and m.ratio >= rules.escalation.ratio and m.rate_per_min >= rules.escalation.min_rate_per_min:
-                m.reason = f"x{m.ratio:.1f} against the baseline, but a count this size is chance (p={p:.2g})"
-            elif m.ratio:
-                m.reason = f"x{m.ratio:.1f} against the baseline, below the x{rules.escalation.ratio:g} spike rule"
-            else:
+            # the reason names the rule that held the spike back, from the rates the decision used
+            shown = _ratio_text(rate / baseline_rate, rules.escalation.ratio) if baseline_rate else ""
+            if not baseline_rate:
                 m.reason = "not seen in the baseline windows"
+            elif not rules.reaches_ratio(rate, baseline_rate):
+                m.reason = f"{shown} against the baseline, below the x{rules.escalation.ratio:g} spike rule"
+            elif rate < rules.escalation.min_rate_per_min:
+                m.reason = f"{shown} against the baseline, but {m.rate_per_min:g}/min is below the {rules.escalation.min_rate_per_min:g}/min a spike needs"
+            else:
+                m.reason = f"{shown} against the baseline, but a count this size is chance (p={m.p_value:.2g})"
             settled = rules.escalation.deescalate_after_windows
             if m.fingerprint in history.calm and m.previous_priority and m.previous_priority.rank < m.base_priority.rank:
                 m.priority = m.previous_priority.lowered()
@@ -245,7 +264,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
                 template=history.templates.get(fp, ""),
                 count=0,
                 rate_per_min=0.0,
-                baseline_rate_per_min=round(history.baseline_counts.get(fp, 0) / history.baseline_minutes, 3)
+                baseline_rate_per_min=shown_rate(history.baseline_counts.get(fp, 0) / history.baseline_minutes)
                 if history.baseline_minutes
                 else None,
                 ratio=0.0,

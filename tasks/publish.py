@@ -171,7 +171,7 @@ def apply(
     related: module -> issue numbers of its patterns; grows as this run creates or links issues.
     """
     related = related if related is not None else {}
-    done = warehouse.query("actions_for_window", service=service, window_start=window.start)
+    done = warehouse.query("actions_for_window", service=service, window_start=window.start, window_end=window.end)
     written = warehouse.query("labels_written", service=service)
     labels_written = dict(zip(written.fingerprint, written.label_written))
     state = dict(zip(done.action_key, done.state))

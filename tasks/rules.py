@@ -216,7 +216,12 @@ class Rules(BaseModel):
             return False
         if p_value is not None and p_value > self.escalation.max_p_value:
             return False
-        return baseline == 0 or rate >= self.escalation.ratio * baseline
+        return baseline == 0 or self.reaches_ratio(rate, baseline)
+
+    def reaches_ratio(self, rate: float, baseline: float) -> bool:
+        """`rate` is at least `ratio` times `baseline`; exactly that many times counts (72 against 24 is x3, though
+        1.2 < 3 * 0.4 in floating point)."""
+        return rate * (1 + 1e-9) >= self.escalation.ratio * baseline
 
     def should_create(self, priority: str) -> bool:
         return more_urgent(priority, self.tracker.create_at_or_above) == priority

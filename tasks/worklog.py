@@ -100,7 +100,11 @@ def _reported_before(earlier: Counter) -> str:
     total = sum(earlier.values())
     places = []
     for (service, start, end), count in sorted(earlier.items(), key=lambda item: (item[0][1] is None, item[0][1] or 0, str(item[0][0]))):
-        place = f"{service} for {start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC" if service else "an earlier run no longer on record"
+        if service:
+            until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+            place = f"{service} for {start:%Y-%m-%d %H:%M} to {until} UTC"
+        else:
+            place = "an earlier run no longer on record"
         places.append(place + (f" ({count})" if len(earlier) > 1 else ""))
     return f"{total} rejected line{'' if total == 1 else 's'} listed before, in the worklog of " + "; ".join(places)
 
@@ -243,7 +247,7 @@ def render(
         f"- [x] Tracker updated: {len(actions) or 'no'} action{'' if len(actions) == 1 else 's'}"
         if published
         else "- [ ] Tracker not updated (publishing off)",
-        f"- [{'x' if not rejections else ' '}] No rejected input"
+        f"- [{'x' if not rejections else ' '}] No {'new ' if earlier else ''}rejected input"
         + (f" ({len(rejections)} rejected, see below)" if rejections else "")
         + (f"; {_reported_before(earlier)}" if earlier else ""),
     ]

@@ -156,6 +156,68 @@ def test_an_off_grid_run_that_blocks_the_hourly_ones_can_be_retired(prefect_harn
     assert hour_one["entries"] + hour_two["entries"] - hour_one["new_entries"] - hour_two["new_entries"] == manual["entries"]
 
 
+def test_a_retired_window_that_starts_with_the_hour_leaves_the_hour_its_own_tracker_actions(prefect_harness, tmp_path):
+    # a ten-minute manual run at the start of an hour escalates (60 entries in 10 minutes against 1/min), is
+    # retired, and the hour then runs: at 1/min it is no spike, and the manual run's escalation is not replayed
+    def entry(i, minute):
+        return json.dumps(
+            {
+                "insertId": f"e{i}",
+                "timestamp": f"2025-09-15T{minute // 60:02d}:{minute % 60:02d}:{(i * 7) % 60:02d}Z",
+                "severity": "ERROR",
+                "textPayload": "Database timeout connecting to primary",
+                "resource": {"type": "cloud_run_revision", "labels": {"service_name": SERVICE}},
+            }
+        )
+
+    logs = tmp_path / "logs.ndjson"
+    logs.write_text("\n".join([entry(i, i) for i in range(60)] + [entry(100 + i, 60 + i // 6) for i in range(60)]) + "\n")
+    common = [
+        "--source",
+        str(logs),
+        "--service",
+        SERVICE,
+        "--worklogs",
+        str(tmp_path / "w"),
+        "--warehouse",
+        f"duckdb:///{tmp_path / 'g.duckdb'}",
+    ]
+    cli("run", *common, "--start", HOUR[0], "--end", HOUR[1], "--json")
+    manual = cli("run", *common, "--start", HOUR[1], "--end", "2025-09-15T01:10:00Z", "--json")
+    assert [c["issue"]["action"] for c in manual["clusters"]] == ["escalate"]
+    retired = CliRunner().invoke(
+        app, ["retire", "--service", SERVICE, "--warehouse", common[-1], "--start", HOUR[1], "--end", "2025-09-15T01:10:00Z"]
+    )
+    assert retired.exit_code == 0, retired.output
+    hour = cli("run", *common, "--start", HOUR[1], "--end", HOUR[2], "--json")
+    (pattern,) = hour["clusters"]
+    assert pattern["status"] == "ongoing" and pattern["issue"]["action"] != "escalate", pattern
+    con = duckdb.connect(str(tmp_path / "g.duckdb"))
+    comments = con.execute("select count(*) from tracker_comments").fetchone()[0]
+    con.close()
+    assert comments == 1  # the manual run's escalation, once
+
+
+def test_retire_refuses_what_is_no_warehouse_of_runs_and_leaves_it_as_it_was(tmp_path):
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("create table foo (x int)")
+    con.close()
+    window = ["--start", HOUR[0], "--end", HOUR[1]]
+    for args, said in (
+        (["--service", SERVICE, "--warehouse", f"duckdb:///{other}"], "is not a gardener warehouse: it has no runs table"),
+        (["--service", " ", "--warehouse", f"duckdb:///{other}"], "--service must not be empty"),
+        (["--service", SERVICE, "--warehouse", f"duckdb:///{other}?x=1"], "takes no options"),
+        (["--service", SERVICE, "--warehouse", f"duckdb:///{tmp_path / 'none.duckdb'}"], "no warehouse at"),
+    ):
+        result = CliRunner().invoke(app, ["retire", *args, *window])
+        assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output, result.output
+    con = duckdb.connect(str(other))
+    assert con.execute("show tables").fetchall() == [("foo",)]  # no gardener table was made in it
+    con.close()
+    assert not (tmp_path / "none.duckdb").exists()
+
+
 @pytest.mark.parametrize(
     "start, end, step, said",
     [

@@ -121,7 +121,7 @@ def test_a_broken_line_every_run_reads_is_listed_by_the_first_and_named_by_the_o
     for text in later:
         assert "## Rejected input" not in text
         assert (
-            "- [x] No rejected input; 2 rejected lines listed before, in the worklog of netra-backend-staging for 2025-09-15 00:00 to 01:00 UTC"
+            "- [x] No new rejected input; 2 rejected lines listed before, in the worklog of netra-backend-staging for 2025-09-15 00:00 to 01:00 UTC"
             in text
         )
     # a rerun of the first hour lists them again: what the first run of a window wrote does not change

@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from log_gardener.tasks.measure import History, PatternMeasure, prioritise, spike_p_value
 from log_gardener.tasks.rules import load_rules
 from log_gardener.tasks.vocabulary import Priority, Status
@@ -172,3 +174,30 @@ def test_a_reason_names_a_baseline_of_one_day_or_week_in_the_singular():
     assert baseline_phrase(BaselineKind.HOUR_OF_DAY, 7, 420) == "the same hour on 7 earlier days"
     assert baseline_phrase(BaselineKind.HOUR_OF_WEEK, 1, 60) == "the same hour of the week a week before"
     assert baseline_phrase(BaselineKind.RECENT, 2, 120) == "a 2-hour baseline"
+
+
+def test_a_rate_exactly_at_the_spike_ratio_escalates_though_floating_point_makes_it_a_hair_less():
+    # 72 entries an hour against 24: exactly x3, yet 72/60 < 3 * (24/60) in floating point
+    (m,) = prioritise([pattern("a", 72)], history(baseline_minutes=60.0, baseline_counts={"a": 24}, seen_before={"a"}), RULES)
+    assert m.status == Status.ESCALATED, m.reason
+
+
+@pytest.mark.parametrize(
+    "count, baseline, minutes, reason",
+    [
+        # x2.997 is below the rule: it says so, with the decimals that show it (not "x3.0 ... chance")
+        (899, 300, 60.0, "x2.996 against the baseline, below the x3 spike rule"),
+        # x3 at 0.05/min: the minimum rate held it back, not the ratio
+        (3, 1, 60.0, "x3.0 against the baseline, but 0.05/min is below the 1/min a spike needs"),
+        (120, 100, 60.0, "x1.2 against the baseline, below the x3 spike rule"),
+    ],
+)
+def test_an_ongoing_reason_names_the_rule_that_held_the_spike_back(count, baseline, minutes, reason):
+    (m,) = prioritise([pattern("a", count)], history(baseline_minutes=minutes, baseline_counts={"a": baseline}, seen_before={"a"}), RULES)
+    assert m.status == Status.ONGOING and m.reason == reason
+
+
+def test_a_tiny_baseline_is_shown_with_its_significant_digits_not_as_zero():
+    # one entry in 48 hours against 240 in this hour
+    (m,) = prioritise([pattern("a", 240)], history(baseline_minutes=2880.0, baseline_counts={"a": 1}, seen_before={"a"}), RULES)
+    assert m.baseline_rate_per_min == 0.00035 and m.ratio == 11520.0

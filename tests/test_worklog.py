@@ -113,11 +113,13 @@ def test_rejections_another_run_recorded_first_are_named_by_where_they_were_list
     text = _render(rejections=rejections, reported_before=before, stats={"read": 3, "kept": 0, "rejected": 3})
     assert "## Rejected input" not in text and "line 1" not in text
     assert (
-        "- [x] No rejected input; 3 rejected lines listed before, in the worklog of svc-a for 2025-09-15 00:00 to 01:00 UTC (2);"
+        "- [x] No new rejected input; 3 rejected lines listed before, in the worklog of svc-a for 2025-09-15 00:00 to 01:00 UTC (2);"
         " an earlier run no longer on record (1)" in text
     )
+    day = {"x1": ("svc-b", start, start + timedelta(days=1))}
+    assert "in the worklog of svc-b for 2025-09-15 00:00 to 2025-09-16 00:00 UTC" in _render(rejections=rejections, reported_before=day)
     mixed = _render(rejections=rejections, reported_before={"x1": before["x1"]}, stats={"read": 3, "kept": 0, "rejected": 3})
-    assert "- [ ] No rejected input (2 rejected, see below); 1 rejected line listed before" in mixed and "- line 2:" in mixed
+    assert "- [ ] No new rejected input (2 rejected, see below); 1 rejected line listed before" in mixed and "- line 2:" in mixed
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,15 @@ with escalations as (
     ratio
   from cluster_counts
   where status = 'escalated'
+),
+
+-- each escalation action with the end of its run's window: two windows may start at the same time (a short
+-- manual run, since retired, and the hour)
+actions as (
+  select a.service, a.fingerprint, a.window_start, r.window_end, a.issue_number
+  from issue_actions as a
+  left join runs as r on r.run_id = a.run_id
+  where a.action = 'escalate'
 )
 
 select
@@ -30,5 +39,6 @@ select
 from escalations as e
 left join clusters as c
   on c.service = e.service and c.fingerprint = e.fingerprint
-left join issue_actions as a
-  on a.service = e.service and a.fingerprint = e.fingerprint and a.window_start = e.window_start and a.action = 'escalate'
+left join actions as a
+  on a.service = e.service and a.fingerprint = e.fingerprint and a.window_start = e.window_start
+  and (a.window_end is null or a.window_end = e.window_end)
