@@ -256,14 +256,16 @@ def print_clusters(summary: dict, console: Console | _Console = out) -> None:
     """A short table of a run's patterns and tracker actions."""
     from rich.table import Table
 
+    from log_gardener.tasks.measure import per_minute
+
     table = Table(title=f"{summary['service']} {summary['window']['start']} → {summary['window']['end']}", title_justify="left")
     for column in ("status", "priority", "count", "rate", "baseline", "issue", "template"):
         table.add_column(column, overflow="fold" if column == "template" else "ellipsis")
     for c in summary["clusters"]:
         priority = c["priority"] if c["previous_priority"] in (None, c["priority"]) else f"{c['previous_priority']}→{c['priority']}"
         issue = f"#{c['issue']['number']} {c['issue']['action']}" if c["issue"]["number"] else c["issue"]["action"]
-        baseline = "-" if c["baseline_rate_per_min"] is None else f"{c['baseline_rate_per_min']:g}/min"
-        table.add_row(c["status"], priority, str(c["count"]), f"{c['rate_per_min']:g}/min", baseline, issue, c["template"][:80])
+        baseline = "-" if c["baseline_rate_per_min"] is None else per_minute(c["baseline_rate_per_min"])
+        table.add_row(c["status"], priority, str(c["count"]), per_minute(c["rate_per_min"]), baseline, issue, c["template"][:80])
     console.print(table)
     console.print(f"entries {summary['entries']}, rejected {summary['rejected']}, worklog {summary['worklog']}")
 
@@ -560,10 +562,8 @@ def retire(
         window = Window.parse(start, end)
         check_warehouse_spec(warehouse)
         path = duckdb_path(warehouse)
-        if path is not None:
-            _check_has_runs(path)
-        wh = _open_existing(warehouse) if path is not None else open_warehouse(warehouse)
-    except (ValueError, MissingGoogleCredentials) as exc:
+        wh = _open_with_runs(warehouse, path) if path is not None else open_warehouse(warehouse)
+    except (ValueError, RuntimeError, MissingGoogleCredentials) as exc:
         _fail(str(exc))
     try:
         retired = records.retire_window(wh, service, window)
@@ -581,23 +581,29 @@ def retire(
     )
 
 
-def _check_has_runs(path: str) -> None:
-    """Raise unless the DuckDB file at `path` is a warehouse some run has written: it holds the `runs` table (a
-    command that only changes what runs wrote never sets a warehouse up in another database's file)."""
+def _open_with_runs(url: str, path: str):
+    """The DuckDB warehouse at `url`, set up, when it is one some run has written: it holds the `runs` table. A
+    command that only changes what runs wrote never sets a warehouse up in another database's file. Waits for a
+    file another run holds, as a run does (RuntimeError past the wait, or for a file that is no DuckDB file)."""
     import duckdb
+
+    from log_gardener.tasks.warehouses import open_warehouse
 
     if not Path(path).is_file():
         raise ValueError(f"no warehouse at {path}: nothing has run there")
+    warehouse = open_warehouse(url)
     try:
-        con = duckdb.connect(path, read_only=True)
+        found = warehouse.con.execute("select count(*) from information_schema.tables where table_name = 'runs'").fetchone()[0]
+        if not found:
+            raise ValueError(f"the DuckDB file {path} is not a gardener warehouse: it has no runs table")
+        warehouse.setup()
     except duckdb.Error as exc:
-        raise ValueError(f"the DuckDB file {path} cannot be read as a gardener warehouse: {str(exc).splitlines()[0]}") from None
-    try:
-        found = con.execute("select count(*) from information_schema.tables where table_name = 'runs'").fetchone()[0]
-    finally:
-        con.close()
-    if not found:
-        raise ValueError(f"the DuckDB file {path} is not a gardener warehouse: it has no runs table")
+        warehouse.close()
+        raise ValueError(f"the DuckDB file {path} is not a gardener warehouse: {str(exc).splitlines()[0]}") from None
+    except ValueError:
+        warehouse.close()
+        raise
+    return warehouse
 
 
 @app.command()

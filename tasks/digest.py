@@ -7,6 +7,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from log_gardener.tasks.measure import per_minute
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.redact import redact, redact_template
 from log_gardener.tasks.worklog import inline
@@ -66,7 +67,7 @@ def render_digest(
                 ref = f"[#{issue['number']}]({issue['url']}) {issue['action']}"
             text = c.get("headline") or redact_template(c["template"])
             lines.append(
-                f"| {c['priority']} | {c['status']} | {_cell(run['service'])} | {inline(text, 100)} | {c['rate_per_min']:g}/min | {ref} |"
+                f"| {c['priority']} | {c['status']} | {_cell(run['service'])} | {inline(text, 100)} | {per_minute(c['rate_per_min'])} | {ref} |"
             )
     return "\n".join(lines) + "\n"
 

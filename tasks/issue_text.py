@@ -7,7 +7,7 @@ import re
 from urllib.parse import quote
 
 from log_gardener.tasks.headline import PLACEHOLDER_OR_REDACTED, affected_text, component, headline, source_text
-from log_gardener.tasks.measure import PatternMeasure
+from log_gardener.tasks.measure import PatternMeasure, per_minute
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.owners import owner_labels
 from log_gardener.tasks.redact import redact, redact_template
@@ -76,13 +76,13 @@ def console_link(m: PatternMeasure, service: str, project: str | None, window: W
 
 
 def facts_table(m: PatternMeasure, service: str, context: dict, window: Window) -> str:
-    baseline = f"{m.baseline_rate_per_min:g}/min" if m.baseline_rate_per_min is not None else "none yet"
+    baseline = f"{per_minute(m.baseline_rate_per_min)}" if m.baseline_rate_per_min is not None else "none yet"
     ratio = f"x{m.ratio:g}" if m.ratio is not None else "n/a"
     rows = [
         ("Service", service),
         ("Severity", f"{m.severity} (warning {m.warning_count}, error {m.error_count}, critical {m.critical_count})"),
         ("Window", f"{window.start:%Y-%m-%d %H:%M} to {window.end:%H:%M} UTC"),
-        ("Count", f"{m.count} ({m.rate_per_min:g}/min)"),
+        ("Count", f"{m.count} ({per_minute(m.rate_per_min)})"),
         ("Baseline", f"{baseline}, ratio {ratio}"),
         ("First / last seen", f"{_ts(m.first_seen)} / {_ts(m.last_seen)}"),
         ("Source", source_text(m)),

@@ -8,7 +8,6 @@ import pandas as pd
 
 from log_gardener.tasks.extract import Extracted
 from log_gardener.tasks.normalise import Window
-from log_gardener.tasks.vocabulary import RunStatus
 from log_gardener.tasks.warehouses import Warehouse
 from log_gardener.tasks.warehouses.records import as_utc
 
@@ -27,7 +26,8 @@ def load(warehouse: Warehouse, extracted: Extracted, run_id: str, service: str, 
         ids = [r.rejection_id for r in extracted.rejections]
         known = warehouse.query("rejected_ids", rejection_ids=ids)
         reported_before = _listed_elsewhere(known, service, window)
-        fresh = [r for r in extracted.rejections if r.rejection_id not in set(known.rejection_id)]
+        recorded = set(known.rejection_id)
+        fresh = [r for r in extracted.rejections if r.rejection_id not in recorded]
         now = datetime.now(UTC)
         frame = pd.DataFrame(
             [
@@ -49,16 +49,16 @@ def load(warehouse: Warehouse, extracted: Extracted, run_id: str, service: str, 
 
 
 def _listed_elsewhere(known: pd.DataFrame, service: str, window: Window) -> dict[str, tuple]:
-    """Of the recorded rejections `known` (rejected_ids.sql: one row per recording run), those a completed or
-    retired run of another service or window listed: id -> (service, window start, window end) of the earliest."""
+    """Of the recorded rejections `known` (rejected_ids.sql: one row per recording run), those a finished run of
+    another service or window listed: id -> (service, window start, window end) of the earliest such window."""
     listed: dict[str, tuple] = {}
     ours: set[str] = set()
     rows = known.sort_values("started_at", na_position="last")
-    for rid, svc, start, end, status in zip(rows.rejection_id, rows.service, rows.window_start, rows.window_end, rows.status):
+    for rid, svc, start, end, done in zip(rows.rejection_id, rows.service, rows.window_start, rows.window_end, rows.listed):
         if not isinstance(svc, str):
             continue
         if (svc, as_utc(start), as_utc(end)) == (service, window.start, window.end):
             ours.add(rid)  # a rerun lists what its window listed
-        elif status in (RunStatus.COMPLETED, RunStatus.RETIRED):
+        elif done is True or done == 1:
             listed.setdefault(rid, (svc, as_utc(start), as_utc(end)))
     return {rid: where for rid, where in listed.items() if rid not in ours}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 
 import pandas as pd
 from scipy.stats import binom
@@ -108,7 +109,7 @@ def aggregate(
                 fingerprint=fp,
                 template=template_of[fp],
                 count=count,
-                rate_per_min=round(count / window.minutes, 3),
+                rate_per_min=shown_rate(count / window.minutes),
                 baseline_rate_per_min=None,
                 ratio=None,
                 severity=_severity_max(totals, rows.severity_rank.max() if "severity_rank" in rows else None),
@@ -182,16 +183,27 @@ def spike_p_value(count: int, window_minutes: float, baseline_count: int, baseli
 
 def shown_rate(per_minute: float) -> float:
     """A rate as shown and stored: three decimals, or two significant digits for one too small to show in
-    three (one entry in a week is 0.0001/min, not 0/min)."""
+    three (one entry in a week is 0.000099/min, not 0/min)."""
     return round(per_minute, 3) or float(f"{per_minute:.2g}")
 
 
-def _ratio_text(ratio: float, rule: float) -> str:
-    """`x2.4`; a ratio just under the rule keeps the decimals that show it under (`x2.997`, never `x3.0` below x3)."""
+def per_minute(rate: float) -> str:
+    """A rate as a person reads it: `15.3/min`, `0.000029/min` (never `2.9e-05/min`), `1/min`."""
+    return f"{Decimal(repr(float(rate))).normalize():f}/min"
+
+
+def _ratio_text(ratio: float, rule: float, reached: bool) -> str:
+    """`x2.4`; a ratio just under the rule keeps the decimals that show it under (`x2.996`, never `x3.0` below x3)."""
     text = f"{ratio:.1f}"
-    if float(text) >= rule > ratio:
+    if not reached and float(text) >= rule:
         text = f"{math.floor(ratio * 1000) / 1000:.3f}"
     return f"x{text}"
+
+
+def _under(rate: float, floor: float) -> str:
+    """A rate that is under `floor`, shown so that it reads under it (`0.999/min`, never `1/min` below 1/min)."""
+    shown = shown_rate(rate)
+    return per_minute(shown if shown < floor else math.floor(rate * 1000) / 1000)
 
 
 def baseline_phrase(kind: BaselineKind, windows: int, minutes: float) -> str:
@@ -227,35 +239,43 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
         m.priority = more_urgent(m.base_priority, m.previous_priority)
         if m.fingerprint not in history.seen_before:
             m.status = Status.NEW
-            m.reason = f"first seen in this window: {m.count} entries, {m.rate_per_min:g}/min"
+            m.reason = f"first seen in this window: {m.count} entries, {per_minute(m.rate_per_min)}"
         elif m.fingerprint in history.closed_issue:
             m.status = Status.REGRESSED
-            m.reason = f"came back after issue #{history.closed_issue[m.fingerprint]} was closed: {m.count} entries, {m.rate_per_min:g}/min"
+            m.reason = (
+                f"came back after issue #{history.closed_issue[m.fingerprint]} was closed: {m.count} entries, {per_minute(m.rate_per_min)}"
+            )
         elif rules.is_spike(rate, baseline_rate, p):
             m.status = Status.ESCALATED
             before = m.previous_priority or m.base_priority  # what the pattern's issue says now
             m.priority = raise_priority(m.priority, rules.escalation.levels)
             ratio = f"x{m.ratio:.1f}" if m.ratio else "from zero"
             over = baseline_phrase(m.baseline_kind, m.baseline_windows, baseline_minutes)
-            m.reason = f"{m.baseline_rate_per_min:g}/min to {m.rate_per_min:g}/min, {ratio} over {over}: {before} to {m.priority}"
+            m.reason = (
+                f"{per_minute(m.baseline_rate_per_min)} to {per_minute(m.rate_per_min)}, {ratio} over {over}: {before} to {m.priority}"
+            )
             if m.previous_priority and m.base_priority.rank < m.previous_priority.rank:
                 m.reason += f" ({m.severity} at this rate is {m.base_priority} by the base rules, one more level for the spike)"
         else:
             m.status = Status.ONGOING
             # the reason names the rule that held the spike back, from the rates the decision used
-            shown = _ratio_text(rate / baseline_rate, rules.escalation.ratio) if baseline_rate else ""
+            reached = bool(baseline_rate) and rules.reaches_ratio(rate, baseline_rate)
+            shown = _ratio_text(rate / baseline_rate, rules.escalation.ratio, reached) if baseline_rate else ""
+            floor = rules.escalation.min_rate_per_min
             if not baseline_rate:
                 m.reason = "not seen in the baseline windows"
-            elif not rules.reaches_ratio(rate, baseline_rate):
+            elif not reached:
                 m.reason = f"{shown} against the baseline, below the x{rules.escalation.ratio:g} spike rule"
-            elif rate < rules.escalation.min_rate_per_min:
-                m.reason = f"{shown} against the baseline, but {m.rate_per_min:g}/min is below the {rules.escalation.min_rate_per_min:g}/min a spike needs"
+            elif rate < floor:
+                m.reason = f"{shown} against the baseline, but {_under(rate, floor)} is below the {per_minute(floor)} a spike needs"
             else:
                 m.reason = f"{shown} against the baseline, but a count this size is chance (p={m.p_value:.2g})"
             settled = rules.escalation.deescalate_after_windows
             if m.fingerprint in history.calm and m.previous_priority and m.previous_priority.rank < m.base_priority.rank:
                 m.priority = m.previous_priority.lowered()
-                m.reason = f"within its baseline for {settled} windows ({m.rate_per_min:g}/min): {m.previous_priority} to {m.priority}"
+                m.reason = (
+                    f"within its baseline for {settled} windows ({per_minute(m.rate_per_min)}): {m.previous_priority} to {m.priority}"
+                )
     present = {m.fingerprint for m in measures}
     for fp in sorted(history.going_quiet - present):
         measures.append(

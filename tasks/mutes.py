@@ -17,7 +17,7 @@ from datetime import datetime
 import pandas as pd
 
 from log_gardener.tasks import re2
-from log_gardener.tasks.measure import PatternMeasure
+from log_gardener.tasks.measure import PatternMeasure, per_minute
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.rules import Mute, Rules
 from log_gardener.tasks.vocabulary import Priority, Status
@@ -50,7 +50,9 @@ def _wakes(rule: Mute, m: PatternMeasure, state: MuteState, rules: Rules) -> str
         muted_rate = state.rate_at_start if state.rate_at_start is not None else m.rate_per_min
         needed = max(rule.until_escalating * muted_rate, rules.escalation.min_rate_per_min)
         if m.count and m.rate_per_min >= needed:
-            return f"{m.rate_per_min:g}/min is {rule.until_escalating:g}x its rate when muted ({muted_rate:g}/min): the mute ends"
+            return (
+                f"{per_minute(m.rate_per_min)} is {rule.until_escalating:g}x its rate when muted ({per_minute(muted_rate)}): the mute ends"
+            )
     return None
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from log_gardener.tasks import issue_text
-from log_gardener.tasks.measure import PatternMeasure
+from log_gardener.tasks.measure import PatternMeasure, per_minute
 from log_gardener.tasks.normalise import Window
 from log_gardener.tasks.rules import Rules
 from log_gardener.tasks.trackers import ACTION_MARKER, Tracker
@@ -102,7 +102,10 @@ def plan(
         elif number is not None and m.status == Status.ONGOING and m.count:
             last = last_touched.get(m.fingerprint)
             if last is not None and (window.start - last).total_seconds() >= update_every:
-                action, reason = Action.UPDATE, f"no update for {rules.tracker.update_every_hours:g} hours; still {m.rate_per_min:g}/min"
+                action, reason = (
+                    Action.UPDATE,
+                    f"no update for {rules.tracker.update_every_hours:g} hours; still {per_minute(m.rate_per_min)}",
+                )
         planned.append(PlannedAction(action_key(service, window, m.fingerprint, action), m.fingerprint, action, number, reason))
     return planned
 

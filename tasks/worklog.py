@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from log_gardener.tasks.headline import affected_text, source_text
-from log_gardener.tasks.measure import PatternMeasure
+from log_gardener.tasks.measure import PatternMeasure, per_minute
 from log_gardener.tasks.normalise import Window, severity_name
 from log_gardener.tasks.redact import redact, redact_template
 from log_gardener.tasks.vocabulary import Action, BaselineKind, Status
@@ -58,7 +58,7 @@ def inline(text: str, limit: int) -> str:
 
 
 def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}/min"
+    return "-" if value is None else per_minute(value)
 
 
 BASELINE_NAMES = {

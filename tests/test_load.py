@@ -27,12 +27,15 @@ def test_a_rejection_is_named_only_when_a_finished_run_of_another_window_listed_
     wh.setup()
     broken = [Rejection(f"r{i}", "malformed JSON", "{", f"line {i}") for i in range(4)]
     _run(wh, "dead", "svc-a", HOUR, RunStatus.RUNNING, broken[:1])  # died after load: its worklog was never written
-    _run(wh, "failed", "svc-a", HOUR, RunStatus.FAILED, broken[1:2])
-    _run(wh, "done", "svc-a", HOUR, RunStatus.COMPLETED, broken[2:4])
+    _run(wh, "failed", "svc-c", HOUR, RunStatus.FAILED, broken[1:2])
+    _run(wh, "done", "svc-d", HOUR, RunStatus.COMPLETED, broken[2:4])
     later = load(wh, Extracted(_frame([]), broken), "next", "svc-b", NEXT, "test")["reported_before"]
-    assert later == {rid: ("svc-a", HOUR.start, HOUR.end) for rid in ("r2", "r3")}  # r0 and r1: svc-b lists them
-    rerun = load(wh, Extracted(_frame([]), broken), "again", "svc-a", HOUR, "test")["reported_before"]
-    assert rerun == {}  # a rerun of the window lists what the window listed
+    assert later == {rid: ("svc-d", HOUR.start, HOUR.end) for rid in ("r2", "r3")}  # r0 and r1: svc-b lists them
+    assert load(wh, Extracted(_frame([]), broken), "again", "svc-d", HOUR, "test")["reported_before"] == {}  # a rerun lists its own
+    # the dead run's window is run again and finishes: its worklog lists r0 (its window's), so r0 is listed now
+    _run(wh, "rerun", "svc-a", HOUR, RunStatus.COMPLETED, broken[:1])
+    later = load(wh, Extracted(_frame([]), broken), "next", "svc-b", NEXT, "test")["reported_before"]
+    assert later["r0"] == ("svc-a", HOUR.start, HOUR.end) and "r1" not in later
     wh.close()
 
 

@@ -201,3 +201,31 @@ def test_a_tiny_baseline_is_shown_with_its_significant_digits_not_as_zero():
     # one entry in 48 hours against 240 in this hour
     (m,) = prioritise([pattern("a", 240)], history(baseline_minutes=2880.0, baseline_counts={"a": 1}, seen_before={"a"}), RULES)
     assert m.baseline_rate_per_min == 0.00035 and m.ratio == 11520.0
+
+
+@pytest.mark.parametrize(
+    "count, baseline, window_minutes, reason",
+    [
+        # exactly x3 (0.6 against 0.2 is 2.9999999999999996 in floating point): x3.0, held back by the minimum rate
+        (36, 12, 60.0, "x3.0 against the baseline, but 0.6/min is below the 1/min a spike needs"),
+        # 60 entries in a window of 60 minutes and a bit: just under 1/min, never shown as 1/min
+        (60, 10, 60.01, "x6.0 against the baseline, but 0.999/min is below the 1/min a spike needs"),
+    ],
+)
+def test_a_reason_never_shows_a_value_on_the_wrong_side_of_its_rule(count, baseline, window_minutes, reason):
+    measures = [pattern("a", count)]
+    seen = history(baseline_minutes=60.0, baseline_counts={"a": baseline}, seen_before={"a"}, window_minutes=window_minutes)
+    (m,) = prioritise(measures, seen, RULES)
+    assert m.status == Status.ONGOING and m.reason == reason
+
+
+def test_rates_read_in_fixed_point_whatever_their_size():
+    from log_gardener.tasks.measure import per_minute, shown_rate
+
+    assert [per_minute(v) for v in (15.3, 1.0, 100.0, 0.0, shown_rate(1 / 34560))] == [
+        "15.3/min",
+        "1/min",
+        "100/min",
+        "0/min",
+        "0.000029/min",
+    ]
