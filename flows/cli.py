@@ -194,9 +194,12 @@ def _check_no_overlap(params: RunSettings, windows: list) -> None:
         warehouse.close()
 
 
-def _open_existing(url: str):
+def _open_existing(url: str, written_by_runs: bool = False):
     """The DuckDB warehouse file at `url`, opened and set up, when it exists (None otherwise, and for BigQuery): a
-    file that is no DuckDB warehouse, or one whose tables are not this release's, is a one-line error here."""
+    file that is no DuckDB warehouse, or one whose tables are not this release's, is a one-line error here. With
+    `written_by_runs`, a file without the `runs` table is one too, and is left as it is (a command that only
+    changes what runs wrote never sets a warehouse up in another database's file). Waits for a file another run
+    holds, as a run does."""
     import duckdb
 
     from log_gardener.tasks.warehouses import duckdb_path, open_warehouse
@@ -209,6 +212,10 @@ def _open_existing(url: str):
     except RuntimeError as exc:  # held by another process past the wait, or not a DuckDB file
         _fail(str(exc))
     try:
+        has_runs = warehouse.con.execute("select count(*) from information_schema.tables where table_name = 'runs'").fetchone()[0]
+        if written_by_runs and not has_runs:
+            warehouse.close()
+            _fail(f"the DuckDB file {path} is not a gardener warehouse: it has no runs table")
         warehouse.setup()
     except duckdb.Error as exc:
         warehouse.close()
@@ -562,8 +569,10 @@ def retire(
         window = Window.parse(start, end)
         check_warehouse_spec(warehouse)
         path = duckdb_path(warehouse)
-        wh = _open_with_runs(warehouse, path) if path is not None else open_warehouse(warehouse)
-    except (ValueError, RuntimeError, MissingGoogleCredentials) as exc:
+        if path is not None and not Path(path).is_file():
+            raise ValueError(f"no warehouse at {path}: nothing has run there")
+        wh = _open_existing(warehouse, written_by_runs=True) if path is not None else open_warehouse(warehouse)
+    except (ValueError, MissingGoogleCredentials) as exc:
         _fail(str(exc))
     try:
         retired = records.retire_window(wh, service, window)
@@ -579,31 +588,6 @@ def retire(
         soft_wrap=True,
         highlight=False,
     )
-
-
-def _open_with_runs(url: str, path: str):
-    """The DuckDB warehouse at `url`, set up, when it is one some run has written: it holds the `runs` table. A
-    command that only changes what runs wrote never sets a warehouse up in another database's file. Waits for a
-    file another run holds, as a run does (RuntimeError past the wait, or for a file that is no DuckDB file)."""
-    import duckdb
-
-    from log_gardener.tasks.warehouses import open_warehouse
-
-    if not Path(path).is_file():
-        raise ValueError(f"no warehouse at {path}: nothing has run there")
-    warehouse = open_warehouse(url)
-    try:
-        found = warehouse.con.execute("select count(*) from information_schema.tables where table_name = 'runs'").fetchone()[0]
-        if not found:
-            raise ValueError(f"the DuckDB file {path} is not a gardener warehouse: it has no runs table")
-        warehouse.setup()
-    except duckdb.Error as exc:
-        warehouse.close()
-        raise ValueError(f"the DuckDB file {path} is not a gardener warehouse: {str(exc).splitlines()[0]}") from None
-    except ValueError:
-        warehouse.close()
-        raise
-    return warehouse
 
 
 @app.command()
