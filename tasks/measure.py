@@ -235,7 +235,7 @@ def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -
         p = spike_p_value(m.count, history.window_minutes, baseline_count, baseline_minutes)
         m.p_value = float(f"{p:.3g}") if p is not None else None
         m.previous_priority = Priority.most_urgent(history.previous_priority.get(m.fingerprint))
-        m.base_priority = rules.base_priority(m.severity, m.rate_per_min, m.clients)
+        m.base_priority = rules.base_priority(m.severity, rate, m.clients)
         m.priority = more_urgent(m.base_priority, m.previous_priority)
         if m.fingerprint not in history.seen_before:
             m.status = Status.NEW

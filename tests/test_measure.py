@@ -229,3 +229,11 @@ def test_rates_read_in_fixed_point_whatever_their_size():
         "0/min",
         "0.000029/min",
     ]
+
+
+def test_the_base_rules_compare_the_exact_rate_not_the_one_shown():
+    # 600 errors in 60 minutes and a second: 9.997/min, shown as 10/min, is under the 10/min of the P0 rule
+    (m,) = prioritise([pattern("a", 600, "ERROR")], history(window_minutes=60 + 1 / 60), RULES)
+    assert m.rate_per_min == 10.0 and m.base_priority == Priority.P1
+    (m,) = prioritise([pattern("a", 600, "ERROR")], history(window_minutes=60.0), RULES)
+    assert m.base_priority == Priority.P0
