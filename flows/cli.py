@@ -212,8 +212,10 @@ def _open_existing(url: str, written_by_runs: bool = False):
     except RuntimeError as exc:  # held by another process past the wait, or not a DuckDB file
         _fail(str(exc))
     try:
-        has_runs = warehouse.con.execute("select count(*) from information_schema.tables where table_name = 'runs'").fetchone()[0]
-        if written_by_runs and not has_runs:
+        if (
+            written_by_runs
+            and not warehouse.con.execute("select count(*) from information_schema.tables where table_name = 'runs'").fetchone()[0]
+        ):
             warehouse.close()
             _fail(f"the DuckDB file {path} is not a gardener warehouse: it has no runs table")
         warehouse.setup()
@@ -569,9 +571,9 @@ def retire(
         window = Window.parse(start, end)
         check_warehouse_spec(warehouse)
         path = duckdb_path(warehouse)
-        if path is not None and not Path(path).is_file():
+        wh = open_warehouse(warehouse) if path is None else _open_existing(warehouse, written_by_runs=True)
+        if wh is None:
             raise ValueError(f"no warehouse at {path}: nothing has run there")
-        wh = _open_existing(warehouse, written_by_runs=True) if path is not None else open_warehouse(warehouse)
     except (ValueError, MissingGoogleCredentials) as exc:
         _fail(str(exc))
     try:

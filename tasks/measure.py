@@ -206,13 +206,27 @@ def _under(rate: float, floor: float) -> str:
     return per_minute(shown if shown < floor else math.floor(rate * 1000) / 1000)
 
 
+BASELINE_NAMES = {
+    BaselineKind.RECENT: "the latest {n} windows",
+    BaselineKind.HOUR_OF_DAY: "the same hour on {n} earlier days",
+    BaselineKind.HOUR_OF_WEEK: "the same hour of the week in {n} earlier weeks",
+}
+# the same, of a baseline of one window
+BASELINE_NAME_OF_ONE = {
+    BaselineKind.RECENT: "the latest window",
+    BaselineKind.HOUR_OF_DAY: "the same hour the day before",
+    BaselineKind.HOUR_OF_WEEK: "the same hour of the week a week before",
+}
+
+
+def baseline_name(kind: BaselineKind, windows: int) -> str:
+    """`the latest 3 windows`, `the latest window`, `the same hour on 7 earlier days`."""
+    return BASELINE_NAME_OF_ONE[kind] if windows == 1 else BASELINE_NAMES[kind].format(n=windows)
+
+
 def baseline_phrase(kind: BaselineKind, windows: int, minutes: float) -> str:
-    """How a reason names the baseline: `a 2-hour baseline`, `the same hour on 7 days`, `the same hour of the week in 3 weeks`."""
-    if kind == BaselineKind.HOUR_OF_DAY:
-        return f"the same hour on {windows} earlier days" if windows != 1 else "the same hour the day before"
-    if kind == BaselineKind.HOUR_OF_WEEK:
-        return f"the same hour of the week in {windows} earlier weeks" if windows != 1 else "the same hour of the week a week before"
-    return f"a {minutes / 60:g}-hour baseline"
+    """How a reason names the baseline: `a 2-hour baseline`, else as the worklog does (`baseline_name`)."""
+    return f"a {minutes / 60:g}-hour baseline" if kind == BaselineKind.RECENT else baseline_name(kind, windows)
 
 
 def prioritise(measures: list[PatternMeasure], history: History, rules: Rules) -> list[PatternMeasure]:

@@ -10,10 +10,10 @@ from datetime import datetime
 from pathlib import Path
 
 from log_gardener.tasks.headline import affected_text, source_text
-from log_gardener.tasks.measure import PatternMeasure, per_minute
+from log_gardener.tasks.measure import PatternMeasure, baseline_name, per_minute
 from log_gardener.tasks.normalise import Window, severity_name
 from log_gardener.tasks.redact import redact, redact_template
-from log_gardener.tasks.vocabulary import Action, BaselineKind, Status
+from log_gardener.tasks.vocabulary import Action, Status
 
 STATUS_MARK = {
     Status.NEW: "🆕 new",
@@ -59,24 +59,6 @@ def inline(text: str, limit: int) -> str:
 
 def _rate(value: float | None) -> str:
     return "-" if value is None else per_minute(value)
-
-
-BASELINE_NAMES = {
-    BaselineKind.RECENT: "the latest {n} windows",
-    BaselineKind.HOUR_OF_DAY: "the same hour on {n} earlier days",
-    BaselineKind.HOUR_OF_WEEK: "the same hour of the week in {n} earlier weeks",
-}
-# the same, of a baseline of one window
-BASELINE_NAME_OF_ONE = {
-    BaselineKind.RECENT: "the latest window",
-    BaselineKind.HOUR_OF_DAY: "the same hour the day before",
-    BaselineKind.HOUR_OF_WEEK: "the same hour of the week a week before",
-}
-
-
-def baseline_name(kind: BaselineKind, windows: int) -> str:
-    """`the latest 3 windows`, `the latest window`, `the same hour on 7 earlier days`."""
-    return BASELINE_NAME_OF_ONE[kind] if windows == 1 else BASELINE_NAMES[kind].format(n=windows)
 
 
 def _change(m: PatternMeasure) -> str:

@@ -120,9 +120,7 @@ def check_no_overlap(warehouse: Warehouse, service: str, windows: list[Window]) 
     """
     if not windows:
         return
-    period_start, period_end = min(w.start for w in windows), max(w.end for w in windows)
-    done = warehouse.query("overlapping_windows", service=service, period_start=period_start, period_end=period_end)
-    completed = [(as_utc(s), as_utc(e)) for s, e in zip(done.window_start, done.window_end)]
+    completed = _completed_within(warehouse, service, min(w.start for w in windows), max(w.end for w in windows))
     for window in windows:
         clashes = [(s, e) for s, e in completed if s < window.end and e > window.start and (s, e) != (window.start, window.end)]
         if clashes:
@@ -141,13 +139,18 @@ def retire_window(warehouse: Warehouse, service: str, window: Window) -> int:
     the windows it overlapped can run. Its entries stay loaded: a window that covers them finds them there and
     adds none twice. The counts go first, so a retirement cut short is finished by running it again.
     """
-    done = warehouse.query("overlapping_windows", service=service, period_start=window.start, period_end=window.end)
-    completed = [(as_utc(s), as_utc(e)) for s, e in zip(done.window_start, done.window_end)]
+    completed = _completed_within(warehouse, service, window.start, window.end)
     if (window.start, window.end) not in completed:
         near = ", ".join(_span(s, e) for s, e in completed[:3]) or "none"
         raise ValueError(f"{service} has no completed window {_span(window.start, window.end)}; completed windows that overlap it: {near}")
     warehouse.execute("delete_cluster_counts", service=service, window_start=window.start, window_end=window.end)
     return warehouse.execute("retire_window", service=service, window_start=window.start, window_end=window.end)
+
+
+def _completed_within(warehouse: Warehouse, service: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The service's completed windows that share time with [start, end), as UTC (start, end) pairs."""
+    done = warehouse.query("overlapping_windows", service=service, period_start=start, period_end=end)
+    return [(as_utc(s), as_utc(e)) for s, e in zip(done.window_start, done.window_end)]
 
 
 def _span(start: datetime, end: datetime) -> str:
